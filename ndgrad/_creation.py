@@ -1,0 +1,413 @@
+"""Tensor creation: tensor, zeros/ones/full/empty and *_like, arange, linspace, eye, random, seeds."""
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _dtype as D
+from ._tensor import Size, Tensor, _wrap
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+           "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",
+           "rand_like", "randn_like", "randint_like", "randperm", "manual_seed", "seed", "initial_seed", "device",
+           "Generator", "default_generator", "is_tensor", "numel", "scalar_tensor"]
+
+
+class device:
+    """Mirrors `torch.device`; ndgrad computes on the CPU only."""
+
+    def __init__(self, type: str | "device" = "cpu", index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if ":" in type:
+            type, i = type.split(":")
+            index = int(i)
+        if type != "cpu":
+            raise RuntimeError(f"ndgrad supports only the cpu device, got {type!r}")
+        self.type = type
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and other.type == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+def _check_device(dev: Any) -> None:
+    if dev is not None:
+        device(dev) if not isinstance(dev, device) else None
+
+
+class Generator:
+    """Mirrors `torch.Generator` on NumPy's PCG64 (values differ from torch's)."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self._seed = 67280421310721
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        s = int(np.random.SeedSequence().entropy) % (2 ** 63)
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Any:
+        return self._rng.bit_generator.state
+
+    def set_state(self, state: Any) -> "Generator":
+        self._rng.bit_generator.state = state
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Mirrors `torch.manual_seed`."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def _rng(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator)._rng
+
+
+# -- from data -----------------------------------------------------------------------------------------
+def _infer(data: Any) -> np.ndarray:
+    """NumPy array for nested Python data, with torch's default dtypes."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, (list, tuple)):
+        flat = []
+        _flatten(data, flat)
+        if any(isinstance(x, Tensor) for x in flat):
+            data = _tensors_to_lists(data)
+            flat = []
+            _flatten(data, flat)
+        arr = np.array(data)
+        if arr.dtype == object:
+            raise ValueError("expected sequence of length consistent with the first element")
+        if arr.size == 0 and arr.dtype == np.float64:
+            return arr.astype(D.get_default_dtype().np)
+        kinds = {type(x) for x in flat}
+        if arr.dtype.kind == "f" and not any(isinstance(x, np.floating) for x in flat):
+            return arr.astype(D.get_default_dtype().np)
+        if arr.dtype.kind == "c" and not any(isinstance(x, np.complexfloating) for x in flat):
+            return arr.astype(D.default_complex().np)
+        if arr.dtype.kind in "iu" and all(k is int or k is bool for k in kinds):
+            return arr.astype(np.int64)
+        return arr
+    if isinstance(data, (bool, np.bool_)):
+        return np.array(data, dtype=np.bool_)
+    if isinstance(data, numbers.Integral):
+        return np.array(int(data), dtype=np.int64)
+    if isinstance(data, float):
+        return np.array(data, dtype=D.get_default_dtype().np)
+    if isinstance(data, complex):
+        return np.array(data, dtype=D.default_complex().np)
+    if isinstance(data, np.generic):
+        return np.array(data)
+    if hasattr(data, "__array__"):
+        return np.asarray(data)
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _flatten(x: Any, out: list) -> None:
+    stack = [x]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, (list, tuple)):
+            stack.extend(e)
+        else:
+            out.append(e)
+
+
+def _tensors_to_lists(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        if x._data.size != 1 and x._data.ndim:
+            return x._data.tolist()
+        return x._data.item()
+    if isinstance(x, (list, tuple)):
+        return [_tensors_to_lists(e) for e in x]
+    return x
+
+
+def _resolve(dt: Any) -> D.dtype | None:
+    if dt is None or isinstance(dt, D.dtype):
+        return dt
+    if dt is float:
+        return D.float64
+    if dt is int:
+        return D.int64
+    if dt is bool:
+        return D.bool
+    return D.from_numpy_dtype(np.dtype(dt))
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _wrap(arr)
+    if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t._requires_grad = True
+    return t
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """Copy `data` into a new leaf tensor. Mirrors `torch.tensor`."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                      "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    _check_device(device)
+    arr = _infer(data)
+    d = _resolve(dtype)
+    if d is None and arr.dtype not in D.FROM_NP:
+        D.from_numpy_dtype(arr.dtype)
+    target = d.np if d is not None else D.FROM_NP[arr.dtype].np
+    return _finish(np.array(arr, dtype=target, copy=True), requires_grad)
+
+
+def scalar_tensor(s: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    d = _resolve(dtype) or D.get_default_dtype()
+    return _finish(np.array(s, dtype=d.np), requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Share memory with `data` where possible. Mirrors `torch.as_tensor`."""
+    d = _resolve(dtype)
+    if isinstance(data, Tensor):
+        return data if d is None or data.dtype is d else data.to(d)
+    if isinstance(data, np.ndarray):
+        D.from_numpy_dtype(data.dtype)
+        return _wrap(data if d is None or data.dtype == d.np else data.astype(d.np))
+    arr = _infer(data)
+    return _wrap(np.asarray(arr, dtype=d.np if d is not None else None))
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with the array. Mirrors `torch.from_numpy`."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    D.from_numpy_dtype(ndarray.dtype)
+    return _wrap(ndarray)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+# -- filled -------------------------------------------------------------------------------------------------
+def _size(size: Sequence) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s.item())
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {len(out)}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _filled(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
+    d = _resolve(dtype) or D.get_default_dtype()
+    return _finish(np.full(_size(size), fill, dtype=d.np), requires_grad)
+
+
+def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.zeros`."""
+    return _filled(0, size, dtype, requires_grad)
+
+
+def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.ones`."""
+    return _filled(1, size, dtype, requires_grad)
+
+
+def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Mirrors `torch.empty` (the memory is zeroed)."""
+    return _filled(0, size, dtype, requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Any, *, out: Any = None, dtype: Any = None, layout: Any = None,
+         device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.full`: the dtype follows the fill value when not given."""
+    if dtype is None:
+        dtype = D.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _filled(fill_value, (tuple(size),), dtype, requires_grad)
+
+
+def _like(fill: Any, input: Tensor, dtype: Any, requires_grad: bool) -> Tensor:
+    d = _resolve(dtype) or input.dtype
+    return _finish(np.full(input._data.shape, fill, dtype=d.np), requires_grad)
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Mirrors `torch.zeros_like`."""
+    return _like(0, input, dtype, requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Mirrors `torch.ones_like`."""
+    return _like(1, input, dtype, requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Mirrors `torch.empty_like` (zeroed)."""
+    return _like(0, input, dtype, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Mirrors `torch.full_like`."""
+    return _like(fill_value, input, dtype, requires_grad)
+
+
+# -- ranges ---------------------------------------------------------------------------------------------------
+def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype: Any = None, layout: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.arange`: int64 for integer arguments, else the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if vals[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    d = _resolve(dtype)
+    if d is None:
+        d = D.int64 if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals) \
+            else D.get_default_dtype()
+    n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
+    arr = (vals[0] + np.arange(max(n, 0), dtype=np.float64 if d.is_floating_point else np.int64) * vals[2])
+    return _finish(arr.astype(d.np), requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = None, layout: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.linspace` (torch fills from both ends; so does this)."""
+    d = _resolve(dtype) or D.get_default_dtype()
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    if steps == 1:
+        arr = np.array([start], dtype=np.float64)
+    else:
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        half = steps // 2
+        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    if d.is_floating_point or d.is_complex:
+        arr = arr.astype(d.np)
+    else:
+        arr = np.trunc(arr).astype(d.np)
+    return _finish(arr, requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.logspace`."""
+    lin = linspace(start, end, steps, dtype=D.float64)._data
+    d = _resolve(dtype) or D.get_default_dtype()
+    return _finish(np.power(base, lin).astype(d.np), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, layout: Any = None,
+        device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.eye`."""
+    d = _resolve(dtype) or D.get_default_dtype()
+    return _finish(np.eye(n, m if m is not None else n, dtype=d.np), requires_grad)
+
+
+# -- random ---------------------------------------------------------------------------------------------------
+def rand(*size: Any, generator: Generator | None = None, out: Any = None, dtype: Any = None, layout: Any = None,
+         device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1). Mirrors `torch.rand` (values differ from torch's)."""
+    d = _resolve(dtype) or D.get_default_dtype()
+    return _finish(_rng(generator).random(_size(size)).astype(d.np), requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, out: Any = None, dtype: Any = None, layout: Any = None,
+          device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal. Mirrors `torch.randn` (values differ from torch's)."""
+    d = _resolve(dtype) or D.get_default_dtype()
+    return _finish(_rng(generator).standard_normal(_size(size)).astype(d.np), requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.randint(low=0, high, size)`."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        raise TypeError("randint() missing required argument 'size'")
+    d = _resolve(dtype) or D.int64
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    return _finish(_rng(generator).integers(low, high, size=tuple(size)).astype(d.np), requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.randperm`."""
+    d = _resolve(dtype) or D.int64
+    return _finish(_rng(generator).permutation(n).astype(d.np), requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = None, **kw: Any) -> Tensor:
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)

@@ -1,0 +1,183 @@
+"""dtype objects and PyTorch's type-promotion rules.
+
+Mirrors `torch.dtype`, `torch.promote_types`, `torch.result_type`. Promotion follows torch's
+categories (bool < integer < floating < complex) and its weak treatment of 0-d tensors and Python
+scalars, not NumPy's rules (NumPy would turn `int64 * 2.5` into float64; torch gives float32).
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+__all__ = [
+    "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+    "complex64", "complex128", "half", "float", "double", "short", "int", "long", "cfloat", "cdouble",
+    "get_default_dtype", "set_default_dtype", "promote_types",
+]
+
+_builtin_bool, _builtin_int, _builtin_float = bool, int, float
+
+
+class dtype:
+    """A tensor element type. Mirrors `torch.dtype`."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_cat", "_rank")
+
+    def __init__(self, name: str, np_dtype: np.dtype, cat: _builtin_int, rank: _builtin_int) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self._cat = cat  # 0 bool, 1 integer, 2 floating, 3 complex
+        self._rank = rank
+        self.is_floating_point = cat == 2
+        self.is_complex = cat == 3
+        self.is_signed = name not in ("bool", "uint8")
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return "torch." + self.name
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    def to_real(self) -> "dtype":
+        return {complex64: float32, complex128: float64}.get(self, self)
+
+    def to_complex(self) -> "dtype":
+        return {float16: complex64, float32: complex64, float64: complex128}.get(self, self)
+
+
+bool = dtype("bool", np.bool_, 0, 0)
+uint8 = dtype("uint8", np.uint8, 1, 1)
+int8 = dtype("int8", np.int8, 1, 1)
+int16 = dtype("int16", np.int16, 1, 2)
+int32 = dtype("int32", np.int32, 1, 3)
+int64 = dtype("int64", np.int64, 1, 4)
+float16 = dtype("float16", np.float16, 2, 1)
+float32 = dtype("float32", np.float32, 2, 2)
+float64 = dtype("float64", np.float64, 2, 3)
+complex64 = dtype("complex64", np.complex64, 3, 2)
+complex128 = dtype("complex128", np.complex128, 3, 3)
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+cfloat, cdouble = complex64, complex128
+
+ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+_NAMES = {d.name: d for d in ALL}
+FROM_NP = {d.np: d for d in ALL}
+# NumPy's other types land on the nearest torch type
+FROM_NP[np.dtype(np.uint16)] = int32
+FROM_NP[np.dtype(np.uint32)] = int64
+FROM_NP[np.dtype(np.uint64)] = int64
+FROM_NP[np.dtype(np.longdouble)] = float64
+
+
+def _by_name(name: str) -> dtype:
+    return _NAMES[name]
+
+
+def from_numpy_dtype(d: np.dtype) -> dtype:
+    try:
+        return FROM_NP[d]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{d}. The only supported types are: float64, "
+            "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+_state = threading.local()
+_DEFAULT = [float32]  # process-wide, like torch
+
+
+def get_default_dtype() -> dtype:
+    """Mirrors `torch.get_default_dtype`."""
+    return _DEFAULT[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Mirrors `torch.set_default_dtype` (float32 or float64 or float16)."""
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _DEFAULT[0] = d
+    _cache.clear()
+
+
+def default_complex() -> dtype:
+    return complex128 if _DEFAULT[0] is float64 else complex64
+
+
+_INTS = (uint8, int8, int16, int32, int64)
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """Mirrors `torch.promote_types`."""
+    if a is b:
+        return a
+    ca, cb = a._cat, b._cat
+    if ca == 3 or cb == 3:
+        # complex wins; its precision is the larger of the two floating widths
+        ra = a._rank if ca >= 2 else 0
+        rb = b._rank if cb >= 2 else 0
+        return complex128 if max(ra, rb) == 3 else complex64
+    if ca == 2 and cb == 2:
+        return a if a._rank > b._rank else b
+    if ca == 2:
+        return a
+    if cb == 2:
+        return b
+    if ca == 0:
+        return b
+    if cb == 0:
+        return a
+    return FROM_NP[np.promote_types(a.np, b.np)]
+
+
+# kinds of operands: 2 = tensor with dims, 1 = 0-d tensor, 0 = Python/NumPy scalar ("wrapped number")
+def _combine(higher, lower):
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher._cat == 3:
+        return higher
+    if lower._cat == 3:
+        if higher._cat == 2:
+            return higher.to_complex()
+        return lower
+    if higher._cat == 2:
+        return higher
+    if higher._cat == 0 or lower._cat == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def scalar_dtype(x) -> dtype:
+    """The dtype a Python or NumPy scalar takes when it stands alone (a wrapped number)."""
+    t = type(x)
+    if t is _builtin_bool or t is np.bool_:
+        return bool
+    if t is _builtin_int or isinstance(x, np.integer):
+        return int64
+    if t is _builtin_float or isinstance(x, np.floating):
+        return _DEFAULT[0]
+    if isinstance(x, (complex, np.complexfloating)):
+        return default_complex()
+    raise TypeError(f"unsupported scalar type {t.__name__}")
+
+
+_cache: dict = {}
+
+
+def result_type_of(dtypes_kinds: tuple) -> dtype:
+    """Result dtype of operands given as ((dtype, kind), ...). Mirrors `torch.result_type`."""
+    r = _cache.get(dtypes_kinds)
+    if r is not None:
+        return r
+    groups = [None, None, None]
+    for d, kind in dtypes_kinds:
+        g = groups[kind]
+        groups[kind] = d if g is None else promote_types(g, d)
+    r = _combine(groups[2], _combine(groups[1], groups[0]))
+    _cache[dtypes_kinds] = r
+    return r

@@ -1,0 +1,468 @@
+"""Tensor operators and methods, bound onto Tensor from the public functions in `_ops`.
+
+Kept apart from `_tensor.py` so that Tensor's core (state, conversions, printing) stays small; every
+method here forwards to the op table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _dtype as D
+from . import _ops as O
+from ._ops import pointwise as P
+from ._ops import reduction as Rd
+from ._ops import shape as S
+from ._tensor import Size, Tensor, _wrap, _wrap_dim
+from .autograd.grad_mode import state as _mode
+
+_add, _sub, _mul, _div, _rsub = P.add, P.sub, P.mul, P.div, P.rsub
+
+
+def _is_operand(x: Any) -> bool:
+    return isinstance(x, (Tensor, int, float, bool, complex, np.generic))
+
+
+# -- arithmetic operators -----------------------------------------------------------------------------------
+def __add__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return _add(self, other, 1)
+
+
+def __sub__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return _sub(self, other, 1)
+
+
+def __rsub__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return _rsub(self, other, 1)
+
+
+def __mul__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return _mul(self, other)
+
+
+def __truediv__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return _div(self, other)
+
+
+def __rtruediv__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return _mul(P.reciprocal(self), other)  # torch computes c/x as reciprocal(x) * c (MulBackward0)
+
+
+def __floordiv__(self, other):
+    return O.floor_divide(self, other)
+
+
+def __rfloordiv__(self, other):
+    return O.floor_divide(_wrap(np.asarray(other, dtype=D.result_type_of(
+        ((self.dtype, 2), (D.scalar_dtype(other), 0))).np)), self)
+
+
+def __mod__(self, other):
+    return O.remainder(self, other)
+
+
+def __rmod__(self, other):
+    return O.remainder(_wrap(np.asarray(other, dtype=D.result_type_of(
+        ((self.dtype, 2), (D.scalar_dtype(other), 0))).np)), self)
+
+
+def __pow__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return O.pow(self, other)
+
+
+def __rpow__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return O.pow(other, self)
+
+
+def __matmul__(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return O.matmul(self, other)
+
+
+def __rmatmul__(self, other):
+    return O.matmul(other, self)
+
+
+def __neg__(self):
+    return P.neg(self)
+
+
+def __pos__(self):
+    return self
+
+
+def __abs__(self):
+    return P.abs(self)
+
+
+def __invert__(self):
+    if self._data.dtype == np.bool_:
+        return P.logical_not(self)
+    return P.bitwise_not(self)
+
+
+def __and__(self, other):
+    return P.bitwise_and(self, other)
+
+
+def __or__(self, other):
+    return P.bitwise_or(self, other)
+
+
+def __xor__(self, other):
+    return P.bitwise_xor(self, other)
+
+
+def _cmp(op):
+    def f(self, other):
+        if not _is_operand(other):
+            return NotImplemented if op not in (P.eq, P.ne) else (op is P.ne)
+        return op(self, other)
+    return f
+
+
+_BINDINGS = {
+    "__add__": __add__, "__radd__": __add__, "__sub__": __sub__, "__rsub__": __rsub__, "__mul__": __mul__,
+    "__rmul__": __mul__, "__truediv__": __truediv__, "__rtruediv__": __rtruediv__, "__floordiv__": __floordiv__,
+    "__rfloordiv__": __rfloordiv__, "__mod__": __mod__, "__rmod__": __rmod__, "__pow__": __pow__,
+    "__rpow__": __rpow__, "__matmul__": __matmul__, "__rmatmul__": __rmatmul__, "__neg__": __neg__,
+    "__pos__": __pos__, "__abs__": __abs__, "__invert__": __invert__, "__and__": __and__, "__rand__": __and__,
+    "__or__": __or__, "__ror__": __or__, "__xor__": __xor__, "__rxor__": __xor__,
+    "__eq__": _cmp(P.eq), "__ne__": _cmp(P.ne), "__lt__": _cmp(P.lt), "__le__": _cmp(P.le), "__gt__": _cmp(P.gt),
+    "__ge__": _cmp(P.ge),
+}
+
+
+# -- in-place ------------------------------------------------------------------------------------------------
+def _inplace(fn):
+    """`x.op_(...)`: compute out of place, write into x's memory, bump its version, rebase its history."""
+    def method(self, *args, **kwargs):
+        self._check_inplace()
+        return self._set_inplace(fn(self, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+_INPLACE = {
+    "add_": O.add, "sub_": O.sub, "mul_": O.mul, "div_": O.div, "pow_": O.pow, "neg_": O.neg, "abs_": O.abs,
+    "exp_": O.exp, "log_": O.log, "sqrt_": O.sqrt, "sin_": O.sin, "cos_": O.cos, "tanh_": O.tanh,
+    "sigmoid_": O.sigmoid, "relu_": O.relu, "clamp_": O.clamp, "clip_": O.clamp, "reciprocal_": O.reciprocal,
+    "floor_": O.floor, "ceil_": O.ceil, "trunc_": O.trunc, "sign_": O.sign, "remainder_": O.remainder,
+    "floor_divide_": O.floor_divide, "log1p_": O.log1p, "expm1_": O.expm1, "rsqrt_": O.rsqrt,
+    "subtract_": O.sub, "multiply_": O.mul, "divide_": O.div, "true_divide_": O.div,
+}
+
+
+def _iop(fn):
+    def method(self, other):
+        self._check_inplace()
+        return self._set_inplace(fn(self, other))
+    return method
+
+
+_IOPS = {"__iadd__": O.add, "__isub__": O.sub, "__imul__": O.mul, "__itruediv__": O.div,
+         "__ifloordiv__": O.floor_divide, "__imod__": O.remainder, "__ipow__": O.pow,
+         "__iand__": O.bitwise_and, "__ior__": O.bitwise_or, "__ixor__": O.bitwise_xor}
+
+
+def zero_(self):
+    """Mirrors `Tensor.zero_`."""
+    return fill_(self, 0)
+
+
+def fill_(self, value):
+    """Mirrors `Tensor.fill_`."""
+    self._check_inplace()
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
+        if value._requires_grad or self._requires_grad:
+            return self._set_inplace(P.where(_wrap(np.ones(self._data.shape, np.bool_)), value, self))
+        value = value.item()
+    if self._requires_grad and _mode.enabled:
+        return self._set_inplace(P.mul(self, 0) + value)
+    self._data[...] = value
+    self._vc[0] += 1
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Mirrors `Tensor.copy_` (broadcasts src; gradient flows to src)."""
+    self._check_inplace()
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    if _mode.enabled and (src._requires_grad or self._requires_grad):
+        return self._set_inplace(O.expand(P.cast(src, self._data.dtype), self.shape) + P.mul(self, 0))
+    np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
+    self._vc[0] += 1
+    return self
+
+
+# -- indexing ---------------------------------------------------------------------------------------------------
+def _convert_index(idx):
+    """Index tuple for NumPy, and whether it uses advanced (array) indexing."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    advanced = False
+    for i in idx:
+        if isinstance(i, Tensor):
+            a = i._data
+            if a.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if a.ndim == 0 and a.dtype.kind in "iu":
+                out.append(int(a))
+                continue
+            advanced = True
+            out.append(a)
+        elif isinstance(i, (list, np.ndarray)):
+            a = np.asarray(i)
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            advanced = True
+            out.append(a)
+        elif isinstance(i, bool):
+            advanced = True
+            out.append(i)
+        elif i is None or i is Ellipsis or isinstance(i, (int, np.integer)):
+            out.append(i)
+        elif isinstance(i, slice):
+            if i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(i)
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             "valid indices (got " + type(i).__name__ + ")")
+    return tuple(out), advanced
+
+
+def _check_bounds(shape, idx):
+    dim = 0
+    nd_used = sum(1 for i in idx if i is not None and i is not Ellipsis and not isinstance(i, bool))
+    for i in idx:
+        if i is Ellipsis:
+            dim += len(shape) - nd_used + sum(1 for k in idx if isinstance(k, np.ndarray) and k.dtype == np.bool_
+                                              and k.ndim > 1) * 0
+            continue
+        if i is None:
+            continue
+        if isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            if dim >= len(shape):
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            if not -shape[dim] <= i < shape[dim]:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {shape[dim]}")
+        elif isinstance(i, np.ndarray) and i.dtype.kind in "iu" and i.size and dim < len(shape):
+            if i.max() >= shape[dim] or i.min() < -shape[dim]:
+                bad = i.max() if i.max() >= shape[dim] else i.min()
+                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {shape[dim]}")
+        dim += i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
+    if dim > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+
+
+def _basic_node(idx):
+    kind = S.index_basic
+    for i in idx:
+        if isinstance(i, (int, np.integer)):
+            kind = S.select
+        elif isinstance(i, slice) and i != slice(None):
+            kind = S.slice_
+        elif i is None:
+            kind = S.unsqueeze_index
+    return kind
+
+
+def __getitem__(self, idx):
+    np_idx, advanced = _convert_index(idx)
+    _check_bounds(self._data.shape, np_idx)
+    if advanced:
+        return S.index_adv(self, np_idx)
+    return _basic_node(np_idx)(self, np_idx)
+
+
+def __setitem__(self, idx, value):
+    np_idx, advanced = _convert_index(idx)
+    _check_bounds(self._data.shape, np_idx)
+    self._check_inplace()
+    op = S.index_put if advanced else S.copy_slices
+    if isinstance(value, Tensor):
+        val = value if value._data.dtype == self._data.dtype else P.cast(value, self._data.dtype)
+    else:
+        val = value
+    if _mode.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        self._set_inplace(op(self, val, np_idx))
+    else:
+        self._data[np_idx] = val._data if isinstance(val, Tensor) else val
+        self._vc[0] += 1
+
+
+# -- conversions and shape methods ----------------------------------------------------------------------------
+def to(self, *args, **kwargs):
+    """Mirrors `Tensor.to(dtype)` / `to(device)` / `to(other)`; returns self when nothing changes."""
+    dtype = kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    for a in args:
+        if isinstance(a, D.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) or a.__class__.__name__ == "device":
+            from ._creation import device
+            device(a)
+    if dtype is None or dtype.np == self._data.dtype:
+        return P.clone(self) if copy else self
+    return P.cast(self, dtype.np)
+
+
+def _caster(d):
+    def f(self, memory_format=None):
+        return to(self, d)
+    return f
+
+
+def type_(self, dtype=None, non_blocking=False):
+    if dtype is None:
+        return f"torch.{_TYPE_STR[self._data.dtype.name]}"
+    if isinstance(dtype, str):
+        dtype = {v: k for k, v in _TYPE_STR.items()}[dtype.replace("torch.", "")]
+        dtype = D._by_name(dtype)
+    return to(self, dtype)
+
+
+_TYPE_STR = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+             "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+             "bool": "BoolTensor", "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
+
+
+def view(self, *shape):
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        raise RuntimeError("view(dtype) is not supported by ndgrad")
+    return S.view(self, O._shape_arg(shape))
+
+
+def reshape(self, *shape):
+    return S.reshape(self, O._shape_arg(shape))
+
+
+def contiguous(self, memory_format=None):
+    if self._data.flags.c_contiguous:
+        return self
+    return P.clone(self)
+
+
+def _new(fill):
+    def f(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        from ._creation import _filled
+        return _filled(fill, size, dtype or self.dtype, requires_grad)
+    return f
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from ._creation import _filled
+    return _filled(fill_value, (tuple(size),), dtype or self.dtype, requires_grad)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    from ._creation import tensor
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _method(fn):
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    m.__name__ = fn.__name__
+    m.__doc__ = fn.__doc__
+    return m
+
+
+_METHODS = {name: _method(getattr(O, name)) for name in (
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
+    "fmod", "pow", "neg", "negative", "abs", "absolute", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
+    "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+    "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "trunc", "clamp", "clip", "maximum",
+    "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not", "clone", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "matmul", "mm",
+    "bmm", "mv", "dot", "outer", "ger", "flatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t",
+    "unbind", "narrow", "split", "expand", "broadcast_to")}
+
+
+def permute(self, *dims):
+    return O.permute(self, O._shape_arg(dims) if dims and not isinstance(dims[0], int) else dims)
+
+
+def where(self, condition, other):
+    return O.where(condition, self, other)
+
+
+def expand(self, *sizes):
+    return O.expand(self, *sizes)
+
+
+def expand_as(self, other):
+    return O.expand(self, other.shape)
+
+
+def view_as(self, other):
+    return view(self, other.shape)
+
+
+def reshape_as(self, other):
+    return S.reshape(self, other._data.shape)
+
+
+def type_as(self, other):
+    return to(self, other.dtype)
+
+
+def _T(self):
+    if self.ndim < 2:
+        return self
+    return S.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+
+def _mT(self):
+    return O.transpose(self, -2, -1)
+
+
+def bind() -> None:
+    for name, fn in {**_BINDINGS, **_METHODS}.items():
+        setattr(Tensor, name, fn)
+    for name, fn in _INPLACE.items():
+        setattr(Tensor, name, _inplace(fn))
+    for name, fn in _IOPS.items():
+        setattr(Tensor, name, _iop(fn))
+    extra = {
+        "zero_": zero_, "fill_": fill_, "copy_": copy_, "__getitem__": __getitem__, "__setitem__": __setitem__,
+        "to": to, "type": type_, "view": view, "reshape": reshape, "contiguous": contiguous, "permute": permute,
+        "where": where, "expand": expand, "expand_as": expand_as, "view_as": view_as, "reshape_as": reshape_as,
+        "type_as": type_as, "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": new_full,
+        "new_tensor": new_tensor, "float": _caster(D.float32), "double": _caster(D.float64),
+        "half": _caster(D.float16), "long": _caster(D.int64), "int": _caster(D.int32), "short": _caster(D.int16),
+        "char": _caster(D.int8), "byte": _caster(D.uint8), "bool": _caster(D.bool),
+    }
+    for name, fn in extra.items():
+        setattr(Tensor, name, fn)
+    Tensor.T = property(_T)
+    Tensor.mT = property(_mT)
+    Tensor.H = property(_T)
+    Tensor.__hash__ = object.__hash__

@@ -1,0 +1,559 @@
+"""The public functions over the op table, with torch's signatures, and the Tensor methods.
+
+Argument parsing (dims, keepdim, scalar vs tensor operands) happens here; computing and
+differentiating happen in the ops.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Size, Tensor, _wrap, _wrap_dim
+from ..autograd.grad_mode import state as _mode
+from . import linalg as L
+from . import pointwise as P
+from . import reduction as Rd
+from . import shape as S
+from ._registry import Op
+
+__all__ = ['add', 'sub', 'subtract', 'rsub', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg', 'negative', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid', 'relu', 'reciprocal', 'sign', 'floor', 'ceil', 'trunc', 'logical_not', 'bitwise_not', 'absolute', 'arcsin', 'arccos', 'arctan', 'clamp', 'clip', 'where', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'clone', 'detach', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'matmul', 'mm', 'bmm', 'mv', 'dot', 'outer', 'ger', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'cat', 'concat', 'concatenate', 'stack', 'unbind', 'narrow', 'split', 'broadcast_to']
+
+
+def _t(x: Any, name: str, arg: str = "input", pos: int = 1) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+# -- pointwise ----------------------------------------------------------------------------------------------
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
+    """Mirrors `torch.add`."""
+    if not isinstance(input, Tensor):
+        return P.add(_t(other, "add", "other", 2), input, alpha) if alpha == 1 else P.add(input, other, alpha)
+    return P.add(input, other, alpha)
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
+    """Mirrors `torch.sub`."""
+    if not isinstance(input, Tensor):
+        return P.rsub(_t(other, "sub", "other", 2), input, alpha)
+    return P.sub(input, other, alpha)
+
+
+subtract = sub
+
+
+def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    return P.rsub(input, other, alpha)
+
+
+def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.mul`."""
+    if not isinstance(input, Tensor):
+        return P.mul(_t(other, "mul", "other", 2), input)
+    return P.mul(input, other)
+
+
+multiply = mul
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Tensor:
+    """Mirrors `torch.div` (rounding_mode None, 'trunc' or 'floor')."""
+    if rounding_mode is None:
+        if not isinstance(input, Tensor):
+            return P.mul(P.reciprocal(_t(other, "div", "other", 2)), input)
+        return P.div(input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        q = P.div(input, other)
+        r = P.trunc(q)
+        return r if (input.dtype.is_floating_point if isinstance(input, Tensor) else True) or \
+            (isinstance(other, Tensor) and other.dtype.is_floating_point) or isinstance(other, float) \
+            else r.to(D.result_type_of(((input.dtype, 2),) + (((other.dtype, 2),) if isinstance(other, Tensor)
+                                                             else ((D.scalar_dtype(other), 0),))))
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                       f"'{rounding_mode}'")
+
+
+divide = true_divide = div
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """Mirrors `torch.floor_divide` (rounds toward negative infinity, as torch ≥ 1.13)."""
+    if not isinstance(input, Tensor):
+        from .._creation import tensor
+        input = tensor(input)
+    return P.floor_divide(input, other)
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """Mirrors `torch.remainder` (sign of the divisor, like Python's %)."""
+    if not isinstance(input, Tensor):
+        from .._creation import tensor
+        input = tensor(input)
+    return P.remainder(input, other)
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:
+    return P.fmod(input, other)
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    """Mirrors `torch.pow`."""
+    if isinstance(input, Tensor):
+        if isinstance(exponent, Tensor):
+            return P.pow_tt(input, exponent)
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()
+        if exponent == 1 and False:
+            return input
+        return P.pow(input, exponent)
+    _t(exponent, "pow", "exponent", 2)
+    if exponent._data.dtype.kind in "iub" and isinstance(input, float):
+        exponent = exponent.to(D.get_default_dtype())
+    return P.pow_st(input, exponent)
+
+
+def neg(input: Tensor) -> Tensor:
+    return P.neg(_t(input, "neg"))
+
+
+negative = neg
+
+
+def _unary(op: Op, name: str):
+    def f(input: Tensor, *, out: Any = None) -> Tensor:
+        return op(_t(input, name))
+    f.__name__ = name
+    f.__qualname__ = name
+    f.__doc__ = f"Mirrors `torch.{name}`."
+    return f
+
+
+_UNARY = {name: getattr(P, name) for name in (
+    "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
+    "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "trunc",
+    "logical_not", "bitwise_not")}
+globals().update({name: _unary(op, name) for name, op in _UNARY.items()})
+absolute = _unary(P.abs, "absolute")
+arcsin, arccos, arctan = _unary(P.asin, "arcsin"), _unary(P.acos, "arccos"), _unary(P.atan, "arctan")
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.clamp` (scalar or tensor bounds)."""
+    _t(input, "clamp")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = input
+        if min is not None:
+            r = maximum(r, min if isinstance(min, Tensor) else _scalar_like(min, r))
+        if max is not None:
+            r = minimum(r, max if isinstance(max, Tensor) else _scalar_like(max, r))
+        return r
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        input = input.to(D.get_default_dtype())
+    return P.clamp(input, min, max)
+
+
+clip = clamp
+
+
+def _scalar_like(v: Any, ref: Tensor) -> Tensor:
+    return _wrap(np.asarray(v, dtype=ref._data.dtype))
+
+
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
+    """Mirrors `torch.where(condition, input, other)`."""
+    if input is None and other is None:
+        return tuple(_wrap(a.astype(np.int64)) for a in np.nonzero(condition._data))
+    if not isinstance(condition, Tensor) or condition._data.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{getattr(condition, 'dtype', type(condition).__name__)}")
+    return P.where(condition, input, other)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """Mirrors `torch.maximum`."""
+    return P.maximum(_t(input, "maximum"), _t(other, "maximum", "other", 2))
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """Mirrors `torch.minimum`."""
+    return P.minimum(_t(input, "minimum"), _t(other, "minimum", "other", 2))
+
+
+def eq(input, other):
+    return P.eq(input, other)
+
+
+def ne(input, other):
+    return P.ne(input, other)
+
+
+def lt(input, other):
+    return P.lt(input, other)
+
+
+def le(input, other):
+    return P.le(input, other)
+
+
+def gt(input, other):
+    return P.gt(input, other)
+
+
+def ge(input, other):
+    return P.ge(input, other)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def logical_and(input, other):
+    return P.logical_and(input, other)
+
+
+def logical_or(input, other):
+    return P.logical_or(input, other)
+
+
+def logical_xor(input, other):
+    return P.logical_xor(input, other)
+
+
+def bitwise_and(input, other):
+    return P.bitwise_and(input, other)
+
+
+def bitwise_or(input, other):
+    return P.bitwise_or(input, other)
+
+
+def bitwise_xor(input, other):
+    return P.bitwise_xor(input, other)
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """Mirrors `torch.clone`."""
+    return P.clone(_t(input, "clone"))
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+# -- reductions -----------------------------------------------------------------------------------------------
+def _norm_dims(dim: Any, ndim: int) -> tuple:
+    return Rd._dims(dim, ndim)
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Mirrors `torch.sum`."""
+    _t(input, "sum")
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        if keepdim:
+            return Rd.sum_dim(input, tuple(range(input.ndim)), True)
+        return Rd.sum_all(input)
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        return Rd.sum_dim(input, tuple(range(input.ndim)), keepdim)
+    return Rd.sum_dim(input, _norm_dims(dim, input.ndim), keepdim)
+
+
+def _float_only(input: Tensor, name: str) -> None:
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
+                           f"or complex dtype. Got: {_PRETTY_NAME[input._data.dtype.name]}")
+
+
+_PRETTY_NAME = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Mirrors `torch.mean`."""
+    _t(input, "mean")
+    if dtype is not None:
+        input = input.to(dtype)
+    _float_only(input, "mean")
+    if dim is None:
+        if keepdim:
+            return Rd.mean_dim(input, tuple(range(input.ndim)), True)
+        return Rd.mean_all(input)
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        return Rd.mean_dim(input, tuple(range(input.ndim)), keepdim)
+    return Rd.mean_dim(input, _norm_dims(dim, input.ndim), keepdim)
+
+
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Mirrors `torch.prod`."""
+    _t(input, "prod")
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        return Rd.prod_all(input)
+    return Rd.prod_dim(input, _wrap_dim(dim, input.ndim), keepdim)
+
+
+def _maxmin(name: str, all_op: Op, dim_op: Op, result_cls: Any, binary: Any):
+    def f(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Any:
+        _t(input, name)
+        if isinstance(dim, Tensor):
+            return binary(input, dim)
+        if dim is None:
+            return all_op(input)
+        return result_cls(*dim_op(input, _wrap_dim(dim, input.ndim), keepdim))
+    f.__name__ = name
+    f.__doc__ = f"Mirrors `torch.{name}`: the whole tensor, along `dim` (values, indices), or elementwise."
+    return f
+
+
+max = _maxmin("max", Rd.max_all, Rd.max_dim, Rd.MaxResult, maximum)
+min = _maxmin("min", Rd.min_all, Rd.min_dim, Rd.MinResult, minimum)
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """Mirrors `torch.amax` (ties share the gradient evenly)."""
+    dims = _norm_dims(None if dim == () or dim is None else dim, input.ndim)
+    if input._data.size == 0:
+        raise IndexError("amax(): Expected reduction dim 0 to have non-zero size.")
+    return Rd.amax(input, dims, keepdim)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """Mirrors `torch.amin`."""
+    dims = _norm_dims(None if dim == () or dim is None else dim, input.ndim)
+    if input._data.size == 0:
+        raise IndexError("amin(): Expected reduction dim 0 to have non-zero size.")
+    return Rd.amin(input, dims, keepdim)
+
+
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Mirrors `torch.argmax`."""
+    return Rd.argmax(input, None if dim is None else _wrap_dim(dim, input.ndim), keepdim)
+
+
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Mirrors `torch.argmin`."""
+    return Rd.argmin(input, None if dim is None else _wrap_dim(dim, input.ndim), keepdim)
+
+
+# -- matrix products -------------------------------------------------------------------------------------------
+def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.matmul`."""
+    return L.matmul(_t(input, "matmul"), _t(other, "matmul", "other", 2))
+
+
+def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.mm`."""
+    return L.mm(_t(input, "mm"), _t(mat2, "mm", "mat2", 2))
+
+
+def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.bmm`."""
+    return L.bmm(_t(input, "bmm"), _t(mat2, "bmm", "mat2", 2))
+
+
+def mv(input: Tensor, vec: Tensor, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.mv`."""
+    return L.mv(_t(input, "mv"), _t(vec, "mv", "vec", 2))
+
+
+def dot(input: Tensor, tensor: Tensor, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.dot`."""
+    return L.dot(_t(input, "dot"), _t(tensor, "dot", "tensor", 2))
+
+
+def outer(input: Tensor, vec2: Tensor, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.outer`."""
+    return L.outer(_t(input, "outer"), _t(vec2, "outer", "vec2", 2))
+
+
+ger = outer
+
+
+# -- shapes ------------------------------------------------------------------------------------------------------
+def _shape_arg(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
+    """Mirrors `torch.reshape` (a view when NumPy can make one)."""
+    shape = _shape_arg((shape,))
+    return S.reshape(input, shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Mirrors `torch.flatten`."""
+    nd = input.ndim
+    if nd == 0:
+        return S.reshape(input, (1,))
+    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    shp = input._data.shape
+    n = 1
+    for k in shp[s:e + 1]:
+        n *= k
+    return S.reshape(input, shp[:s] + (n,) + shp[e + 1:])
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    """Mirrors `torch.squeeze`."""
+    if dim is None:
+        return S.squeeze_all(input, None)
+    if isinstance(dim, (tuple, list)):
+        return S.squeeze_dims(input, tuple(_wrap_dim(d, input.ndim) for d in dim))
+    return S.squeeze_dim(input, (_wrap_dim(dim, input.ndim),))
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Mirrors `torch.unsqueeze`."""
+    return S.unsqueeze(input, _wrap_dim(dim, input.ndim + 1))
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Mirrors `torch.transpose`."""
+    nd = input.ndim
+    return S.transpose(input, _wrap_dim(dim0, nd), _wrap_dim(dim1, nd))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    """Mirrors `torch.t` (0-d and 1-d come back unchanged)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return S.t(input)
+
+
+def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """Mirrors `torch.permute`."""
+    nd = input.ndim
+    dims = tuple(_wrap_dim(d, nd) for d in dims)
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
+                           f"of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal to "
+                           f"len(dims) = {len(dims)}")
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return S.permute(input, dims)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.cat`."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    ref = next((x for x in tensors if x.ndim), tensors[0])
+    if ref.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap_dim(dim, ref.ndim)
+    # torch skips legacy empty 1-d tensors
+    tensors = [x for x in tensors if not (x.ndim == 1 and x._data.size == 0 and ref.ndim > 1)] or tensors
+    for i, x in enumerate(tensors):
+        if x.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}")
+        for k in range(ref.ndim):
+            if k != d and x._data.shape[k] != ref._data.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref._data.shape[k]} but got size {x._data.shape[k]} for tensor number {i} in "
+                                   f"the list.")
+    return S.cat(tensors, d, [x._data.shape[d] for x in tensors])
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.stack`."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, x in enumerate(tensors):
+        if x._data.shape != tensors[0]._data.shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry "
+                               f"0 and {list(x.shape)} at entry {i}")
+    return S.stack(tensors, _wrap_dim(dim, tensors[0].ndim + 1))
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """Mirrors `torch.unbind`."""
+    return S.unbind(input, _wrap_dim(dim, input.ndim))
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """Mirrors `torch.narrow`."""
+    d = _wrap_dim(dim, input.ndim)
+    size = input._data.shape[d]
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or start + length > size or length < 0:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return S.narrow(input, d, start, length)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Mirrors `torch.split`."""
+    d = _wrap_dim(dim, tensor.ndim)
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        k = split_size_or_sections
+        sizes = [k] * (n // k) + ([n % k] if n % k else []) if k else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum_py(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                               f"dimension {d}), but got split_sizes={sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(S.narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def sum_py(xs: Sequence[int]) -> int:
+    total = 0
+    for x in xs:
+        total += x
+    return total
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    sizes = _shape_arg(sizes)
+    shp = input._data.shape
+    if len(sizes) < len(shp):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the number of sizes provided "
+                           f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
+                           f"({len(shp)})")
+    lead = len(sizes) - len(shp)
+    final = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                                   "non-existing dimension 0")
+            final.append(s)
+            continue
+        cur = shp[i - lead]
+        if s == -1:
+            final.append(cur)
+        elif cur == 1 or cur == s:
+            final.append(s)
+        else:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shp)}")
+    return Rd.expand_to(input, tuple(final))
+
+
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    return expand(input, tuple(size))

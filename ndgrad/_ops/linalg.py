@@ -1,0 +1,124 @@
+"""Matrix products: mm, mv, dot, bmm, and N-d matmul, with derivatives."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import NONE, Op
+from .shape import transpose, unsqueeze, reshape
+
+_TN = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+       "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+       "complex128": "ComplexDouble"}
+
+
+def _same_dtype(a, b, fmt):
+    if a.dtype != b.dtype:
+        raise RuntimeError(fmt.format(_TN.get(str(a.dtype)), _TN.get(str(b.dtype))))
+
+
+def _mm(self, mat2):
+    if self.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    if self.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} and "
+                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    _same_dtype(self, mat2, "expected m1 and m2 to have the same dtype, but got: {} != {}")
+    return self @ mat2
+
+
+mm = Op("mm", _mm, ("self", "mat2"), dtype=NONE)
+mm.defvjp(self=lambda grad, mat2: mm(grad, transpose(mat2, 0, 1)),   # d(AB)/dA: G Bᵀ
+          mat2=lambda grad, self: mm(transpose(self, 0, 1), grad))    # d(AB)/dB: Aᵀ G
+
+
+def _dot(self, other):
+    if self.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
+    if self.shape[0] != other.shape[0]:
+        raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of "
+                           "elements, but got {} and {} elements respectively".format(
+                               self.shape[0], other.shape[0], self.shape[0], other.shape[0]))
+    _same_dtype(self, other, "dot : expected both vectors to have same dtype, but found {} and {}")
+    return np.dot(self, other)
+
+
+dot = Op("dot", _dot, ("self", "other"), dtype=NONE)
+dot.defvjp(self=lambda grad, other: grad * other,  # d(x·y)/dx = y
+           other=lambda grad, self: grad * self)
+
+
+def _mv(self, vec):
+    if self.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.ndim}, {vec.ndim}")
+    if self.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat ({self.shape[0]}x{self.shape[1]}), "
+                           f"vec ({vec.shape[0]})")
+    _same_dtype(self, vec, "expected m1 and m2 to have the same dtype, but got: {} != {}")
+    return self @ vec
+
+
+mv = Op("mv", _mv, ("self", "vec"), dtype=NONE)
+mv.defvjp(self=lambda grad, vec: unsqueeze(grad, 1) * unsqueeze(vec, 0),  # d(Av)/dA = g vᵀ
+          vec=lambda grad, self: mv(transpose(self, 0, 1), grad))           # d(Av)/dv = Aᵀ g
+
+
+def _bmm(self, mat2):
+    if self.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    _same_dtype(self, mat2, "expected scalar type {} but found {}")
+    return np.matmul(self, mat2)
+
+
+bmm = Op("bmm", _bmm, ("self", "mat2"), dtype=NONE)
+bmm.defvjp(self=lambda grad, mat2: bmm(grad, transpose(mat2, 1, 2)),
+           mat2=lambda grad, self: bmm(transpose(self, 1, 2), grad))
+
+
+def _matmul_nd(self, other):
+    _same_dtype(self, other, "expected m1 and m2 to have the same dtype, but got: {} != {}")
+    try:
+        return np.matmul(self, other)
+    except ValueError:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{self.shape[-3] if self.ndim > 2 else 1}, {self.shape[-1]}] but got: "
+                           f"[{other.shape[-3] if other.ndim > 2 else 1}, {other.shape[-2]}].") from None
+
+
+# batched matmul with broadcasting: torch names its node after the final reshape
+matmul_nd = Op("matmul", _matmul_nd, ("self", "other"), node="UnsafeViewBackward0", dtype=NONE)
+matmul_nd.defvjp(self=lambda grad, other: matmul_nd(grad, transpose(other, -1, -2)),
+                 other=lambda grad, self: matmul_nd(transpose(self, -1, -2), grad))
+
+
+def matmul(input, other):
+    """Mirrors `torch.matmul`: dot, mv, mm or broadcast batched product by the operands' dims."""
+    a, b = input.ndim, other.ndim
+    if a == 0 or b == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D")
+    if a == 1 and b == 1:
+        return dot(input, other)
+    if a == 2 and b == 1:
+        return mv(input, other)
+    if a == 1 and b == 2:
+        from .shape import squeeze_dim
+        return squeeze_dim(mm(unsqueeze(input, 0), other), (0,))
+    if a == 2 and b == 2:
+        return mm(input, other)
+    if b == 1:
+        from .shape import squeeze_dim
+        return squeeze_dim(matmul_nd(input, unsqueeze(other, 1)), (-1 % (a),))
+    if a == 1:
+        from .shape import squeeze_dim
+        r = matmul_nd(unsqueeze(input, 0), other)
+        return squeeze_dim(r, (r.ndim - 2,))
+    return matmul_nd(input, other)
+
+
+def outer(input, vec2):
+    """Mirrors `torch.outer` (composed: x[:, None] * y, as torch's MulBackward0 shows)."""
+    return reshape(input, (-1, 1)) * vec2

@@ -1,0 +1,276 @@
+"""Reductions (sum, mean, prod, max/min, amax/amin, argmax/argmin) and broadcast reduction."""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from . import _registry as R
+from ._registry import NONE, SAME, Op
+from .pointwise import where, zeros_like
+
+
+def _dims(dim, ndim):
+    """Normalise an int / sequence / None `dim` to a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        dim = (dim,)
+    n = max(ndim, 1)
+    out = []
+    for d in dim:
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+        out.append(d % n)
+    if ndim == 0:
+        return ()
+    return tuple(sorted(out))
+
+
+# -- broadcast reduction (the registry's one place for it) --------------------------------------------
+def _sum_to(self, shape):
+    lead = self.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1)
+    r = self.sum(axis=axes, keepdims=True) if axes else self
+    return r.reshape(shape)
+
+
+sum_to = Op("sum_to", _sum_to, ("self",), ("shape",), node="SumToSizeBackward0", dtype=SAME)
+R.SUM_TO = sum_to
+
+
+def _expand(self, size):
+    return np.broadcast_to(self, size)
+
+
+expand_to = Op("expand", _expand, ("self",), ("size",), node="ExpandBackward0", dtype=SAME, view=True)
+expand_to.defvjp(self=lambda grad, self_shape: sum_to(grad, self_shape))  # adjoint of broadcast = sum
+sum_to.defvjp(self=lambda grad, self_shape: expand_to(grad, self_shape))  # adjoint of sum = broadcast
+
+
+def _restore_dims(grad, shape, dims, keepdim):
+    """Reinsert reduced axes (as size 1) so that `grad` broadcasts against the input shape."""
+    if keepdim or not dims:
+        return grad
+    s = list(shape)
+    for d in dims:
+        s[d] = 1
+    from .shape import reshape
+    return reshape(grad, tuple(s))
+
+
+# -- sum, mean --------------------------------------------------------------------------------------
+def _sum_dtype(x):
+    return np.int64 if x.dtype.kind in "biu" else None
+
+
+sum_all = Op("sum", lambda self: np.sum(self, dtype=_sum_dtype(self)), ("self",), node="SumBackward0", dtype=SAME)
+sum_all.defvjp(self=lambda grad, self_shape: expand_to(grad, self_shape))  # d/dx_i Σx = 1
+
+
+def _sum_dim(self, dim, keepdim):
+    return np.sum(self, axis=dim, keepdims=keepdim, dtype=_sum_dtype(self))
+
+
+sum_dim = Op("sum", _sum_dim, ("self",), ("dim", "keepdim"), node="SumBackward1", dtype=SAME)
+sum_dim.defvjp(self=lambda grad, self_shape, dim, keepdim:
+               expand_to(_restore_dims(grad, self_shape, dim, keepdim), self_shape))
+
+
+def _mean_all(self):
+    return np.mean(self, dtype=self.dtype if self.dtype != np.float16 else np.float32).astype(self.dtype)
+
+
+mean_all = Op("mean", _mean_all, ("self",), node="MeanBackward0", dtype=SAME)
+mean_all.defvjp(self=lambda grad, self_shape: expand_to(grad / max(int(np.prod(self_shape)), 1)
+                                                         if np.prod(self_shape) else grad, self_shape))
+
+
+def _mean_dim(self, dim, keepdim):
+    return np.mean(self, axis=dim, keepdims=keepdim).astype(self.dtype, copy=False)
+
+
+def _count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+mean_dim = Op("mean", _mean_dim, ("self",), ("dim", "keepdim"), node="MeanBackward1", dtype=SAME)
+mean_dim.defvjp(self=lambda grad, self_shape, dim, keepdim: expand_to(
+    _restore_dims(grad, self_shape, dim, keepdim) / max(_count(self_shape, dim), 1), self_shape))
+
+
+# -- prod -----------------------------------------------------------------------------------------------
+def _prod_others(self, dim):
+    """Product of all other elements along `dim` (None: all), exact when the input has zeros."""
+    if dim is None:
+        flat = self.reshape(-1)
+        r = _prod_others(flat, 0)
+        return r.reshape(self.shape)
+    ones_shape = list(self.shape)
+    ones_shape[dim] = 1
+    one = np.ones(ones_shape, self.dtype)
+    left = np.cumprod(np.concatenate([one, self], axis=dim), axis=dim).take(range(self.shape[dim]), axis=dim)
+    rev = np.flip(self, axis=dim)
+    right = np.flip(np.cumprod(np.concatenate([one, rev], axis=dim), axis=dim).take(range(self.shape[dim]),
+                                                                                  axis=dim), axis=dim)
+    return left * right
+
+
+prod_others = Op("prod_others", _prod_others, ("self",), ("dim",), dtype=SAME)
+
+prod_all = Op("prod", lambda self: np.prod(self, dtype=_sum_dtype(self)), ("self",), node="ProdBackward0",
+              dtype=SAME)
+# d/dx_i Πx = Π_{j≠i} x_j (x/x_i where x_i ≠ 0 keeps higher orders differentiable)
+prod_all.defvjp(self=lambda grad, self, result: grad * where(self != 0, result / where(self != 0, self, 1.0),
+                                                            prod_others(self, None)))
+
+
+def _prod_dim(self, dim, keepdim):
+    return np.prod(self, axis=dim, keepdims=keepdim, dtype=_sum_dtype(self))
+
+
+def _prod_dim_grad(grad, self, result, dim, keepdim):
+    g = _restore_dims(grad, self.shape, (dim,), keepdim)
+    r = _restore_dims(result, self.shape, (dim,), keepdim)
+    return g * where(self != 0, r / where(self != 0, self, 1.0), prod_others(self, dim))
+
+
+prod_dim = Op("prod", _prod_dim, ("self",), ("dim", "keepdim"), node="ProdBackward1", dtype=SAME)
+prod_dim.defvjp(self=_prod_dim_grad)
+
+
+# -- max / min ------------------------------------------------------------------------------------------
+def _even_split(grad, self, result, dims, keepdim, self_shape):
+    # ties share the gradient evenly (torch's rule for full max()/amax())
+    r = _restore_dims(result, self_shape, dims, keepdim)
+    g = _restore_dims(grad, self_shape, dims, keepdim)
+    mask = self == r
+    from .pointwise import cast
+    m = cast(mask, grad.dtype) if hasattr(grad, "dtype") else mask
+    count = sum_dim(m, dims, True)
+    return g * m / count
+
+
+def _check_nonempty(x, name):
+    if x.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+
+
+def _max_all(self):
+    _check_nonempty(self, "max")
+    return np.max(self)
+
+
+def _min_all(self):
+    _check_nonempty(self, "min")
+    return np.min(self)
+
+
+max_all = Op("max", _max_all, ("self",), node="MaxBackward1", dtype=SAME)
+min_all = Op("min", _min_all, ("self",), node="MinBackward1", dtype=SAME)
+for _o in (max_all, min_all):
+    _o.defvjp(self=lambda grad, self, result, self_shape:
+              _even_split(grad, self, result, tuple(range(len(self_shape))), False, self_shape))
+
+amax = Op("amax", lambda self, dim, keepdim: np.max(self, axis=dim, keepdims=keepdim), ("self",),
+          ("dim", "keepdim"), dtype=SAME)
+amin = Op("amin", lambda self, dim, keepdim: np.min(self, axis=dim, keepdims=keepdim), ("self",),
+          ("dim", "keepdim"), dtype=SAME)
+for _o in (amax, amin):
+    _o.defvjp(self=lambda grad, self, result, dim, keepdim, self_shape:
+              _even_split(grad, self, result, dim, keepdim, self_shape))
+
+
+def _scatter_dim(grad, indices, dim, shape, keepdim):
+    """Zeros of `shape` with `grad` placed at `indices` along `dim` (max/min with dim backward)."""
+    g = grad if keepdim else np.expand_dims(grad, dim)
+    i = indices if keepdim else np.expand_dims(indices, dim)
+    out = np.zeros(shape, g.dtype)
+    np.put_along_axis(out, i, g, axis=dim)
+    return out
+
+
+scatter_dim = Op("value_selecting_reduction_backward", _scatter_dim, ("grad", "indices"),
+                 ("dim", "shape", "keepdim"), dtype=SAME)
+scatter_dim.defvjp(grad=lambda grad, indices, dim, keepdim: _gather_dim(grad, indices, dim, keepdim))
+
+
+def _gather_dim_fwd(self, indices, dim, keepdim):
+    i = indices if keepdim else np.expand_dims(indices, dim)
+    r = np.take_along_axis(self, i, axis=dim)
+    return r if keepdim else np.squeeze(r, dim)
+
+
+gather_dim = Op("gather_dim", _gather_dim_fwd, ("self", "indices"), ("dim", "keepdim"), dtype=SAME)
+gather_dim.defvjp(self=lambda grad, indices, dim, self_shape, keepdim: scatter_dim(grad, indices, dim,
+                                                                                    self_shape, keepdim))
+
+
+def _gather_dim(g, indices, dim, keepdim):
+    return gather_dim(g, indices, dim, keepdim)
+
+
+def _max_dim(self, dim, keepdim):
+    if self.ndim and self.shape[dim] == 0:
+        raise IndexError(f"max(): Expected reduction dim {dim} to have non-zero size.")
+    idx = np.argmax(self, axis=dim, keepdims=True) if self.ndim else np.zeros((), np.int64)
+    vals = np.take_along_axis(self, idx, axis=dim) if self.ndim else self
+    if not keepdim and self.ndim:
+        idx, vals = np.squeeze(idx, dim), np.squeeze(vals, dim)
+    return vals, idx.astype(np.int64)
+
+
+def _min_dim(self, dim, keepdim):
+    if self.ndim and self.shape[dim] == 0:
+        raise IndexError(f"min(): Expected reduction dim {dim} to have non-zero size.")
+    idx = np.argmin(self, axis=dim, keepdims=True) if self.ndim else np.zeros((), np.int64)
+    vals = np.take_along_axis(self, idx, axis=dim) if self.ndim else self
+    if not keepdim and self.ndim:
+        idx, vals = np.squeeze(idx, dim), np.squeeze(vals, dim)
+    return vals, idx.astype(np.int64)
+
+
+max_dim = Op("max", _max_dim, ("self",), ("dim", "keepdim"), node="MaxBackward0", dtype=SAME, n_out=2,
+             diff_out=(True, False))
+min_dim = Op("min", _min_dim, ("self",), ("dim", "keepdim"), node="MinBackward0", dtype=SAME, n_out=2,
+             diff_out=(True, False))
+for _o in (max_dim, min_dim):
+    # the whole gradient goes to the selected index
+    _o.defvjp(self=lambda grads, result, dim, keepdim, self_shape:
+              scatter_dim(grads[0], result[1], dim, self_shape, keepdim) if self_shape
+              else grads[0])
+
+
+def _arg(fn, name):
+    def f(self, dim, keepdim):
+        if self.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        if dim is None:
+            r = fn(self.reshape(-1))
+            return np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ())
+        return np.asarray(fn(self, axis=dim, keepdims=keepdim), np.int64)
+    return f
+
+
+argmax = Op("argmax", _arg(np.argmax, "argmax"), ("self",), ("dim", "keepdim"), dtype=SAME)
+argmin = Op("argmin", _arg(np.argmin, "argmin"), ("self",), ("dim", "keepdim"), dtype=SAME)
+
+
+def return_type(name: str, fields=("values", "indices")):
+    """A torch.return_types-like named tuple whose repr matches torch's."""
+    base = namedtuple(name, fields)
+
+    def __repr__(self):
+        inner = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"torch.return_types.{name}(\n{inner})"
+    cls = type(name, (base,), {"__repr__": __repr__, "__str__": __repr__, "__slots__": ()})
+    cls.__module__ = "torch.return_types"
+    return cls
+
+
+MaxResult = return_type("max")
+MinResult = return_type("min")

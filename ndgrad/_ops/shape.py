@@ -1,0 +1,224 @@
+"""Shape ops (reshape, permute, squeeze, expand, cat, stack...) and indexing, with derivatives.
+
+Views (reshape of contiguous data, permute, transpose, basic indexing, expand) return NumPy views
+and share the version counter of their base, as torch's views do.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import NONE, PROMOTE, SAME, Op
+from .reduction import expand_to, sum_to
+
+
+def _infer_shape(shape, numel):
+    shape = list(shape)
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape[neg[0]] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def _reshape(self, shape):
+    return np.reshape(self, _infer_shape(shape, self.size))
+
+
+reshape = Op("reshape", _reshape, ("self",), ("shape",), node="ViewBackward0", dtype=SAME, view=True)
+reshape.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))  # reshape back
+
+
+def _view(self, shape):
+    shape = _infer_shape(shape, self.size)
+    r = self.view()
+    try:
+        r.shape = shape  # raises rather than copy when the strides can't express the view
+    except AttributeError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+    return r
+
+
+view = Op("view", _view, ("self",), ("shape",), node="ViewBackward0", dtype=SAME, view=True)
+view.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
+
+
+def _squeeze(self, dim):
+    if dim is None:
+        return np.squeeze(self)
+    dims = tuple(d for d in dim if self.shape[d] == 1)
+    return np.squeeze(self, dims) if dims else self.view()
+
+
+squeeze_all = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackward0", dtype=SAME, view=True)
+squeeze_dim = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackward1", dtype=SAME, view=True)
+squeeze_dims = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackward2", dtype=SAME, view=True)
+for _o in (squeeze_all, squeeze_dim, squeeze_dims):
+    _o.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
+
+unsqueeze = Op("unsqueeze", lambda self, dim: np.expand_dims(self, dim), ("self",), ("dim",), dtype=SAME,
+               view=True)
+unsqueeze.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
+
+
+def _transpose(self, dim0, dim1):
+    return np.swapaxes(self, dim0, dim1)
+
+
+transpose = Op("transpose", _transpose, ("self",), ("dim0", "dim1"), dtype=SAME, view=True)
+transpose.defvjp(self=lambda grad, dim0, dim1: transpose(grad, dim0, dim1))  # its own inverse
+t = Op("t", lambda self: self.T, ("self",), node="TBackward0", dtype=SAME, view=True)
+t.defvjp(self=lambda grad: t(grad))
+
+permute = Op("permute", lambda self, dims: np.transpose(self, dims), ("self",), ("dims",), dtype=SAME,
+             view=True)
+permute.defvjp(self=lambda grad, dims: permute(grad, tuple(np.argsort(dims))))  # inverse permutation
+
+alias = Op("alias", lambda self: self.view(), ("self",), dtype=SAME, view=True)
+alias.defvjp(self=lambda grad: grad)
+
+# -- joining and splitting --------------------------------------------------------------------------------
+
+
+def _cat(tensors, dim):
+    return np.concatenate(tensors, axis=dim)
+
+
+def _split_sizes(grad, dim, sizes):
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(narrow(grad, dim, start, s))
+        start += s
+    return out
+
+
+cat = Op("cat", _cat, ("tensors",), ("dim", "sizes"), variadic=True)
+cat.defvjp(tensors=lambda grad, dim, sizes: _split_sizes(grad, dim, sizes))  # each piece gets its slice
+
+stack = Op("stack", lambda tensors, dim: np.stack(tensors, axis=dim), ("tensors",), ("dim",), variadic=True)
+stack.defvjp(tensors=lambda grad, dim: unbind(grad, dim))
+
+
+def _narrow(self, dim, start, length):
+    idx = [slice(None)] * self.ndim
+    idx[dim] = slice(start, start + length)
+    return self[tuple(idx)]
+
+
+def _narrow_backward(grad, self_shape, dim, start, length):
+    return pad_slice(grad, self_shape, dim, start, length)
+
+
+narrow = Op("narrow", _narrow, ("self",), ("dim", "start", "length"), node="SliceBackward0", dtype=SAME,
+            view=True)
+narrow.defvjp(self=lambda grad, self_shape, dim, start, length: pad_slice(grad, self_shape, dim, start, length))
+
+
+def _pad_slice(grad, shape, dim, start, length):
+    out = np.zeros(shape, grad.dtype)
+    idx = [slice(None)] * len(shape)
+    idx[dim] = slice(start, start + length)
+    out[tuple(idx)] = grad
+    return out
+
+
+pad_slice = Op("slice_backward", _pad_slice, ("grad",), ("shape", "dim", "start", "length"), dtype=SAME)
+pad_slice.defvjp(grad=lambda grad, dim, start, length: narrow(grad, dim, start, length))
+
+
+def _unbind(self, dim):
+    return tuple(np.take(self, i, axis=dim) for i in range(self.shape[dim]))
+
+
+class _Unbind(Op):
+    """unbind has as many outputs as the dimension is long."""
+
+    def __call__(self, *args):
+        from .._tensor import Tensor
+        x = args[0]
+        arr = x._data if isinstance(x, Tensor) else x
+        self.n_out = arr.shape[args[1]]
+        self.diff_out = (True,) * self.n_out
+        self.multi = True
+        return Op.__call__(self, *args)
+
+
+unbind = _Unbind("unbind", _unbind, ("self",), ("dim",), dtype=SAME, view=True, n_out=2)
+unbind.defvjp(self=lambda grads, dim: stack(list(grads), dim))
+
+# -- indexing -----------------------------------------------------------------------------------------------
+
+
+def _getitem(self, idx):
+    return self[idx]
+
+
+def _basic_backward(grad, shape, idx):
+    out = np.zeros(shape, grad.dtype)
+    out[idx] = grad
+    return out
+
+
+def _advanced_backward(grad, shape, idx):
+    out = np.zeros(shape, grad.dtype)
+    np.add.at(out, idx, grad)  # repeated indices accumulate
+    return out
+
+
+index_basic_backward = Op("index_basic_backward", _basic_backward, ("grad",), ("shape", "idx"), dtype=SAME)
+index_basic_backward.defvjp(grad=lambda grad, idx: index_basic(grad, idx))
+index_put_backward = Op("index_put_backward", _advanced_backward, ("grad",), ("shape", "idx"), dtype=SAME)
+index_put_backward.defvjp(grad=lambda grad, idx: index_adv(grad, idx))
+
+
+def _make_index_op(node):
+    op = Op("index", _getitem, ("self",), ("idx",), node=node, dtype=SAME, view=True)
+    op.defvjp(self=lambda grad, self_shape, idx: index_basic_backward(grad, self_shape, idx))
+    return op
+
+
+select = _make_index_op("SelectBackward0")
+slice_ = _make_index_op("SliceBackward0")
+index_basic = _make_index_op("AliasBackward0")
+unsqueeze_index = _make_index_op("UnsqueezeBackward0")
+index_adv = Op("index", _getitem, ("self",), ("idx",), node="IndexBackward0", dtype=SAME)
+index_adv.defvjp(self=lambda grad, self_shape, idx: index_put_backward(grad, self_shape, idx))
+
+
+def _setitem(self, values, idx):
+    out = self.copy()
+    out[idx] = values
+    return out
+
+
+def _zero_at(grad, idx):
+    out = grad.copy()
+    out[idx] = 0
+    return out
+
+
+zero_at = Op("zero_at", _zero_at, ("grad",), ("idx",), dtype=SAME)
+zero_at.defvjp(grad=lambda grad, idx: zero_at(grad, idx))
+
+
+def _make_setitem(node, gather):
+    op = Op("index_put", _setitem, ("self", "values"), ("idx",), node=node, dtype=NONE)
+    op.defvjp(self=lambda grad, idx: zero_at(grad, idx),       # overwritten positions get no gradient
+              values=lambda grad, idx: gather(grad, idx))      # the values get what flowed there
+    return op
+
+
+copy_slices = _make_setitem("CopySlices", lambda g, idx: index_basic(g, idx))
+index_put = _make_setitem("IndexPutBackward0", lambda g, idx: index_adv(g, idx))

@@ -1,0 +1,240 @@
+"""Custom differentiable functions: `Function`, its ctx, `once_differentiable`.
+
+Mirrors `torch.autograd.Function`. `Function.apply` builds the same kind of graph node as the
+built-in ops; the node *is* the ctx (as in torch), of a class named `<ClassName>Backward`.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+from .graph import FREED, FREED_MSG, Node
+from .grad_mode import state as _mode
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "BackwardCFunction"]
+
+LEGACY_MSG = ("Legacy autograd function with non-static forward method is deprecated. Please use new-style "
+              "autograd function with static forward method. (Example: "
+              "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
+
+class FunctionCtx:
+    """What forward and backward share: saved tensors, flags. Mirrors `torch.autograd.function.FunctionCtx`."""
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument 0 is of type "
+                                f"{type(t).__name__}")
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors: Any) -> None:
+        self._for_forward = tensors
+
+    def mark_dirty(self, *args: Tensor) -> None:
+        self._dirty = args
+
+    def mark_non_differentiable(self, *args: Tensor) -> None:
+        self._non_diff = args
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """The node of a custom Function; its instances are the `ctx` passed to forward and backward."""
+
+    _fn: Any = None
+    materialize_grads = True
+    _to_save: tuple = ()
+    _dirty: tuple = ()
+    _non_diff: tuple = ()
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is FREED:
+            raise RuntimeError(FREED_MSG)
+        if saved is None:
+            return ()
+        from .._ops._registry import version_error
+        out = []
+        for t, box, ver in saved:
+            if t is None:
+                out.append(None)
+                continue
+            if box[0] != ver:
+                raise version_error(t._data, box, ver, t.grad_fn._name if t.grad_fn is not None else None)
+            out.append(t)
+        return tuple(out)
+
+    saved_variables = saved_tensors
+
+    def apply(self, *grads: Any) -> Any:
+        return self._fn.backward(self, *grads)
+
+    def apply_grads(self, grads: list, graph: bool) -> list:
+        fn = self._fn
+        n_out = len(self._ctx)
+        grads = list(grads) + [None] * (n_out - len(grads))
+        tg = []
+        for g, (shape, dt) in zip(grads, self._ctx):
+            if g is None:
+                if self.materialize_grads:
+                    tg.append(_wrap(np.zeros(shape, dt)))
+                else:
+                    tg.append(None)
+            else:
+                tg.append(g if isinstance(g, Tensor) else _wrap(g))
+        result = fn.backward(self, *tg)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_in = len(self.next_functions)
+        if len(result) != n_in:
+            if len(result) > n_in and all(r is None for r in result[n_in:]):
+                result = result[:n_in]
+            else:
+                raise RuntimeError(f"function {self._name} returned an incorrect number of gradients (expected "
+                                   f"{n_in}, got {len(result)})")
+        out = []
+        from .._ops._registry import CAST, SUM_TO
+        for i, ((node, _), r, meta) in enumerate(zip(self.next_functions, result, self._meta)):
+            if node is None or r is None:
+                out.append(None)
+                continue
+            if not isinstance(r, Tensor):
+                raise TypeError(f"function {self._name} returned a gradient different than None at position "
+                                f"{i + 1}, but the corresponding forward input was not a Variable")
+            shape, dt = meta
+            if r._data.shape != shape:
+                try:
+                    ok = np.broadcast_shapes(shape, r._data.shape) == r._data.shape
+                except ValueError:
+                    ok = False
+                if not ok or len(r._data.shape) < len(shape):
+                    raise RuntimeError(f"Function {self._name} returned an invalid gradient at index {i} - got "
+                                       f"{list(r._data.shape)} but expected shape compatible with {list(shape)}")
+                r = SUM_TO(r, shape)
+            if r._data.dtype != dt:
+                r = CAST(r, dt)
+            out.append(r if graph else r._data)
+        return out
+
+
+class _FunctionMeta(type):
+    """Gives each Function subclass its node class, named `<Name>Backward`."""
+
+    def __init__(cls, name: str, bases: tuple, attrs: dict) -> None:
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (BackwardCFunction,), {"_fn": cls, "_name": name + "Backward"})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class for custom differentiable operations. Mirrors `torch.autograd.Function`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(LEGACY_MSG)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(LEGACY_MSG)
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple, output: Any) -> Any:
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        node = Node.__new__(cls._backward_cls)
+        edges = []
+        meta = []
+        needs = []
+        grad_on = _mode.enabled
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad and grad_on:
+                from .._ops._registry import _edge
+                edges.append(_edge(a))
+                meta.append((a._data.shape, a._data.dtype))
+                needs.append(True)
+            else:
+                edges.append((None, 0))
+                meta.append(None)
+                needs.append(False)
+        Node.__init__(node, tuple(edges), None, (), tuple(meta))
+        node.needs_input_grad = tuple(needs)
+        uses_setup = cls.setup_context is not Function.setup_context
+        prev = _mode.enabled
+        _mode.enabled = False
+        try:
+            if uses_setup:
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, outputs)
+            else:
+                outputs = cls.forward(node, *args, **kwargs)
+        finally:
+            _mode.enabled = prev
+        is_tuple = isinstance(outputs, tuple)
+        outs = outputs if is_tuple else (outputs,)
+        record = any(needs)
+        non_diff = {id(t) for t in node._non_diff}
+        dirty = {id(t) for t in node._dirty}
+        result = []
+        ctx_meta = []
+        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                result.append(o)
+                ctx_meta.append(((), np.dtype(np.float32)))
+                continue
+            ctx_meta.append((o._data.shape, o._data.dtype))
+            if id(o) in input_ids and id(o) not in dirty:
+                o = _wrap(o._data, o._vc)  # returning an input gives a new tensor, as in torch
+            if record and id(outs[i]) not in non_diff and o._data.dtype.kind in "fc":
+                o.grad_fn = node
+                o._output_nr = i
+                o._requires_grad = True
+            result.append(o)
+        node._ctx = ctx_meta
+        to_save = node._to_save
+        if to_save:
+            node._saved = [(t, t._vc, t._vc[0]) if t is not None else (None, None, None) for t in to_save]
+            # a saved output must point at the tensor the caller holds
+            for k, t in enumerate(to_save):
+                for j, o in enumerate(outs):
+                    if t is o and isinstance(result[j], Tensor):
+                        node._saved[k] = (result[j], result[j]._vc, result[j]._vc[0])
+            node._to_save = ()
+        if not record:
+            node._saved = None
+        return tuple(result) if is_tuple else result[0]
+
+
+def once_differentiable(fn: Callable) -> Callable:
+    """Run a backward with grad mode off, so its result cannot be differentiated again."""
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        prev = _mode.enabled
+        _mode.enabled = False
+        try:
+            return fn(ctx, *args)
+        finally:
+            _mode.enabled = prev
+    return wrapper

@@ -1,0 +1,114 @@
+"""Graph nodes: one Node type (subclassed per op only for its name) and AccumulateGrad.
+
+A node holds its edges (`next_functions`), what its derivative formulas need (`_saved`, released
+after backward unless `retain_graph`), the version of each saved tensor, and tensor hooks
+registered on its outputs. Nodes never point back at the tensors they produced, so a graph is
+freed by reference counting as soon as its outputs go out of scope.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+__all__ = ["Node", "AccumulateGrad"]
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+    "or if you need to access saved tensors after calling backward."
+)
+
+_seq = itertools.count()
+
+
+class _Freed:
+    """Marks released saved values."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<freed>"
+
+
+FREED = _Freed()
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `remove()` unregisters. Mirrors torch.utils.hooks.RemovableHandle."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class Node:
+    """A backward function in the graph. Mirrors `torch.autograd.graph.Node`."""
+
+    __slots__ = ("next_functions", "_saved", "_versions", "_meta", "_seq", "_pre_hooks", "_retain",
+                 "_post_hooks", "metadata", "_ctx", "_keep", "__weakref__")
+    _op: Any = None
+    _name: str = "Node"
+
+    def __init__(self, next_functions: tuple, saved: Any, versions: tuple, meta: tuple) -> None:
+        self.next_functions = next_functions
+        self._saved = saved
+        self._versions = versions
+        self._meta = meta          # (shape, dtype) of each differentiable input
+        self._seq = next(_seq)
+        self._pre_hooks = None     # {output_nr: {id: hook}} from Tensor.register_hook on outputs
+        self._retain = None        # {output_nr: weakref to the tensor that retains its grad}
+        self._post_hooks = None
+        self._ctx = None
+        self._keep = False         # saved values are only parameters (dim, shape...): never freed
+
+    def name(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<{self._name} object at {hex(id(self))}>"
+
+    def register_hook(self, fn: Callable) -> RemovableHandle:
+        """Hook called as fn(grad_inputs, grad_outputs) after this node runs."""
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        h = RemovableHandle(self._post_hooks)
+        self._post_hooks[h.id] = fn
+        return h
+
+    def _add_pre_hook(self, nr: int, fn: Callable) -> RemovableHandle:
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        hooks = self._pre_hooks.setdefault(nr, {})
+        h = RemovableHandle(hooks)
+        hooks[h.id] = fn
+        return h
+
+    def _release(self) -> None:
+        if self._saved is not None and not self._keep:
+            self._saved = FREED
+
+    def apply_grads(self, grads: list, graph: bool) -> list:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class AccumulateGrad(Node):
+    """Sink node of a leaf tensor: runs the leaf's hooks and adds into `.grad`."""
+
+    __slots__ = ("variable",)
+    _name = "AccumulateGrad"
+
+    def __init__(self, variable: Any) -> None:
+        Node.__init__(self, (), None, (), ())
+        self.variable = variable
