@@ -17,7 +17,7 @@ from ._ops import shape as S
 from ._tensor import Size, Tensor, _wrap, _wrap_dim
 from .autograd.grad_mode import state as _mode
 
-_add, _sub, _mul, _div, _rsub = P.add, P.sub, P.mul, P.div, P.rsub
+_add, _sub, _mul, _div, _rsub, _pow = P.add, P.sub, P.mul, P.div, P.rsub, P.pow
 
 
 def _is_operand(x: Any) -> bool:
@@ -80,6 +80,8 @@ def __rmod__(self, other):
 
 
 def __pow__(self, other):
+    if other.__class__ is int or other.__class__ is float:
+        return _pow(self, other)
     if not _is_operand(other):
         return NotImplemented
     return O.pow(self, other)

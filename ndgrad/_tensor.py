@@ -56,18 +56,18 @@ def _wrap(data: np.ndarray, vc: list | None = None, grad_fn: Any = None, nr: int
     t._output_nr = nr
     t._requires_grad = grad_fn is not None
     t._grad = None
-    t._accum = None
-    t._hooks = None
-    t._retains_grad = False
-    t._base = None
     return t
 
 
 class Tensor:
     """An n-dimensional array that records operations for automatic differentiation."""
 
-    __slots__ = ("_data", "_vc", "grad_fn", "_output_nr", "_requires_grad", "_grad", "_accum", "_hooks",
-                 "_retains_grad", "_base", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_vc", "grad_fn", "_output_nr", "_requires_grad", "_grad", "__weakref__", "__dict__")
+    # rarely set, so class defaults rather than per-tensor slots (keeps tensor creation cheap)
+    _accum = None          # weakref to this leaf's AccumulateGrad node
+    _hooks = None          # {id: hook} on a leaf
+    _retains_grad = False
+    _base = None
     __array_priority__ = 1000  # NumPy scalars and arrays defer to our reflected operators
     __hash__ = object.__hash__
 
@@ -83,10 +83,6 @@ class Tensor:
         self._output_nr = 0
         self._requires_grad = False
         self._grad = None
-        self._accum = None
-        self._hooks = None
-        self._retains_grad = False
-        self._base = None
 
     # -- autograd state -------------------------------------------------------------------------
     @property
@@ -379,8 +375,8 @@ class Tensor:
                 j = len(saved) - 1
                 if saved[j] is src:
                     saved[j] = dst
-                    fn._versions = tuple((k, self._vc, self._vc[0]) if k == j else (k, b, v)
-                                         for k, b, v in fn._versions)
+                    fn._versions = [(k, self._vc, self._vc[0], t) if k == j else (k, b, v, t)
+                                    for k, b, v, t in fn._versions]
             self.grad_fn = fn
             self._output_nr = result._output_nr
             self._requires_grad = True

@@ -108,8 +108,6 @@ def pow(input: Any, exponent: Any) -> Tensor:
             return P.pow_tt(input, exponent)
         if isinstance(exponent, np.generic):
             exponent = exponent.item()
-        if exponent == 1 and False:
-            return input
         return P.pow(input, exponent)
     _t(exponent, "pow", "exponent", 2)
     if exponent._data.dtype.kind in "iub" and isinstance(input, float):

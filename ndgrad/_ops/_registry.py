@@ -58,6 +58,7 @@ class Op:
         self.fwd = fwd
         self.inputs = tuple(inputs)
         self.params = tuple(params)
+        self.nargs = len(self.inputs) + len(self.params)
         self.n_in = len(self.inputs)
         self.rule = dtype
         self.view = view
@@ -70,10 +71,14 @@ class Op:
         self.has_vjp = False
         self.uses_shapes = False
         self._needed_cache: dict = {}
+        self._plans: dict = {}
         self.saves_result = False
         node_name = node or (name[0].upper() + name[1:] + "Backward0")
         base = VariadicNode if variadic else OpNode
         self.node_cls = type(node_name, (base,), {"__slots__": (), "_op": self, "_name": node_name})
+        if type(self) is Op and not variadic and not self.multi and self.n_in in (1, 2) and \
+                (self.n_in == 1 or self.promote == (0, 1)):
+            self.__class__ = _Op1 if self.n_in == 1 else _Op2
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -98,6 +103,7 @@ class Op:
             self.vjps[i] = f
             self.has_vjp = True
         self._needed_cache.clear()
+        self._plans.clear()
         return self
 
     def _needed(self, mask: tuple) -> tuple:
@@ -110,6 +116,17 @@ class Op:
                 if m and f is not None:
                     s.update(j for j in f._idx if j <= nargs)
             r = self._needed_cache[mask] = tuple(sorted(s))
+        return r
+
+    def _plan(self, mask: int) -> tuple:
+        """What to save when the inputs in bitmask `mask` need grad: (argument positions, input positions,
+        whether the result is saved, whether only parameters are saved)."""
+        needed = self._needed(tuple(bool(mask >> i & 1) for i in range(self.n_in)))
+        n, nargs = self.n_in, self.nargs
+        keep = bool(needed) and needed[0] >= n and needed[-1] < nargs
+        keep_pos = tuple(j for j in needed if j < nargs)
+        tensor_pos = tuple(j for j in keep_pos if j < n)
+        r = self._plans[mask] = (keep_pos, tensor_pos, nargs in needed, keep)
         return r
 
     # -- running ---------------------------------------------------------------------------------
@@ -144,6 +161,63 @@ class Op:
         vc = args[0]._vc if self.view else None
         if req and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
             return _record(self, args, n, out, vc)
+        return _wrap(out, vc)
+
+
+class _Op1(Op):
+    """Fast path of one-input ops called on a Tensor (the common case)."""
+
+    def __call__(self, *args: Any) -> Any:
+        x = args[0]
+        if not isinstance(x, Tensor):
+            return Op.__call__(self, *args)
+        data = x._data
+        if self.rule == FLOAT and data.dtype.kind not in "fc":
+            data = data.astype(D._DEFAULT[0].np)
+        out = self.fwd(data, *args[1:]) if len(args) > 1 else self.fwd(data)
+        if out.__class__ is not _ndarray:
+            out = np.asarray(out)
+        vc = x._vc if self.view else None
+        if x._requires_grad and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
+            return _record(self, args, 1, out, vc)
+        return _wrap(out, vc)
+
+
+_SCALARS: dict = {}
+
+
+class _Op2(Op):
+    """Fast path of two-input ops when no dtype conversion is needed (same dtypes, or a float tensor and
+    a Python int/float); everything else takes the general path."""
+
+    def __call__(self, *args: Any) -> Any:
+        a = args[0]
+        if not isinstance(a, Tensor):
+            return Op.__call__(self, *args)
+        b = args[1]
+        da = a._data
+        if isinstance(b, Tensor):
+            db = b._data
+            if da.dtype is not db.dtype or (self.rule == PROMOTE_FLOAT and da.dtype.kind not in "fc"):
+                return Op.__call__(self, *args)
+            req = a._requires_grad or b._requires_grad
+        elif (b.__class__ is float or b.__class__ is int) and da.dtype.kind == "f":
+            # a 0-d array of the tensor's dtype is much cheaper for NumPy than a Python scalar
+            key = (b, da.dtype)
+            db = _SCALARS.get(key)
+            if db is None:
+                if len(_SCALARS) > 4096:
+                    _SCALARS.clear()
+                db = _SCALARS[key] = np.array(b, da.dtype)
+            req = a._requires_grad
+        else:
+            return Op.__call__(self, *args)
+        out = self.fwd(da, db, *args[2:]) if len(args) > 2 else self.fwd(da, db)
+        if out.__class__ is not _ndarray:
+            out = np.asarray(out)
+        vc = a._vc if self.view else None
+        if req and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
+            return _record(self, args, 2, out, vc)
         return _wrap(out, vc)
 
 
@@ -212,42 +286,77 @@ _NO_EDGE = (None, 0)
 
 def _record(op: Op, args: tuple, n: int, out, vc) -> Tensor:
     """Build the node for one output and return the output tensor attached to it."""
-    mask = []
-    edges = []
-    meta = []
-    for i in range(n):
-        a = args[i]
-        if isinstance(a, Tensor) and a._requires_grad and op.vjps[i] is not None:
-            mask.append(True)
-            edges.append(_edge(a))
-            meta.append((a._data.shape, a._data.dtype))
-        else:
-            mask.append(False)
-            edges.append(_NO_EDGE)
-            meta.append(None)
-    needed = op._needed(tuple(mask))
     res = _wrap(out, vc)
-    if needed:
-        nargs = n + len(op.params)
+    vjps = op.vjps
+    if n == 1:
+        x = args[0]
+        fn = x.grad_fn
+        edges = ((fn, x._output_nr) if fn is not None else _edge(x),)
+        meta = ((x._data.shape, x._data.dtype),)
+        mask = 1
+    elif n == 2:
+        a, b = args[0], args[1]
+        mask = 0
+        if isinstance(a, Tensor) and a._requires_grad and vjps[0] is not None:
+            mask = 1
+            fn = a.grad_fn
+            ea = (fn, a._output_nr) if fn is not None else _edge(a)
+            ma = (a._data.shape, a._data.dtype)
+        else:
+            ea, ma = _NO_EDGE, None
+        if isinstance(b, Tensor) and b._requires_grad and vjps[1] is not None:
+            mask |= 2
+            fn = b.grad_fn
+            eb = (fn, b._output_nr) if fn is not None else _edge(b)
+            mb = (b._data.shape, b._data.dtype)
+        else:
+            eb, mb = _NO_EDGE, None
+        edges = (ea, eb)
+        meta = (ma, mb)
+    else:
+        edges = []
+        meta = []
+        mask = 0
+        for i in range(n):
+            a = args[i]
+            if isinstance(a, Tensor) and a._requires_grad and vjps[i] is not None:
+                mask |= 1 << i
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else _edge(a))
+                meta.append((a._data.shape, a._data.dtype))
+            else:
+                edges.append(_NO_EDGE)
+                meta.append(None)
+        edges = tuple(edges)
+        meta = tuple(meta)
+    plan = op._plans.get(mask)
+    if plan is None:
+        plan = op._plan(mask)
+    keep_pos, tensor_pos, save_res, keep = plan
+    if keep_pos or save_res:
+        nargs = op.nargs
         saved = [None] * (nargs + 1)
         versions = []
-        for j in needed:
-            if j == nargs:
-                saved[j] = out
-                versions.append((j, res._vc, res._vc[0]))
-            else:
-                a = args[j]
-                saved[j] = a
-                if isinstance(a, Tensor):
-                    versions.append((j, a._vc, a._vc[0]))
-        node = op.node_cls(tuple(edges), saved, tuple(versions), tuple(meta))
-        if needed[0] >= n and needed[-1] < nargs:
+        for j in keep_pos:
+            saved[j] = args[j]
+        for j in tensor_pos:
+            a = args[j]
+            if isinstance(a, Tensor):
+                saved[j] = a._data  # formulas run on arrays; the Tensor waits in `versions` for create_graph
+                versions.append((j, a._vc, a._vc[0], a))
+        if save_res:
+            saved[nargs] = out
+            versions.append((nargs, res._vc, 0, None))
+        node = op.node_cls(edges, saved, versions, meta)
+        if keep:
             node._keep = True
     else:
-        node = op.node_cls(tuple(edges), None, (), tuple(meta))
+        node = op.node_cls(edges, None, (), meta)
     res.grad_fn = node
     res._requires_grad = True
     return res
+
+
 
 
 def _wrap_multi(op: Op, args: tuple, outs: tuple, req: bool):
@@ -280,11 +389,13 @@ def _wrap_multi(op: Op, args: tuple, outs: tuple, req: bool):
                 if j == nargs:
                     saved[j] = tuple(outs)
                     for r in results:
-                        versions.append((j, r._vc, r._vc[0]))
+                        versions.append((j, r._vc, r._vc[0], None))
                 else:
-                    saved[j] = args[j]
-                    if isinstance(args[j], Tensor):
-                        versions.append((j, args[j]._vc, args[j]._vc[0]))
+                    a = args[j]
+                    saved[j] = a
+                    if isinstance(a, Tensor):
+                        saved[j] = a._data
+                        versions.append((j, a._vc, a._vc[0], a))
         node = op.node_cls(tuple(edges), saved, tuple(versions), tuple(meta))
         node._ctx = [(o.shape, o.dtype) for o in outs]
         for k, (r, d) in enumerate(zip(results, op.diff_out)):
@@ -355,66 +466,63 @@ class OpNode(Node):
     __slots__ = ()
 
     def _unpack(self, graph: bool) -> list:
+        """Saved values for the formulas: arrays, or Tensors (graph-recording) under create_graph."""
         saved = self._saved
         if saved is FREED:
             raise RuntimeError(FREED_MSG)
-        op = self._op
-        nargs = op.n_in + len(op.params)
-        for j, box, ver in self._versions:
+        nargs = self._op.nargs
+        for j, box, ver, t in self._versions:
             if box[0] != ver:
-                if j == nargs:
+                if t is None:
                     r = saved[j]
                     raise version_error(r[0] if isinstance(r, tuple) else r, box, ver, self._name)
-                t = saved[j]
                 raise version_error(t._data, box, ver, t.grad_fn._name if t.grad_fn is not None else None)
+        if not graph:
+            return saved
         vals = list(saved)
-        if graph:
-            if op.saves_result and vals[nargs] is not None:
-                r = vals[nargs]
-                if isinstance(r, tuple):
-                    vals[nargs] = tuple(_wrap(a, None, self, k) for k, a in enumerate(r))
-                else:
-                    vals[nargs] = _wrap(r, None, self, 0)
-        else:
-            for j in range(op.n_in):
-                a = vals[j]
-                if isinstance(a, Tensor):
-                    vals[j] = a._data
+        for j, box, ver, t in self._versions:
+            if t is not None:
+                vals[j] = t
+        r = vals[nargs]
+        if r is not None:
+            if isinstance(r, tuple):
+                vals[nargs] = tuple(_wrap(a, None, self, k) for k, a in enumerate(r))
+            else:
+                vals[nargs] = _wrap(r, None, self, 0)
         return vals
 
     def apply_grads(self, grads: list, graph: bool) -> list:
         op = self._op
         if self._saved is None:
-            vals = [None] * (op.n_in + len(op.params) + 1) if op.uses_shapes else ()
+            vals = [None] * (op.nargs + 1) if op.uses_shapes else ()
         else:
             vals = self._unpack(graph)
         if op.uses_shapes:
-            vals.extend(m[0] if m is not None else None for m in self._meta)
-        if self._ctx is not None:
-            g = _materialize(grads, self._ctx, graph)
-        else:
-            g = grads[0]
+            vals = [*vals, *[m[0] if m is not None else None for m in self._meta]]
+        g = grads[0] if self._ctx is None else _materialize(grads, self._ctx, graph)
         out = []
-        meta = self._meta
-        for i, (fn, _) in enumerate(self.next_functions):
+        vjps = op.vjps
+        i = 0
+        for fn, _ in self.next_functions:
             if fn is None:
                 out.append(None)
+                i += 1
                 continue
-            f = op.vjps[i]
-            idx = f._idx
-            if not idx:
-                r = f(g)
-            elif f._get is None:
-                r = f(g, vals[idx[0]])
+            f = vjps[i]
+            get = f._get
+            if get is not None:
+                r = f(g, *get(vals))
+            elif f._idx:
+                r = f(g, vals[f._idx[0]])
             else:
-                r = f(g, *f._get(vals))
-            shape, dt = meta[i]
-            if r is not None:
-                if r.shape != shape:
-                    r = SUM_TO(r, shape)
-                if r.dtype != dt:
-                    r = CAST(r, dt)
+                r = f(g)
+            shape, dt = self._meta[i]
+            if r.shape != shape:
+                r = SUM_TO(r, shape)
+            if r.dtype != dt:
+                r = CAST(r, dt)
             out.append(r)
+            i += 1
         return out
 
 

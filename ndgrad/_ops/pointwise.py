@@ -118,6 +118,8 @@ def _check_int_pow(self, exponent):
 
 
 def _pow_ts(self, exponent):
+    if exponent == 2:
+        return np.square(self)
     _check_int_pow(self, exponent)
     return np.power(self, exponent)
 

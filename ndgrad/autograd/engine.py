@@ -1,8 +1,8 @@
 """The backward engine: iterative, dependency-counted, deterministic.
 
-1. Walk the graph from the roots without recursion, recording each node's children.
-2. Mark the nodes that lead to a target (a leaf's AccumulateGrad for `backward`, the requested
-   inputs for `grad`); count, for each marked node, how many marked consumers feed it.
+1. Walk the graph from the roots without recursion, counting for each node how many consumers
+   feed it. `backward()` runs every reachable node, as torch does; with `inputs` (and in `grad`)
+   only the nodes from which an input can be reached run.
 3. Run ready nodes in reverse creation order (a heap on the sequence number, as torch does):
    tensor hooks and retain_grad first, then the node's formulas; each gradient is popped from its
    buffer as soon as it is consumed, and saved values are released unless `retain_graph`.
@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from .graph import AccumulateGrad, Node
+from .graph import FREED, AccumulateGrad, Node
 from .grad_mode import state as _mode
 
 __all__ = ["run_backward"]
@@ -58,6 +58,43 @@ def _accumulate_into(t: Tensor, g: Any, graph: bool) -> None:
         np.add(old._data, arr, out=old._data, casting="unsafe")
 
 
+def _node_hooks(node: Node, buf: list, graph: bool) -> None:
+    """Tensor hooks on the node's outputs, then retain_grad (which sees the hooked gradient)."""
+    if node._pre_hooks:
+        for nr, hooks in node._pre_hooks.items():
+            if nr < len(buf) and buf[nr] is not None and hooks:
+                buf[nr] = _run_hooks(hooks, buf[nr], graph)
+    if node._retain:
+        for nr, ref in node._retain.items():
+            t = ref()
+            if t is not None and nr < len(buf) and buf[nr] is not None:
+                _accumulate_into(t, buf[nr], graph)
+
+
+def _prune(nodes: set, targets: dict, deps: dict) -> set:
+    """Nodes from which a target can be reached; dependency counts restricted to them."""
+    parents: dict = {}
+    for node in nodes:
+        for child, _ in node.next_functions:
+            if child is not None:
+                parents.setdefault(child, []).append(node)
+    needed = set()
+    stack = [t for t in targets if t in nodes]
+    needed.update(stack)
+    while stack:
+        n = stack.pop()
+        for p in parents.get(n, ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    deps.clear()
+    for node in needed:
+        for child, _ in node.next_functions:
+            if child is not None and child in needed:
+                deps[child] = deps.get(child, 0) + 1
+    return needed
+
+
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
                  inputs: Sequence[Tensor] | None = None, capture: bool = False,
                  allow_unused: bool = False) -> list | None:
@@ -80,74 +117,44 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
     if inputs is not None:
         for k, t in enumerate(inputs):
             if t.grad_fn is None and not t._requires_grad:
-                if capture:
-                    raise RuntimeError("One of the differentiated Tensors does not require grad")
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             fn, nr = _edge(t)
             targets.setdefault(fn, []).append((nr, k))
 
-    # -- discovery: children of every reachable node, in post-order (children before parents)
-    children: dict = {}
-    order: list = []
-    stack = [(fn, 0) for fn in start]
-    for fn in start:
-        children[fn] = [e[0] for e in fn.next_functions if e[0] is not None]
-    seen = set(id(fn) for fn in start)
-    while stack:
-        node, i = stack[-1]
-        kids = children[node]
-        if i < len(kids):
-            stack[-1] = (node, i + 1)
-            c = kids[i]
-            if id(c) not in seen:
-                seen.add(id(c))
-                children[c] = [e[0] for e in c.next_functions if e[0] is not None]
-                stack.append((c, 0))
-        else:
-            stack.pop()
-            order.append(node)
-
-    # -- which nodes must run, and how many consumers each waits for
-    run: dict = {}
-    for node in order:
-        if inputs is None:
-            need = type(node) is AccumulateGrad or any(run.get(c, False) for c in children[node])
-        else:
-            need = node in targets or any(run.get(c, False) for c in children[node])
-        run[node] = need
+    # -- discovery and dependency counts in one iterative pass
     deps: dict = {}
-    for node in order:
-        if run[node]:
-            for c in children[node]:
-                if run[c]:
-                    deps[c] = deps.get(c, 0) + 1
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is not None:
+                d = deps.get(child)
+                deps[child] = 1 if d is None else d + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    needed = None if inputs is None else _prune(seen, targets, deps)
 
     captured: list = [None] * (len(inputs) if inputs is not None else 0)
-    buffers: dict = {fn: buf for fn, buf in start.items()}
-    heap = [(-fn._seq, fn._seq, fn) for fn in start if run.get(fn) and deps.get(fn, 0) == 0]
+    buffers: dict = dict(start)
+    heap = [(-fn._seq, fn) for fn in start if deps.get(fn, 0) == 0 and (needed is None or fn in needed)]
     heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
     prev_mode = _mode.enabled
     _mode.enabled = graph
     try:
         while heap:
-            node = heapq.heappop(heap)[2]
+            node = pop(heap)[1]
             buf = buffers.pop(node, None) or [None]
-            # tensor hooks and retained grads of this node's outputs
-            if node._pre_hooks:
-                for nr, hooks in node._pre_hooks.items():
-                    if nr < len(buf) and buf[nr] is not None and hooks:
-                        buf[nr] = _run_hooks(hooks, buf[nr], graph)
-            if node._retain:
-                for nr, ref in node._retain.items():
-                    t = ref()
-                    if t is not None and nr < len(buf) and buf[nr] is not None:
-                        _accumulate_into(t, buf[nr], graph)
-            if type(node) is AccumulateGrad:
+            if node._pre_hooks is not None or node._retain is not None:
+                _node_hooks(node, buf, graph)
+            if node.__class__ is AccumulateGrad:
                 var = node.variable
                 g = buf[0]
                 if var._hooks:
                     g = _run_hooks(var._hooks, g, graph)
-                if node in targets and inputs is not None:
+                if node in targets:
                     for nr, k in targets[node]:
                         if capture:
                             captured[k] = g
@@ -156,38 +163,37 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                 elif not capture:
                     _accumulate_into(var, g, graph)
                 continue
-            if node in targets:
+            if targets and node in targets:
                 for nr, k in targets[node]:
                     g = buf[nr] if nr < len(buf) else None
                     if capture:
                         captured[k] = g
-                    else:
-                        tensor = inputs[k]  # type: ignore[index]
-                        if g is not None:
-                            _accumulate_into(tensor, g, graph)
-                if not any(run.get(c, False) for c in children[node]):
+                    elif g is not None:
+                        _accumulate_into(inputs[k], g, graph)  # type: ignore[index]
+                if not any(c in needed for c, _ in node.next_functions if c is not None):  # type: ignore
                     continue
             out = node.apply_grads(buf, graph)
             del buf
-            if node._post_hooks:
+            if node._post_hooks is not None:
                 for hook in list(node._post_hooks.values()):
                     hook(out, None)
-            if not retain_graph:
-                node._release()
+            if not retain_graph and node._saved is not None and not node._keep:
+                node._saved = FREED
             for (child, nr), g in zip(node.next_functions, out):
-                if child is None or not run.get(child, False):
+                if child is None or (needed is not None and child not in needed):
                     continue
                 if g is not None:
                     cb = buffers.get(child)
                     if cb is None:
-                        cb = buffers[child] = []
-                    while len(cb) <= nr:
-                        cb.append(None)
-                    cb[nr] = g if cb[nr] is None else cb[nr] + g
+                        buffers[child] = [g] if nr == 0 else [None] * nr + [g]
+                    else:
+                        while len(cb) <= nr:
+                            cb.append(None)
+                        cb[nr] = g if cb[nr] is None else cb[nr] + g
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
-                    heapq.heappush(heap, (-child._seq, child._seq, child))
+                    push(heap, (-child._seq, child))
     finally:
         _mode.enabled = prev_mode
 

@@ -56,10 +56,16 @@ class RemovableHandle:
 class Node:
     """A backward function in the graph. Mirrors `torch.autograd.graph.Node`."""
 
-    __slots__ = ("next_functions", "_saved", "_versions", "_meta", "_seq", "_pre_hooks", "_retain",
-                 "_post_hooks", "metadata", "_ctx", "_keep", "__weakref__")
+    __slots__ = ("next_functions", "_saved", "_versions", "_meta", "_seq", "__dict__", "__weakref__")
     _op: Any = None
     _name: str = "Node"
+    # rarely set, so class defaults instead of per-node slots (keeps node creation cheap)
+    _pre_hooks = None     # {output_nr: {id: hook}} from Tensor.register_hook on outputs
+    _retain = None        # {output_nr: weakref to the tensor that retains its grad}
+    _post_hooks = None
+    _ctx = None           # (shape, dtype) of each output, for nodes with several outputs
+    _keep = False         # saved values are only parameters (dim, shape...): never freed
+    metadata: dict
 
     def __init__(self, next_functions: tuple, saved: Any, versions: tuple, meta: tuple) -> None:
         self.next_functions = next_functions
@@ -67,17 +73,19 @@ class Node:
         self._versions = versions
         self._meta = meta          # (shape, dtype) of each differentiable input
         self._seq = next(_seq)
-        self._pre_hooks = None     # {output_nr: {id: hook}} from Tensor.register_hook on outputs
-        self._retain = None        # {output_nr: weakref to the tensor that retains its grad}
-        self._post_hooks = None
-        self._ctx = None
-        self._keep = False         # saved values are only parameters (dim, shape...): never freed
 
     def name(self) -> str:
         return self._name
 
     def __repr__(self) -> str:
         return f"<{self._name} object at {hex(id(self))}>"
+
+    @property
+    def metadata(self) -> dict:  # type: ignore[no-redef]
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
 
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """Hook called as fn(grad_inputs, grad_outputs) after this node runs."""
