@@ -14,7 +14,6 @@ Broadcast reduction and the cast of a gradient to its input's dtype happen here,
 """
 from __future__ import annotations
 
-import inspect
 import re
 from operator import itemgetter
 from typing import Any, Callable, Sequence
@@ -88,7 +87,8 @@ class Op:
         names = self.inputs + self.params + ("result",) + tuple(n + "_shape" for n in self.inputs)
         for inp, f in formulas.items():
             i = self.inputs.index(inp)
-            args = list(inspect.signature(f).parameters)
+            code = f.__code__
+            args = list(code.co_varnames[:code.co_argcount])
             head = "grads" if self.multi else "grad"
             if not args or args[0] != head:
                 raise TypeError(f"{self.name}: formula for {inp} must take '{head}' first")
