@@ -55,6 +55,14 @@ def can_cast(from_: dtype, to: dtype) -> "builtins.bool":
 
 import builtins  # noqa: E402  (after the dtype names that shadow bool/int/float)
 
+
+def __getattr__(name: str) -> object:
+    # optional parts load on first use, keeping `import ndgrad` fast
+    if name in ("viz", "cli"):
+        import importlib
+        return importlib.import_module(f"ndgrad.{name}")
+    raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")
+
 __all__ = sorted(set(_ops_all) | {
     "Tensor", "Size", "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
     "complex64", "complex128", "half", "float", "double", "short", "int", "long", "cfloat", "cdouble",

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor, _new, _wrap
 from ..autograd.graph import FREED, FREED_MSG, AccumulateGrad, Node
 from ..autograd.grad_mode import state as _mode
 
@@ -179,11 +179,51 @@ class _Op1(Op):
             out = np.asarray(out)
         vc = x._vc if self.view else None
         if x._requires_grad and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
-            return _record(self, args, 1, out, vc)
+            return _record1(self, x, args, out, vc)
         return _wrap(out, vc)
 
 
+def _record1(op: Op, x: Tensor, args: tuple, out, vc) -> Tensor:
+    """`_record` for one-input ops, inlined for speed."""
+    res = _new(Tensor)
+    res._data = out
+    res._vc = rvc = [0] if vc is None else vc
+    res._output_nr = 0
+    res._grad = None
+    res._requires_grad = True
+    fn = x.grad_fn
+    edges = ((fn, x._output_nr) if fn is not None else _edge(x),)
+    xd = x._data
+    meta = _SAME1 if xd.shape == out.shape and xd.dtype is out.dtype else ((xd.shape, xd.dtype),)
+    plan = op._plans.get(1)
+    if plan is None:
+        plan = op._plan(1)
+    keep_pos, tensor_pos, save_res, keep = plan
+    if keep_pos or save_res:
+        nargs = op.nargs
+        saved = [*args, None] if len(args) == nargs else [*args, *[None] * (nargs + 1 - len(args))]
+        versions = []
+        if tensor_pos:
+            saved[0] = xd
+            versions.append((0, x._vc, x._vc[0], x))
+        else:
+            saved[0] = None
+        if save_res:
+            saved[nargs] = out
+            versions.append((nargs, rvc, rvc[0], None))
+        node = op.node_cls(edges, saved, versions, meta)
+        if keep:
+            node._keep = True
+    else:
+        node = op.node_cls(edges, None, (), meta)
+    res.grad_fn = node
+    return res
+
+
+_SAME = ()  # metadata of an input whose shape and dtype are the output's: no reduction or cast needed
+_SAME1 = (_SAME,)
 _SCALARS: dict = {}
+_CONST = [0]  # the "version counter" of a saved Python number: never bumped
 
 
 class _Op2(Op):
@@ -217,8 +257,63 @@ class _Op2(Op):
             out = np.asarray(out)
         vc = a._vc if self.view else None
         if req and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
-            return _record(self, args, 2, out, vc)
+            return _record2(self, a, b, args, out, vc, da, db)
         return _wrap(out, vc)
+
+
+def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:
+    """`_record` for two-input ops on the fast path, inlined for speed. A Python number operand is saved
+    as the 0-d array `db` for the raw formulas, with the number itself kept for create_graph."""
+    res = _new(Tensor)
+    res._data = out
+    res._vc = rvc = [0] if vc is None else vc
+    res._output_nr = 0
+    res._grad = None
+    res._requires_grad = True
+    vjps = op.vjps
+    mask = 0
+    if a._requires_grad and vjps[0] is not None:
+        mask = 1
+        fn = a.grad_fn
+        ea = (fn, a._output_nr) if fn is not None else _edge(a)
+        ma = _SAME if da.shape == out.shape and da.dtype is out.dtype else (da.shape, da.dtype)
+    else:
+        ea, ma = _NO_EDGE, None
+    bt = b.__class__ is not float and b.__class__ is not int
+    if bt and b._requires_grad and vjps[1] is not None:
+        mask |= 2
+        fn = b.grad_fn
+        eb = (fn, b._output_nr) if fn is not None else _edge(b)
+        mb = _SAME if db.shape == out.shape and db.dtype is out.dtype else (db.shape, db.dtype)
+    else:
+        eb, mb = _NO_EDGE, None
+    plan = op._plans.get(mask)
+    if plan is None:
+        plan = op._plan(mask)
+    keep_pos, tensor_pos, save_res, keep = plan
+    if keep_pos or save_res:
+        nargs = op.nargs
+        saved = [None] * (nargs + 1)
+        versions = []
+        for j in keep_pos:
+            if j == 0:
+                saved[0] = da
+                versions.append((0, a._vc, a._vc[0], a))
+            elif j == 1:
+                saved[1] = db
+                versions.append((1, b._vc, b._vc[0], b) if bt else (1, _CONST, 0, b))
+            else:
+                saved[j] = args[j]
+        if save_res:
+            saved[nargs] = out
+            versions.append((nargs, rvc, rvc[0], None))
+        node = op.node_cls((ea, eb), saved, versions, (ma, mb))
+        if keep:
+            node._keep = True
+    else:
+        node = op.node_cls((ea, eb), None, (), (ma, mb))
+    res.grad_fn = node
+    return res
 
 
 def _any_tensor(args, n) -> bool:
@@ -493,35 +588,43 @@ class OpNode(Node):
 
     def apply_grads(self, grads: list, graph: bool) -> list:
         op = self._op
-        if self._saved is None:
+        saved = self._saved
+        if saved is None:
             vals = [None] * (op.nargs + 1) if op.uses_shapes else ()
-        else:
+        elif graph or saved is FREED:
             vals = self._unpack(graph)
-        if op.uses_shapes:
-            vals = [*vals, *[m[0] if m is not None else None for m in self._meta]]
+        else:
+            for j, box, ver, t in self._versions:
+                if box[0] != ver:
+                    self._unpack(graph)  # raises torch's error
+            vals = saved
         g = grads[0] if self._ctx is None else _materialize(grads, self._ctx, graph)
+        if op.uses_shapes:
+            vals = [*vals, *[None if m is None else m[0] if m else g.shape for m in self._meta]]
         out = []
         vjps = op.vjps
+        meta = self._meta
         i = 0
         for fn, _ in self.next_functions:
             if fn is None:
                 out.append(None)
-                i += 1
-                continue
-            f = vjps[i]
-            get = f._get
-            if get is not None:
-                r = f(g, *get(vals))
-            elif f._idx:
-                r = f(g, vals[f._idx[0]])
             else:
-                r = f(g)
-            shape, dt = self._meta[i]
-            if r.shape != shape:
-                r = SUM_TO(r, shape)
-            if r.dtype != dt:
-                r = CAST(r, dt)
-            out.append(r)
+                f = vjps[i]
+                get = f._get
+                if get is not None:
+                    r = f(g, *get(vals))
+                elif f._idx:
+                    r = f(g, vals[f._idx[0]])
+                else:
+                    r = f(g)
+                m = meta[i]
+                if m:
+                    shape, dt = m
+                    if r.shape != shape:
+                        r = SUM_TO(r, shape)
+                    if r.dtype != dt:
+                        r = CAST(r, dt)
+                out.append(r)
             i += 1
         return out
 

@@ -126,7 +126,8 @@ def _pow_ts(self, exponent):
 
 def _pow_exp_grad(grad, self, exponent):
     # d/dx x^c = c x^(c-1); torch defines it as 0 for c == 0 (also at x = 0)
-    if isinstance(exponent, (int, float)) and exponent == 0:
+    # the exponent is a number here (a 0-d array when run on arrays)
+    if exponent == 0:
         return zeros_like(grad)
     if exponent == 2:
         return grad * (self * 2.0)
