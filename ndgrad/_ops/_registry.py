@@ -620,9 +620,11 @@ class OpNode(Node):
                 m = meta[i]
                 if m:
                     shape, dt = m
-                    if r.shape != shape:
+                    a = r._data if graph else r
+                    if a.shape != shape:
                         r = SUM_TO(r, shape)
-                    if r.dtype != dt:
+                        a = r._data if graph else r
+                    if a.dtype != dt:
                         r = CAST(r, dt)
                 out.append(r)
             i += 1
@@ -643,7 +645,7 @@ class VariadicNode(OpNode):
             if fn is None:
                 out.append(None)
                 continue
-            if r.dtype != m[1]:
+            if (r._data if graph else r).dtype != m[1]:
                 r = CAST(r, m[1])
             out.append(r)
         return out
