@@ -46,7 +46,10 @@ subtract = sub
 
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return P.rsub(input, other, alpha)
+    """Mirrors `torch.rsub`: other - alpha * input."""
+    if isinstance(other, Tensor):
+        return P.rsub_tt(_t(input, "rsub"), other, alpha)
+    return P.rsub(_t(input, "rsub"), other, alpha)
 
 
 def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
@@ -65,15 +68,10 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
         if not isinstance(input, Tensor):
             return P.mul(P.reciprocal(_t(other, "div", "other", 2)), input)
         return P.div(input, other)
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        q = P.div(input, other)
-        r = P.trunc(q)
-        return r if (input.dtype.is_floating_point if isinstance(input, Tensor) else True) or \
-            (isinstance(other, Tensor) and other.dtype.is_floating_point) or isinstance(other, float) \
-            else r.to(D.result_type_of(((input.dtype, 2),) + (((other.dtype, 2),) if isinstance(other, Tensor)
-                                                             else ((D.scalar_dtype(other), 0),))))
+    if rounding_mode in ("floor", "trunc"):
+        if not isinstance(input, Tensor):
+            input = _number_as_tensor(input, _t(other, "div", "other", 2))
+        return P.div_rounding(input, other, rounding_mode)
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                        f"'{rounding_mode}'")
 
@@ -81,24 +79,30 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
 divide = true_divide = div
 
 
+def _number_as_tensor(x: Any, ref: Tensor) -> Tensor:
+    """A Python number as a 0-d tensor of the dtype it gives with `ref` (a number is a weak operand)."""
+    d = D.result_type_of(((ref.dtype, 2 if ref.ndim else 1), (D.scalar_dtype(x), 0)))
+    return _wrap(np.asarray(x, dtype=d.np))
+
+
 def floor_divide(input: Any, other: Any) -> Tensor:
     """Mirrors `torch.floor_divide` (rounds toward negative infinity, as torch ≥ 1.13)."""
     if not isinstance(input, Tensor):
-        from .._creation import tensor
-        input = tensor(input)
+        input = _number_as_tensor(input, _t(other, "floor_divide", "other", 2))
     return P.floor_divide(input, other)
 
 
 def remainder(input: Any, other: Any) -> Tensor:
     """Mirrors `torch.remainder` (sign of the divisor, like Python's %)."""
     if not isinstance(input, Tensor):
-        from .._creation import tensor
-        input = tensor(input)
-    return P.remainder(input, other)
+        return P.remainder_st(_number_as_tensor(input, _t(other, "remainder", "other", 2)), other)
+    return P.remainder_tt(input, other) if isinstance(other, Tensor) else P.remainder(input, other)
 
 
 def fmod(input: Tensor, other: Any) -> Tensor:
-    return P.fmod(input, other)
+    """Mirrors `torch.fmod` (sign of the dividend, like C's fmod)."""
+    _t(input, "fmod")
+    return P.fmod_tt(input, other) if isinstance(other, Tensor) else P.fmod(input, other)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
@@ -144,12 +148,9 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -
     """Mirrors `torch.clamp` (scalar or tensor bounds)."""
     _t(input, "clamp")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        r = input
-        if min is not None:
-            r = maximum(r, min if isinstance(min, Tensor) else _scalar_like(min, r))
-        if max is not None:
-            r = minimum(r, max if isinstance(max, Tensor) else _scalar_like(max, r))
-        return r
+        lo = min if min is None or isinstance(min, Tensor) else _scalar_like(min, input)
+        hi = max if max is None or isinstance(max, Tensor) else _scalar_like(max, input)
+        return P.clamp_t(input, lo, hi)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
@@ -184,28 +185,28 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
     return P.minimum(_t(input, "minimum"), _t(other, "minimum", "other", 2))
 
 
-def eq(input, other):
-    return P.eq(input, other)
+def eq(input: Tensor, other: Any) -> Tensor:
+    return P.eq(_t(input, "eq"), other)
 
 
-def ne(input, other):
-    return P.ne(input, other)
+def ne(input: Tensor, other: Any) -> Tensor:
+    return P.ne(_t(input, "ne"), other)
 
 
-def lt(input, other):
-    return P.lt(input, other)
+def lt(input: Tensor, other: Any) -> Tensor:
+    return P.lt(_t(input, "lt"), other)
 
 
-def le(input, other):
-    return P.le(input, other)
+def le(input: Tensor, other: Any) -> Tensor:
+    return P.le(_t(input, "le"), other)
 
 
-def gt(input, other):
-    return P.gt(input, other)
+def gt(input: Tensor, other: Any) -> Tensor:
+    return P.gt(_t(input, "gt"), other)
 
 
-def ge(input, other):
-    return P.ge(input, other)
+def ge(input: Tensor, other: Any) -> Tensor:
+    return P.ge(_t(input, "ge"), other)
 
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
@@ -314,19 +315,29 @@ max = _maxmin("max", Rd.max_all, Rd.max_dim, Rd.MaxResult, maximum)
 min = _maxmin("min", Rd.min_all, Rd.min_dim, Rd.MinResult, minimum)
 
 
+def _check_empty_reduction(input: Tensor, name: str, dims: Any) -> None:
+    """torch's errors for reductions without an identity over empty tensors."""
+    if input._data.size:
+        return
+    if dims is None:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           f"reduction dim with the 'dim' argument.")
+    for d in dims:
+        if input._data.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Mirrors `torch.amax` (ties share the gradient evenly)."""
     dims = _norm_dims(None if dim == () or dim is None else dim, input.ndim)
-    if input._data.size == 0:
-        raise IndexError("amax(): Expected reduction dim 0 to have non-zero size.")
+    _check_empty_reduction(input, "amax", None if dim == () or dim is None else dims)
     return Rd.amax(input, dims, keepdim)
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Mirrors `torch.amin`."""
     dims = _norm_dims(None if dim == () or dim is None else dim, input.ndim)
-    if input._data.size == 0:
-        raise IndexError("amin(): Expected reduction dim 0 to have non-zero size.")
+    _check_empty_reduction(input, "amin", None if dim == () or dim is None else dims)
     return Rd.amin(input, dims, keepdim)
 
 
@@ -451,14 +462,16 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
     """Mirrors `torch.cat`."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     ref = next((x for x in tensors if x.ndim), tensors[0])
     if ref.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = _wrap_dim(dim, ref.ndim)
-    # torch skips legacy empty 1-d tensors
-    tensors = [x for x in tensors if not (x.ndim == 1 and x._data.size == 0 and ref.ndim > 1)] or tensors
+    # torch skips legacy empty 1-d tensors in the result, but they stay in the graph (size None)
+    legacy = [x.ndim == 1 and x._data.size == 0 and ref.ndim > 1 for x in tensors]
     for i, x in enumerate(tensors):
+        if legacy[i]:
+            continue
         if x.ndim != ref.ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}")
         for k in range(ref.ndim):
@@ -466,7 +479,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref._data.shape[k]} but got size {x._data.shape[k]} for tensor number {i} in "
                                    f"the list.")
-    return S.cat(tensors, d, [x._data.shape[d] for x in tensors])
+    return S.cat(tensors, d, [None if lg else x._data.shape[d] for x, lg in zip(tensors, legacy)])
 
 
 concat = concatenate = cat
@@ -512,11 +525,8 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
         if sum_py(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                                f"dimension {d}), but got split_sizes={sizes}")
-    out, start = [], 0
-    for s in sizes:
-        out.append(S.narrow(tensor, d, start, s))
-        start += s
-    return tuple(out)
+    op = S.split if isinstance(split_size_or_sections, int) else S.split_with_sizes
+    return op(tensor, d, tuple(sizes))
 
 
 def sum_py(xs: Sequence[int]) -> int:

@@ -652,6 +652,9 @@ class VariadicNode(OpNode):
 
 
 def _materialize(grads: list, metas: list, graph: bool) -> list:
+    """Zeros for the outputs of a multi-output node that received no gradient (the engine's buffer may
+    be shorter than the node's outputs)."""
+    grads = list(grads) + [None] * (len(metas) - len(grads))
     out = []
     for g, (shape, dt) in zip(grads, metas):
         if g is None and dt.kind in "fc":

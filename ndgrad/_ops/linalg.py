@@ -95,8 +95,27 @@ matmul_nd.defvjp(self=lambda grad, other: matmul_nd(grad, transpose(other, -1, -
                  other=lambda grad, self: matmul_nd(transpose(self, -1, -2), grad))
 
 
+def _should_fold(a, b) -> bool:
+    """torch's should_fold: fold the larger operand into a matrix (mm/mv) instead of a batched product."""
+    a_larger = a.ndim >= b.ndim
+    t1 = a._data if a_larger else np.swapaxes(b._data, -1, -2)
+    small = b if a_larger else a
+    if not (t1.ndim >= 3 and small.ndim <= 2):
+        return False
+    if small.requires_grad:
+        return True
+    if a.ndim == 2:
+        return False
+    if t1.size == 0:
+        return True
+    st, sh = t1.strides, t1.shape
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(t1.ndim - 2))
+
+
 def matmul(input, other):
-    """Mirrors `torch.matmul`: dot, mv, mm or broadcast batched product by the operands' dims."""
+    """Mirrors `torch.matmul`: dot, mv, mm, a folded mm/mv, or a broadcast batched product, following
+    torch's own case analysis so that results carry the same grad_fn."""
+    from .shape import reshape, squeeze_dim_, unsafe_view
     a, b = input.ndim, other.ndim
     if a == 0 or b == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D")
@@ -105,17 +124,33 @@ def matmul(input, other):
     if a == 2 and b == 1:
         return mv(input, other)
     if a == 1 and b == 2:
-        from .shape import squeeze_dim
-        return squeeze_dim(mm(unsqueeze(input, 0), other), (0,))
+        return squeeze_dim_(mm(unsqueeze(input, 0), other), (0,))
     if a == 2 and b == 2:
         return mm(input, other)
-    if b == 1:
-        from .shape import squeeze_dim
-        return squeeze_dim(matmul_nd(input, unsqueeze(other, 1)), (-1 % (a),))
-    if a == 1:
-        from .shape import squeeze_dim
-        r = matmul_nd(unsqueeze(input, 0), other)
-        return squeeze_dim(r, (r.ndim - 2,))
+    if _should_fold(input, other):
+        trans = b > a
+        t1 = transpose(other, -1, -2) if trans else input
+        t2 = (transpose(input, 0, 1) if a == 2 else input) if trans else other
+        shape1 = tuple(t1.shape)
+        if t2.ndim == 2 and shape1[-1] != t2.shape[0] or t2.ndim == 1 and shape1[-1] != t2.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({int(np.prod(shape1[:-1]))}x{shape1[-1]} "
+                               f"and {'x'.join(map(str, t2.shape))})")
+        folded = reshape(t1, (-1, shape1[-1]))
+        if t2.ndim == 2:
+            out = unsafe_view(mm(folded, t2), shape1[:-1] + (t2.shape[1],))
+            if trans:
+                out = transpose(out, -1, -2)
+                if not out._data.flags.c_contiguous:
+                    from .pointwise import clone
+                    out = clone(out)  # torch's .contiguous()
+            return out
+        return unsafe_view(mv(folded, t2), shape1[:-1])
+    if a == 1 or b == 1:
+        x = unsqueeze(input, 0) if a == 1 else input
+        y = unsqueeze(other, 1) if b == 1 else other
+        r = matmul_nd(x, y)
+        shape = r.shape[:-2] + ((r.shape[-2],) if a > 1 else ()) + ((r.shape[-1],) if b > 1 else ())
+        return unsafe_view(r, tuple(shape))
     return matmul_nd(input, other)
 
 

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .. import _dtype as D
 from . import _registry as R
 from ._registry import COMPARE, FLOAT, NONE, PROMOTE, PROMOTE_FLOAT, SAME, Op, defop
 
@@ -54,20 +55,54 @@ add.defvjp(self=lambda grad: grad,                                       # d/dx 
            other=lambda grad, alpha: grad if alpha == 1 else grad * alpha)  # d/dy = a
 
 
+def _is_bool(x):
+    return type(x) is bool or getattr(x, "dtype", None) == np.bool_
+
+
+def _check_bool_sub(self, other):
+    if _is_bool(self) or _is_bool(other):
+        if _is_bool(self) and _is_bool(other):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                               "Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _promoted(a, b):
+    """Cast array operands to torch's result type (for ops that must see the dtypes before promotion)."""
+    if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or a.dtype != b.dtype:
+        key = tuple((D.FROM_NP[x.dtype], 2 if x.ndim else 1) if isinstance(x, np.ndarray) else (D.scalar_dtype(x), 0)
+                    for x in (a, b))
+        t = D.result_type_of(key).np
+        a = a.astype(t) if isinstance(a, np.ndarray) and a.dtype != t else a
+        b = b.astype(t) if isinstance(b, np.ndarray) and b.dtype != t else b
+    return a, b
+
+
 def _sub(self, other, alpha):
-    if getattr(self, "dtype", None) == np.bool_ and (type(other) is bool or getattr(other, "dtype", None) == np.bool_):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(self) or _is_bool(other):  # checked before promotion turns bools into numbers
+        _check_bool_sub(self, other)
+    self, other = _promoted(self, other)
     return self - other if alpha == 1 else self - alpha * other
 
 
-sub = Op("sub", _sub, ("self", "other"), ("alpha",))
+def _rsub(self, other, alpha):
+    if _is_bool(self) or _is_bool(other):
+        _check_bool_sub(self, other)
+    self, other = _promoted(self, other)
+    return other - alpha * self if alpha != 1 else other - self
+
+
+sub = Op("sub", _sub, ("self", "other"), ("alpha",), dtype=NONE)
 sub.defvjp(self=lambda grad: grad,                                         # d/dx (x - a*y) = 1
            other=lambda grad, alpha: -grad if alpha == 1 else grad * -alpha)  # d/dy = -a
 
-rsub = Op("rsub", lambda self, other, alpha: other - alpha * self if alpha != 1 else other - self,
-          ("self", "other"), ("alpha",), node="RsubBackward1")
+rsub = Op("rsub", _rsub, ("self", "other"), ("alpha",), node="RsubBackward1", dtype=NONE)
 rsub.defvjp(self=lambda grad, alpha: -grad if alpha == 1 else grad * -alpha)  # d/dx (c - x) = -1
+# rsub(x, y) with a tensor y: torch names it RsubBackward0 and differentiates both
+rsub_tt = Op("rsub", rsub.fwd, ("self", "other"), ("alpha",), node="RsubBackward0", dtype=NONE)
+rsub_tt.defvjp(self=lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,  # d/dx (y - a*x) = -a
+               other=lambda grad: grad)                                          # d/dy = 1
 
 mul = Op("mul", np.multiply, ("self", "other"))
 mul.defvjp(self=lambda grad, other: grad * other,   # d/dx xy = y
@@ -87,12 +122,26 @@ def _floor_divide(self, other):
 
 def _no_derivative(name):
     def f(grad):
-        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
     return f
 
 
 floor_divide = Op("floor_divide", _floor_divide, ("self", "other"), node="NotImplemented")
-floor_divide.defvjp(self=_no_derivative("floor_divide"))
+floor_divide.defvjp(self=_no_derivative("floor_divide"), other=_no_derivative("floor_divide"))
+
+
+def _div_rounding(self, other, rounding_mode):
+    if rounding_mode == "floor":
+        return _floor_divide(self, other)
+    if getattr(self, "dtype", np.dtype(float)).kind in "fc" or np.asarray(other).dtype.kind in "fc":
+        return np.trunc(np.true_divide(self, other))
+    q = _floor_divide(self, other)  # integers: round toward zero without going through floats
+    return q + ((np.remainder(self, other) != 0) & ((np.asarray(self) < 0) != (np.asarray(other) < 0)))
+
+
+# div(rounding_mode="trunc"/"floor"): piecewise constant, so a zero derivative (torch's DivBackward2)
+div_rounding = Op("div", _div_rounding, ("self", "other"), ("rounding_mode",), node="DivBackward2")
+div_rounding.defvjp(self=lambda grad: zeros_like(grad), other=lambda grad: zeros_like(grad))
 
 
 def _remainder(self, other):
@@ -102,13 +151,21 @@ def _remainder(self, other):
     return np.remainder(self, other)
 
 
-remainder = Op("remainder", _remainder, ("self", "other"))
-remainder.defvjp(self=lambda grad: grad,                                          # d/dx (x mod y) = 1
-                 other=lambda grad, self, other: -grad * floor_divide(self, other))  # d/dy = -floor(x/y)
+# torch's node names tell a Python-number divisor (...Backward0) from a tensor one (...Backward1)
+remainder = Op("remainder", _remainder, ("self", "other"), node="RemainderBackward0")
+remainder.defvjp(self=lambda grad: grad)                                         # d/dx (x mod c) = 1
+remainder_tt = Op("remainder", _remainder, ("self", "other"), node="RemainderBackward1")
+remainder_tt.defvjp(self=lambda grad: grad,                                      # d/dx (x mod y) = 1
+                    other=lambda grad, self, other: -grad * div_rounding(self, other, "floor"))  # d/dy = -floor(x/y)
+# remainder(number, tensor) has no derivative in torch
+remainder_st = Op("remainder", _remainder, ("self", "other"), node="NotImplemented")
+remainder_st.defvjp(other=_no_derivative("remainder"))
 
-fmod = Op("fmod", np.fmod, ("self", "other"))
-fmod.defvjp(self=lambda grad: grad,                                             # d/dx fmod(x, y) = 1
-            other=lambda grad, self, other: -grad * trunc(div(self, other)))   # d/dy = -trunc(x/y)
+fmod = Op("fmod", np.fmod, ("self", "other"), node="FmodBackward0")
+fmod.defvjp(self=lambda grad: grad)                                              # d/dx fmod(x, c) = 1
+fmod_tt = Op("fmod", np.fmod, ("self", "other"), node="FmodBackward1")
+fmod_tt.defvjp(self=lambda grad: grad,                                           # d/dx fmod(x, y) = 1
+               other=lambda grad, self, other: -grad * div_rounding(self, other, "trunc"))  # d/dy = -trunc(x/y)
 
 
 def _check_int_pow(self, exponent):
@@ -138,11 +195,20 @@ pow = Op("pow", _pow_ts, ("self", "exponent"), node="PowBackward0")
 pow.defvjp(self=_pow_exp_grad)
 
 
+def _int_power(base, exponent):
+    """Integer powers as torch computes them: a negative exponent gives 1, ±1 or 0 (not NumPy's error)."""
+    b, e = np.asarray(base), np.asarray(exponent)
+    if not (b.dtype.kind in "iub" and e.dtype.kind in "iu" and np.any(e < 0)):
+        return np.power(base, exponent)  # the originals: a Python number stays weak for NumPy's promotion
+    base, exponent = b, e
+    neg = exponent < 0
+    r = np.power(base, np.where(neg, 0, exponent))
+    odd = (np.abs(exponent) % 2).astype(bool)
+    return np.where(neg, np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0)), r).astype(r.dtype)
+
+
 def _pow_tt(self, exponent):
-    if getattr(self, "dtype", np.dtype(float)).kind in "iu" and getattr(exponent, "dtype", None) is not None \
-            and exponent.dtype.kind in "iu" and np.any(exponent < 0):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return np.power(self, exponent)
+    return _int_power(self, exponent)
 
 
 pow_tt = Op("pow", _pow_tt, ("self", "exponent"), node="PowBackward1")
@@ -160,18 +226,33 @@ def _pow_st_grad(grad, self, exponent, result):
     return grad * result * (math.log(self) if self > 0 else math.nan)
 
 
-pow_st = Op("pow", lambda self, exponent: np.power(self, exponent), ("self", "exponent"), node="PowBackward2")
+pow_st = Op("pow", _int_power, ("self", "exponent"), node="PowBackward2")
 pow_st.defvjp(exponent=_pow_st_grad)
 
-neg = Op("neg", np.negative, ("self",), dtype=SAME)
+def _neg(self):
+    if self.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return np.negative(self)
+
+
+neg = Op("neg", _neg, ("self",), dtype=SAME)
 neg.defvjp(self=lambda grad: -grad)  # d/dx -x = -1
 
 reciprocal = Op("reciprocal", np.reciprocal, ("self",), dtype=FLOAT)
 reciprocal.defvjp(self=lambda grad, result: -grad * (result * result))  # d/dx 1/x = -1/x²
 
 # -- unary math -----------------------------------------------------------------------------------------
-abs = Op("abs", np.abs, ("self",), dtype=SAME)
-sign = Op("sign", np.sign, ("self",), dtype=SAME)
+def _no_bool(fn, kernel):
+    def f(self):
+        if self.dtype == np.bool_:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+        return fn(self)
+    return f
+
+
+abs = Op("abs", _no_bool(np.abs, "abs_cpu"), ("self",), dtype=SAME)
+sign = Op("sign", lambda self: self.copy() if self.dtype == np.bool_ else np.sign(self), ("self",), dtype=SAME)
 abs.defvjp(self=lambda grad, self: grad * sign(self))  # d/dx |x| = sign(x) (0 at 0)
 sign.defvjp(self=lambda grad: zeros_like(grad))         # d/dx sign(x) = 0
 
@@ -226,9 +307,9 @@ sigmoid.defvjp(self=lambda grad, result: grad * (result * (1 - result)))  # σ' 
 relu = Op("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False), ("self",), dtype=SAME)
 relu.defvjp(self=lambda grad, result: grad * (result > 0))  # relu'(x) = [x > 0] (0 at 0)
 
-floor = Op("floor", np.floor, ("self",), dtype=SAME)
-ceil = Op("ceil", np.ceil, ("self",), dtype=SAME)
-trunc = Op("trunc", np.trunc, ("self",), dtype=SAME)
+floor = Op("floor", _no_bool(np.floor, "floor_vml_cpu"), ("self",), dtype=SAME)
+ceil = Op("ceil", _no_bool(np.ceil, "ceil_vml_cpu"), ("self",), dtype=SAME)
+trunc = Op("trunc", _no_bool(np.trunc, "trunc_vml_cpu"), ("self",), dtype=SAME)
 for _op in (floor, ceil, trunc):
     _op.defvjp(self=lambda grad: zeros_like(grad))  # piecewise constant: derivative 0
 
@@ -255,6 +336,24 @@ def _clamp_grad(grad, self, min, max):
 
 clamp = Op("clamp", _clamp, ("self",), ("min", "max"), node="ClampBackward1")
 clamp.defvjp(self=_clamp_grad)
+
+
+def _clamp_min_grad(grad, self, min, max):
+    # the lower bound is what comes out where x < lo (and lo < hi: where lo > hi the result is hi)
+    if max is None:
+        return where(self < min, grad, 0.0)
+    return where((self < min) & (min < max), grad, 0.0)
+
+
+def _clamp_max_grad(grad, self, min, max):
+    if min is None:
+        return where(self > max, grad, 0.0)
+    return where((self > max) | (max < min), grad, 0.0)
+
+
+# clamp with tensor bounds: all three are inputs (None for a missing bound), as torch's ClampBackward0
+clamp_t = Op("clamp", _clamp, ("self", "min", "max"), node="ClampBackward0")
+clamp_t.defvjp(self=_clamp_grad, min=_clamp_min_grad, max=_clamp_max_grad)
 
 
 def _where(condition, self, other):
@@ -292,7 +391,8 @@ def _bitwise(name, fn):
         for a in (self, other):
             k = getattr(a, "dtype", None)
             if k is not None and k.kind in "fc":
-                raise RuntimeError(f'"{name}_cpu" not implemented for \'{"Float" if k.itemsize == 4 else "Double"}\'')
+                raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                          f'\'{"Float" if k.itemsize == 4 else "Double"}\'')
         return fn(self) if other is None else fn(self, other)
     return f
 

@@ -78,6 +78,8 @@ sum_dim.defvjp(self=lambda grad, self_shape, dim, keepdim:
 
 
 def _mean_all(self):
+    if self.size == 0:  # nan, as torch, without NumPy's "Mean of empty slice" warning
+        return np.full((), np.nan, self.dtype)
     return np.mean(self, dtype=self.dtype if self.dtype != np.float16 else np.float32).astype(self.dtype)
 
 
@@ -87,6 +89,8 @@ mean_all.defvjp(self=lambda grad, self_shape: expand_to(grad / max(int(np.prod(s
 
 
 def _mean_dim(self, dim, keepdim):
+    if self.size == 0:
+        return np.full(np.sum(self, axis=dim, keepdims=keepdim).shape, np.nan, self.dtype)
     return np.mean(self, axis=dim, keepdims=keepdim).astype(self.dtype, copy=False)
 
 
@@ -121,6 +125,28 @@ def _prod_others(self, dim):
 
 prod_others = Op("prod_others", _prod_others, ("self",), ("dim",), dtype=SAME)
 
+
+def _prod_others_backward(grad, self, dim):
+    """vjp of prod_others: out_k = Σ_{i≠k} grad_i Π_{j∉{i,k}} x_j, exact with zeros (O(n²) along dim)."""
+    if dim is None:
+        return _prod_others_backward(grad.reshape(-1), self.reshape(-1), 0).reshape(self.shape)
+    n = self.shape[dim]
+    out = np.zeros(np.broadcast_shapes(grad.shape, self.shape), np.result_type(grad, self))
+    for k in range(n):
+        x = self.copy()
+        idx = [slice(None)] * self.ndim
+        idx[dim] = k
+        x[tuple(idx)] = 1
+        terms = grad * _prod_others(x, dim)
+        terms[tuple(idx)] = 0
+        out[tuple(idx)] = terms.sum(axis=dim)
+    return out
+
+
+# second derivatives of prod where the input has zeros; third ones are not implemented
+prod_others_backward = Op("prod_others_backward", _prod_others_backward, ("grad", "self"), ("dim",), dtype=SAME)
+prod_others.defvjp(self=lambda grad, self, dim: prod_others_backward(grad, self, dim))
+
 prod_all = Op("prod", lambda self: np.prod(self, dtype=_sum_dtype(self)), ("self",), node="ProdBackward0",
               dtype=SAME)
 # d/dx_i Πx = Π_{j≠i} x_j (x/x_i where x_i ≠ 0 keeps higher orders differentiable)
@@ -149,7 +175,7 @@ def _even_split(grad, self, result, dims, keepdim, self_shape):
     g = _restore_dims(grad, self_shape, dims, keepdim)
     mask = self == r
     from .pointwise import cast
-    m = cast(mask, grad.dtype) if hasattr(grad, "dtype") else mask
+    m = cast(mask, getattr(grad.dtype, "np", grad.dtype)) if hasattr(grad, "dtype") else mask
     count = sum_dim(m, dims, True)
     return g * m / count
 
@@ -248,7 +274,10 @@ for _o in (max_dim, min_dim):
 def _arg(fn, name):
     def f(self, dim, keepdim):
         if self.size == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            if dim is None:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            if self.ndim and self.shape[dim] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
         if dim is None:
             r = fn(self.reshape(-1))
             return np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ())

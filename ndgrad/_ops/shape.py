@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import NONE, PROMOTE, SAME, Op
+from .._tensor import Tensor
+from ._registry import NONE, PROMOTE, SAME, Op, _Op1
 from .reduction import expand_to, sum_to
 
 
@@ -35,8 +36,35 @@ def _reshape(self, shape):
     return np.reshape(self, _infer_shape(shape, self.size))
 
 
-reshape = Op("reshape", _reshape, ("self",), ("shape",), node="ViewBackward0", dtype=SAME, view=True)
+def _needs_copy(a, shape) -> bool:
+    """Whether NumPy must copy to reshape `a` (then torch's reshape is a copy, not a view)."""
+    try:
+        shape = _infer_shape(shape, a.size)
+    except RuntimeError:
+        return False  # let the op raise
+    r = a.view()
+    try:
+        r.shape = shape
+    except AttributeError:
+        return True
+    return False
+
+
+class _Reshape(_Op1):
+    """reshape is a view (ViewBackward0) when the strides allow one, else a copy (UnsafeViewBackward0)."""
+
+    def __call__(self, *args):
+        x = args[0]
+        if isinstance(x, Tensor) and not x._data.flags.c_contiguous and _needs_copy(x._data, args[1]):
+            return unsafe_view(*args)
+        return _Op1.__call__(self, *args)
+
+
+reshape = _Reshape("reshape", _reshape, ("self",), ("shape",), node="ViewBackward0", dtype=SAME, view=True)
 reshape.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))  # reshape back
+# a reshape that owns its result (no shared version counter), as torch's _unsafe_view
+unsafe_view = Op("reshape", _reshape, ("self",), ("shape",), node="UnsafeViewBackward0", dtype=SAME)
+unsafe_view.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
 
 
 def _view(self, shape):
@@ -64,7 +92,9 @@ def _squeeze(self, dim):
 squeeze_all = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackward0", dtype=SAME, view=True)
 squeeze_dim = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackward1", dtype=SAME, view=True)
 squeeze_dims = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackward2", dtype=SAME, view=True)
-for _o in (squeeze_all, squeeze_dim, squeeze_dims):
+# the in-place squeeze_(dim) that torch's matmul applies to its own result (1-d @ 2-d)
+squeeze_dim_ = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackward4", dtype=SAME)
+for _o in (squeeze_all, squeeze_dim, squeeze_dims, squeeze_dim_):
     _o.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
 
 unsqueeze = Op("unsqueeze", lambda self, dim: np.expand_dims(self, dim), ("self",), ("dim",), dtype=SAME,
@@ -73,7 +103,7 @@ unsqueeze.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
 
 
 def _transpose(self, dim0, dim1):
-    return np.swapaxes(self, dim0, dim1)
+    return np.swapaxes(self, dim0, dim1) if self.ndim else self.view()  # 0-d: dims 0 and -1 are allowed
 
 
 transpose = Op("transpose", _transpose, ("self",), ("dim0", "dim1"), dtype=SAME, view=True)
@@ -85,13 +115,12 @@ permute = Op("permute", lambda self, dims: np.transpose(self, dims), ("self",), 
              view=True)
 permute.defvjp(self=lambda grad, dims: permute(grad, tuple(np.argsort(dims))))  # inverse permutation
 
-alias = Op("alias", lambda self: self.view(), ("self",), dtype=SAME, view=True)
-alias.defvjp(self=lambda grad: grad)
-
 # -- joining and splitting --------------------------------------------------------------------------------
 
 
-def _cat(tensors, dim):
+def _cat(tensors, dim, sizes=None):
+    if sizes is not None:  # a size of None marks a legacy empty 1-d tensor: skipped, but kept in the graph
+        tensors = [t for t, s in zip(tensors, sizes) if s is not None]
     return np.concatenate(tensors, axis=dim)
 
 
@@ -99,6 +128,9 @@ def _split_sizes(grad, dim, sizes):
     out = []
     start = 0
     for s in sizes:
+        if s is None:
+            out.append(reshape(narrow(grad, dim, 0, 0), (0,)))
+            continue
         out.append(narrow(grad, dim, start, s))
         start += s
     return out
@@ -156,7 +188,58 @@ class _Unbind(Op):
 
 
 unbind = _Unbind("unbind", _unbind, ("self",), ("dim",), dtype=SAME, view=True, n_out=2)
-unbind.defvjp(self=lambda grads, dim: stack(list(grads), dim))
+
+
+def _unbind_backward(grads, dim, self_shape):
+    # the engine may hand over fewer gradients than outputs when the last outputs were not used
+    grads = list(grads)
+    if len(grads) < self_shape[dim]:
+        from .pointwise import zeros_like
+        grads += [zeros_like(grads[0])] * (self_shape[dim] - len(grads))
+    return stack(grads, dim)
+
+
+unbind.defvjp(self=_unbind_backward)  # each slice's gradient goes back to its place
+
+
+def _split(self, dim, sizes):
+    out, start = [], 0
+    idx = [slice(None)] * self.ndim
+    for s in sizes:
+        idx[dim] = slice(start, start + s)
+        out.append(self[tuple(idx)])
+        start += s
+    return tuple(out)
+
+
+def _split_backward(grads, dim, sizes, self_shape):
+    grads = list(grads)
+    if len(grads) == len(sizes):
+        return cat(grads, dim, list(sizes))  # each piece's gradient goes back to its place
+    # the engine hands over fewer gradients when the last pieces were not used
+    r, start = None, 0
+    for g, s in zip(grads, sizes):
+        p = pad_slice(g, self_shape, dim, start, s)
+        r = p if r is None else r + p
+        start += s
+    return r
+
+
+class _Split(Op):
+    """split has as many outputs as pieces."""
+
+    def __call__(self, *args):
+        self.n_out = len(args[2])
+        self.diff_out = (True,) * self.n_out
+        self.multi = True
+        return Op.__call__(self, *args)
+
+
+split = _Split("split", _split, ("self",), ("dim", "sizes"), node="SplitBackward0", dtype=SAME, view=True, n_out=2)
+split_with_sizes = _Split("split_with_sizes", _split, ("self",), ("dim", "sizes"), node="SplitWithSizesBackward0",
+                          dtype=SAME, view=True, n_out=2)
+for _o in (split, split_with_sizes):
+    _o.defvjp(self=_split_backward)
 
 # -- indexing -----------------------------------------------------------------------------------------------
 
