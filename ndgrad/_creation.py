@@ -55,11 +55,18 @@ class Generator:
 
     def __init__(self, device: Any = "cpu") -> None:
         self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
+        self._gen = None
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        # made on first use: importing numpy.random costs ~10 ms of `import ndgrad`
+        if self._gen is None:
+            self._gen = np.random.default_rng(self._seed)
+        return self._gen
 
     def manual_seed(self, seed: int) -> "Generator":
         self._seed = int(seed)
-        self._rng = np.random.default_rng(self._seed)
+        self._gen = None
         return self
 
     def seed(self) -> int:
@@ -112,20 +119,26 @@ def _infer(data: Any) -> np.ndarray:
             data = _tensors_to_lists(data)
             flat = []
             _flatten(data, flat)
-        arr = np.array(data)
-        if arr.dtype == object:
-            raise ValueError("expected sequence of length consistent with the first element")
+        try:
+            arr = np.array(data)
+        except ValueError:
+            arr = None
+        if arr is None or arr.dtype == object:
+            _raise_ragged(data)
         if arr.size == 0 and arr.dtype == np.float64:
             return arr.astype(D.get_default_dtype().np)
         kinds = {type(x) for x in flat}
-        if arr.dtype.kind == "f" and not any(isinstance(x, np.floating) for x in flat):
+        if arr.dtype.kind == "f" and not any(isinstance(x, np.floating) or isinstance(x, np.ndarray) and
+                                             x.dtype.kind == "f" for x in flat):
             return arr.astype(D.get_default_dtype().np)
         if arr.dtype.kind == "c" and not any(isinstance(x, np.complexfloating) for x in flat):
             return arr.astype(D.default_complex().np)
         if arr.dtype.kind in "iu" and all(k is int or k is bool for k in kinds):
             return arr.astype(np.int64)
         return arr
-    if isinstance(data, (bool, np.bool_)):
+    if isinstance(data, np.generic):  # before int/float: np.float64 is a float, but keeps its dtype
+        return np.array(data)
+    if isinstance(data, bool):
         return np.array(data, dtype=np.bool_)
     if isinstance(data, numbers.Integral):
         return np.array(int(data), dtype=np.int64)
@@ -137,7 +150,33 @@ def _infer(data: Any) -> np.ndarray:
         return np.array(data)
     if hasattr(data, "__array__"):
         return np.asarray(data)
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _raise_ragged(data: Any) -> None:
+    """torch's text for nested sequences of uneven lengths: the shape comes from the first elements."""
+    sizes = []
+    e = data
+    while isinstance(e, (list, tuple)):
+        sizes.append(len(e))
+        if not e:
+            break
+        e = e[0]
+    stack = [(data, 0)]
+    while stack:
+        seq, dim = stack.pop()
+        if dim >= len(sizes):
+            if isinstance(seq, (list, tuple)):
+                raise TypeError(f"'{type(seq).__name__}' object cannot be interpreted as an integer")
+            continue
+        if not isinstance(seq, (list, tuple)):
+            raise TypeError("not a sequence")
+        if len(seq) != sizes[dim]:
+            raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(seq)})")
+        stack.extend((x, dim + 1) for x in reversed(seq))
+    raise ValueError("expected sequence of length consistent with the first element")
 
 
 def _flatten(x: Any, out: list) -> None:
@@ -152,8 +191,8 @@ def _flatten(x: Any, out: list) -> None:
 
 def _tensors_to_lists(x: Any) -> Any:
     if isinstance(x, Tensor):
-        if x._data.size != 1 and x._data.ndim:
-            return x._data.tolist()
+        if x._data.size != 1:  # torch takes only one-element tensors inside a list
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return x._data.item()
     if isinstance(x, (list, tuple)):
         return [_tensors_to_lists(e) for e in x]
@@ -255,6 +294,9 @@ def _filled(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
 def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.zeros`."""
+    dims = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    if any(isinstance(n, (int, np.integer)) and n < 0 for n in dims):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")  # torch's own check for zeros
     return _filled(0, size, dtype, requires_grad)
 
 
@@ -319,7 +361,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
     if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     d = _resolve(dtype)
     if d is None:
         d = D.int64 if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals) \
@@ -331,24 +373,69 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
 
 def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = None, layout: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Mirrors `torch.linspace` (torch fills from both ends; so does this)."""
-    d = _resolve(dtype) or D.get_default_dtype()
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
+    """Mirrors `torch.linspace`, bit for bit: torch fills the first half as `start + step*i` and the second
+    as `end - step*(steps-1-i)`, in the output dtype (in double for integer dtypes), with a fused multiply-add."""
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
-    if steps == 1:
-        arr = np.array([start], dtype=np.float64)
-    else:
-        step = (end - start) / (steps - 1)
-        i = np.arange(steps, dtype=np.float64)
-        half = steps // 2
-        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-    if d.is_floating_point or d.is_complex:
-        arr = arr.astype(d.np)
-    else:
-        arr = np.trunc(arr).astype(d.np)
+    d = _resolve(dtype) or (D.default_complex() if isinstance(start, complex) or isinstance(end, complex)
+                            else D.get_default_dtype())
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if d.is_complex:  # c10::complex arithmetic by a real index: the float algorithm on each part
+        t = d.to_real().np.type
+        a, b = complex(start), complex(end)
+        arr = (_linspace_fill(t(a.real), t(b.real), steps, np.float64).astype(d.np) +
+               1j * _linspace_fill(t(a.imag), t(b.imag), steps, np.float64)).astype(d.np)
+    elif d.np == np.float16:
+        arr = _linspace_half(start, end, steps)
+    elif d.is_floating_point:
+        t = d.np.type
+        arr = _linspace_fill(t(start), t(end), steps, np.float64).astype(d.np)
+    else:  # integer dtypes: the step is a double, the values truncated
+        arr = np.trunc(_linspace_fill(float(int(start)), float(int(end)), steps, np.float64)).astype(d.np)
     return _finish(arr, requires_grad)
+
+
+def _fma(a: np.ndarray, b: np.ndarray, c: Any) -> np.ndarray:
+    """a*b + c rounded once (float64), as the compiler's fused multiply-add in torch's kernel."""
+    p = a * b
+    k = 134217729.0  # 2**27 + 1: Dekker's split gives the exact error of the product
+    t = k * a
+    ah = t - (t - a)
+    al = a - ah
+    t = k * b
+    bh = t - (t - b)
+    bl = b - bh
+    pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    bb = s - p
+    return s + (pe + ((p - (s - bb)) + (c - bb)))
+
+
+def _linspace_fill(start: Any, end: Any, steps: int, work: Any) -> np.ndarray:
+    """The values in float64 (exact for float32 results: its products fit in a double)."""
+    if steps <= 1:
+        return np.full(steps, start, dtype=work)
+    step = (end - start) / type(start)(steps - 1)  # in the output precision for float32/float64
+    half = steps // 2
+    out = np.empty(steps, np.float64)
+    out[:half] = _fma(np.float64(step), np.arange(half, dtype=np.float64), np.float64(start))
+    out[half:] = _fma(-np.float64(step), np.arange(steps - half - 1, -1, -1, dtype=np.float64), np.float64(end))
+    return out
+
+
+def _linspace_half(start: Any, end: Any, steps: int) -> np.ndarray:
+    """float16: every c10::Half operation rounds to half (the index too)."""
+    h, f = np.float16, np.float32
+    s, e = h(start), h(end)
+    if steps <= 1:
+        return np.full(steps, s, dtype=h)
+    step = h(f(h(f(e) - f(s))) / f(h(steps - 1)))
+    half = steps // 2
+    i = np.arange(steps)
+    lo = (f(s) + (f(step) * i[:half].astype(h).astype(f)).astype(h).astype(f)).astype(h)
+    hi = (f(e) - (f(step) * (steps - 1 - i[half:]).astype(h).astype(f)).astype(h).astype(f)).astype(h)
+    return np.concatenate([lo, hi])
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
@@ -371,14 +458,31 @@ def rand(*size: Any, generator: Generator | None = None, out: Any = None, dtype:
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform [0, 1). Mirrors `torch.rand` (values differ from torch's)."""
     d = _resolve(dtype) or D.get_default_dtype()
-    return _finish(_rng(generator).random(_size(size)).astype(d.np), requires_grad)
+    _float_kernel(d, "check_uniform_bounds")
+    shape = _size(size)
+    rng = _rng(generator)
+    if d.is_complex:  # real and imaginary parts each uniform on [0, 1), as torch
+        return _finish((rng.random(shape) + 1j * rng.random(shape)).astype(d.np), requires_grad)
+    return _finish(rng.random(shape).astype(d.np), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, out: Any = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal. Mirrors `torch.randn` (values differ from torch's)."""
     d = _resolve(dtype) or D.get_default_dtype()
-    return _finish(_rng(generator).standard_normal(_size(size)).astype(d.np), requires_grad)
+    _float_kernel(d, "normal_kernel_cpu")
+    shape = _size(size)
+    rng = _rng(generator)
+    if d.is_complex:  # complex normal of variance 1: each part has variance 1/2, as torch
+        z = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * np.sqrt(0.5)
+        return _finish(z.astype(d.np), requires_grad)
+    return _finish(rng.standard_normal(shape).astype(d.np), requires_grad)
+
+
+def _float_kernel(d: D.dtype, kernel: str) -> None:
+    if not (d.is_floating_point or d.is_complex):
+        from ._tensor import _PRETTY
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_PRETTY[d.np.kind, d.np.itemsize]}\'')
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
@@ -388,6 +492,8 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
         low, high, size = 0, low, high
     if high is None:
         raise TypeError("randint() missing required argument 'size'")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not {type(size).__name__}")
     d = _resolve(dtype) or D.int64
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
@@ -410,4 +516,7 @@ def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
 
 
 def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = None, **kw: Any) -> Tensor:
+    """Mirrors `torch.randint_like(input, high)` / `(input, low, high)`."""
+    if high is None:
+        low, high = 0, low
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)

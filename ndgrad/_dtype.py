@@ -81,8 +81,9 @@ def from_numpy_dtype(d: np.dtype) -> dtype:
         return FROM_NP[d]
     except KeyError:
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{d}. The only supported types are: float64, "
-            "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+            f"can't convert np.ndarray of type numpy.{np.dtype(d).type.__name__}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+            "uint8, and bool."
         ) from None
 
 
@@ -155,8 +156,10 @@ def _combine(higher, lower):
 def scalar_dtype(x) -> dtype:
     """The dtype a Python or NumPy scalar takes when it stands alone (a wrapped number)."""
     t = type(x)
-    if t is _builtin_bool or t is np.bool_:
+    if t is _builtin_bool:
         return bool
+    if t is np.bool_:  # torch reads a NumPy bool scalar as a Python float (torch.full((2,), np.True_) is float32)
+        return _DEFAULT[0]
     if t is _builtin_int or isinstance(x, np.integer):
         return int64
     if t is _builtin_float or isinstance(x, np.floating):

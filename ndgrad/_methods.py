@@ -301,9 +301,29 @@ def __getitem__(self, idx):
     return _basic_node(np_idx)(self, np_idx)
 
 
+def _is_view_index(idx, shape):
+    """Whether basic indexing makes a proper view (torch then names the leaf error 'a view of a leaf')."""
+    dim = 0
+    n_used = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    for i in idx:
+        if i is Ellipsis:
+            dim += len(shape) - n_used
+        elif i is None or isinstance(i, (int, np.integer)):
+            return True
+        elif isinstance(i, slice):
+            if dim < len(shape) and i.indices(shape[dim]) != (0, shape[dim], 1):
+                return True
+            dim += 1
+    return False
+
+
 def __setitem__(self, idx, value):
     np_idx, advanced = _convert_index(idx)
     _check_bounds(self._data.shape, np_idx)
+    if self._requires_grad and self.grad_fn is None and _mode.enabled and not advanced \
+            and _is_view_index(np_idx, self._data.shape):
+        from ._tensor import VIEW_LEAF_INPLACE
+        raise RuntimeError(VIEW_LEAF_INPLACE)
     self._check_inplace()
     op = S.index_put if advanced else S.copy_slices
     if isinstance(value, Tensor):

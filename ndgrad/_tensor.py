@@ -41,10 +41,12 @@ NONLEAF_GRAD_WARNING = (
     "more information. (Triggered internally at /pytorch/build/aten/src/ATen/core/TensorBody.h:497.)"
 )
 INT_REQUIRES_GRAD = "only Tensors of floating point dtype can require gradients"
+INT_REQUIRES_GRAD_SET = "only Tensors of floating point and complex dtype can require gradients"
 NONLEAF_REQUIRES_GRAD = (
     "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in "
     "a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+VIEW_LEAF_INPLACE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 
 
 def _wrap(data: np.ndarray, vc: list | None = None, grad_fn: Any = None, nr: int = 0) -> "Tensor":
@@ -92,14 +94,22 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if self.grad_fn is not None:
-            raise RuntimeError(NONLEAF_REQUIRES_GRAD)
+            # torch's texts: short when asking for True, with the detach() advice when asking for False
+            raise RuntimeError("you can only change requires_grad flags of leaf variables." if value
+                               else NONLEAF_REQUIRES_GRAD)
         if value and self._data.dtype.kind not in "fc":
-            raise RuntimeError(INT_REQUIRES_GRAD)
+            raise RuntimeError(INT_REQUIRES_GRAD_SET)
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        """Mirrors `Tensor.requires_grad_`."""
-        self.requires_grad = requires_grad
+        """Mirrors `Tensor.requires_grad_` (a no-op on a non-leaf when asked for True, as in torch)."""
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(NONLEAF_REQUIRES_GRAD)
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(INT_REQUIRES_GRAD)
+        self._requires_grad = bool(requires_grad)
         return self
 
     @property
@@ -119,9 +129,17 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_NAME[value._data.dtype.name]}' to a tensor "
+                    f"with grad_dtype '{_PRETTY[self._data.dtype.kind, self._data.dtype.itemsize]}'. The gradient "
+                    "must match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
+                    "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
+                    "caution. Diverging the dtypes of a tensor and its gradient may break downstream systems that "
+                    "assume they match.")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor "
+                                   f"of size '{list(self._data.shape)}'. Please ensure that the gradient and the "
+                                   "tensor are the same size")
         self._grad = value
 
     @property
@@ -352,8 +370,27 @@ class Tensor:
 
     # -- in-place machinery -------------------------------------------------------------------------
     def _check_inplace(self) -> None:
-        if self._requires_grad and self.grad_fn is None and _mode.enabled:
-            raise RuntimeError(LEAF_INPLACE)
+        if self._requires_grad and _mode.enabled:
+            fn = self.grad_fn
+            if fn is None:
+                raise RuntimeError(LEAF_INPLACE)
+            op = fn._op
+            if op is not None and op.view and op.multi:
+                import re
+                raise RuntimeError(
+                    f"Output {self._output_nr} of {re.sub(r'Backward[0-9]*$', '', fn._name)} is a view and is being "
+                    "modified inplace. This view is the output of a function that returns multiple views. Such "
+                    "functions do not allow the output views to be modified inplace. You should replace the inplace "
+                    "operation by an out-of-place one.")
+            # writing through a view of a leaf that requires grad would change the leaf behind autograd's back
+            while fn._op is not None and fn._op.view:
+                fn = fn.next_functions[0][0]
+                if fn is None:
+                    break
+                if fn.__class__ is _AccumulateGrad:
+                    if np.may_share_memory(self._data, fn.variable._data):
+                        raise RuntimeError(VIEW_LEAF_INPLACE)
+                    break
 
     def _set_inplace(self, result: "Tensor") -> "Tensor":
         """Write an out-of-place result into self's memory and take over its history."""
@@ -365,9 +402,11 @@ class Tensor:
             if np.broadcast_shapes(src.shape, dst.shape) != dst.shape:
                 raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
                                    f"{list(np.broadcast_shapes(src.shape, dst.shape))}")
+        fn = result.grad_fn
+        if fn is not None and _mode.enabled and fn._versions:
+            _snapshot_self(fn, self)
         np.copyto(dst, src, casting="unsafe")
         self._vc[0] += 1
-        fn = result.grad_fn
         if fn is not None and _mode.enabled:
             # saved outputs of the new node now live in self's buffer: point them there
             saved = fn._saved
@@ -381,6 +420,20 @@ class Tensor:
             self._output_nr = result._output_nr
             self._requires_grad = True
         return self
+
+
+def _snapshot_self(fn: Any, self: Tensor) -> None:
+    """An in-place op's formulas that need `self` get a copy of its old value (torch's `original_self`),
+    since the op is about to overwrite the buffer they saved."""
+    vers = fn._versions
+    for k, (j, box, ver, t) in enumerate(vers):
+        if j == 0 and t is self:
+            old = _wrap(fn._saved[0].copy(), None, self.grad_fn, self._output_nr)
+            fn._saved[0] = old._data
+            vers = list(vers)
+            vers[k] = (0, old._vc, 0, old)
+            fn._versions = vers
+            return
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -398,6 +451,9 @@ def _check_cast(src: np.dtype, dst: np.dtype) -> None:
                            f"output type {_PRETTY[dst.kind, dst.itemsize]}")
 
 
+_CPP_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+             "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double",
+             "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 _PRETTY = {("b", 1): "Bool", ("u", 1): "Byte", ("i", 1): "Char", ("i", 2): "Short", ("i", 4): "Int",
            ("i", 8): "Long", ("f", 2): "Half", ("f", 4): "Float", ("f", 8): "Double",
            ("c", 8): "ComplexFloat", ("c", 16): "ComplexDouble"}
@@ -411,3 +467,4 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 
 
 from .autograd.grad_mode import state as _mode  # noqa: E402  (autograd imports Tensor)
+from .autograd.graph import AccumulateGrad as _AccumulateGrad  # noqa: E402

@@ -35,8 +35,23 @@ def _run_hooks(hooks: dict, g: Any, graph: bool) -> Any:
     for fn in list(hooks.values()):
         r = fn(t)
         if r is not None:
+            _check_hook_result(fn, t, r)
             t = r
     return t if graph else t._data
+
+
+def _check_hook_result(fn: Any, old: Tensor, new: Any) -> None:
+    """torch refuses a hook result that is not a Tensor or changes the gradient's size or dtype."""
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if new._data.shape != old._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if new._data.dtype != old._data.dtype:
+        from .._tensor import _PRETTY
+        a, b = old._data.dtype, new._data.dtype
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was torch.{_PRETTY[a.kind, a.itemsize]}Tensor "
+                           f"got torch.{_PRETTY[b.kind, b.itemsize]}Tensor)")
 
 
 def _accumulate_into(t: Tensor, g: Any, graph: bool) -> None:
@@ -52,10 +67,10 @@ def _accumulate_into(t: Tensor, g: Any, graph: bool) -> None:
         if type(arr) is not np.ndarray or arr.dtype != t._data.dtype or arr.shape != t._data.shape:
             arr = np.broadcast_to(np.asarray(arr, dtype=t._data.dtype), t._data.shape)
         t._grad = _wrap(np.array(arr, copy=True))  # never alias a gradient another leaf also holds
-    elif old.grad_fn is not None:
-        t._grad = _wrap(old._data + arr)
     else:
+        # in place, as torch does with grad mode off (even a grad that has a grad_fn keeps it)
         np.add(old._data, arr, out=old._data, casting="unsafe")
+        old._vc[0] += 1
 
 
 def _node_hooks(node: Node, buf: list, graph: bool) -> None:
@@ -69,6 +84,24 @@ def _node_hooks(node: Node, buf: list, graph: bool) -> None:
             t = ref()
             if t is not None and nr < len(buf) and buf[nr] is not None:
                 _accumulate_into(t, buf[nr], graph)
+    if node._node_pre_hooks:
+        for hook in list(node._node_pre_hooks.values()):
+            r = hook(_tensors(buf))
+            if r is not None:
+                buf[:] = [g if g is None or graph else _as_tensor(g)._data for g in r]
+
+
+def _tensors(grads: Any) -> tuple:
+    return tuple(None if g is None else _as_tensor(g) for g in grads)
+
+
+def _post_hooks(node: Node, out: list, buf: list, graph: bool) -> list:
+    """Node hooks: hook(grad_inputs, grad_outputs) may return replacement grad_inputs."""
+    for hook in list(node._post_hooks.values()):
+        r = hook(_tensors(out), _tensors(buf))
+        if r is not None:
+            out = [g if g is None or graph else _as_tensor(g)._data for g in r]
+    return out
 
 
 def _prune(nodes: set, targets: dict, deps: dict) -> set:
@@ -147,7 +180,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
         while heap:
             node = pop(heap)[1]
             buf = buffers.pop(node, None) or [None]
-            if node._pre_hooks is not None or node._retain is not None:
+            if node._pre_hooks is not None or node._retain is not None or node._node_pre_hooks is not None:
                 _node_hooks(node, buf, graph)
             if node.__class__ is AccumulateGrad:
                 var = node.variable
@@ -173,12 +206,12 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                 if not any(c in needed for c, _ in node.next_functions if c is not None):  # type: ignore
                     continue
             out = node.apply_grads(buf, graph)
-            del buf
             if node._post_hooks is not None:
-                for hook in list(node._post_hooks.values()):
-                    hook(out, None)
+                out = _post_hooks(node, out, buf, graph)
+            del buf
             if not retain_graph and node._saved is not None and not node._keep:
                 node._saved = FREED
+                node._versions = ()  # it holds the saved Tensors too
             for (child, nr), g in zip(node.next_functions, out):
                 if child is None or (needed is not None and child not in needed):
                     continue

@@ -25,9 +25,9 @@ class FunctionCtx:
     """What forward and backward share: saved tensors, flags. Mirrors `torch.autograd.function.FunctionCtx`."""
 
     def save_for_backward(self, *tensors: Any) -> None:
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError("save_for_backward can only save variables, but argument 0 is of type "
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
                                 f"{type(t).__name__}")
         self._to_save = tensors
 
@@ -48,6 +48,7 @@ class BackwardCFunction(Node, FunctionCtx):
     """The node of a custom Function; its instances are the `ctx` passed to forward and backward."""
 
     _fn: Any = None
+    _tensor_args: tuple = ()   # for each forward argument: whether it was a Tensor (one edge each)
     materialize_grads = True
     _to_save: tuple = ()
     _dirty: tuple = ()
@@ -62,10 +63,12 @@ class BackwardCFunction(Node, FunctionCtx):
             return ()
         from .._ops._registry import version_error
         out = []
-        for t, box, ver in saved:
+        for t, box, ver, nr in saved:
             if t is None:
                 out.append(None)
                 continue
+            if nr is not None:  # an output, kept detached (the output itself would point back here)
+                t = _wrap(t._data, box, self, nr)
             if box[0] != ver:
                 raise version_error(t._data, box, ver, t.grad_fn._name if t.grad_fn is not None else None)
             out.append(t)
@@ -75,6 +78,9 @@ class BackwardCFunction(Node, FunctionCtx):
 
     def apply(self, *grads: Any) -> Any:
         return self._fn.backward(self, *grads)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{self._name} object at {hex(id(self))}>"
 
     def apply_grads(self, grads: list, graph: bool) -> list:
         fn = self._fn
@@ -92,7 +98,7 @@ class BackwardCFunction(Node, FunctionCtx):
         result = fn.backward(self, *tg)
         if not isinstance(result, tuple):
             result = (result,)
-        n_in = len(self.next_functions)
+        n_in = len(self._tensor_args)
         if len(result) != n_in:
             if len(result) > n_in and all(r is None for r in result[n_in:]):
                 result = result[:n_in]
@@ -101,14 +107,21 @@ class BackwardCFunction(Node, FunctionCtx):
                                    f"{n_in}, got {len(result)})")
         out = []
         from .._ops._registry import CAST, SUM_TO
-        for i, ((node, _), r, meta) in enumerate(zip(self.next_functions, result, self._meta)):
-            if node is None or r is None:
+        k = -1
+        for i, (is_tensor, r) in enumerate(zip(self._tensor_args, result)):
+            if not is_tensor:
+                if r is not None:
+                    raise RuntimeError(f"function {self._name} returned a gradient different than None at position "
+                                       f"{i + 1}, but the corresponding forward input was not a Variable")
+                continue
+            k += 1
+            if self.next_functions[k][0] is None or r is None:
                 out.append(None)
                 continue
             if not isinstance(r, Tensor):
-                raise TypeError(f"function {self._name} returned a gradient different than None at position "
-                                f"{i + 1}, but the corresponding forward input was not a Variable")
-            shape, dt = meta
+                raise TypeError(f"function {self._name} returned an invalid gradient at index {i} - expected a "
+                                f"Tensor, got {type(r).__name__}")
+            shape, dt = self._meta[k]
             if r._data.shape != shape:
                 try:
                     ok = np.broadcast_shapes(shape, r._data.shape) == r._data.shape
@@ -167,19 +180,22 @@ class Function(metaclass=_FunctionMeta):
         edges = []
         meta = []
         needs = []
-        grad_on = _mode.enabled
         for a in args:
-            if isinstance(a, Tensor) and a._requires_grad and grad_on:
-                from .._ops._registry import _edge
-                edges.append(_edge(a))
-                meta.append((a._data.shape, a._data.dtype))
-                needs.append(True)
+            if isinstance(a, Tensor):
+                if a._requires_grad:
+                    from .._ops._registry import _edge
+                    edges.append(_edge(a))
+                    meta.append((a._data.shape, a._data.dtype))
+                    needs.append(True)
+                else:
+                    edges.append((None, 0))  # torch: one edge per Tensor argument, none for other arguments
+                    meta.append(None)
+                    needs.append(False)
             else:
-                edges.append((None, 0))
-                meta.append(None)
                 needs.append(False)
         Node.__init__(node, tuple(edges), None, (), tuple(meta))
-        node.needs_input_grad = tuple(needs)
+        node._tensor_args = tuple(isinstance(a, Tensor) for a in args)
+        node.needs_input_grad = tuple(needs)  # as torch, whatever the grad mode
         uses_setup = cls.setup_context is not Function.setup_context
         prev = _mode.enabled
         _mode.enabled = False
@@ -193,7 +209,7 @@ class Function(metaclass=_FunctionMeta):
             _mode.enabled = prev
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)
-        record = any(needs)
+        record = any(needs) and _mode.enabled
         non_diff = {id(t) for t in node._non_diff}
         dirty = {id(t) for t in node._dirty}
         result = []
@@ -205,7 +221,9 @@ class Function(metaclass=_FunctionMeta):
                 ctx_meta.append(((), np.dtype(np.float32)))
                 continue
             ctx_meta.append((o._data.shape, o._data.dtype))
-            if id(o) in input_ids and id(o) not in dirty:
+            if id(o) in dirty:
+                o._vc[0] += 1  # torch bumps the version of a tensor marked dirty once more
+            elif id(o) in input_ids:
                 o = _wrap(o._data, o._vc)  # returning an input gives a new tensor, as in torch
             if record and id(outs[i]) not in non_diff and o._data.dtype.kind in "fc":
                 o.grad_fn = node
@@ -215,12 +233,15 @@ class Function(metaclass=_FunctionMeta):
         node._ctx = ctx_meta
         to_save = node._to_save
         if to_save:
-            node._saved = [(t, t._vc, t._vc[0]) if t is not None else (None, None, None) for t in to_save]
-            # a saved output must point at the tensor the caller holds
+            node._saved = [(t, t._vc, t._vc[0], None) if t is not None else (None, None, None, None)
+                           for t in to_save]
+            # a saved output is kept detached, with its version counter: holding the output Tensor would
+            # make a reference cycle (output -> node -> output) that only the garbage collector frees
             for k, t in enumerate(to_save):
                 for j, o in enumerate(outs):
-                    if t is o and isinstance(result[j], Tensor):
-                        node._saved[k] = (result[j], result[j]._vc, result[j]._vc[0])
+                    if t is o and isinstance(result[j], Tensor) and result[j].grad_fn is node:
+                        r = result[j]
+                        node._saved[k] = (_wrap(r._data, r._vc), r._vc, r._vc[0], j)
             node._to_save = ()
         if not record:
             node._saved = None

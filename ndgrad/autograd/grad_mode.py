@@ -75,13 +75,22 @@ class _Mode:
         state.enabled = self._prev
 
 
-class no_grad(_Mode):
+class _NoParamMode(_Mode):
+    """A mode usable as a bare decorator too (`@no_grad` as well as `@no_grad()`), as in torch."""
+
+    def __new__(cls, orig_func: Callable | None = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):
     """Context manager and decorator that disables gradient tracking. Mirrors `torch.no_grad`."""
 
     _enter_value = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoParamMode):
     """Context manager and decorator that enables gradient tracking. Mirrors `torch.enable_grad`."""
 
     _enter_value = True
@@ -111,13 +120,13 @@ class set_grad_enabled(_Mode):
 class inference_mode(_Mode):
     """Like no_grad; tensors made inside are inference tensors. Mirrors `torch.inference_mode`."""
 
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # bare `@inference_mode`
+            return cls()(mode)
+        return super().__new__(cls)
+
     def __init__(self, mode: bool = True) -> None:
         self.mode = mode
-
-    def __call__(self, func):  # type: ignore[override]
-        if isinstance(func, bool):  # @inference_mode(False) style is handled by __init__
-            return self.__class__(func)
-        return super().__call__(func)
 
     def clone(self) -> "inference_mode":
         return self.__class__(self.mode)

@@ -63,6 +63,7 @@ class Node:
     _pre_hooks = None     # {output_nr: {id: hook}} from Tensor.register_hook on outputs
     _retain = None        # {output_nr: weakref to the tensor that retains its grad}
     _post_hooks = None
+    _node_pre_hooks = None  # {id: hook} from Node.register_prehook
     _ctx = None           # (shape, dtype) of each output, for nodes with several outputs
     _keep = False         # saved values are only parameters (dim, shape...): never freed
     metadata: dict
@@ -95,6 +96,14 @@ class Node:
         self._post_hooks[h.id] = fn
         return h
 
+    def register_prehook(self, fn: Callable) -> RemovableHandle:
+        """Hook called as fn(grad_outputs) before this node runs; may return replacement grad_outputs."""
+        if self._node_pre_hooks is None:
+            self._node_pre_hooks = {}
+        h = RemovableHandle(self._node_pre_hooks)
+        self._node_pre_hooks[h.id] = fn
+        return h
+
     def _add_pre_hook(self, nr: int, fn: Callable) -> RemovableHandle:
         if self._pre_hooks is None:
             self._pre_hooks = {}
@@ -103,9 +112,43 @@ class Node:
         hooks[h.id] = fn
         return h
 
+    def __getattr__(self, name: str) -> Any:
+        # `_saved_self`, `_saved_other`, `_saved_result`...: what the node saved, as torch exposes it
+        if name.startswith("_saved_") and self._op is not None:
+            return self._saved_value(name[7:])
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def _saved_value(self, key: str) -> Any:
+        op = self._op
+        names = op.inputs + op.params + ("result",)
+        if key not in names:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
+        saved = self._saved
+        if saved is FREED:
+            raise RuntimeError(FREED_MSG)
+        j = names.index(key)
+        if saved is None or saved[j] is None:
+            return None
+        for k, box, ver, t in self._versions:
+            if k == j:
+                if box[0] != ver:
+                    from .._ops._registry import version_error
+                    r = saved[j][0] if isinstance(saved[j], tuple) else saved[j]
+                    raise version_error(r if t is None else t._data, box, ver,
+                                        self._name if t is None else t.grad_fn._name if t.grad_fn else None)
+                if t is not None:
+                    return t
+        if key == "result":
+            from .._tensor import _wrap
+            r = saved[j]
+            return tuple(_wrap(a, None, self, i) for i, a in enumerate(r)) if isinstance(r, tuple) \
+                else _wrap(r, None, self, 0)
+        return saved[j]
+
     def _release(self) -> None:
         if self._saved is not None and not self._keep:
             self._saved = FREED
+            self._versions = ()
 
     def apply_grads(self, grads: list, graph: bool) -> list:  # pragma: no cover - overridden
         raise NotImplementedError

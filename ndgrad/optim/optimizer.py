@@ -69,6 +69,41 @@ class Optimizer:
     def step(self, closure: Any = None) -> Any:
         raise NotImplementedError
 
+    def state_dict(self) -> dict:
+        """Mirrors `Optimizer.state_dict`: parameters replaced by their index across the groups."""
+        index: dict = {}
+        groups = []
+        start = 0
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            ids = list(range(start, start + len(g["params"])))
+            for p, i in zip(g["params"], ids):
+                index.setdefault(id(p), i)
+            packed["params"] = ids
+            start += len(ids)
+            groups.append(packed)
+        state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Mirrors `Optimizer.load_state_dict` (floating state is cast to each parameter's dtype)."""
+        saved = state_dict["param_groups"]
+        if len(self.param_groups) != len(saved):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(self.param_groups, saved)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        id_map = {i: p for g, s in zip(self.param_groups, saved) for i, p in zip(s["params"], g["params"])}
+        state: dict = {}
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                p = id_map[k]
+                state[p] = {name: val.to(p.dtype) if isinstance(val, Tensor) and name != "step"
+                            and val.is_floating_point() else val for name, val in v.items()}
+        self.state = state
+        self.param_groups = [{**{k: v for k, v in s.items() if k != "params"}, "params": g["params"]}
+                             for g, s in zip(self.param_groups, saved)]
+
     def __repr__(self) -> str:
         lines = [self.__class__.__name__ + " ("]
         for i, g in enumerate(self.param_groups):

@@ -1,0 +1,223 @@
+"""The engine's memory behaviour: no recursion, saved values released, graphs freed by reference counting,
+gradients popped as soon as they are consumed. Pure ndgrad: nothing here needs torch."""
+from __future__ import annotations
+
+import gc
+import sys
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+import ndgrad
+from ndgrad.autograd.graph import AccumulateGrad
+
+FREED_PREFIX = "Trying to backward through the graph a second time"
+
+
+@pytest.fixture
+def no_gc():
+    """Reference counting alone must free what these tests check: keep the cycle collector out of it."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def test_100k_op_chain_backpropagates_without_recursion():
+    x = ndgrad.tensor([1.0], dtype=ndgrad.float64, requires_grad=True)
+    y = x
+    for i in range(100_000):
+        y = y * 1.00001 if i % 2 else y + 0.5
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)  # a recursive walk of the graph could not get far
+    try:
+        y.backward()
+    finally:
+        sys.setrecursionlimit(old)
+    np.testing.assert_allclose(x.grad.numpy(), [1.00001 ** 50_000], rtol=1e-9)
+
+
+def test_100k_op_graph_deallocates_and_autograd_grad_works():
+    x = ndgrad.tensor([2.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y.neg()
+    (g,) = ndgrad.autograd.grad(y.sum(), x)
+    assert g.tolist() == [1.0]
+    ref = weakref.ref(y.grad_fn)
+    del y  # freeing 100k nested nodes must not overflow the C stack either
+    assert ref() is None
+
+
+def test_saved_tensors_released_after_backward(no_gc):
+    x = ndgrad.tensor(np.linspace(0.1, 1, 1000), requires_grad=True)
+    h = x * 2
+    z = h.sin().sum()          # SinBackward0 saves h
+    saved = weakref.ref(h)
+    saved_arr = weakref.ref(h._data)
+    del h
+    assert saved() is not None  # the graph holds it for backward
+    z.backward()
+    assert saved() is None and saved_arr() is None
+    with pytest.raises(RuntimeError, match=FREED_PREFIX):
+        z.backward()
+
+
+def test_saved_result_released_after_backward(no_gc):
+    x = ndgrad.tensor(np.linspace(0.1, 1, 1000), requires_grad=True)
+    e = x.exp()
+    arr = weakref.ref(e._data)
+    z = (e * 3).sum()           # ExpBackward0 saves its result (e's array)
+    del e
+    assert arr() is not None
+    z.backward()
+    assert arr() is None
+    np.testing.assert_allclose(x.grad.numpy(), 3 * np.exp(np.linspace(0.1, 1, 1000)), rtol=1e-6)
+
+
+def test_autograd_grad_releases_too(no_gc):
+    x = ndgrad.tensor([0.5, 1.5], requires_grad=True)
+    h = x.tanh()
+    z = (h * h).sum()
+    ref = weakref.ref(h)
+    del h
+    ndgrad.autograd.grad(z, x)
+    assert ref() is None
+    with pytest.raises(RuntimeError, match=FREED_PREFIX):
+        ndgrad.autograd.grad(z, x)
+
+
+def test_retain_graph_keeps_saved_tensors(no_gc):
+    x = ndgrad.tensor([0.5, 1.5], requires_grad=True)
+    h = x * 2
+    z = (h * h).sum()
+    ref = weakref.ref(h)
+    del h
+    z.backward(retain_graph=True)
+    assert ref() is not None
+    z.backward()
+    assert ref() is None
+    assert x.grad.tolist() == [8.0, 24.0]  # d(4x²)/dx = 8x, accumulated twice
+
+
+def test_graph_freed_when_output_goes_out_of_scope(no_gc):
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    y = (h.exp() * h).sum()
+    node = weakref.ref(y.grad_fn)
+    inner = weakref.ref(h.grad_fn)
+    arr = weakref.ref(h._data)
+    del h
+    assert node() is not None and inner() is not None
+    del y
+    assert node() is None and inner() is None and arr() is None
+
+
+def test_graph_freed_after_backward_without_gc(no_gc):
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.sin() * x).sum()
+    node = weakref.ref(y.grad_fn)
+    y.backward()
+    del y
+    assert node() is None
+
+
+def test_accumulate_grad_node_does_not_keep_leaf_alive(no_gc):
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    acc = y.grad_fn.next_functions[0][0]
+    assert isinstance(acc, AccumulateGrad) and acc.variable is x
+    leaf = weakref.ref(x)
+    acc_ref = weakref.ref(acc)
+    del acc, y, x
+    assert acc_ref() is None and leaf() is None
+
+
+def test_hooks_and_retain_grad_do_not_leak(no_gc):
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    h.register_hook(lambda g: g * 2)
+    y = (h * h).sum()
+    y.backward()
+    assert h.grad.tolist() == [8.0, 16.0]
+    nref, href = weakref.ref(y.grad_fn), weakref.ref(h)
+    del y, h
+    assert nref() is None and href() is None
+
+
+def test_custom_function_saving_its_output_is_freed(no_gc):
+    class Exp(ndgrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, i):
+            r = i.exp()
+            ctx.save_for_backward(r)
+            return r
+
+        @staticmethod
+        def backward(ctx, g):
+            (r,) = ctx.saved_tensors
+            return g * r
+
+    x = ndgrad.tensor([0.0, 1.0], requires_grad=True)
+    y = Exp.apply(x)
+    node = weakref.ref(y.grad_fn)
+    arr = weakref.ref(y._data)
+    del y  # output -> node -> saved output must not be a reference cycle
+    assert node() is None and arr() is None
+
+
+def test_create_graph_grad_graph_freed(no_gc):
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = ndgrad.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    node = weakref.ref(g.grad_fn)
+    del g
+    assert node() is None
+
+
+def test_intermediate_gradients_are_not_kept():
+    """200 ops on 1e6-element float32 arrays (4 MB each): backward must not hold 200 gradients at once."""
+    n, steps = 1_000_000, 200
+    mb = n * 4 / 2 ** 20
+    x = ndgrad.zeros(n, requires_grad=True)
+    tracemalloc.start()
+    try:
+        y = x
+        for i in range(steps):  # ops that save nothing big, so the forward holds O(1) arrays too
+            k = i % 3
+            y = y * 1.001 if k == 0 else (y + 1.0 if k == 1 else -y)
+        forward_mb = tracemalloc.get_traced_memory()[0] / 2 ** 20
+        tracemalloc.reset_peak()
+        y.sum().backward()
+        peak_mb = tracemalloc.get_traced_memory()[1] / 2 ** 20
+    finally:
+        tracemalloc.stop()
+    assert forward_mb < 6 * mb, forward_mb
+    assert peak_mb < forward_mb + 8 * mb, (forward_mb, peak_mb)   # 200 kept gradients would be 800 MB
+    np.testing.assert_allclose(x.grad.numpy()[:3], [1.001 ** 67 * (-1) ** 66] * 3, rtol=1e-4)
+
+
+def test_backward_releases_saved_forward_values_while_graph_lives():
+    """After backward (no retain_graph) the saved inputs are gone even though the output, and so the
+    graph, is still referenced: memory drops back from the forward's level."""
+    n, steps = 100_000, 100
+    mb = n * 8 / 2 ** 20
+    x = ndgrad.ones(n, dtype=ndgrad.float64, requires_grad=True)
+    tracemalloc.start()
+    try:
+        y = x
+        for _ in range(steps):
+            y = y.sin() + 1.0   # SinBackward0 saves its input: the forward holds ~steps arrays
+        forward_mb = tracemalloc.get_traced_memory()[0] / 2 ** 20
+        y.sum().backward()
+        after_mb, peak_mb = (v / 2 ** 20 for v in tracemalloc.get_traced_memory())
+    finally:
+        tracemalloc.stop()
+    assert forward_mb > 0.9 * steps * mb
+    assert peak_mb < forward_mb + 8 * mb
+    assert after_mb < 8 * mb, (forward_mb, after_mb)
+    assert y.grad_fn is not None
