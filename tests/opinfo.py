@@ -536,7 +536,7 @@ add(OpInfo("reshape", lambda lib, x, s: lib.reshape(x, s), _s(((3, 4), ((2, 6),)
            dtypes=WITH_INT, ops=(S.split, S.split_with_sizes, S.cat), errors=lambda: [E(F((4, 3)), [1, 2])]),
     OpInfo("split(first piece used)", lambda lib, x, *a: lib.split(x, *a)[0], _s(((5, 3), (2,), "int"),
                                                                                ((5, 3), ([1, 4],), "sizes")),
-           ops=(S.split, S.pad_slice)),
+           ops=(S.split, S.cat)),
     OpInfo("unbind", lambda lib, x, *a: lib.unbind(x, *a), _s(((3, 2), (), "dim 0"), ((2, 3), (1,), "dim 1")),
            dtypes=WITH_INT, ops=(S.unbind, S.stack), errors=lambda: [E(F((2, 3)), 2)]),
     )

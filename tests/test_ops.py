@@ -18,9 +18,7 @@ from opinfo import OPS, Arg, build
 # filter; torch itself warns on `x.T` for 3-d x (ndgrad does not: see "Known deviations" in tests/opinfo.py)
 pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning:ndgrad"),
               pytest.mark.filterwarnings("ignore:The use of `x.T` on tensors of dimension other than 2")]
-# ndgrad's formulas never take an undefined (None) gradient: coping with one is the engine's job, so the
-# undefined-grad part of gradcheck is tested once, in tests/test_gradcheck.py, not per op
-GC = dict(check_undefined_grad=False)
+GC: dict = {}  # gradcheck's defaults, as torch's (check_undefined_grad=True included)
 GRADGRAD_MAX_NUMEL = 24  # gradgradcheck costs grow with the square of the size: small samples only
 
 

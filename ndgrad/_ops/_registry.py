@@ -493,7 +493,9 @@ def _wrap_multi(op: Op, args: tuple, outs: tuple, req: bool):
                         versions.append((j, a._vc, a._vc[0], a))
         node = op.node_cls(tuple(edges), saved, tuple(versions), tuple(meta))
         node._ctx = [(o.shape, o.dtype) for o in outs]
-        for k, (r, d) in enumerate(zip(results, op.diff_out)):
+        # ops with as many outputs as pieces (split, unbind) declare n_out=2: all their outputs are differentiable
+        diff = op.diff_out if len(op.diff_out) == len(results) else (True,) * len(results)
+        for k, (r, d) in enumerate(zip(results, diff)):
             if d and r._data.dtype.kind in "fc":
                 r.grad_fn = node
                 r._output_nr = k

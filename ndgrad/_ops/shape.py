@@ -174,32 +174,11 @@ def _unbind(self, dim):
     return tuple(np.take(self, i, axis=dim) for i in range(self.shape[dim]))
 
 
-class _Unbind(Op):
-    """unbind has as many outputs as the dimension is long."""
-
-    def __call__(self, *args):
-        from .._tensor import Tensor
-        x = args[0]
-        arr = x._data if isinstance(x, Tensor) else x
-        self.n_out = arr.shape[args[1]]
-        self.diff_out = (True,) * self.n_out
-        self.multi = True
-        return Op.__call__(self, *args)
+unbind = Op("unbind", _unbind, ("self",), ("dim",), dtype=SAME, view=True, n_out=2)
 
 
-unbind = _Unbind("unbind", _unbind, ("self",), ("dim",), dtype=SAME, view=True, n_out=2)
-
-
-def _unbind_backward(grads, dim, self_shape):
-    # the engine may hand over fewer gradients than outputs when the last outputs were not used
-    grads = list(grads)
-    if len(grads) < self_shape[dim]:
-        from .pointwise import zeros_like
-        grads += [zeros_like(grads[0])] * (self_shape[dim] - len(grads))
-    return stack(grads, dim)
-
-
-unbind.defvjp(self=_unbind_backward)  # each slice's gradient goes back to its place
+# the registry materializes zeros for unused outputs, so every piece has a gradient here
+unbind.defvjp(self=lambda grads, dim: stack(list(grads), dim))  # each slice's gradient back to its place
 
 
 def _split(self, dim, sizes):
@@ -212,34 +191,12 @@ def _split(self, dim, sizes):
     return tuple(out)
 
 
-def _split_backward(grads, dim, sizes, self_shape):
-    grads = list(grads)
-    if len(grads) == len(sizes):
-        return cat(grads, dim, list(sizes))  # each piece's gradient goes back to its place
-    # the engine hands over fewer gradients when the last pieces were not used
-    r, start = None, 0
-    for g, s in zip(grads, sizes):
-        p = pad_slice(g, self_shape, dim, start, s)
-        r = p if r is None else r + p
-        start += s
-    return r
-
-
-class _Split(Op):
-    """split has as many outputs as pieces."""
-
-    def __call__(self, *args):
-        self.n_out = len(args[2])
-        self.diff_out = (True,) * self.n_out
-        self.multi = True
-        return Op.__call__(self, *args)
-
-
-split = _Split("split", _split, ("self",), ("dim", "sizes"), node="SplitBackward0", dtype=SAME, view=True, n_out=2)
-split_with_sizes = _Split("split_with_sizes", _split, ("self",), ("dim", "sizes"), node="SplitWithSizesBackward0",
-                          dtype=SAME, view=True, n_out=2)
+split = Op("split", _split, ("self",), ("dim", "sizes"), node="SplitBackward0", dtype=SAME, view=True,
+                n_out=2)
+split_with_sizes = Op("split_with_sizes", _split, ("self",), ("dim", "sizes"),
+                      node="SplitWithSizesBackward0", dtype=SAME, view=True, n_out=2)
 for _o in (split, split_with_sizes):
-    _o.defvjp(self=_split_backward)
+    _o.defvjp(self=lambda grads, dim, sizes: cat(list(grads), dim, list(sizes)))  # pieces back in place
 
 # -- indexing -----------------------------------------------------------------------------------------------
 

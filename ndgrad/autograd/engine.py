@@ -185,6 +185,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
             if node.__class__ is AccumulateGrad:
                 var = node.variable
                 g = buf[0]
+                if g is None:
+                    continue
                 if var._hooks:
                     g = _run_hooks(var._hooks, g, graph)
                 if node in targets:
@@ -205,7 +207,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                         _accumulate_into(inputs[k], g, graph)  # type: ignore[index]
                 if not any(c in needed for c, _ in node.next_functions if c is not None):  # type: ignore
                     continue
-            out = node.apply_grads(buf, graph)
+            if node._ctx is None and all(g is None for g in buf):
+                out = [None] * len(node.next_functions)  # undefined gradients pass on undefined, as in torch
+            else:
+                out = node.apply_grads(buf, graph)
             if node._post_hooks is not None:
                 out = _post_hooks(node, out, buf, graph)
             del buf
