@@ -228,8 +228,13 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
                       "or sourceTensor.detach().clone().requires_grad_(True), rather than "
                       "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     _check_device(device)
-    arr = _infer(data)
     d = _resolve(dtype)
+    if d is not None and isinstance(data, (float, complex, list, tuple)):
+        try:  # straight to the requested dtype: going through the default float32 would lose precision
+            return _finish(np.array(data, dtype=d.np), requires_grad)
+        except (TypeError, ValueError, RuntimeError, OverflowError):
+            pass  # nested tensors, ragged lists...: the general path reports them as torch does
+    arr = _infer(data)
     if d is None and arr.dtype not in D.FROM_NP:
         D.from_numpy_dtype(arr.dtype)
     target = d.np if d is not None else D.FROM_NP[arr.dtype].np

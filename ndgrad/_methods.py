@@ -75,8 +75,7 @@ def __mod__(self, other):
 
 
 def __rmod__(self, other):
-    return O.remainder(_wrap(np.asarray(other, dtype=D.result_type_of(
-        ((self.dtype, 2), (D.scalar_dtype(other), 0))).np)), self)
+    return O.remainder(other, self)
 
 
 def __pow__(self, other):

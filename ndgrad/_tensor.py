@@ -293,7 +293,7 @@ class Tensor:
     def _scalar(self, kind: str) -> Any:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if self._requires_grad:
+        if self._requires_grad and kind == "float":  # torch warns for float() only
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                           "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
                           "/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:835.)",

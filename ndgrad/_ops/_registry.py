@@ -540,15 +540,16 @@ _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int6
                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
-def version_error(arr, box, ver, fn_name: str | None) -> RuntimeError:
+def version_error(arr, box, ver, fn_name: str | None, nr: int = 0) -> RuntimeError:
+    """torch's error for a saved tensor modified in place (`fn_name`: the node that produced it, if any)."""
     tname = f"torch.{_TYPE_NAMES.get(str(arr.dtype), 'Float')}Tensor"
     which = ""
     if fn_name:
         short = re.sub(r"Backward\d*$", "", fn_name)
-        which = f", which is output 0 of {short}"
+        which = f", which is output {nr} of {short},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{tname} [{', '.join(map(str, arr.shape))}]]{which}, is at version {box[0]}; expected version "
+        f"[{tname} [{', '.join(map(str, arr.shape))}]]{which} is at version {box[0]}; expected version "
         f"{ver} instead. Hint: enable anomaly detection to find the operation that failed to compute its "
         "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
@@ -573,7 +574,8 @@ class OpNode(Node):
                 if t is None:
                     r = saved[j]
                     raise version_error(r[0] if isinstance(r, tuple) else r, box, ver, self._name)
-                raise version_error(t._data, box, ver, t.grad_fn._name if t.grad_fn is not None else None)
+                raise version_error(t._data, box, ver, t.grad_fn._name if t.grad_fn is not None else None,
+                                    t._output_nr)
         if not graph:
             return saved
         vals = list(saved)

@@ -202,7 +202,10 @@ for _o in (split, split_with_sizes):
 
 
 def _getitem(self, idx):
-    return self[idx]
+    r = self[idx]
+    if not isinstance(r, np.ndarray):
+        r = self[(*idx, Ellipsis)]  # every dim taken by an int: a 0-d view, not a scalar copy
+    return r
 
 
 def _basic_backward(grad, shape, idx):
