@@ -23,6 +23,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _new, _wrap
 from ..autograd.graph import FREED, FREED_MSG, AccumulateGrad, Node
+from ..autograd.graph import _seq as _node_seq
 from ..autograd.grad_mode import state as _mode
 
 __all__ = ["Op", "defop", "PROMOTE", "PROMOTE_FLOAT", "FLOAT", "SAME", "COMPARE", "NONE"]
@@ -170,6 +171,8 @@ class _Op1(Op):
     def __call__(self, *args: Any) -> Any:
         x = args[0]
         if not isinstance(x, Tensor):
+            if x.__class__ is _ndarray:  # inside a formula during backward: just the forward
+                return self.fwd(*args)
             return Op.__call__(self, *args)
         data = x._data
         if self.rule == FLOAT and data.dtype.kind not in "fc":
@@ -211,11 +214,18 @@ def _record1(op: Op, x: Tensor, args: tuple, out, vc) -> Tensor:
         if save_res:
             saved[nargs] = out
             versions.append((nargs, rvc, rvc[0], None))
-        node = op.node_cls(edges, saved, versions, meta)
-        if keep:
-            node._keep = True
     else:
-        node = op.node_cls(edges, None, (), meta)
+        saved = None
+        versions = ()
+        keep = False
+    node = _new(op.node_cls)  # Node.__init__ inlined
+    node.next_functions = edges
+    node._saved = saved
+    node._versions = versions
+    node._meta = meta
+    node._seq = next(_node_seq)
+    if keep:
+        node._keep = True
     res.grad_fn = node
     return res
 
@@ -223,7 +233,6 @@ def _record1(op: Op, x: Tensor, args: tuple, out, vc) -> Tensor:
 _SAME = ()  # metadata of an input whose shape and dtype are the output's: no reduction or cast needed
 _SAME1 = (_SAME,)
 _SCALARS: dict = {}
-_CONST = [0]  # the "version counter" of a saved Python number: never bumped
 
 
 class _Op2(Op):
@@ -233,6 +242,8 @@ class _Op2(Op):
     def __call__(self, *args: Any) -> Any:
         a = args[0]
         if not isinstance(a, Tensor):
+            if a.__class__ is _ndarray and not isinstance(args[1], Tensor):
+                return self.fwd(*args)  # inside a formula during backward: just the forward
             return Op.__call__(self, *args)
         b = args[1]
         da = a._data
@@ -300,18 +311,26 @@ def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:
                 saved[0] = da
                 versions.append((0, a._vc, a._vc[0], a))
             elif j == 1:
-                saved[1] = db
-                versions.append((1, b._vc, b._vc[0], b) if bt else (1, _CONST, 0, b))
+                saved[1] = db  # a number operand is kept as its 0-d array; _unpack turns it back for create_graph
+                if bt:
+                    versions.append((1, b._vc, b._vc[0], b))
             else:
                 saved[j] = args[j]
         if save_res:
             saved[nargs] = out
             versions.append((nargs, rvc, rvc[0], None))
-        node = op.node_cls((ea, eb), saved, versions, (ma, mb))
-        if keep:
-            node._keep = True
     else:
-        node = op.node_cls((ea, eb), None, (), (ma, mb))
+        saved = None
+        versions = ()
+        keep = False
+    node = _new(op.node_cls)  # Node.__init__ inlined: this is the hottest path of the forward pass
+    node.next_functions = (ea, eb)
+    node._saved = saved
+    node._versions = versions
+    node._meta = (ma, mb)
+    node._seq = next(_node_seq)
+    if keep:
+        node._keep = True
     res.grad_fn = node
     return res
 
@@ -579,9 +598,14 @@ class OpNode(Node):
         if not graph:
             return saved
         vals = list(saved)
+        tensors = set()
         for j, box, ver, t in self._versions:
             if t is not None:
                 vals[j] = t
+                tensors.add(j)
+        for j in range(self._op.n_in):
+            if j not in tensors and vals[j].__class__ is _ndarray:
+                vals[j] = vals[j].item()  # a number operand, saved as a 0-d array by the fast path
         r = vals[nargs]
         if r is not None:
             if isinstance(r, tuple):

@@ -12,6 +12,7 @@ formulas run with grad mode on, so the backward pass itself is recorded.
 """
 from __future__ import annotations
 
+import gc
 import heapq
 import warnings
 from typing import Any, Sequence
@@ -176,6 +177,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
     pop, push = heapq.heappop, heapq.heappush
     prev_mode = _mode.enabled
     _mode.enabled = graph
+    # the pass allocates many short-lived containers and creates no reference cycles: pausing the cyclic
+    # garbage collector avoids collections that would only walk the graph
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         while heap:
             node = pop(heap)[1]
@@ -207,7 +212,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                         _accumulate_into(inputs[k], g, graph)  # type: ignore[index]
                 if not any(c in needed for c, _ in node.next_functions if c is not None):  # type: ignore
                     continue
-            if node._ctx is None and all(g is None for g in buf):
+            if node._ctx is None and (buf[0] is None if len(buf) == 1 else all(g is None for g in buf)):
                 out = [None] * len(node.next_functions)  # undefined gradients pass on undefined, as in torch
             else:
                 out = node.apply_grads(buf, graph)
@@ -234,6 +239,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                     push(heap, (-child._seq, child))
     finally:
         _mode.enabled = prev_mode
+        if gc_was_enabled:
+            gc.enable()
 
     if not capture:
         return None
