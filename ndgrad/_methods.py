@@ -20,15 +20,18 @@ from .autograd.grad_mode import state as _mode
 _add, _sub, _mul, _div, _rsub, _pow = P.add, P.sub, P.mul, P.div, P.rsub, P.pow
 
 
+_OPERANDS = (Tensor, int, float, bool, complex, np.generic)
+
+
 def _is_operand(x: Any) -> bool:
-    return isinstance(x, (Tensor, int, float, bool, complex, np.generic))
+    return x.__class__ is float or x.__class__ is int or isinstance(x, _OPERANDS)
 
 
 # -- arithmetic operators -----------------------------------------------------------------------------------
 def __add__(self, other):
     if not _is_operand(other):
         return NotImplemented
-    return _add(self, other, 1)
+    return _add(self, other)
 
 
 def __sub__(self, other):

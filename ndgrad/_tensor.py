@@ -170,6 +170,7 @@ class Tensor:
         fn = self.grad_fn
         if fn._retain is None:
             fn._retain = {}
+            fn._hooked = True
         fn._retain[self._output_nr] = weakref.ref(self)
         self._retains_grad = True
 

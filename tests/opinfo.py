@@ -221,7 +221,7 @@ def alias(info: OpInfo, name: str, fn: Callable, **kw: Any) -> OpInfo:
 # ---- arithmetic
 _add = OpInfo("add", lambda lib, x, y: lib.add(x, y), binary(), dtypes=HALF, ops=(P.add, Rd.sum_to))
 _add_alpha = OpInfo("add(alpha)", lambda lib, x, y: lib.add(x, y, alpha=2.5), binary(scalars=False),
-                    ops=(P.add,))
+                    ops=(P.add_alpha,))
 _sub = OpInfo("sub", lambda lib, x, y: lib.sub(x, y), binary(), dtypes=HALF, ops=(P.sub,),
               errors=lambda: [E(ints([True], np.bool_), ints([False], np.bool_))])
 _sub_alpha = OpInfo("sub(alpha)", lambda lib, x, y: lib.sub(x, y, alpha=2), binary(scalars=False), ops=(P.sub,))

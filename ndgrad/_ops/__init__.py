@@ -31,8 +31,8 @@ def _t(x: Any, name: str, arg: str = "input", pos: int = 1) -> Tensor:
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Mirrors `torch.add`."""
     if not isinstance(input, Tensor):
-        return P.add(_t(other, "add", "other", 2), input, alpha) if alpha == 1 else P.add(input, other, alpha)
-    return P.add(input, other, alpha)
+        return P.add(_t(other, "add", "other", 2), input) if alpha == 1 else P.add_alpha(input, other, alpha)
+    return P.add(input, other) if alpha == 1 else P.add_alpha(input, other, alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:

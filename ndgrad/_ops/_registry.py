@@ -232,7 +232,7 @@ def _record1(op: Op, x: Tensor, args: tuple, out, vc) -> Tensor:
 
 _SAME = ()  # metadata of an input whose shape and dtype are the output's: no reduction or cast needed
 _SAME1 = (_SAME,)
-_SCALARS: dict = {}
+_SCALARS: dict = {}  # dtype -> {number: read-only-by-convention 0-d array}
 
 
 class _Op2(Op):
@@ -254,12 +254,14 @@ class _Op2(Op):
             req = a._requires_grad or b._requires_grad
         elif (b.__class__ is float or b.__class__ is int) and da.dtype.kind == "f":
             # a 0-d array of the tensor's dtype is much cheaper for NumPy than a Python scalar
-            key = (b, da.dtype)
-            db = _SCALARS.get(key)
+            cache = _SCALARS.get(da.dtype)
+            if cache is None:
+                cache = _SCALARS[da.dtype] = {}
+            db = cache.get(b)
             if db is None:
-                if len(_SCALARS) > 4096:
-                    _SCALARS.clear()
-                db = _SCALARS[key] = np.array(b, da.dtype)
+                if len(cache) > 4096:
+                    cache.clear()
+                db = cache[b] = np.array(b, da.dtype)
             req = a._requires_grad
         else:
             return Op.__call__(self, *args)
@@ -283,14 +285,15 @@ def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:
     res._requires_grad = True
     vjps = op.vjps
     mask = 0
+    bt = b.__class__ is not float and b.__class__ is not int
     if a._requires_grad and vjps[0] is not None:
         mask = 1
         fn = a.grad_fn
         ea = (fn, a._output_nr) if fn is not None else _edge(a)
-        ma = _SAME if da.shape == out.shape and da.dtype is out.dtype else (da.shape, da.dtype)
+        # with a number operand the fast path keeps the tensor's shape and dtype
+        ma = _SAME if not bt or (da.shape == out.shape and da.dtype is out.dtype) else (da.shape, da.dtype)
     else:
         ea, ma = _NO_EDGE, None
-    bt = b.__class__ is not float and b.__class__ is not int
     if bt and b._requires_grad and vjps[1] is not None:
         mask |= 2
         fn = b.grad_fn

@@ -46,13 +46,12 @@ copy_grad.defvjp(self=lambda grad: grad)
 
 
 # -- arithmetic ---------------------------------------------------------------------------------------
-def _add(self, other, alpha):
-    return self + other if alpha == 1 else self + alpha * other
-
-
-add = Op("add", _add, ("self", "other"), ("alpha",))
-add.defvjp(self=lambda grad: grad,                                       # d/dx (x + a*y) = 1
-           other=lambda grad, alpha: grad if alpha == 1 else grad * alpha)  # d/dy = a
+add = Op("add", np.add, ("self", "other"))
+add.defvjp(self=lambda grad: grad,    # d/dx (x + y) = 1
+           other=lambda grad: grad)   # d/dy (x + y) = 1
+add_alpha = Op("add", lambda self, other, alpha: self + alpha * other, ("self", "other"), ("alpha",))
+add_alpha.defvjp(self=lambda grad: grad,                   # d/dx (x + a*y) = 1
+                 other=lambda grad, alpha: grad * alpha)   # d/dy (x + a*y) = a
 
 
 def _is_bool(x):
@@ -174,8 +173,13 @@ def _check_int_pow(self, exponent):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
+def _number(x):
+    """A number operand as a Python number (the fast path hands them over as 0-d arrays, whose `==` is slow)."""
+    return x.item() if x.__class__ is np.ndarray else x
+
+
 def _pow_ts(self, exponent):
-    if exponent == 2:
+    if _number(exponent) == 2:
         return np.square(self)
     _check_int_pow(self, exponent)
     return np.power(self, exponent)
@@ -183,10 +187,10 @@ def _pow_ts(self, exponent):
 
 def _pow_exp_grad(grad, self, exponent):
     # d/dx x^c = c x^(c-1); torch defines it as 0 for c == 0 (also at x = 0)
-    # the exponent is a number here (a 0-d array when run on arrays)
-    if exponent == 0:
+    c = _number(exponent)
+    if c == 0:
         return zeros_like(grad)
-    if exponent == 2:
+    if c == 2:
         return grad * (self * 2.0)
     return grad * (exponent * pow(self, exponent - 1))
 

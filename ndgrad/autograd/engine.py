@@ -185,7 +185,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
         while heap:
             node = pop(heap)[1]
             buf = buffers.pop(node, None) or [None]
-            if node._pre_hooks is not None or node._retain is not None or node._node_pre_hooks is not None:
+            if node._hooked:
                 _node_hooks(node, buf, graph)
             if node.__class__ is AccumulateGrad:
                 var = node.variable

@@ -66,6 +66,7 @@ class Node:
     _node_pre_hooks = None  # {id: hook} from Node.register_prehook
     _ctx = None           # (shape, dtype) of each output, for nodes with several outputs
     _keep = False         # saved values are only parameters (dim, shape...): never freed
+    _hooked = False       # any of _pre_hooks, _retain, _node_pre_hooks set: one check for the engine
     metadata: dict
 
     def __init__(self, next_functions: tuple, saved: Any, versions: tuple, meta: tuple) -> None:
@@ -100,6 +101,7 @@ class Node:
         """Hook called as fn(grad_outputs) before this node runs; may return replacement grad_outputs."""
         if self._node_pre_hooks is None:
             self._node_pre_hooks = {}
+            self._hooked = True
         h = RemovableHandle(self._node_pre_hooks)
         self._node_pre_hooks[h.id] = fn
         return h
@@ -107,6 +109,7 @@ class Node:
     def _add_pre_hook(self, nr: int, fn: Callable) -> RemovableHandle:
         if self._pre_hooks is None:
             self._pre_hooks = {}
+            self._hooked = True
         hooks = self._pre_hooks.setdefault(nr, {})
         h = RemovableHandle(hooks)
         hooks[h.id] = fn
