@@ -69,7 +69,8 @@ class Tensor:
     _accum = None          # weakref to this leaf's AccumulateGrad node
     _hooks = None          # {id: hook} on a leaf
     _retains_grad = False
-    _base = None
+    _base = None          # for a view: the tensor whose memory it shows (never itself a view)
+    _view_chain = None    # for a view: ((op, params), ...) re-deriving it from _base
     __array_priority__ = 1000  # NumPy scalars and arrays defer to our reflected operators
     __hash__ = object.__hash__
 
@@ -404,6 +405,9 @@ class Tensor:
                 raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
                                    f"{list(np.broadcast_shapes(src.shape, dst.shape))}")
         fn = result.grad_fn
+        base = self._base
+        if base is not None and _mode.enabled and (result._requires_grad or base._requires_grad):
+            return self._set_inplace_through_view(result, base)
         if fn is not None and _mode.enabled and fn._versions:
             _snapshot_self(fn, self)
         np.copyto(dst, src, casting="unsafe")
@@ -420,6 +424,25 @@ class Tensor:
             self.grad_fn = fn
             self._output_nr = result._output_nr
             self._requires_grad = True
+        return self
+
+
+    def _set_inplace_through_view(self, result: "Tensor", base: "Tensor") -> "Tensor":
+        """In-place op on a view under grad: the base's new history is CopySlices(old base, new values), and
+        the view is re-derived from it, so gradients reach both the base's past and the new values."""
+        from ._ops.pointwise import cast
+        from ._ops.shape import apply_chain, copy_view
+        fn = result.grad_fn
+        if fn is not None and fn._versions:
+            _snapshot_self(fn, self)  # the op's formulas may need the view's old values
+        if result._data.dtype != self._data.dtype:
+            _check_cast(result._data.dtype, self._data.dtype)
+            result = cast(result, self._data.dtype)
+        base._set_inplace(copy_view(base, result, self._view_chain))
+        fresh = apply_chain(base, self._view_chain)
+        self.grad_fn = fresh.grad_fn
+        self._output_nr = fresh._output_nr
+        self._requires_grad = fresh._requires_grad
         return self
 
 

@@ -625,6 +625,27 @@ add(OpInfo("getitem", lambda lib, x, idx: x[idx], _getitem_samples, dtypes=WITH_
            ops=(S.copy_slices, S.index_put, S.zero_at, P.cast)),
     )
 
+def _inplace_through_view(lib, x, w, how):
+    y = x * 1.0
+    if how == "slice":
+        y[:, 1:].mul_(w)
+    elif how == "view of view":
+        y.view(2, 6)[1][2:5].add_(w)
+    else:
+        y.t()[0] = w
+    return y
+
+
+def _view_inplace_samples(d, r):
+    yield Sample((A((4, 3), d, r), A((4, 2), d, r), "slice"), desc="mul_ on a slice")
+    yield Sample((A((4, 3), d, r), A((1, 2), d, r), "slice"), desc="broadcast value")
+    yield Sample((A((4, 3), d, r), A((3,), d, r), "view of view"), desc="add_ on a view of a view")
+    yield Sample((A((4, 3), d, r), A((4,), d, r), "setitem on transposed view"), desc="setitem through .t()")
+
+
+add(OpInfo("in-place through a view (CopySlices)", _inplace_through_view, _view_inplace_samples,
+           ops=(S.copy_view, S.zero_view, S.select, S.slice_, S.copy_slices)))
+
 # ---- operators (the Tensor dunder methods)
 add(OpInfo("x + y", lambda lib, x, y: x + y, binary(), dtypes=WITH_INT_BOOL, ops=(P.add,)),
     OpInfo("scalar + x", lambda lib, x, y: y + x, binary(), dtypes=WITH_INT, ops=(P.add,)),

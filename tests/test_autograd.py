@@ -1148,8 +1148,6 @@ def test_inplace_through_0d_view_reaches_base(torch):
     _both(f, torch)
 
 
-@pytest.mark.xfail(strict=True, reason="views carry no _base: an in-place op on a view of a non-leaf rebases the "
-                   "view's history only, not the base's (torch makes the base's grad_fn a CopySlices)")
 def test_inplace_on_view_of_nonleaf_rebases_base(torch):
     def f(lib):
         x = lib.tensor([1., 2., 3.], requires_grad=True)

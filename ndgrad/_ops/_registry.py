@@ -180,10 +180,21 @@ class _Op1(Op):
         out = self.fwd(data, *args[1:]) if len(args) > 1 else self.fwd(data)
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
-        vc = x._vc if self.view else None
+        if self.view:
+            if x._requires_grad and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
+                res = _record1(self, x, args, out, x._vc)
+            else:
+                res = _wrap(out, x._vc)
+            # remember how to get from the base to this view, for in-place ops on it (CopySlices)
+            base = x._base
+            if base is None:
+                res._base, res._view_chain = x, ((self, args[1:]),)
+            else:
+                res._base, res._view_chain = base, x._view_chain + ((self, args[1:]),)
+            return res
         if x._requires_grad and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
-            return _record1(self, x, args, out, vc)
-        return _wrap(out, vc)
+            return _record1(self, x, args, out, None)
+        return _wrap(out)
 
 
 def _record1(op: Op, x: Tensor, args: tuple, out, vc) -> Tensor:

@@ -115,6 +115,40 @@ permute = Op("permute", lambda self, dims: np.transpose(self, dims), ("self",), 
              view=True)
 permute.defvjp(self=lambda grad, dims: permute(grad, tuple(np.argsort(dims))))  # inverse permutation
 
+# -- in-place writes through a view (torch's CopySlices on the base) --------------------------------------------
+def apply_chain(x, chain):
+    """Re-derive a view from its base: the recorded view ops applied in turn (dual, so differentiable)."""
+    for op, params in chain:
+        x = op(x, *params)
+    return x
+
+
+def _chain_np(a, chain):
+    for op, params in chain:
+        a = op.fwd(a, *params)
+    return a
+
+
+def _zero_view(grad, chain):
+    out = grad.copy()
+    _chain_np(out, chain)[...] = 0  # the chain yields a view of `out`: this zeroes the viewed region
+    return out
+
+
+zero_view = Op("zero_view", _zero_view, ("grad",), ("chain",), dtype=SAME)
+zero_view.defvjp(grad=lambda grad, chain: zero_view(grad, chain))
+
+
+def _copy_view(self, values, chain):
+    out = self.copy()
+    _chain_np(out, chain)[...] = values
+    return out
+
+
+copy_view = Op("copy_view", _copy_view, ("self", "values"), ("chain",), node="CopySlices", dtype=NONE)
+copy_view.defvjp(self=lambda grad, chain: zero_view(grad, chain),       # the overwritten region gets nothing
+                 values=lambda grad, chain: apply_chain(grad, chain))   # the written values get what flowed there
+
 # -- joining and splitting --------------------------------------------------------------------------------
 
 
