@@ -22,7 +22,7 @@ from ._creation import (Generator, arange, as_tensor, default_generator, device,
                         numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
                         randperm, scalar_tensor, seed, tensor, zeros, zeros_like)
 from ._format import get_printoptions, set_printoptions
-from . import autograd, optim
+from . import autograd, linalg, optim
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                                  no_grad, set_grad_enabled)
 
@@ -71,5 +71,5 @@ __all__ = sorted(set(_ops_all) | {
     "linspace", "logspace", "eye", "rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm",
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "device", "is_tensor", "numel",
     "scalar_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-    "is_inference_mode_enabled", "autograd", "optim", "set_printoptions", "get_printoptions", "is_floating_point",
+    "is_inference_mode_enabled", "autograd", "linalg", "optim", "set_printoptions", "get_printoptions", "is_floating_point",
     "is_complex"})

@@ -471,6 +471,9 @@ def _mT(self):
 def bind() -> None:
     for name, fn in {**_BINDINGS, **_METHODS}.items():
         setattr(Tensor, name, fn)
+    for fam in O.FAMILIES:
+        for name, fn in fam.METHODS.items():
+            setattr(Tensor, name, fn)
     for name, fn in _INPLACE.items():
         setattr(Tensor, name, _inplace(fn))
     for name, fn in _IOPS.items():

@@ -690,5 +690,12 @@ def _grad_after_backward(lib, x):
 
 add(OpInfo("Tensor.grad(create_graph)", _grad_after_backward, unary(empty=False), ops=(P.copy_grad,)))
 
+# entries of the op families, one file each (tests/opinfo_<family>.py), each calling add(...)
+import importlib as _importlib  # noqa: E402
+import pathlib as _pathlib  # noqa: E402
+
+for _f in sorted(_pathlib.Path(__file__).parent.glob("opinfo_*.py")):
+    _importlib.import_module(_f.stem)
+
 BY_NAME = {op.name: op for op in OPS}
 assert len(BY_NAME) == len(OPS), "duplicate OpInfo names"

@@ -565,3 +565,15 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
 
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     return expand(input, tuple(size))
+
+
+# -- op families in their own modules ------------------------------------------------------------------------
+from . import indexing as _indexing  # noqa: E402
+from . import linalg_ext as _linalg_ext  # noqa: E402
+from . import scan as _scan  # noqa: E402
+from . import special as _special  # noqa: E402
+
+FAMILIES = (_special, _scan, _indexing, _linalg_ext)
+for _fam in FAMILIES:
+    globals().update({_n: getattr(_fam, _n) for _n in _fam.__all__})
+    __all__ += [_n for _n in _fam.__all__ if _n not in __all__]

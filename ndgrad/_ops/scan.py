@@ -1,0 +1,10 @@
+"""Statistics, norms, scans and sorting (var, std, norm, logsumexp, cumsum, sort, topk, ...).
+
+Public functions (with torch's signatures) are listed in `__all__` and exported as `ndgrad.X`;
+`METHODS` maps Tensor method names to functions taking the tensor first. Both are wired in by
+`ndgrad/_ops/__init__.py` and `ndgrad/_methods.py`.
+"""
+from __future__ import annotations
+
+__all__: list[str] = []
+METHODS: dict = {}
