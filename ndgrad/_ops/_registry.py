@@ -412,119 +412,64 @@ def _edge(t: Tensor) -> tuple:
 _NO_EDGE = (None, 0)
 
 
-def _record(op: Op, args: tuple, n: int, out, vc) -> Tensor:
-    """Build the node for one output and return the output tensor attached to it."""
-    res = _wrap(out, vc)
+def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> Node:
+    """The node of a general-path call: edges, input metadata, and exactly what the formulas of the inputs
+    that require grad need. (_record1/_record2 are the same, unrolled for the common one- and two-input
+    cases on the hot path.)"""
     vjps = op.vjps
-    if n == 1:
-        x = args[0]
-        fn = x.grad_fn
-        edges = ((fn, x._output_nr) if fn is not None else _edge(x),)
-        meta = ((x._data.shape, x._data.dtype),)
-        mask = 1
-    elif n == 2:
-        a, b = args[0], args[1]
-        mask = 0
-        if isinstance(a, Tensor) and a._requires_grad and vjps[0] is not None:
-            mask = 1
+    edges = []
+    meta = []
+    mask = 0
+    for i in range(n):
+        a = args[i]
+        if isinstance(a, Tensor) and a._requires_grad and vjps[i] is not None:
+            mask |= 1 << i
             fn = a.grad_fn
-            ea = (fn, a._output_nr) if fn is not None else _edge(a)
-            ma = (a._data.shape, a._data.dtype)
+            edges.append((fn, a._output_nr) if fn is not None else _edge(a))
+            meta.append((a._data.shape, a._data.dtype))
         else:
-            ea, ma = _NO_EDGE, None
-        if isinstance(b, Tensor) and b._requires_grad and vjps[1] is not None:
-            mask |= 2
-            fn = b.grad_fn
-            eb = (fn, b._output_nr) if fn is not None else _edge(b)
-            mb = (b._data.shape, b._data.dtype)
-        else:
-            eb, mb = _NO_EDGE, None
-        edges = (ea, eb)
-        meta = (ma, mb)
-    else:
-        edges = []
-        meta = []
-        mask = 0
-        for i in range(n):
-            a = args[i]
-            if isinstance(a, Tensor) and a._requires_grad and vjps[i] is not None:
-                mask |= 1 << i
-                fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else _edge(a))
-                meta.append((a._data.shape, a._data.dtype))
-            else:
-                edges.append(_NO_EDGE)
-                meta.append(None)
-        edges = tuple(edges)
-        meta = tuple(meta)
+            edges.append(_NO_EDGE)
+            meta.append(None)
     plan = op._plans.get(mask)
     if plan is None:
         plan = op._plan(mask)
     keep_pos, tensor_pos, save_res, keep = plan
-    if keep_pos or save_res:
-        nargs = op.nargs
-        saved = [None] * (nargs + 1)
-        versions = []
-        for j in keep_pos:
-            saved[j] = args[j]
-        for j in tensor_pos:
-            a = args[j]
-            if isinstance(a, Tensor):
-                saved[j] = a._data  # formulas run on arrays; the Tensor waits in `versions` for create_graph
-                versions.append((j, a._vc, a._vc[0], a))
-        if save_res:
-            saved[nargs] = out
-            versions.append((nargs, res._vc, 0, None))
-        node = op.node_cls(edges, saved, versions, meta)
-        if keep:
-            node._keep = True
-    else:
-        node = op.node_cls(edges, None, (), meta)
-    res.grad_fn = node
+    if not (keep_pos or save_res):
+        return op.node_cls(tuple(edges), None, (), tuple(meta))
+    nargs = op.nargs
+    saved = [None] * (nargs + 1)
+    versions = []
+    for j in keep_pos:
+        saved[j] = args[j]
+    for j in tensor_pos:
+        a = args[j]
+        if isinstance(a, Tensor):
+            saved[j] = a._data  # formulas run on arrays; the Tensor waits in `versions` for create_graph
+            versions.append((j, a._vc, a._vc[0], a))
+    if save_res:
+        saved[nargs] = result
+        versions.extend((nargs, box, box[0], None) for box in result_boxes)
+    node = op.node_cls(tuple(edges), saved, versions, tuple(meta))
+    if keep:
+        node._keep = True
+    return node
+
+
+def _record(op: Op, args: tuple, n: int, out, vc) -> Tensor:
+    """Build the node for one output and return the output tensor attached to it."""
+    res = _wrap(out, vc)
+    res.grad_fn = _make_node(op, args, n, out, [res._vc])
     res._requires_grad = True
     return res
-
-
 
 
 def _wrap_multi(op: Op, args: tuple, outs: tuple, req: bool):
     """Ops with several outputs (max with dim, split, unbind...)."""
     outs = [o if type(o) is _ndarray else np.asarray(o) for o in outs]
-    n = op.n_in
     vc = args[0]._vc if op.view else None
     results = [_wrap(o, vc) for o in outs]
     if req and op.has_vjp and _mode.enabled:
-        mask = []
-        edges = []
-        meta = []
-        for i in range(n):
-            a = args[i]
-            if isinstance(a, Tensor) and a._requires_grad and op.vjps[i] is not None:
-                mask.append(True)
-                edges.append(_edge(a))
-                meta.append((a._data.shape, a._data.dtype))
-            else:
-                mask.append(False)
-                edges.append(_NO_EDGE)
-                meta.append(None)
-        needed = op._needed(tuple(mask))
-        nargs = n + len(op.params)
-        saved = None
-        versions = []
-        if needed:
-            saved = [None] * (nargs + 1)
-            for j in needed:
-                if j == nargs:
-                    saved[j] = tuple(outs)
-                    for r in results:
-                        versions.append((j, r._vc, r._vc[0], None))
-                else:
-                    a = args[j]
-                    saved[j] = a
-                    if isinstance(a, Tensor):
-                        saved[j] = a._data
-                        versions.append((j, a._vc, a._vc[0], a))
-        node = op.node_cls(tuple(edges), saved, tuple(versions), tuple(meta))
+        node = _make_node(op, args, op.n_in, tuple(outs), [r._vc for r in results])
         node._ctx = [(o.shape, o.dtype) for o in outs]
         # ops with as many outputs as pieces (split, unbind) declare n_out=2: all their outputs are differentiable
         diff = op.diff_out if len(op.diff_out) == len(results) else (True,) * len(results)
