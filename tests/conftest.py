@@ -12,3 +12,9 @@ def pytest_configure(config):
             import torch  # noqa: F401
         except ImportError as e:  # pragma: no cover
             raise pytest.UsageError("CI=true but torch cannot be imported: the torch comparisons would not run") from e
+
+
+@pytest.fixture
+def torch():
+    """The torch module, for the comparison tests (they skip when torch is not installed)."""
+    return pytest.importorskip("torch")

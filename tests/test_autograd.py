@@ -14,24 +14,12 @@ import numpy as np
 import pytest
 
 import ndgrad
+from torchcmp import fn_name as _fn_name
 
 TRIGGERED = "(Triggered internally"
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
 # -- helpers ---------------------------------------------------------------------------------------------
-def _fn_name(fn):
-    """grad_fn name: type name in torch, name() in ndgrad (both must agree with the class name)."""
-    if fn is None:
-        return None
-    if isinstance(fn, ndgrad.autograd.graph.Node):
-        assert type(fn).__name__ == fn.name()
-        return fn.name()
-    return type(fn).__name__
 
 
 def _arr(t):

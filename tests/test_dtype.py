@@ -10,14 +10,10 @@ import numpy as np
 import pytest
 
 import ndgrad
+from torchcmp import outcome as _outcome, raises_like_torch as _raises_like_torch
 
 DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "complex64",
           "complex128"]
-
-
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
 
 
 @pytest.fixture
@@ -39,22 +35,6 @@ def _both_str(f, torch):
     a, b = norm(f(ndgrad)), norm(f(torch))
     assert a == b
     return a
-
-
-def _outcome(f, lib):
-    try:
-        f(lib)
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
-
-
-def _raises_like_torch(f, torch, cls, text=None):
-    want = _outcome(f, torch)
-    assert want is not None and want[0] == cls.__name__, want
-    if text is not None:
-        assert want[1] == text, want
-    assert _outcome(f, ndgrad) == want
 
 
 # -- row 16: default dtypes ---------------------------------------------------------------------------------

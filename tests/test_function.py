@@ -11,20 +11,7 @@ import numpy as np
 import pytest
 
 import ndgrad
-
-
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
-def _name(fn):
-    if fn is None:
-        return None
-    if isinstance(fn, ndgrad.autograd.graph.Node):
-        assert type(fn).__name__ == fn.name()
-        return fn.name()
-    return type(fn).__name__
+from torchcmp import fn_name as _name
 
 
 def _same(a, b, rtol=1e-6):

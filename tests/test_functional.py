@@ -5,11 +5,7 @@ import numpy as np
 import pytest
 
 import ndgrad
-
-
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
+from torchcmp import outcome as _outcome, raises_like_torch as _raises_like_torch
 
 
 def _name(fn):
@@ -43,22 +39,6 @@ def _both(f, torch):
     a, b = f(ndgrad), f(torch)
     _same(a, b)
     return a
-
-
-def _outcome(f, lib):
-    try:
-        f(lib)
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
-
-
-def _raises_like_torch(f, torch, cls, text=None):
-    want = _outcome(f, torch)
-    assert want is not None and want[0] == cls.__name__, want
-    if text is not None:
-        assert want[1] == text, want
-    assert _outcome(f, ndgrad) == want
 
 
 # -- jacobian ---------------------------------------------------------------------------------------------

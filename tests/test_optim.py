@@ -5,11 +5,7 @@ import numpy as np
 import pytest
 
 import ndgrad
-
-
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
+from torchcmp import outcome as _outcome, raises_like_torch as _raises_like_torch
 
 
 RNG = np.random.default_rng(0)
@@ -17,22 +13,6 @@ X = RNG.standard_normal((8, 3)).astype(np.float32)
 Y = (X @ np.array([1.5, -2.0, 0.5], np.float32) + 0.3 + 0.1 * RNG.standard_normal(8)).astype(np.float32)
 W0 = np.array([0.1, 0.2, -0.3], np.float32)
 B0 = np.array([0.05], np.float32)
-
-
-def _outcome(f, lib):
-    try:
-        f(lib)
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
-
-
-def _raises_like_torch(f, torch, cls, text=None):
-    want = _outcome(f, torch)
-    assert want is not None and want[0] == cls.__name__, want
-    if text is not None:
-        assert want[1] == text, want
-    assert _outcome(f, ndgrad) == want
 
 
 def _train(lib, steps=10, groups=None, **kw):

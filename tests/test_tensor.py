@@ -10,11 +10,7 @@ import numpy as np
 import pytest
 
 import ndgrad
-
-
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
+from torchcmp import outcome as _outcome
 
 
 def _name(fn):
@@ -46,14 +42,6 @@ def _both(f, torch, exact=True):
     a, b = f(ndgrad), f(torch)
     _same(a, b, exact)
     return a
-
-
-def _outcome(f, lib):
-    try:
-        f(lib)
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
 
 
 def _raises_like_torch(f, torch, cls=None, text=None):
