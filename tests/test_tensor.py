@@ -424,19 +424,25 @@ def test_numpy_scalars_mix_with_tensors(torch):
 
 
 # -- import time ---------------------------------------------------------------------------------------------
-def test_import_time_under_100ms():
-    """`import ndgrad` in a fresh interpreter, best of 3. NumPy is imported (and timed) first: its own
-    import takes 70-150 ms on a loaded CI machine and is not ndgrad's to shorten; what ndgrad adds must
-    stay under 0.1 s (it is ~25 ms), and importing it must not pull in numpy.random or anything heavy."""
+def test_import_time_under_100ms(tmp_path):
+    """`import ndgrad` in a fresh interpreter, best of 5, with bytecode cached as an installed package has
+    it (the cache goes to tmp_path; PYTHONDONTWRITEBYTECODE would recompile every module each time).
+    NumPy is imported (and timed) first: its own import (~50 ms, far more on a loaded CI machine) is not
+    ndgrad's to shorten. ndgrad's share must leave the total under 0.1 s next to NumPy's 50 ms, and
+    importing it must not pull in numpy.random or anything heavy."""
     code = ("import time, sys; t0 = time.perf_counter(); import numpy; t1 = time.perf_counter(); import ndgrad; "
             "t2 = time.perf_counter(); print(t1 - t0, t2 - t1, 'numpy.random' in sys.modules)")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path)
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True, env=env)
     runs = []
-    for _ in range(3):
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    for _ in range(5):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True,
+                           env=env)
         np_s, nd_s, rnd = r.stdout.split()
         runs.append((float(nd_s), float(np_s), rnd))
-    assert min(t for t, _, _ in runs) < 0.1, runs
+    assert min(t for t, _, _ in runs) < 0.05, runs
     assert all(rnd == "False" for _, _, rnd in runs), runs
 
 
