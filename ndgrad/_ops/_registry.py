@@ -301,15 +301,17 @@ def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:
         mask = 1
         fn = a.grad_fn
         ea = (fn, a._output_nr) if fn is not None else _edge(a)
-        # with a number operand the fast path keeps the tensor's shape and dtype
-        ma = _SAME if not bt or (da.shape == out.shape and da.dtype is out.dtype) else (da.shape, da.dtype)
+        # _SAME (no reduction needed) only when nothing broadcast: a number operand, or both inputs of the
+        # output's shape (a reducing op like dist can give a 0-d output for a 0-d input and a 1-d other)
+        ma = _SAME if not bt or (da.shape == out.shape == db.shape and da.dtype is out.dtype) \
+            else (da.shape, da.dtype)
     else:
         ea, ma = _NO_EDGE, None
     if bt and b._requires_grad and vjps[1] is not None:
         mask |= 2
         fn = b.grad_fn
         eb = (fn, b._output_nr) if fn is not None else _edge(b)
-        mb = _SAME if db.shape == out.shape and db.dtype is out.dtype else (db.shape, db.dtype)
+        mb = _SAME if db.shape == out.shape == da.shape and db.dtype is out.dtype else (db.shape, db.dtype)
     else:
         eb, mb = _NO_EDGE, None
     plan = op._plans.get(mask)
