@@ -154,7 +154,13 @@ class Op:
         rule = self.rule
         if rule:
             arrs = _cast_inputs(self, rule, args, arrs, n)
-        out = self.fwd(*arrs)
+        try:
+            out = self.fwd(*arrs)
+        except ValueError:
+            shapes = [a._data.shape for a in args[:n] if isinstance(a, Tensor)]
+            for k in range(1, len(shapes)):
+                _check_broadcast(np.broadcast_shapes(*shapes[:k]) if k > 1 else shapes[0], shapes[k])
+            raise
         if self.multi:
             return _wrap_multi(self, args, out, req)
         if type(out) is not _ndarray:
@@ -276,7 +282,11 @@ class _Op2(Op):
             req = a._requires_grad
         else:
             return Op.__call__(self, *args)
-        out = self.fwd(da, db, *args[2:]) if len(args) > 2 else self.fwd(da, db)
+        try:
+            out = self.fwd(da, db, *args[2:]) if len(args) > 2 else self.fwd(da, db)
+        except ValueError:
+            _check_broadcast(da.shape, getattr(db, "shape", ()))
+            raise
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
         vc = a._vc if self.view else None
@@ -349,6 +359,16 @@ def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:
         node._keep = True
     res.grad_fn = node
     return res
+
+
+def _check_broadcast(a: tuple, b: tuple) -> None:
+    """torch's error for shapes that do not broadcast (NumPy would raise a ValueError)."""
+    nd = max(len(a), len(b))
+    pa, pb = (1,) * (nd - len(a)) + tuple(a), (1,) * (nd - len(b)) + tuple(b)
+    for i in range(nd - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                               f"non-singleton dimension {i}")
 
 
 def _any_tensor(args, n) -> bool:

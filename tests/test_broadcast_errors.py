@@ -1,0 +1,21 @@
+"""Shapes that do not broadcast raise torch's RuntimeError (never NumPy's ValueError)."""
+from __future__ import annotations
+
+import pytest
+
+from torchcmp import raises_like_torch
+
+CASES = {
+    "add 1-d": lambda L: L.ones(3) + L.ones(4),
+    "mul 2-d with 1-d": lambda L: L.ones(2, 3) * L.ones(4),
+    "sub 3-d with 2-d": lambda L: L.ones(5, 2, 3) - L.ones(4, 1),
+    "int with float (promotion path)": lambda L: L.ones(3, dtype=L.int64) * L.ones(4),
+    "where": lambda L: L.where(L.ones(3) > 0, L.ones(3), L.ones(4)),
+    "maximum": lambda L: L.maximum(L.ones(2), L.ones(3)),
+    "in-place": lambda L: L.ones(3).add_(L.ones(4)),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broadcast_error_like_torch(case, torch):
+    raises_like_torch(CASES[case], torch, RuntimeError)
