@@ -179,14 +179,13 @@ add(OpInfo("copysign", _m("copysign"), binary(away=(0,), other_away=(0,), scalar
                             gradcheck=False)), ops=(SP.copysign_op,)),
     OpInfo("Tensor.copysign", _meth("copysign"), binary(away=(0,), other_away=(0,)), ops=(SP.copysign_op,)),
     OpInfo("Tensor.copysign_", _inplace("copysign_"), _self_shaped(binary(away=(0,), other_away=(0,))), ops=(SP.copysign_op,)),
-    OpInfo("softplus", lambda lib, x, *a: lib.softplus(x, *a), samples_of(
+    OpInfo("nn.functional.softplus", lambda lib, x, *a: lib.nn.functional.softplus(x, *a), samples_of(
         lambda d, r: Sample((A((3, 4), d, r, -5.0, 5.0),), desc="default"),
         lambda d, r: Sample((A((5,), d, r, -5.0, 5.0, away=(2.0,)), 2.0, 4.0), desc="beta, threshold"),
         lambda d, r: Sample((A((), d, r),), desc="0-d"),
         lambda d, r: Sample((A((4, 3), d, r, -30.0, 30.0, away=(20.0,), layout="T"),), desc="above threshold"),
         lambda d, r: Sample((A((0, 3), d, r),), desc="empty"),
     ), dtypes=WITH_INT, ops=(SP.softplus_op, P.sigmoid, P.where),
-        torch_fn=lambda lib, x, *a: lib.nn.functional.softplus(x, *a),
         errors=lambda: [E(ints([1, 2]))]),
     OpInfo("heaviside", _m("heaviside"), samples_of(
         lambda d, r: Sample((Arg(np.array([-1.5, 0.0, 2.0, 0.0], d)), Arg(np.array([0.5, 0.25, 0.5, 1.0], d))),

@@ -646,7 +646,7 @@ any = _reduce_bool("any", np.any)
 
 
 __all__ = ["atan2", "arctan2", "hypot", "erf", "erfc", "erfinv", "lgamma", "digamma", "logaddexp", "logaddexp2",
-           "logit", "xlogy", "sinc", "square", "frac", "round", "nan_to_num", "copysign", "softplus", "heaviside",
+           "logit", "xlogy", "sinc", "square", "frac", "round", "nan_to_num", "copysign", "heaviside",
            "lerp", "addcmul", "addcdiv", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isreal", "isclose",
            "allclose", "equal", "all", "any", "signbit"]
 
