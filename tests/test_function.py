@@ -576,19 +576,25 @@ def test_instantiating_a_function_is_legacy(torch):
     _raises_like_torch(f, torch, text)
 
 
+def _save_out(lib):
+    """exp as a Function that saves its output."""
+    class SaveOut(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+    return SaveOut
+
+
 def test_saved_output_modified_in_place(torch):
     def f(lib):
-        class SaveOut(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                y = x.exp()
-                ctx.save_for_backward(y)
-                return y
-
-            @staticmethod
-            def backward(ctx, g):
-                (y,) = ctx.saved_tensors
-                return g * y
+        SaveOut = _save_out(lib)
         x = lib.tensor([1., 2.], requires_grad=True)
         y = SaveOut.apply(x)
         y.add_(1)
@@ -612,17 +618,7 @@ def test_saved_input_modified_in_place(torch):
 
 def test_saved_output_is_usable_and_has_history(torch):
     def f(lib):
-        class SaveOut(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                y = x.exp()
-                ctx.save_for_backward(y)
-                return y
-
-            @staticmethod
-            def backward(ctx, g):
-                (y,) = ctx.saved_tensors
-                return g * y
+        SaveOut = _save_out(lib)
         x = lib.tensor([0.5, 1.0], requires_grad=True)
         y = SaveOut.apply(x)
         (saved,) = y.grad_fn.saved_tensors
