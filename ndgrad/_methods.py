@@ -458,10 +458,28 @@ def type_as(self, other):
     return to(self, other.dtype)
 
 
+_T_WARNED: set = set()
+_T_WARNINGS = {
+    0: "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases. (Triggered internally "
+       "at /pytorch/aten/src/ATen/native/TensorShape.cpp:4307.)",
+    1: "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it will throw "
+       "an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+       "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor. (Triggered internally "
+       "at /pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)",
+}
+
+
 def _T(self):
-    if self.ndim < 2:
-        return self
-    return S.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+    """Mirrors `Tensor.T`: reverses the dims (a PermuteBackward0 view), warning once, as torch does, when the
+    tensor is not 2-D."""
+    nd = self.ndim
+    if nd != 2:
+        kind = 0 if nd == 0 else 1
+        if kind not in _T_WARNED:
+            _T_WARNED.add(kind)
+            import warnings
+            warnings.warn(_T_WARNINGS[kind], UserWarning, stacklevel=2)
+    return S.permute(self, tuple(range(nd - 1, -1, -1)))
 
 
 def _mT(self):

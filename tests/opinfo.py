@@ -11,7 +11,6 @@ Marking a known deviation: `xfail={"check": "reason"}` on a sample or an entry, 
 check passes (strict), so stale marks get removed.
 
 Known deviations from torch, not covered by a mark:
-- `x.T` on a tensor that is not 2-d: torch warns that it is deprecated, ndgrad does not.
 - prod: third and higher derivatives at inputs with zeros are not implemented (the second ones are).
 - NumPy and torch may round float16 and float32 results differently in the last place: values are compared
   with torch.testing's default tolerances, gradients with ten times those.

@@ -15,7 +15,7 @@ from ndgrad.autograd import gradcheck, gradgradcheck
 from opinfo import OPS, Arg, build
 
 # ndgrad silences NumPy's floating-point warnings (x/0, log 0) as torch is silent, but pytest resets that
-# filter; torch itself warns on `x.T` for 3-d x (ndgrad does not: see "Known deviations" in tests/opinfo.py)
+# filter; both torch and ndgrad warn (once) on `x.T` for a tensor that is not 2-d
 pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning:ndgrad"),
               pytest.mark.filterwarnings("ignore:The use of `x.T` on tensors of dimension other than 2")]
 GC: dict = {}  # gradcheck's defaults, as torch's (check_undefined_grad=True included)

@@ -459,3 +459,14 @@ def test_no_warnings_on_basic_use():
         x = ndgrad.tensor([1., 2.], requires_grad=True)
         (x * x).sum().backward()
         repr(x)
+
+
+def test_T_of_non_matrix_warns_like_torch(torch):
+    import ndgrad._methods as M
+    M._T_WARNED.clear()
+    for lib in (ndgrad, torch):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            y = lib.ones(3, requires_grad=True).T
+        assert type(y.grad_fn).__name__ == "PermuteBackward0"
+        assert any("The use of `x.T` on tensors of dimension other than 2" in str(m.message) for m in w), lib
