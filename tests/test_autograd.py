@@ -1478,13 +1478,7 @@ GRAPH_CASES = {
     "maximum": lambda lib, x, w, m: lib.maximum(x, w),
     "setitem": None,
 }
-
-
-_EDGE_XFAIL = ("_ops: torch gives this node one edge per *Tensor* argument of the overload "
-               "(rsub.Scalar, pow.Tensor_Scalar, pow.Scalar: 1; where: 2, the condition has none); ndgrad's node "
-               "also has a (None, 0) edge for the Python scalar / condition")
 GRAPH_XFAIL = {
-    "rsub": _EDGE_XFAIL, "pow_s": _EDGE_XFAIL, "rpow": _EDGE_XFAIL, "where": _EDGE_XFAIL,
     "bmm3d": "_ops/linalg.py: torch's 3-D matmul is UnsafeView <- Bmm <- View <- Expand; ndgrad's one "
              "UnsafeViewBackward0 node feeds the ViewBackward0 of its inputs directly",
 }

@@ -53,7 +53,7 @@ class Op:
     def __init__(self, name: str, fwd: Callable, inputs: Sequence[str], params: Sequence[str] = (),
                  node: str | None = None, dtype: int = PROMOTE, view: bool = False, n_out: int = 1,
                  diff_out: Sequence[bool] | None = None, variadic: bool = False,
-                 promote: Sequence[int] | None = None) -> None:
+                 promote: Sequence[int] | None = None, edges: Sequence[int] | None = None) -> None:
         self.name = name
         self.fwd = fwd
         self.inputs = tuple(inputs)
@@ -67,6 +67,8 @@ class Op:
         self.diff_out = tuple(diff_out) if diff_out is not None else (True,) * n_out
         self.variadic = variadic
         self.promote = tuple(range(self.n_in)) if promote is None else tuple(promote)
+        # the inputs that appear in next_functions (torch leaves out e.g. where's condition, pow's number)
+        self.edge_inputs = None if edges is None else tuple(edges)
         self.vjps: list = [None] * self.n_in
         self.has_vjp = False
         self.uses_shapes = False
@@ -350,7 +352,7 @@ def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:
         versions = ()
         keep = False
     node = _new(op.node_cls)  # Node.__init__ inlined: this is the hottest path of the forward pass
-    node.next_functions = (ea, eb)
+    node.next_functions = (ea, eb) if op.edge_inputs is None else tuple((ea, eb)[i] for i in op.edge_inputs)
     node._saved = saved
     node._versions = versions
     node._meta = (ma, mb)
@@ -457,7 +459,7 @@ def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> 
         plan = op._plan(mask)
     keep_pos, tensor_pos, save_res, keep = plan
     if not (keep_pos or save_res):
-        return op.node_cls(tuple(edges), None, (), tuple(meta))
+        return op.node_cls(_edges_of(op, edges), None, (), tuple(meta))
     nargs = op.nargs
     saved = [None] * (nargs + 1)
     versions = []
@@ -471,10 +473,14 @@ def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> 
     if save_res:
         saved[nargs] = result
         versions.extend((nargs, box, box[0], None) for box in result_boxes)
-    node = op.node_cls(tuple(edges), saved, versions, tuple(meta))
+    node = op.node_cls(_edges_of(op, edges), saved, versions, tuple(meta))
     if keep:
         node._keep = True
     return node
+
+
+def _edges_of(op: Op, edges: list) -> tuple:
+    return tuple(edges) if op.edge_inputs is None else tuple(edges[i] for i in op.edge_inputs)
 
 
 def _record(op: Op, args: tuple, n: int, out, vc) -> Tensor:
@@ -613,11 +619,13 @@ class OpNode(Node):
         out = []
         vjps = op.vjps
         meta = self._meta
-        i = 0
+        inputs = op.edge_inputs
+        k = 0
         for fn, _ in self.next_functions:
             if fn is None:
                 out.append(None)
             else:
+                i = k if inputs is None else inputs[k]
                 f = vjps[i]
                 get = f._get
                 if get is not None:
@@ -636,7 +644,7 @@ class OpNode(Node):
                     if a.dtype != dt:
                         r = CAST(r, dt)
                 out.append(r)
-            i += 1
+            k += 1
         return out
 
 

@@ -96,7 +96,7 @@ sub = Op("sub", _sub, ("self", "other"), ("alpha",), dtype=NONE)
 sub.defvjp(self=lambda grad: grad,                                         # d/dx (x - a*y) = 1
            other=lambda grad, alpha: -grad if alpha == 1 else grad * -alpha)  # d/dy = -a
 
-rsub = Op("rsub", _rsub, ("self", "other"), ("alpha",), node="RsubBackward1", dtype=NONE)
+rsub = Op("rsub", _rsub, ("self", "other"), ("alpha",), node="RsubBackward1", dtype=NONE, edges=(0,))
 rsub.defvjp(self=lambda grad, alpha: -grad if alpha == 1 else grad * -alpha)  # d/dx (c - x) = -1
 # rsub(x, y) with a tensor y: torch names it RsubBackward0 and differentiates both
 rsub_tt = Op("rsub", rsub.fwd, ("self", "other"), ("alpha",), node="RsubBackward0", dtype=NONE)
@@ -195,7 +195,7 @@ def _pow_exp_grad(grad, self, exponent):
     return grad * (exponent * pow(self, exponent - 1))
 
 
-pow = Op("pow", _pow_ts, ("self", "exponent"), node="PowBackward0")
+pow = Op("pow", _pow_ts, ("self", "exponent"), node="PowBackward0", edges=(0,))
 pow.defvjp(self=_pow_exp_grad)
 
 
@@ -230,7 +230,7 @@ def _pow_st_grad(grad, self, exponent, result):
     return grad * result * (math.log(self) if self > 0 else math.nan)
 
 
-pow_st = Op("pow", _int_power, ("self", "exponent"), node="PowBackward2")
+pow_st = Op("pow", _int_power, ("self", "exponent"), node="PowBackward2", edges=(1,))
 pow_st.defvjp(exponent=_pow_st_grad)
 
 def _neg(self):
@@ -364,7 +364,7 @@ def _where(condition, self, other):
     return np.where(condition, self, other)
 
 
-where = Op("where", _where, ("condition", "self", "other"), promote=(1, 2))
+where = Op("where", _where, ("condition", "self", "other"), promote=(1, 2), edges=(1, 2))
 where.defvjp(self=lambda grad, condition: where(condition, grad, 0.0),   # picks x where cond
              other=lambda grad, condition: where(condition, 0.0, grad))  # picks y elsewhere
 
