@@ -69,6 +69,7 @@ class Op:
         self.promote = tuple(range(self.n_in)) if promote is None else tuple(promote)
         # the inputs that appear in next_functions (torch leaves out e.g. where's condition, pow's number)
         self.edge_inputs = None if edges is None else tuple(edges)
+        self.edge2 = 3 if edges is None else sum(1 << i for i in edges)  # bitmask, for the two-input fast path
         self.vjps: list = [None] * self.n_in
         self.has_vjp = False
         self.uses_shapes = False
@@ -352,7 +353,8 @@ def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:
         versions = ()
         keep = False
     node = _new(op.node_cls)  # Node.__init__ inlined: this is the hottest path of the forward pass
-    node.next_functions = (ea, eb) if op.edge_inputs is None else tuple((ea, eb)[i] for i in op.edge_inputs)
+    e2 = op.edge2
+    node.next_functions = (ea, eb) if e2 == 3 else (ea,) if e2 == 1 else (eb,)
     node._saved = saved
     node._versions = versions
     node._meta = (ma, mb)
