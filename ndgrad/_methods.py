@@ -189,34 +189,36 @@ _IOPS = {"__iadd__": O.add, "__isub__": O.sub, "__imul__": O.mul, "__itruediv__"
 
 def zero_(self):
     """Mirrors `Tensor.zero_`."""
-    return fill_(self, 0)
+    return _overwrite(self, S.zero_all, None)
 
 
 def fill_(self, value):
-    """Mirrors `Tensor.fill_`."""
-    self._check_inplace()
-    if isinstance(value, Tensor):
-        if value.ndim:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
-                               f"{value.ndim} dimensions.")
-        if value._requires_grad or self._requires_grad:
-            return self._set_inplace(P.where(_wrap(np.ones(self._data.shape, np.bool_)), value, self))
-        value = value.item()
-    if self._requires_grad and _mode.enabled:
-        return self._set_inplace(P.mul(self, 0) + value)
-    self._data[...] = value
-    self._vc[0] += 1
-    return self
+    """Mirrors `Tensor.fill_` (a number, or a 0-d tensor that then gets the gradient)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return _overwrite(self, S.fill_value if isinstance(value, Tensor) else S.fill_number, value)
 
 
 def copy_(self, src, non_blocking=False):
     """Mirrors `Tensor.copy_` (broadcasts src; gradient flows to src)."""
-    self._check_inplace()
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
-    if _mode.enabled and (src._requires_grad or self._requires_grad):
-        return self._set_inplace(O.expand(P.cast(src, self._data.dtype), self.shape) + P.mul(self, 0))
-    np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
+    return _overwrite(self, S.copy_all, src)
+
+
+def _overwrite(self, op, value):
+    """Overwrite every element: as an op (CopyBackwards, Fill..., Zero...) under grad, else straight into memory."""
+    self._check_inplace()
+    vt = isinstance(value, Tensor)
+    if _mode.enabled and (self._requires_grad or vt and value._requires_grad):
+        if vt and value._data.dtype != self._data.dtype:
+            value = P.cast(value, self._data.dtype)
+        return self._set_inplace(op(self) if value is None else op(self, value))
+    if value is None:
+        self._data[...] = 0
+    else:
+        np.copyto(self._data, np.broadcast_to(value._data if vt else value, self._data.shape), casting="unsafe")
     self._vc[0] += 1
     return self
 
@@ -319,6 +321,16 @@ def _is_view_index(idx, shape):
     return False
 
 
+def _covers_all(idx, shape):
+    """Whether a basic index (no ints, arrays or None) selects every element: only full slices and `...`."""
+    if any(not (i is Ellipsis or isinstance(i, slice)) for i in idx):
+        return False
+    k = idx.index(Ellipsis) if Ellipsis in idx else len(idx)
+    dims = list(range(k)) + list(range(len(shape) - (len(idx) - k - 1), len(shape)))
+    slices = [i for i in idx if i is not Ellipsis]
+    return all(s.indices(shape[d]) == (0, shape[d], 1) for s, d in zip(slices, dims))
+
+
 def __setitem__(self, idx, value):
     np_idx, advanced = _convert_index(idx)
     _check_bounds(self._data.shape, np_idx)
@@ -326,6 +338,9 @@ def __setitem__(self, idx, value):
             and _is_view_index(np_idx, self._data.shape):
         from ._tensor import VIEW_LEAF_INPLACE
         raise RuntimeError(VIEW_LEAF_INPLACE)
+    if not advanced and _covers_all(np_idx, self._data.shape):
+        # torch writes the whole tensor in place: CopyBackwards for a tensor, FillBackward3 for a number
+        return _overwrite(self, S.copy_all if isinstance(value, Tensor) else S.fill_value, value)
     self._check_inplace()
     op = S.index_put if advanced else S.copy_slices
     if isinstance(value, Tensor):

@@ -624,6 +624,28 @@ add(OpInfo("getitem", lambda lib, x, idx: x[idx], _getitem_samples, dtypes=WITH_
            ops=(S.copy_slices, S.index_put, S.zero_at, P.cast)),
     )
 
+def _overwrite(lib, x, w, how):
+    y = x * 1.0
+    if how == "copy_":
+        y.copy_(w)
+    elif how == "fill_ tensor":
+        y.fill_(w.sum())
+    elif how == "fill_ number":
+        y.fill_(2.5)
+    elif how == "zero_":
+        y.zero_()
+    elif how == "setitem all":
+        y[...] = w
+    else:
+        y[:] = 1.5
+    return y * w
+
+
+def _overwrite_samples(d, r):
+    for how in ("copy_", "fill_ tensor", "fill_ number", "zero_", "setitem all", "setitem all number"):
+        yield Sample((A((3, 4), d, r), A((4,), d, r), how), desc=how)
+
+
 def _inplace_through_view(lib, x, w, how):
     y = x * 1.0
     if how == "slice":
@@ -642,6 +664,8 @@ def _view_inplace_samples(d, r):
     yield Sample((A((4, 3), d, r), A((4,), d, r), "setitem on transposed view"), desc="setitem through .t()")
 
 
+add(OpInfo("overwrite every element (copy_, fill_, zero_, x[...] = v)", _overwrite, _overwrite_samples,
+           ops=(S.copy_all, S.fill_value, S.fill_number, S.zero_all)))
 add(OpInfo("in-place through a view (CopySlices)", _inplace_through_view, _view_inplace_samples,
            ops=(S.copy_view, S.zero_view, S.select, S.slice_, S.copy_slices)))
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._registry import NONE, PROMOTE, SAME, Op, _Op1
+from .pointwise import zeros_like
 from .reduction import expand_to, sum_to
 
 
@@ -114,6 +115,22 @@ t.defvjp(self=lambda grad: t(grad))
 permute = Op("permute", lambda self, dims: np.transpose(self, dims), ("self",), ("dims",), dtype=SAME,
              view=True)
 permute.defvjp(self=lambda grad, dims: permute(grad, tuple(np.argsort(dims))))  # inverse permutation
+
+def _copy_all(self, values):
+    return np.broadcast_to(values, self.shape).astype(self.dtype)
+
+
+# copy_, fill_, zero_ and x[...] = v over the whole tensor: every element is overwritten, so the old values
+# get no gradient and the new ones get all of it (summed back to their shape by the registry)
+copy_all = Op("copy_", _copy_all, ("self", "values"), node="CopyBackwards", dtype=NONE)
+copy_all.defvjp(self=lambda grad: zeros_like(grad), values=lambda grad: grad)
+fill_value = Op("fill_", _copy_all, ("self", "values"), node="FillBackward3", dtype=NONE)
+fill_value.defvjp(self=lambda grad: zeros_like(grad), values=lambda grad: grad)
+fill_number = Op("fill_", lambda self, value: np.full_like(self, value), ("self",), ("value",),
+                 node="FillBackward2", dtype=SAME)
+fill_number.defvjp(self=lambda grad: zeros_like(grad))
+zero_all = Op("zero_", np.zeros_like, ("self",), node="ZeroBackward0", dtype=SAME)
+zero_all.defvjp(self=lambda grad: zeros_like(grad))
 
 # -- in-place writes through a view (torch's CopySlices on the base) --------------------------------------------
 def apply_chain(x, chain):
