@@ -280,7 +280,7 @@ _UNARY_DOMAINS = {
     "sign": dict(away=(0,)), "floor": dict(away=(-2, -1, 0, 1, 2)), "ceil": dict(away=(-2, -1, 0, 1, 2)),
     "trunc": dict(away=(-2, -1, 0, 1, 2)),
 }
-_UNARY_OPS = {"abs": (P.abs, P.sign), "absolute": (P.abs,), "arcsin": (P.asin,), "arccos": (P.acos,),
+_UNARY_OPS = {"abs": (P.abs, P.sgn), "absolute": (P.abs,), "arcsin": (P.asin,), "arccos": (P.acos,),
               "arctan": (P.atan,)}
 for _name, _dom in _UNARY_DOMAINS.items():
     _op = getattr(P, _name)

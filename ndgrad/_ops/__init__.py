@@ -18,7 +18,7 @@ from . import reduction as Rd
 from . import shape as S
 from ._registry import Op
 
-__all__ = ['add', 'sub', 'subtract', 'rsub', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg', 'negative', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid', 'relu', 'reciprocal', 'sign', 'floor', 'ceil', 'trunc', 'logical_not', 'bitwise_not', 'absolute', 'arcsin', 'arccos', 'arctan', 'clamp', 'clip', 'where', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'clone', 'detach', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'matmul', 'mm', 'bmm', 'mv', 'dot', 'outer', 'ger', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'cat', 'concat', 'concatenate', 'stack', 'unbind', 'narrow', 'split', 'broadcast_to']
+__all__ = ['conj', 'sgn', 'angle', 'real', 'imag', 'add', 'sub', 'subtract', 'rsub', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg', 'negative', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid', 'relu', 'reciprocal', 'sign', 'floor', 'ceil', 'trunc', 'logical_not', 'bitwise_not', 'absolute', 'arcsin', 'arccos', 'arctan', 'clamp', 'clip', 'where', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'clone', 'detach', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'matmul', 'mm', 'bmm', 'mv', 'dot', 'outer', 'ger', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'cat', 'concat', 'concatenate', 'stack', 'unbind', 'narrow', 'split', 'broadcast_to']
 
 
 def _t(x: Any, name: str, arg: str = "input", pos: int = 1) -> Tensor:
@@ -138,7 +138,7 @@ def _unary(op: Op, name: str):
 _UNARY = {name: getattr(P, name) for name in (
     "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
     "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "trunc",
-    "logical_not", "bitwise_not")}
+    "logical_not", "bitwise_not", "conj", "sgn", "angle")}
 globals().update({name: _unary(op, name) for name, op in _UNARY.items()})
 absolute = _unary(P.abs, "absolute")
 arcsin, arccos, arctan = _unary(P.asin, "arcsin"), _unary(P.acos, "arccos"), _unary(P.atan, "arctan")
@@ -159,6 +159,17 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -
 
 
 clip = clamp
+
+
+def real(input: Tensor) -> Tensor:
+    """Mirrors `torch.real` (the tensor itself when it is not complex)."""
+    _t(input, "real")
+    return P.real(input) if input._data.dtype.kind == "c" else input
+
+
+def imag(input: Tensor) -> Tensor:
+    """Mirrors `torch.imag`."""
+    return P.imag(_t(input, "imag"))
 
 
 def _scalar_like(v: Any, ref: Tensor) -> Tensor:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .pointwise import _cj
 from ._registry import NONE, Op
 from .shape import transpose, unsqueeze, reshape
 
@@ -29,8 +30,8 @@ def _mm(self, mat2):
 
 
 mm = Op("mm", _mm, ("self", "mat2"), dtype=NONE)
-mm.defvjp(self=lambda grad, mat2: mm(grad, transpose(mat2, 0, 1)),   # d(AB)/dA: G Bᵀ
-          mat2=lambda grad, self: mm(transpose(self, 0, 1), grad))    # d(AB)/dB: Aᵀ G
+mm.defvjp(self=lambda grad, mat2: mm(grad, _cj(transpose(mat2, 0, 1))),   # d(AB)/dA: G Bᴴ
+          mat2=lambda grad, self: mm(_cj(transpose(self, 0, 1)), grad))    # d(AB)/dB: Aᴴ G
 
 
 def _dot(self, other):
@@ -45,8 +46,8 @@ def _dot(self, other):
 
 
 dot = Op("dot", _dot, ("self", "other"), dtype=NONE)
-dot.defvjp(self=lambda grad, other: grad * other,  # d(x·y)/dx = y
-           other=lambda grad, self: grad * self)
+dot.defvjp(self=lambda grad, other: grad * _cj(other),  # d(x·y)/dx = y
+           other=lambda grad, self: grad * _cj(self))
 
 
 def _mv(self, vec):
@@ -60,8 +61,8 @@ def _mv(self, vec):
 
 
 mv = Op("mv", _mv, ("self", "vec"), dtype=NONE)
-mv.defvjp(self=lambda grad, vec: unsqueeze(grad, 1) * unsqueeze(vec, 0),  # d(Av)/dA = g vᵀ
-          vec=lambda grad, self: mv(transpose(self, 0, 1), grad))           # d(Av)/dv = Aᵀ g
+mv.defvjp(self=lambda grad, vec: unsqueeze(grad, 1) * _cj(unsqueeze(vec, 0)),  # d(Av)/dA = g vᵀ
+          vec=lambda grad, self: mv(_cj(transpose(self, 0, 1)), grad))           # d(Av)/dv = Aᵀ g
 
 
 def _bmm(self, mat2):
@@ -75,8 +76,8 @@ def _bmm(self, mat2):
 
 
 bmm = Op("bmm", _bmm, ("self", "mat2"), dtype=NONE)
-bmm.defvjp(self=lambda grad, mat2: bmm(grad, transpose(mat2, 1, 2)),
-           mat2=lambda grad, self: bmm(transpose(self, 1, 2), grad))
+bmm.defvjp(self=lambda grad, mat2: bmm(grad, _cj(transpose(mat2, 1, 2))),
+           mat2=lambda grad, self: bmm(_cj(transpose(self, 1, 2)), grad))
 
 
 def _matmul_nd(self, other):
@@ -91,8 +92,8 @@ def _matmul_nd(self, other):
 
 # batched matmul with broadcasting: torch names its node after the final reshape
 matmul_nd = Op("matmul", _matmul_nd, ("self", "other"), node="UnsafeViewBackward0", dtype=NONE)
-matmul_nd.defvjp(self=lambda grad, other: matmul_nd(grad, transpose(other, -1, -2)),
-                 other=lambda grad, self: matmul_nd(transpose(self, -1, -2), grad))
+matmul_nd.defvjp(self=lambda grad, other: matmul_nd(grad, _cj(transpose(other, -1, -2))),
+                 other=lambda grad, self: matmul_nd(_cj(transpose(self, -1, -2)), grad))
 
 
 def _should_fold(a, b) -> bool:

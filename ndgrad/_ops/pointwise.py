@@ -17,6 +17,72 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 
+# -- complex numbers -------------------------------------------------------------------------------------
+def _cj(x):
+    """Complex conjugate where it matters, for free on real values. Formulas multiply the incoming gradient
+    by the conjugate of the derivative: torch's convention (x.grad is the conjugate Wirtinger derivative)."""
+    if x.__class__ is np.ndarray:
+        return np.conj(x) if x.dtype.kind == "c" else x
+    d = getattr(x, "_data", None)
+    if d is not None:
+        return conj(x) if d.dtype.kind == "c" else x
+    return x.conjugate() if isinstance(x, complex) else x
+
+
+conj = Op("conj", np.conj, ("self",), dtype=SAME)
+conj.defvjp(self=lambda grad: conj(grad))  # conj is its own adjoint
+# torch's real/imag are views of view_as_real: their nodes are SelectBackward0
+real = Op("real", lambda x: np.real(x) if x.dtype.kind == "c" else x, ("self",), node="SelectBackward0", dtype=SAME)
+real.defvjp(self=lambda grad: grad)  # the registry gives it the complex input's dtype (imaginary part 0)
+
+
+def _imag(x):
+    if x.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return np.imag(x)
+
+
+imag = Op("imag", _imag, ("self",), node="SelectBackward0", dtype=SAME)
+imag.defvjp(self=lambda grad: grad * 1j)  # Im z = (z - z̄)/2i: the conjugate Wirtinger rule gives i·grad
+
+
+def _sgn(x):
+    if x.dtype.kind != "c":
+        return np.sign(x)
+    a = np.abs(x)
+    return np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
+
+
+def _sgn_grad(grad, self):
+    if np.dtype(getattr(self, "_data", self).dtype).kind != "c":
+        return zeros_like(grad)  # piecewise constant on the reals
+    # s = z/|z|: ∂s/∂z = 1/(2|z|), ∂s/∂z̄ = -s²/(2|z|); torch's rule grad·conj(∂s/∂z) + conj(grad)·∂s/∂z̄
+    r = abs(self)
+    s = sgn(self)
+    return where(r == 0, 0.0, (grad - conj(grad) * s * s) / where(r == 0, 1.0, r * 2))
+
+
+sgn = Op("sgn", _sgn, ("self",), dtype=SAME)
+sgn.defvjp(self=_sgn_grad)
+
+
+def _angle(x):
+    return np.angle(x).astype(x.real.dtype) if x.dtype.kind == "c" else \
+        np.where(x < 0, np.pi, 0).astype(x.dtype if x.dtype.kind == "f" else np.float32)
+
+
+def _angle_grad(grad, self):
+    if np.dtype(getattr(self, "_data", self).dtype).kind != "c":
+        return zeros_like(grad)
+    # θ = arg z: ∂θ/∂z̄ = i z / (2|z|²); a real output's gradient is 2·grad·∂θ/∂z̄ (0 at z = 0, as torch)
+    a2 = real(self * conj(self))
+    return where(a2 == 0, 0.0, grad * (self * 1j) / where(a2 == 0, 1.0, a2))
+
+
+angle = Op("angle", _angle, ("self",), dtype=NONE)
+angle.defvjp(self=_angle_grad)
+
+
 # -- helpers that formulas use ----------------------------------------------------------------------
 @defop("zeros_like", dtype=SAME)
 def zeros_like(self):
@@ -25,6 +91,8 @@ def zeros_like(self):
 
 @defop("cast", params=("dtype",), node="ToCopyBackward0", dtype=SAME)
 def cast(self, dtype):
+    if self.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        return self.real.astype(dtype)  # a complex gradient reaching a real input: its real part, as torch
     return self.astype(dtype)
 
 
@@ -104,12 +172,12 @@ rsub_tt.defvjp(self=lambda grad, alpha: -grad if alpha == 1 else grad * -alpha, 
                other=lambda grad: grad)                                          # d/dy = 1
 
 mul = Op("mul", np.multiply, ("self", "other"))
-mul.defvjp(self=lambda grad, other: grad * other,   # d/dx xy = y
-           other=lambda grad, self: grad * self)    # d/dy xy = x
+mul.defvjp(self=lambda grad, other: grad * _cj(other),   # d/dx xy = y (conjugated for complex, as torch)
+           other=lambda grad, self: grad * _cj(self))    # d/dy xy = x
 
 div = Op("div", np.true_divide, ("self", "other"), dtype=PROMOTE_FLOAT)
-div.defvjp(self=lambda grad, other: grad / other,                       # d/dx x/y = 1/y
-           other=lambda grad, self, other: -grad * self / (other * other))  # d/dy x/y = -x/y²
+div.defvjp(self=lambda grad, other: grad / _cj(other),                       # d/dx x/y = 1/y
+           other=lambda grad, self, other: -grad * _cj(self / (other * other)))  # d/dy x/y = -x/y²
 
 
 def _floor_divide(self, other):
@@ -191,8 +259,8 @@ def _pow_exp_grad(grad, self, exponent):
     if c == 0:
         return zeros_like(grad)
     if c == 2:
-        return grad * (self * 2.0)
-    return grad * (exponent * pow(self, exponent - 1))
+        return grad * _cj(self * 2.0)
+    return grad * _cj(exponent * pow(self, exponent - 1))
 
 
 pow = Op("pow", _pow_ts, ("self", "exponent"), node="PowBackward0", edges=(0,))
@@ -244,7 +312,7 @@ neg = Op("neg", _neg, ("self",), dtype=SAME)
 neg.defvjp(self=lambda grad: -grad)  # d/dx -x = -1
 
 reciprocal = Op("reciprocal", np.reciprocal, ("self",), dtype=FLOAT)
-reciprocal.defvjp(self=lambda grad, result: -grad * (result * result))  # d/dx 1/x = -1/x²
+reciprocal.defvjp(self=lambda grad, result: -grad * _cj(result * result))  # d/dx 1/x = -1/x²
 
 # -- unary math -----------------------------------------------------------------------------------------
 def _no_bool(fn, kernel):
@@ -257,17 +325,17 @@ def _no_bool(fn, kernel):
 
 abs = Op("abs", _no_bool(np.abs, "abs_cpu"), ("self",), dtype=SAME)
 sign = Op("sign", lambda self: self.copy() if self.dtype == np.bool_ else np.sign(self), ("self",), dtype=SAME)
-abs.defvjp(self=lambda grad, self: grad * sign(self))  # d/dx |x| = sign(x) (0 at 0)
+abs.defvjp(self=lambda grad, self: grad * sgn(self))  # d/dx |x| = sign(x) (0 at 0); z/|z| for complex
 sign.defvjp(self=lambda grad: zeros_like(grad))         # d/dx sign(x) = 0
 
 exp = Op("exp", np.exp, ("self",), dtype=FLOAT)
-exp.defvjp(self=lambda grad, result: grad * result)  # d/dx e^x = e^x
+exp.defvjp(self=lambda grad, result: grad * _cj(result))  # d/dx e^x = e^x
 exp2 = Op("exp2", np.exp2, ("self",), dtype=FLOAT)
 exp2.defvjp(self=lambda grad, result: grad * (result * _LN2))  # d/dx 2^x = 2^x ln 2
 expm1 = Op("expm1", np.expm1, ("self",), dtype=FLOAT)
 expm1.defvjp(self=lambda grad, result: grad * (result + 1))  # d/dx (e^x - 1) = e^x
 log = Op("log", np.log, ("self",), dtype=FLOAT)
-log.defvjp(self=lambda grad, self: grad / self)  # d/dx ln x = 1/x
+log.defvjp(self=lambda grad, self: grad / _cj(self))  # d/dx ln x = 1/x
 log2 = Op("log2", np.log2, ("self",), dtype=FLOAT)
 log2.defvjp(self=lambda grad, self: grad / (self * _LN2))  # d/dx log2 x = 1/(x ln 2)
 log10 = Op("log10", np.log10, ("self",), dtype=FLOAT)
@@ -275,14 +343,14 @@ log10.defvjp(self=lambda grad, self: grad / (self * _LN10))  # d/dx log10 x = 1/
 log1p = Op("log1p", np.log1p, ("self",), dtype=FLOAT, node="Log1PBackward0")
 log1p.defvjp(self=lambda grad, self: grad / (self + 1))  # d/dx ln(1+x) = 1/(1+x)
 sqrt = Op("sqrt", np.sqrt, ("self",), dtype=FLOAT)
-sqrt.defvjp(self=lambda grad, result: grad / (result * 2))  # d/dx √x = 1/(2√x)
+sqrt.defvjp(self=lambda grad, result: grad / _cj(result * 2))  # d/dx √x = 1/(2√x)
 rsqrt = Op("rsqrt", lambda x: 1.0 / np.sqrt(x), ("self",), dtype=FLOAT)
 rsqrt.defvjp(self=lambda grad, result: grad * (result * result * result * -0.5))  # d/dx x^-½ = -½x^-3/2
 
 sin = Op("sin", np.sin, ("self",), dtype=FLOAT)
 cos = Op("cos", np.cos, ("self",), dtype=FLOAT)
-sin.defvjp(self=lambda grad, self: grad * cos(self))   # d/dx sin x = cos x
-cos.defvjp(self=lambda grad, self: grad * -sin(self))  # d/dx cos x = -sin x
+sin.defvjp(self=lambda grad, self: grad * _cj(cos(self)))   # d/dx sin x = cos x
+cos.defvjp(self=lambda grad, self: grad * -_cj(sin(self)))  # d/dx cos x = -sin x
 tan = Op("tan", np.tan, ("self",), dtype=FLOAT)
 tan.defvjp(self=lambda grad, result: grad * (result * result + 1))  # d/dx tan x = 1 + tan² x
 asin = Op("asin", np.arcsin, ("self",), dtype=FLOAT)
