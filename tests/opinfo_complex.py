@@ -43,6 +43,14 @@ add(
                                       + (_z(a, b) ** 2).exp() * lib.reciprocal(_z(b, a) + 3)),
            binary(-1.0, 1.0, scalars=False), dtypes=FLOAT_ONLY,
            ops=(P.log, P.sqrt, P.div, P.cos, P.pow, P.exp, P.reciprocal)),
+    OpInfo("complex transcendental chain",
+           lambda lib, a, b: lib.real(lib.tanh(_z(a, b)) * lib.sigmoid(_z(b, a)) + lib.sinh(_z(a, b)) * lib.cosh(
+               _z(b, a)) + lib.tan(_z(a, b) * 0.5) + lib.atan(_z(b, a) * 0.5) + lib.asin(_z(a, b) * 0.3)
+               + lib.acos(_z(b, a) * 0.3) + lib.exp2(_z(a, b)) + lib.expm1(_z(b, a)) + lib.log2(_z(a, b) + 3)
+               + lib.log10(_z(b, a) + 3) + lib.log1p(_z(a, b) + 2) + lib.rsqrt(_z(b, a) + 3)),
+           binary(-1.0, 1.0, scalars=False), dtypes=FLOAT_ONLY,
+           ops=(P.tanh, P.sigmoid, P.sinh, P.cosh, P.tan, P.atan, P.asin, P.acos, P.exp2, P.expm1, P.log2, P.log10,
+                P.log1p, P.rsqrt)),
     OpInfo("complex matmul", lambda lib, a, b: lib.real((_z(a, b) @ _z(b, a).mT).sum(0) * (1 - 2j)),
            samples_of(lambda d, r: Sample((A((3, 4), d, r), A((3, 4), d, r)), desc="matrices"),
                       lambda d, r: Sample((A((2, 3, 4), d, r), A((2, 3, 4), d, r)), desc="batched")),

@@ -324,59 +324,74 @@ def _no_bool(fn, kernel):
 
 
 abs = Op("abs", _no_bool(np.abs, "abs_cpu"), ("self",), dtype=SAME)
-sign = Op("sign", lambda self: self.copy() if self.dtype == np.bool_ else np.sign(self), ("self",), dtype=SAME)
+def _sign(self):
+    if self.dtype.kind == "c":
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                                  "torch.sgn instead.")
+    return self.copy() if self.dtype == np.bool_ else np.sign(self)
+
+
+sign = Op("sign", _sign, ("self",), dtype=SAME)
 abs.defvjp(self=lambda grad, self: grad * sgn(self))  # d/dx |x| = sign(x) (0 at 0); z/|z| for complex
 sign.defvjp(self=lambda grad: zeros_like(grad))         # d/dx sign(x) = 0
 
 exp = Op("exp", np.exp, ("self",), dtype=FLOAT)
 exp.defvjp(self=lambda grad, result: grad * _cj(result))  # d/dx e^x = e^x
 exp2 = Op("exp2", np.exp2, ("self",), dtype=FLOAT)
-exp2.defvjp(self=lambda grad, result: grad * (result * _LN2))  # d/dx 2^x = 2^x ln 2
+exp2.defvjp(self=lambda grad, result: grad * _cj(result * _LN2))  # d/dx 2^x = 2^x ln 2
 expm1 = Op("expm1", np.expm1, ("self",), dtype=FLOAT)
-expm1.defvjp(self=lambda grad, result: grad * (result + 1))  # d/dx (e^x - 1) = e^x
+expm1.defvjp(self=lambda grad, result: grad * _cj(result + 1))  # d/dx (e^x - 1) = e^x
 log = Op("log", np.log, ("self",), dtype=FLOAT)
 log.defvjp(self=lambda grad, self: grad / _cj(self))  # d/dx ln x = 1/x
 log2 = Op("log2", np.log2, ("self",), dtype=FLOAT)
-log2.defvjp(self=lambda grad, self: grad / (self * _LN2))  # d/dx log2 x = 1/(x ln 2)
+log2.defvjp(self=lambda grad, self: grad / _cj(self * _LN2))  # d/dx log2 x = 1/(x ln 2)
 log10 = Op("log10", np.log10, ("self",), dtype=FLOAT)
-log10.defvjp(self=lambda grad, self: grad / (self * _LN10))  # d/dx log10 x = 1/(x ln 10)
+log10.defvjp(self=lambda grad, self: grad / _cj(self * _LN10))  # d/dx log10 x = 1/(x ln 10)
 log1p = Op("log1p", np.log1p, ("self",), dtype=FLOAT, node="Log1PBackward0")
-log1p.defvjp(self=lambda grad, self: grad / (self + 1))  # d/dx ln(1+x) = 1/(1+x)
+log1p.defvjp(self=lambda grad, self: grad / _cj(self + 1))  # d/dx ln(1+x) = 1/(1+x)
 sqrt = Op("sqrt", np.sqrt, ("self",), dtype=FLOAT)
 sqrt.defvjp(self=lambda grad, result: grad / _cj(result * 2))  # d/dx √x = 1/(2√x)
 rsqrt = Op("rsqrt", lambda x: 1.0 / np.sqrt(x), ("self",), dtype=FLOAT)
-rsqrt.defvjp(self=lambda grad, result: grad * (result * result * result * -0.5))  # d/dx x^-½ = -½x^-3/2
+rsqrt.defvjp(self=lambda grad, result: grad * _cj(result * result * result * -0.5))  # d/dx x^-½ = -½x^-3/2
 
 sin = Op("sin", np.sin, ("self",), dtype=FLOAT)
 cos = Op("cos", np.cos, ("self",), dtype=FLOAT)
 sin.defvjp(self=lambda grad, self: grad * _cj(cos(self)))   # d/dx sin x = cos x
 cos.defvjp(self=lambda grad, self: grad * -_cj(sin(self)))  # d/dx cos x = -sin x
 tan = Op("tan", np.tan, ("self",), dtype=FLOAT)
-tan.defvjp(self=lambda grad, result: grad * (result * result + 1))  # d/dx tan x = 1 + tan² x
+tan.defvjp(self=lambda grad, result: grad * _cj(result * result + 1))  # d/dx tan x = 1 + tan² x
 asin = Op("asin", np.arcsin, ("self",), dtype=FLOAT)
-asin.defvjp(self=lambda grad, self: grad / sqrt(1 - self * self))  # d/dx asin x = 1/√(1-x²)
+asin.defvjp(self=lambda grad, self: grad / _cj(sqrt(1 - self * self)))  # d/dx asin x = 1/√(1-x²)
 acos = Op("acos", np.arccos, ("self",), dtype=FLOAT)
-acos.defvjp(self=lambda grad, self: -grad / sqrt(1 - self * self))  # d/dx acos x = -1/√(1-x²)
+acos.defvjp(self=lambda grad, self: -grad / _cj(sqrt(1 - self * self)))  # d/dx acos x = -1/√(1-x²)
 atan = Op("atan", np.arctan, ("self",), dtype=FLOAT)
-atan.defvjp(self=lambda grad, self: grad / (self * self + 1))  # d/dx atan x = 1/(1+x²)
+atan.defvjp(self=lambda grad, self: grad / _cj(self * self + 1))  # d/dx atan x = 1/(1+x²)
 sinh = Op("sinh", np.sinh, ("self",), dtype=FLOAT)
 cosh = Op("cosh", np.cosh, ("self",), dtype=FLOAT)
-sinh.defvjp(self=lambda grad, self: grad * cosh(self))  # d/dx sinh x = cosh x
-cosh.defvjp(self=lambda grad, self: grad * sinh(self))  # d/dx cosh x = sinh x
+sinh.defvjp(self=lambda grad, self: grad * _cj(cosh(self)))  # d/dx sinh x = cosh x
+cosh.defvjp(self=lambda grad, self: grad * _cj(sinh(self)))  # d/dx cosh x = sinh x
 tanh = Op("tanh", np.tanh, ("self",), dtype=FLOAT)
-tanh.defvjp(self=lambda grad, result: grad * (1 - result * result))  # d/dx tanh x = 1 - tanh² x
+tanh.defvjp(self=lambda grad, result: grad * _cj(1 - result * result))  # d/dx tanh x = 1 - tanh² x
 
 
 def _sigmoid(x):
+    if x.dtype.kind == "c":
+        return 1 / (1 + np.exp(-x))
     # exp of a non-positive number never overflows: e/(1+e) for x < 0, 1/(1+e) otherwise
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 sigmoid = Op("sigmoid", _sigmoid, ("self",), dtype=FLOAT)
-sigmoid.defvjp(self=lambda grad, result: grad * (result * (1 - result)))  # σ' = σ(1-σ)
+sigmoid.defvjp(self=lambda grad, result: grad * _cj(result * (1 - result)))  # σ' = σ(1-σ)
 
-relu = Op("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False), ("self",), dtype=SAME)
+def _relu(x):
+    if x.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
+    return np.maximum(x, 0).astype(x.dtype, copy=False)
+
+
+relu = Op("relu", _relu, ("self",), dtype=SAME)
 relu.defvjp(self=lambda grad, result: grad * (result > 0))  # relu'(x) = [x > 0] (0 at 0)
 
 floor = Op("floor", _no_bool(np.floor, "floor_vml_cpu"), ("self",), dtype=SAME)

@@ -1,4 +1,4 @@
-"""Shapes that do not broadcast raise torch's RuntimeError (never NumPy's ValueError)."""
+"""Bad input gets torch's error: shapes that do not broadcast (never NumPy's ValueError), complex where torch refuses it."""
 from __future__ import annotations
 
 import pytest
@@ -19,3 +19,14 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_broadcast_error_like_torch(case, torch):
     raises_like_torch(CASES[case], torch, RuntimeError)
+
+
+COMPLEX_REFUSED = {
+    "sign": lambda L: L.sign(L.tensor([1j])),
+    "relu": lambda L: L.relu(L.tensor([1j])),
+}
+
+
+@pytest.mark.parametrize("case", COMPLEX_REFUSED)
+def test_complex_refused_like_torch(case, torch):
+    raises_like_torch(COMPLEX_REFUSED[case], torch, NotImplementedError)
