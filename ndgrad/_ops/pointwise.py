@@ -452,8 +452,22 @@ where.defvjp(self=lambda grad, condition: where(condition, grad, 0.0),   # picks
              other=lambda grad, condition: where(condition, 0.0, grad))  # picks y elsewhere
 
 
-maximum = Op("maximum", np.maximum, ("self", "other"))
-minimum = Op("minimum", np.minimum, ("self", "other"))
+def _real_only(fn, name, error):
+    """Ordering does not exist for complex numbers: torch refuses them."""
+    def f(self, other):
+        for a in (self, other):
+            k = getattr(a, "dtype", None)
+            if (k is not None and k.kind == "c") or isinstance(a, complex):
+                d = np.result_type(self, other)
+                raise error(name.format("ComplexDouble" if d == np.complex128 else "ComplexFloat"))
+        return fn(self, other)
+    return f
+
+
+maximum = Op("maximum", _real_only(np.maximum, "maximum not implemented for complex tensors.", RuntimeError),
+             ("self", "other"))
+minimum = Op("minimum", _real_only(np.minimum, "minimum not implemented for complex tensors.", RuntimeError),
+             ("self", "other"))
 # ties share the gradient equally, as torch
 maximum.defvjp(self=lambda grad, self, other: where(self == other, grad / 2, grad * (self > other)),
                other=lambda grad, self, other: where(self == other, grad / 2, grad * (other > self)))
@@ -463,10 +477,14 @@ minimum.defvjp(self=lambda grad, self, other: where(self == other, grad / 2, gra
 # -- comparisons and logic (no derivative) -----------------------------------------------------------
 eq = Op("eq", np.equal, ("self", "other"), dtype=COMPARE)
 ne = Op("ne", np.not_equal, ("self", "other"), dtype=COMPARE)
-lt = Op("lt", np.less, ("self", "other"), dtype=COMPARE)
-le = Op("le", np.less_equal, ("self", "other"), dtype=COMPARE)
-gt = Op("gt", np.greater, ("self", "other"), dtype=COMPARE)
-ge = Op("ge", np.greater_equal, ("self", "other"), dtype=COMPARE)
+lt = Op("lt", _real_only(np.less, '"lt_cpu" not implemented for \'{}\'', NotImplementedError),
+         ("self", "other"), dtype=COMPARE)
+le = Op("le", _real_only(np.less_equal, '"le_cpu" not implemented for \'{}\'', NotImplementedError),
+         ("self", "other"), dtype=COMPARE)
+gt = Op("gt", _real_only(np.greater, '"gt_cpu" not implemented for \'{}\'', NotImplementedError),
+         ("self", "other"), dtype=COMPARE)
+ge = Op("ge", _real_only(np.greater_equal, '"ge_cpu" not implemented for \'{}\'', NotImplementedError),
+         ("self", "other"), dtype=COMPARE)
 logical_not = Op("logical_not", np.logical_not, ("self",), dtype=SAME)
 logical_and = Op("logical_and", np.logical_and, ("self", "other"), dtype=SAME)
 logical_or = Op("logical_or", np.logical_or, ("self", "other"), dtype=SAME)
