@@ -30,3 +30,14 @@ COMPLEX_REFUSED = {
 @pytest.mark.parametrize("case", COMPLEX_REFUSED)
 def test_complex_refused_like_torch(case, torch):
     raises_like_torch(COMPLEX_REFUSED[case], torch, NotImplementedError)
+
+
+@pytest.mark.parametrize("fn", [lambda L, z: L.linalg.inv(z), lambda L, z: z.var(), lambda L, z: L.einsum("ij,jk->ik", z, z),
+                                lambda L, z: L.addcmul(z, z, z)])
+def test_complex_grads_without_a_rule_are_refused_not_wrong(fn):
+    """ndgrad refuses (rather than miscompute) gradients its formulas cannot conjugate yet; values still work."""
+    import ndgrad
+    z = ndgrad.tensor([[2 + 1j, 0.5], [0.25j, 1 - 1j]])
+    fn(ndgrad, z)  # no grad: the forward is fine
+    with pytest.raises(NotImplementedError, match="complex tensors is not implemented yet"):
+        fn(ndgrad, z.clone().requires_grad_())

@@ -585,6 +585,40 @@ from . import scan as _scan  # noqa: E402
 from . import special as _special  # noqa: E402
 
 FAMILIES = (_special, _scan, _indexing, _linalg_ext)
+
+# Functions whose formulas do not conjugate yet would give wrong gradients for complex inputs: until they do,
+# they refuse complex tensors that require grad (their forward values on complex data are right).
+_COMPLEX_GRAD_OK = {
+    "trace", "diag", "diagonal", "tril", "triu", "cumsum",  # linear with real coefficients: nothing to conjugate
+    "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isreal", "isclose", "allclose", "equal", "all", "any",
+    "signbit", "count_nonzero", "unique", "argsort", "heaviside",  # not differentiable
+}
+_COMPLEX_GRAD_FAMILIES = (_special, _scan, _linalg_ext)
+
+
+def _real_grads_only(fn: Any, name: str) -> Any:
+    import functools
+
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _mode.enabled:
+            for a in (*args, *kwargs.values()):
+                for t in (a if isinstance(a, (list, tuple)) else (a,)):
+                    if isinstance(t, Tensor) and t._requires_grad and t._data.dtype.kind == "c":
+                        raise NotImplementedError(f"ndgrad: the derivative of {name} for complex tensors is not "
+                                                  "implemented yet")
+        return fn(*args, **kwargs)
+    return guarded
+
+
+def _guard(fam: Any, name: str, fn: Any) -> Any:
+    if fam in _COMPLEX_GRAD_FAMILIES and name not in _COMPLEX_GRAD_OK and callable(fn):
+        return _real_grads_only(fn, name)
+    return fn
+
+
 for _fam in FAMILIES:
-    globals().update({_n: getattr(_fam, _n) for _n in _fam.__all__})
+    globals().update({_n: _guard(_fam, _n, getattr(_fam, _n)) for _n in _fam.__all__})
     __all__ += [_n for _n in _fam.__all__ if _n not in __all__]
+    _fam.METHODS.update({_n: _guard(_fam, _n, _f) for _n, _f in _fam.METHODS.items()})
+_linalg_ext.LINALG.update({_n: _real_grads_only(_f, f"linalg.{_n}") for _n, _f in _linalg_ext.LINALG.items()})
