@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ndgrad._ops import linalg as L
 from ndgrad._ops import pointwise as P
+from ndgrad._ops import reduction as Rd
 from opinfo import FLOAT_ONLY, A, OpInfo, Sample, add, binary, samples_of
 
 
@@ -51,6 +52,11 @@ add(
            binary(-1.0, 1.0, scalars=False), dtypes=FLOAT_ONLY,
            ops=(P.tanh, P.sigmoid, P.sinh, P.cosh, P.tan, P.atan, P.asin, P.acos, P.exp2, P.expm1, P.log2, P.log10,
                 P.log1p, P.rsqrt)),
+    OpInfo("complex prod and powers",
+           lambda lib, a, b: lib.real(lib.prod(_z(a, b) + 2) * (1 - 2j) + ((_z(a, b) + 2) ** (_z(b, a) * 0.5)).sum()
+                                      + (2 ** _z(a, b)).sum() + lib.prod(_z(b, a) + 2, 0).sum()),
+           binary(-1.0, 1.0, scalars=False), dtypes=FLOAT_ONLY,
+           ops=(Rd.prod_all, Rd.prod_dim, P.pow_tt, P.pow_st)),
     OpInfo("complex matmul", lambda lib, a, b: lib.real((_z(a, b) @ _z(b, a).mT).sum(0) * (1 - 2j)),
            samples_of(lambda d, r: Sample((A((3, 4), d, r), A((3, 4), d, r)), desc="matrices"),
                       lambda d, r: Sample((A((2, 3, 4), d, r), A((2, 3, 4), d, r)), desc="batched")),

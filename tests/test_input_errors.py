@@ -24,6 +24,10 @@ def test_broadcast_error_like_torch(case, torch):
 COMPLEX_REFUSED = {
     "sign": lambda L: L.sign(L.tensor([1j])),
     "relu": lambda L: L.relu(L.tensor([1j])),
+    "clamp": lambda L: L.tensor([1j]).clamp(0, 1),
+    "max": lambda L: L.tensor([1j]).max(),
+    "amax": lambda L: L.tensor([1j]).amax(),
+    "lt": lambda L: L.tensor([1j]) < L.tensor([2j]),
 }
 
 
@@ -41,3 +45,7 @@ def test_complex_grads_without_a_rule_are_refused_not_wrong(fn):
     fn(ndgrad, z)  # no grad: the forward is fine
     with pytest.raises(NotImplementedError, match="complex tensors is not implemented yet"):
         fn(ndgrad, z.clone().requires_grad_())
+
+
+def test_complex_max_with_dim_refused_like_torch(torch):
+    raises_like_torch(lambda L: L.tensor([1j]).max(0), torch, RuntimeError)

@@ -286,16 +286,17 @@ def _pow_tt(self, exponent):
 pow_tt = Op("pow", _pow_tt, ("self", "exponent"), node="PowBackward1")
 pow_tt.defvjp(
     # d/dx x^y = y x^(y-1), taken as 0 where y == 0
-    self=lambda grad, self, exponent: where(exponent == 0, 0.0, grad * exponent * pow_tt(self, exponent - 1)),
+    self=lambda grad, self, exponent: where(exponent == 0, 0.0,
+                                            grad * _cj(exponent * pow_tt(self, exponent - 1))),
     # d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0
-    exponent=lambda grad, self, exponent, result: where((self == 0) & (exponent >= 0), 0.0,
-                                                         grad * result * log(self)))
+    exponent=lambda grad, self, exponent, result: where((self == 0) & (real(exponent) >= 0), 0.0,
+                                                         grad * _cj(result * log(self))))
 
 def _pow_st_grad(grad, self, exponent, result):
     # d/dy c^y = c^y ln c; torch takes it as 0 for c == 0 and y >= 0
     if self == 0:
-        return where(exponent >= 0, 0.0, grad * result * -math.inf)
-    return grad * result * (math.log(self) if self > 0 else math.nan)
+        return where(real(exponent) >= 0, 0.0, grad * result * -math.inf)
+    return grad * _cj(result * (math.log(self) if self > 0 else math.nan))
 
 
 pow_st = Op("pow", _int_power, ("self", "exponent"), node="PowBackward2", edges=(1,))
@@ -402,6 +403,8 @@ for _op in (floor, ceil, trunc):
 
 
 def _clamp(self, min, max):
+    if self.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     r = self

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _registry as R
 from ._registry import NONE, SAME, Op
-from .pointwise import where, zeros_like
+from .pointwise import _cj, where, zeros_like
 
 
 def _dims(dim, ndim):
@@ -150,8 +150,8 @@ prod_others.defvjp(self=lambda grad, self, dim: prod_others_backward(grad, self,
 prod_all = Op("prod", lambda self: np.prod(self, dtype=_sum_dtype(self)), ("self",), node="ProdBackward0",
               dtype=SAME)
 # d/dx_i Πx = Π_{j≠i} x_j (x/x_i where x_i ≠ 0 keeps higher orders differentiable)
-prod_all.defvjp(self=lambda grad, self, result: grad * where(self != 0, result / where(self != 0, self, 1.0),
-                                                            prod_others(self, None)))
+prod_all.defvjp(self=lambda grad, self, result: grad * _cj(where(self != 0, result / where(self != 0, self, 1.0),
+                                                            prod_others(self, None))))
 
 
 def _prod_dim(self, dim, keepdim):
@@ -161,7 +161,7 @@ def _prod_dim(self, dim, keepdim):
 def _prod_dim_grad(grad, self, result, dim, keepdim):
     g = _restore_dims(grad, self.shape, (dim,), keepdim)
     r = _restore_dims(result, self.shape, (dim,), keepdim)
-    return g * where(self != 0, r / where(self != 0, self, 1.0), prod_others(self, dim))
+    return g * _cj(where(self != 0, r / where(self != 0, self, 1.0), prod_others(self, dim)))
 
 
 prod_dim = Op("prod", _prod_dim, ("self",), ("dim", "keepdim"), node="ProdBackward1", dtype=SAME)
@@ -186,12 +186,19 @@ def _check_nonempty(x, name):
                            "Specify the reduction dim with the 'dim' argument.")
 
 
+def _no_complex(x, name):
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f'"{name}" not implemented for \'{"ComplexDouble" if x.dtype == np.complex128 else "ComplexFloat"}\'')
+
+
 def _max_all(self):
+    _no_complex(self, "max_all")
     _check_nonempty(self, "max")
     return np.max(self)
 
 
 def _min_all(self):
+    _no_complex(self, "min_all")
     _check_nonempty(self, "min")
     return np.min(self)
 
@@ -202,9 +209,9 @@ for _o in (max_all, min_all):
     _o.defvjp(self=lambda grad, self, result, self_shape:
               _even_split(grad, self, result, tuple(range(len(self_shape))), False, self_shape))
 
-amax = Op("amax", lambda self, dim, keepdim: np.max(self, axis=dim, keepdims=keepdim), ("self",),
+amax = Op("amax", lambda self, dim, keepdim: _no_complex(self, "max_values_cpu") or np.max(self, axis=dim, keepdims=keepdim), ("self",),
           ("dim", "keepdim"), dtype=SAME)
-amin = Op("amin", lambda self, dim, keepdim: np.min(self, axis=dim, keepdims=keepdim), ("self",),
+amin = Op("amin", lambda self, dim, keepdim: _no_complex(self, "min_values_cpu") or np.min(self, axis=dim, keepdims=keepdim), ("self",),
           ("dim", "keepdim"), dtype=SAME)
 for _o in (amax, amin):
     _o.defvjp(self=lambda grad, self, result, dim, keepdim, self_shape:
@@ -241,6 +248,8 @@ def _gather_dim(g, indices, dim, keepdim):
 
 
 def _max_dim(self, dim, keepdim):
+    if self.dtype.kind == "c":
+        raise RuntimeError("max(): does not support complex input")
     if self.ndim and self.shape[dim] == 0:
         raise IndexError(f"max(): Expected reduction dim {dim} to have non-zero size.")
     idx = np.argmax(self, axis=dim, keepdims=True) if self.ndim else np.zeros((), np.int64)
@@ -251,6 +260,8 @@ def _max_dim(self, dim, keepdim):
 
 
 def _min_dim(self, dim, keepdim):
+    if self.dtype.kind == "c":
+        raise RuntimeError("min(): does not support complex input")
     if self.ndim and self.shape[dim] == 0:
         raise IndexError(f"min(): Expected reduction dim {dim} to have non-zero size.")
     idx = np.argmin(self, axis=dim, keepdims=True) if self.ndim else np.zeros((), np.int64)
