@@ -212,6 +212,7 @@ def _resolve(dt: Any) -> D.dtype | None:
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    arr = arr if arr.__class__ is np.ndarray else np.asarray(arr)  # 0-d NumPy results come back as scalars
     t = _wrap(arr)
     if requires_grad:
         if arr.dtype.kind not in "fc":

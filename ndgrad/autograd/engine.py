@@ -27,7 +27,10 @@ __all__ = ["run_backward"]
 
 
 def _as_tensor(g: Any) -> Tensor:
-    return g if isinstance(g, Tensor) else _wrap(g)
+    if isinstance(g, Tensor):
+        return g
+    # raw formulas may leave a NumPy scalar (a 0-d result): a Tensor always holds an ndarray
+    return _wrap(g if g.__class__ is np.ndarray else np.asarray(g))
 
 
 def _run_hooks(hooks: dict, g: Any, graph: bool) -> Any:
