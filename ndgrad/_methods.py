@@ -12,9 +12,8 @@ import numpy as np
 from . import _dtype as D
 from . import _ops as O
 from ._ops import pointwise as P
-from ._ops import reduction as Rd
 from ._ops import shape as S
-from ._tensor import Size, Tensor, _wrap, _wrap_dim
+from ._tensor import Tensor, _wrap
 from .autograd.grad_mode import state as _mode
 
 _add, _sub, _mul, _div, _rsub, _pow = P.add, P.sub, P.mul, P.div, P.rsub, P.pow

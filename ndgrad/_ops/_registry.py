@@ -40,7 +40,6 @@ _ndarray = np.ndarray
 _generic = np.generic
 _FROM_NP = D.FROM_NP
 _scalar_types = (int, float, bool, complex)
-_SCALAR_KIND = {}
 
 
 def _scalar_key(a):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from . import _registry as R
-from ._registry import COMPARE, FLOAT, NONE, PROMOTE, PROMOTE_FLOAT, SAME, Op, defop
+from ._registry import COMPARE, FLOAT, NONE, PROMOTE_FLOAT, SAME, Op, defop
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)

@@ -6,8 +6,8 @@ from collections import namedtuple
 import numpy as np
 
 from . import _registry as R
-from ._registry import NONE, SAME, Op
-from .pointwise import _cj, where, zeros_like
+from ._registry import SAME, Op
+from .pointwise import _cj, where
 
 
 def _dims(dim, ndim):

@@ -8,9 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._registry import NONE, PROMOTE, SAME, Op, _Op1
+from ._registry import NONE, SAME, Op, _Op1
 from .pointwise import zeros_like
-from .reduction import expand_to, sum_to
 
 
 def _infer_shape(shape, numel):

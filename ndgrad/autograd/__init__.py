@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from typing import Any
 
 from .._tensor import Tensor, _wrap
 from . import graph

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import heapq
-import warnings
 from typing import Any, Sequence
 
 import numpy as np

@@ -1,7 +1,7 @@
 """Optimizer base class. Mirrors `torch.optim.Optimizer` (param groups, zero_grad, state)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from .._tensor import Tensor
 

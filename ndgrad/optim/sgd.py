@@ -6,7 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, required
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 
