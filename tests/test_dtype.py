@@ -280,7 +280,7 @@ def test_set_default_dtype_effects(torch, default_dtype_restored):
             return (lib.tensor([1., 2.]), lib.zeros(2), lib.arange(2.), lib.linspace(0, 1, 3), lib.tensor(1 + 1j),
                     lib.tensor([1, 2]) * 2.5, lib.tensor([1, 2]) / 2, lib.rand(2).dtype, lib.full((1,), 1.5),
                     lib.get_default_dtype(), lib.tensor([1, 2]).float().dtype, lib.ones(1, dtype=lib.float32) * 2.5,
-                    lib.tensor([1, 2]).sqrt(), lib.tensor([1, 2]).mean(dtype=lib.get_default_dtype()))
+                    lib.tensor([1, 4]).sqrt(), lib.tensor([1, 2]).mean(dtype=lib.get_default_dtype()))
         finally:
             lib.set_default_dtype(old)
     a = _both_str(f, torch)

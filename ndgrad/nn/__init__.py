@@ -1,4 +1,9 @@
-"""Mirrors `torch.nn`. So far only `nn.functional` (modules, losses and init belong to the training issue)."""
-from . import functional
+"""Mirrors `torch.nn`: Module and Parameter, layers, containers, losses, `functional`, `init`, `utils`."""
+from __future__ import annotations
 
-__all__ = ["functional"]
+from . import functional, init, modules, utils
+from .modules import *  # noqa: F401,F403
+from .parameter import *  # noqa: F401,F403
+from . import parameter as _parameter
+
+__all__ = sorted({"functional", "init", "utils"} | set(modules.__all__) | set(_parameter.__all__))

@@ -1,10 +1,17 @@
-"""Mirrors `torch.nn.functional`: the functions that exist so far, from the op table."""
+"""Mirrors `torch.nn.functional`. The implementations live in `nn/_functional/`, one file per area."""
 from __future__ import annotations
 
 from .._ops import relu, sigmoid, tanh
 from .._ops.indexing import FUNCTIONAL as _INDEXING
 from .._ops.special import softplus
+from ._functional import activation as _activation, conv as _conv, layers as _layers, loss as _loss, rnn as _rnn
+from ._functional.activation import *  # noqa: F401,F403
+from ._functional.conv import *  # noqa: F401,F403
+from ._functional.layers import *  # noqa: F401,F403
+from ._functional.loss import *  # noqa: F401,F403
+from ._functional.rnn import *  # noqa: F401,F403
 
 pad = _INDEXING["pad"]
 
-__all__ = ["pad", "relu", "sigmoid", "softplus", "tanh"]
+__all__ = sorted({"pad", "relu", "sigmoid", "softplus", "tanh"}
+                 | {n for m in (_activation, _conv, _layers, _loss, _rnn) for n in m.__all__})
