@@ -1,0 +1,106 @@
+"""default_collate and default_convert. Mirrors `torch.utils.data._utils.collate`."""
+from __future__ import annotations
+
+import collections.abc
+import copy
+import re
+from typing import Any
+
+import numpy as np
+
+__all__ = ["default_collate", "default_convert"]
+
+_NP_STR_OBJ = re.compile(r"[SaUO]")
+_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+
+
+def _is_namedtuple(x: Any) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+def default_convert(data: Any) -> Any:
+    """NumPy arrays and scalars inside `data` become tensors; containers are rebuilt, tuples as lists."""
+    from ..._creation import as_tensor
+    from ..._tensor import Tensor
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray) or isinstance(data, (np.bool_, np.number)):
+        if isinstance(data, np.ndarray) and _NP_STR_OBJ.search(data.dtype.str) is not None:
+            return data
+        return as_tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        try:
+            if isinstance(data, collections.abc.MutableMapping):
+                clone = copy.copy(data)
+                clone.update({key: default_convert(data[key]) for key in data})
+                return clone
+            return type(data)({key: default_convert(data[key]) for key in data})  # type: ignore[call-arg]
+        except TypeError:
+            return {key: default_convert(data[key]) for key in data}
+    if _is_namedtuple(data):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        try:
+            if isinstance(data, collections.abc.MutableSequence):
+                clone = copy.copy(data)
+                for i, d in enumerate(data):
+                    clone[i] = default_convert(d)
+                return clone
+            return type(data)([default_convert(d) for d in data])  # type: ignore[call-arg]
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data
+
+
+def default_collate(batch: Any) -> Any:
+    """Merge a list of samples into a batch: tensors stacked, numbers to tensors, containers recursed."""
+    from ..._creation import as_tensor, tensor
+    from ..._dtype import float64
+    from ..._ops import stack
+    from ..._tensor import Tensor
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return stack(list(batch), 0)
+    if isinstance(elem, np.ndarray):
+        if _NP_STR_OBJ.search(elem.dtype.str) is not None:
+            raise TypeError(_ERR.format(elem.dtype))
+        return default_collate([as_tensor(b) for b in batch])
+    if isinstance(elem, (np.bool_, np.number)):
+        return as_tensor(np.asarray(batch))
+    if isinstance(elem, float):
+        return tensor(batch, dtype=float64)
+    if isinstance(elem, int):
+        return tensor(batch)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        try:
+            if isinstance(elem, collections.abc.MutableMapping):
+                clone = copy.copy(elem)
+                clone.update({key: default_collate([d[key] for d in batch]) for key in elem})
+                return clone
+            return type(elem)({key: default_collate([d[key] for d in batch]) for key in elem})  # type: ignore
+        except TypeError:
+            return {key: default_collate([d[key] for d in batch]) for key in elem}
+    if _is_namedtuple(elem):
+        return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        it = iter(batch)
+        elem_size = len(next(it))
+        if not all(len(e) == elem_size for e in it):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        transposed = list(zip(*batch))
+        if isinstance(elem, tuple):
+            return [default_collate(samples) for samples in transposed]
+        try:
+            if isinstance(elem, collections.abc.MutableSequence):
+                clone = copy.copy(elem)
+                for i, samples in enumerate(transposed):
+                    clone[i] = default_collate(samples)
+                return clone
+            return type(elem)([default_collate(samples) for samples in transposed])  # type: ignore[call-arg]
+        except TypeError:
+            return [default_collate(samples) for samples in transposed]
+    raise TypeError(_ERR.format(type(elem)))
