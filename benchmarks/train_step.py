@@ -1,0 +1,249 @@
+"""One training step (forward, cross-entropy, backward, SGD update) timed in ndgrad, torch and hand-written NumPy.
+
+    python benchmarks/train_step.py [--repeat 30]
+
+Models, float32, single-threaded (BLAS and torch limited to one thread):
+- MLP 784-512-512-10 with ReLU, batch 256;
+- CNN on 1x28x28: conv 1->16 3x3 pad 1, ReLU, max-pool 2, conv 16->32 3x3 pad 1, ReLU, max-pool 2, linear
+  32*7*7 -> 10, batch 64.
+Every version starts from the same weights and data; the script checks that the three give the same loss
+before timing. It prints the median time per step and the ratios ndgrad/torch and ndgrad/NumPy.
+Targets: MLP <= 1.2x torch and <= 1.1x NumPy; CNN <= 2x torch.
+"""
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+LR = 0.01
+
+
+# -- shared data and weights -----------------------------------------------------------------------------------
+def mlp_setup(rng):
+    sizes = [784, 512, 512, 10]
+    ws = [(rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32) for i, o in zip(sizes, sizes[1:])]
+    bs = [np.zeros(o, np.float32) for o in sizes[1:]]
+    x = rng.standard_normal((256, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 256)
+    return ws, bs, x, y
+
+
+def cnn_setup(rng):
+    w1 = (rng.standard_normal((16, 1, 3, 3)) / 3).astype(np.float32)
+    w2 = (rng.standard_normal((32, 16, 3, 3)) / 12).astype(np.float32)
+    w3 = (rng.standard_normal((10, 32 * 7 * 7)) / 40).astype(np.float32)
+    bs = [np.zeros(16, np.float32), np.zeros(32, np.float32), np.zeros(10, np.float32)]
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    return [w1, w2, w3], bs, x, y
+
+
+# -- the library versions (ndgrad and torch run the same code) --------------------------------------------------
+def lib_mlp(lib, ws, bs, x, y):
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    with lib.no_grad():
+        for layer, w, b in zip([model[0], model[2], model[4]], ws, bs):
+            layer.weight.copy_(lib.tensor(w))
+            layer.bias.copy_(lib.tensor(b))
+    return _stepper(lib, model, lib.tensor(x), lib.tensor(y))
+
+
+def lib_cnn(lib, ws, bs, x, y):
+    nn = lib.nn
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+    with lib.no_grad():
+        for layer, w, b in zip([model[0], model[3], model[7]], ws, bs):
+            layer.weight.copy_(lib.tensor(w))
+            layer.bias.copy_(lib.tensor(b))
+    return _stepper(lib, model, lib.tensor(x), lib.tensor(y))
+
+
+def _stepper(lib, model, x, y):
+    opt = lib.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+# -- hand-written NumPy ----------------------------------------------------------------------------------------
+def _softmax_xent(logits, y):
+    """Mean cross-entropy and its gradient with respect to the logits."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    n = len(y)
+    loss = float(np.mean(np.log(s[:, 0]) - z[np.arange(n), y]))
+    g = e / s
+    g[np.arange(n), y] -= 1
+    g /= n
+    return loss, g
+
+
+def numpy_mlp(ws, bs, x, y):
+    ws = [w.copy() for w in ws]
+    bs = [b.copy() for b in bs]
+
+    def step():
+        acts = [x]
+        h = x
+        for k, (w, b) in enumerate(zip(ws, bs)):
+            h = h @ w.T + b
+            if k < len(ws) - 1:
+                np.maximum(h, 0, out=h)
+            acts.append(h)
+        loss, g = _softmax_xent(h, y)
+        for k in range(len(ws) - 1, -1, -1):
+            gw = g.T @ acts[k]
+            gb = g.sum(axis=0)
+            if k:
+                g = g @ ws[k]
+                g *= acts[k] > 0
+            ws[k] -= LR * gw
+            bs[k] -= LR * gb
+        return loss
+    return step
+
+
+def _im2col(x, k, pad):
+    """(N, C, H, W) -> (N, H, W, C*k*k) patches of a stride-1 convolution with zero padding."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(2, 3))  # N, C, H, W, k, k
+    n, c, h, w = win.shape[:4]
+    return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(n, h, w, c * k * k)
+
+
+def _col2im(gcol, shape, k, pad):
+    n, c, h, w = shape
+    g = gcol.reshape(n, h, w, c, k, k)
+    out = np.zeros((n, c, h + 2 * pad, w + 2 * pad), gcol.dtype)
+    for i in range(k):
+        for j in range(k):
+            out[:, :, i:i + h, j:j + w] += g[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    return out[:, :, pad:pad + h, pad:pad + w]
+
+
+def _pool_fwd(x):
+    """2x2 max-pooling from the four strided quarter views; returns what backward needs."""
+    quarters = [x[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+    m = np.maximum(np.maximum(quarters[0], quarters[1]), np.maximum(quarters[2], quarters[3]))
+    return m, (quarters, x.shape)
+
+
+def _pool_bwd(g, saved, m):
+    """The gradient goes to the first maximum of each window (as torch's max_pool2d does)."""
+    quarters, shape = saved
+    out = np.zeros(shape, g.dtype)
+    taken = np.zeros(m.shape, bool)
+    for (i, j), q in zip(((0, 0), (0, 1), (1, 0), (1, 1)), quarters):
+        sel = (q == m) & ~taken
+        out[:, :, i::2, j::2] = g * sel
+        taken |= sel
+    return out
+
+
+def numpy_cnn(ws, bs, x, y):
+    w1, w2, w3 = [w.copy() for w in ws]
+    b1, b2, b3 = [b.copy() for b in bs]
+
+    def conv(inp, w, b):
+        cols = _im2col(inp, 3, 1)
+        out = cols @ w.reshape(len(w), -1).T + b      # N, H, W, O
+        return out.transpose(0, 3, 1, 2), cols
+
+    def conv_bwd(g, cols, w, shape, need_input=True):
+        go = g.transpose(0, 2, 3, 1).reshape(-1, len(w))  # (N*H*W, O)
+        gw = (go.T @ cols.reshape(len(go), -1)).reshape(w.shape)
+        gb = go.sum(axis=0)
+        if not need_input:
+            return None, gw, gb
+        return _col2im(go @ w.reshape(len(w), -1), shape, 3, 1), gw, gb
+
+    def step():
+        nonlocal w1, w2, w3, b1, b2, b3
+        a1, c1 = conv(x, w1, b1)
+        r1 = np.maximum(a1, 0)
+        p1, m1 = _pool_fwd(r1)
+        a2, c2 = conv(p1, w2, b2)
+        r2 = np.maximum(a2, 0)
+        p2, m2 = _pool_fwd(r2)
+        flat = p2.reshape(len(x), -1)
+        logits = flat @ w3.T + b3
+        loss, g = _softmax_xent(logits, y)
+        gw3, gb3 = g.T @ flat, g.sum(axis=0)
+        g = (g @ w3).reshape(p2.shape)
+        g = _pool_bwd(g, m2, p2) * (a2 > 0)
+        g, gw2, gb2 = conv_bwd(g, c2, w2, p1.shape)
+        g = _pool_bwd(g, m1, p1) * (a1 > 0)
+        _, gw1, gb1 = conv_bwd(g, c1, w1, x.shape, need_input=False)
+        w1 -= LR * gw1
+        w2 -= LR * gw2
+        w3 -= LR * gw3
+        b1 -= LR * gb1
+        b2 -= LR * gb2
+        b3 -= LR * gb3
+        return loss
+    return step
+
+
+# -- timing ----------------------------------------------------------------------------------------------------
+def time_step(step, repeat: int) -> float:
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="Training-step benchmark: ndgrad vs torch vs NumPy")
+    p.add_argument("--repeat", type=int, default=30)
+    args = p.parse_args()
+    import ndgrad
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
+    rows = []
+    for name, setup, lib_fn, np_fn in (("MLP 784-512-512-10, batch 256", mlp_setup, lib_mlp, numpy_mlp),
+                                       ("CNN 1x28x28, batch 64", cnn_setup, lib_cnn, numpy_cnn)):
+        ws, bs, x, y = setup(np.random.default_rng(0))
+        steps = {"ndgrad": lib_fn(ndgrad, ws, bs, x, y), "numpy": np_fn(ws, bs, x, y)}
+        if torch is not None:
+            steps["torch"] = lib_fn(torch, ws, bs, x, y)
+        first = {k: f() for k, f in steps.items()}
+        ref = first["numpy"]
+        for k, v in first.items():
+            assert abs(v - ref) <= 1e-3 * max(1.0, abs(ref)), f"{name}: {k} loss {v} differs from NumPy's {ref}"
+        times = {k: time_step(f, args.repeat) for k, f in steps.items()}
+        rows.append((name, times))
+    print(f"{'model':32s} {'ndgrad ms':>10s} {'torch ms':>10s} {'numpy ms':>10s} {'nd/torch':>9s} {'nd/numpy':>9s}")
+    for name, t in rows:
+        tt = t.get("torch")
+        print(f"{name:32s} {t['ndgrad'] * 1e3:10.2f} {tt * 1e3 if tt else float('nan'):10.2f} "
+              f"{t['numpy'] * 1e3:10.2f} {t['ndgrad'] / tt if tt else float('nan'):9.2f} "
+              f"{t['ndgrad'] / t['numpy']:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
