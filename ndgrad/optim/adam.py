@@ -1,0 +1,142 @@
+"""Adam and AdamW. Mirror `torch.optim.Adam` / `torch.optim.AdamW` (in-place NumPy updates per parameter)."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from .optimizer import Optimizer, _run_closure, _rv, _step_tensor, _zeros_like
+
+__all__ = ["Adam", "AdamW"]
+
+
+def _check_common(lr: Any, eps: float | None = None, betas: Any = None, weight_decay: float | None = None) -> None:
+    """torch's argument checks shared by the Adam family (same order, same texts)."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps is not None and not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if betas is not None:
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if weight_decay is not None and not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _check_flags(foreach: Any, differentiable: bool, fused: Any) -> None:
+    """`fused`/`foreach` only pick a kernel in torch (same math here); `differentiable` is refused."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if differentiable:
+        raise NotImplementedError("ndgrad optimizers do not support differentiable=True (steps run under no_grad)")
+
+
+def _grad(p: Any, maximize: bool) -> np.ndarray | None:
+    """The raw gradient array of p (negated for maximize), or None when p has no gradient."""
+    g = p._grad
+    if g is None:
+        return None
+    g = _rv(g._data)
+    return np.negative(g) if maximize else g
+
+
+def _lerp_(m: np.ndarray, g: np.ndarray, w: float, t: np.ndarray | None = None) -> np.ndarray:
+    """m.lerp_(g, w) in place, with torch's two formulas (w < 0.5 from m, else from g); returns the scratch."""
+    t = np.subtract(g, m, out=t)
+    if w < 0.5:
+        t *= w
+        m += t
+    else:
+        t *= 1 - w
+        np.subtract(g, t, out=m)
+    return t
+
+
+def _ema_sq_(v: np.ndarray, g: np.ndarray, beta: float, t: np.ndarray) -> None:
+    """v = beta v + (1 - beta) g², in place (t is scratch)."""
+    np.multiply(g, g, out=t)
+    t *= 1 - beta
+    v *= beta
+    v += t
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with amsgrad, weight decay (L2 or decoupled) and maximize, as torch's."""
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+        _check_common(lr, eps, betas, weight_decay)
+        _check_flags(foreach, differentiable, fused)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def step(self, closure: Callable | None = None) -> Any:
+        """One Adam update of every parameter that has a gradient."""
+        loss = _run_closure(closure)
+        with no_grad():
+            for group in self.param_groups:
+                lr = float(group["lr"])
+                b1, b2 = (float(b) for b in group["betas"])
+                eps, wd = group["eps"], group["weight_decay"]
+                amsgrad, maximize = group["amsgrad"], group["maximize"]
+                decoupled = group.get("decoupled_weight_decay", False)
+                for p in group["params"]:
+                    g = _grad(p, maximize)
+                    if g is None:
+                        continue
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = _step_tensor()
+                        state["exp_avg"] = _zeros_like(p)
+                        state["exp_avg_sq"] = _zeros_like(p)
+                        if amsgrad:
+                            state["max_exp_avg_sq"] = _zeros_like(p)
+                    x = _rv(p._data)
+                    if wd != 0:
+                        if decoupled:
+                            x *= 1 - lr * wd
+                        else:
+                            g = g + wd * x
+                    st = state["step"]._data
+                    st += 1
+                    step = float(st)
+                    m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
+                    t = _lerp_(m, g, 1 - b1)
+                    _ema_sq_(v, g, b2, t)
+                    bc1 = 1 - b1 ** step
+                    bc2_sqrt = math.sqrt(1 - b2 ** step)
+                    if amsgrad:
+                        mx = _rv(state["max_exp_avg_sq"]._data)
+                        np.maximum(mx, v, out=mx)
+                        v = mx
+                    np.sqrt(v, out=t)
+                    t /= bc2_sqrt
+                    t += eps
+                    np.divide(m, t, out=t)
+                    t *= -(lr / bc1)
+                    x += t
+                    p._vc[0] += 1
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as torch's AdamW."""
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
