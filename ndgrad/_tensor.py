@@ -18,6 +18,14 @@ _ndarray = np.ndarray
 _new = object.__new__
 
 
+_WARNED_FLOAT = False
+
+
+def _grad_enabled() -> bool:
+    from .autograd.grad_mode import state
+    return state.enabled
+
+
 class Size(tuple):
     """Mirrors `torch.Size`: a tuple that prints as `torch.Size([2, 3])`."""
 
@@ -71,6 +79,7 @@ class Tensor:
     _retains_grad = False
     _base = None          # for a view: the tensor whose memory it shows (never itself a view)
     _view_chain = None    # for a view: ((op, params), ...) re-deriving it from _base
+    _fw_grad = None       # forward-AD tangent, set only inside a dual level (autograd/forward_ad.py)
     __array_priority__ = 1000  # NumPy scalars and arrays defer to our reflected operators
     __hash__ = object.__hash__
 
@@ -295,7 +304,10 @@ class Tensor:
     def _scalar(self, kind: str) -> Any:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if self._requires_grad and kind == "float":  # torch warns for float() only
+        global _WARNED_FLOAT
+        # torch warns for float() only, once per process, and not under no_grad
+        if self._requires_grad and kind == "float" and not _WARNED_FLOAT and _grad_enabled():
+            _WARNED_FLOAT = True
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                           "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
                           "/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:835.)",

@@ -1358,7 +1358,16 @@ def test_float_of_requires_grad_warns(torch):
 
     def f(lib):
         return float(lib.tensor(2., requires_grad=True))
+    import ndgrad._tensor
+    ndgrad._tensor._WARNED_FLOAT = False  # torch warns once per process
     assert _warns_like_torch(f, torch) == [("UserWarning", text)]
+    assert _warns_like_torch(f, torch) == []  # not twice
+
+    def h(lib):
+        with lib.no_grad():
+            return float(lib.tensor(2., requires_grad=True))
+    ndgrad._tensor._WARNED_FLOAT = False
+    assert _warns_like_torch(h, torch) == []  # nor under no_grad
 
     def g(lib):
         x = lib.tensor(2., requires_grad=True)
