@@ -109,6 +109,27 @@ class Op:
         self._plans.clear()
         return self
 
+    # -- forward mode (autograd/forward_ad.py) --------------------------------------------------
+    _fw_kind: str | None = None   # how forward mode derives this op's jvp; None: the double-vjp fallback
+    _fw_fn: Callable | None = None
+
+    def defjvp(self, fn: Callable | None = None, /, *, linear: bool = False, multilinear: bool = False,
+               elementwise: bool = False) -> "Op":
+        """Declare the forward-mode rule: `fn(tangents, *args, result=...)`, or how to derive it from the op.
+
+        linear: the op is (jointly) linear in its differentiable inputs, so tangent = op(tangents, params)
+        (a number in a differentiable position counts as 0). multilinear: linear in each input separately
+        (mul, mm...): tangent = sum over inputs of op with that input replaced by its tangent.
+        elementwise: a diagonal Jacobian, so the vjp formulas applied to the broadcast tangent give the jvp
+        (real dtypes; complex values take the fallback). Without a rule, forward mode transposes the vjp."""
+        kinds = [k for k, v in (("linear", linear), ("multilinear", multilinear), ("elementwise", elementwise))
+                 if v]
+        if len(kinds) + (fn is not None) != 1:
+            raise TypeError(f"{self.name}: defjvp takes one rule")
+        self._fw_kind = kinds[0] if kinds else "custom"
+        self._fw_fn = fn
+        return self
+
     def _needed(self, mask: tuple) -> tuple:
         """Positions (inputs, params, result) to save when the inputs in `mask` need grad."""
         r = self._needed_cache.get(mask)
@@ -563,12 +584,14 @@ def version_error(arr, box, ver, fn_name: str | None, nr: int = 0) -> RuntimeErr
 
 SUM_TO: Callable = None  # type: ignore[assignment]  # set by reduction.py: sum_to(x, shape)
 CAST: Callable = None  # type: ignore[assignment]    # set by pointwise.py: cast(x, np dtype)
+FW_RESULT: Callable = None  # type: ignore[assignment]  # set by autograd/forward_ad.py
 
 
 class OpNode(Node):
     """Node of a registered op; the per-op subclass carries `_op` and `_name`."""
 
     __slots__ = ()
+    _fw_res = None  # {output index: tangent} of the saved outputs while a forward-AD level is active
 
     def _unpack(self, graph: bool) -> list:
         """Saved values for the formulas: arrays, or Tensors (graph-recording) under create_graph."""
@@ -600,6 +623,8 @@ class OpNode(Node):
                 vals[nargs] = tuple(_wrap(a, None, self, k) for k, a in enumerate(r))
             else:
                 vals[nargs] = _wrap(r, None, self, 0)
+            if self._fw_res is not None:
+                FW_RESULT(self, vals, nargs)  # forward-over-reverse: the saved output keeps its tangent
         return vals
 
     def apply_grads(self, grads: list, graph: bool) -> list:

@@ -1216,3 +1216,16 @@ METHODS: dict = {
     "index_fill_": _inplace(index_fill), "index_copy_": _inplace(index_copy), "masked_fill_": _inplace(masked_fill),
     "masked_scatter_": _inplace(masked_scatter), "scatter_reduce_": _inplace(scatter_reduce),
 }
+
+
+# -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
+for _op in (gather_op, gather_backward, scatter_zero, scatter_src, scatter_add_op, scatter_mean_scale, index_select_op,
+            index_select_backward, index_add_op, index_fill_t, index_copy_op, masked_fill_t, masked_select_op,
+            masked_select_backward, masked_scatter_op, masked_scatter_src_backward, take_op, take_backward, repeat_op,
+            flip_op, roll_op):
+    _op.defjvp(linear=True)
+# affine in self, with a constant parameter: the tangent is the op with that constant 0
+scatter_value.defjvp(lambda ts, self, index, value, dim, result: scatter_value(ts[0], index, 0, dim))
+index_fill_op.defjvp(lambda ts, self, index, dim, value, result: index_fill_op(ts[0], index, dim, 0))
+masked_fill_op.defjvp(lambda ts, self, mask, value, result: masked_fill_op(ts[0], mask, 0))
+constant_pad.defjvp(lambda ts, self, pads, value, result: constant_pad(ts[0], pads, 0))

@@ -158,3 +158,8 @@ def matmul(input, other):
 def outer(input, vec2):
     """Mirrors `torch.outer` (composed: x[:, None] * y, as torch's MulBackward0 shows)."""
     return reshape(input, (-1, 1)) * vec2
+
+
+# -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
+for _op in (mm, dot, mv, bmm, matmul_nd):
+    _op.defjvp(multilinear=True)

@@ -1027,3 +1027,24 @@ LINALG.update(norm=norm, vector_norm=vector_norm, matrix_norm=matrix_norm, inv=i
 del LINALG["diagonal"]
 METHODS.update(trace=trace, diag=diag, diagonal=diagonal, tril=tril, triu=triu, cross=cross, kron=kron,
                det=det, inverse=inv, matrix_exp=matrix_exp)
+
+
+# -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
+for _op in (tril_op, triu_op, diagonal_op, diag_copy_op, diagonal_backward, diag_embed_op, trace_op):
+    _op.defjvp(linear=True)
+for _op in (cross_op, einsum_op):
+    _op.defjvp(multilinear=True)
+
+
+def _vnorm_jvp(ts, self, ord, dim, keepdim, result):
+    """Σ over the reduced dims of vjp(1)·t: exact where the norm is 0 (transposing the vjp would give 0/0)."""
+    from .._creation import ones_like
+    shape = tuple(self.shape)
+    w = _vnorm_grad(ones_like(result), self, result, ord, dim, keepdim, shape)
+    t = ts[0]
+    prod = P.real(P.conj(w) * t) if w.dtype.is_complex else w * t
+    kshape = tuple(1 if i in dim else s for i, s in enumerate(shape))
+    return S.reshape(Rd.sum_to(prod, kshape), tuple(result.shape))
+
+
+vector_norm_op.defjvp(_vnorm_jvp)

@@ -509,3 +509,14 @@ bitwise_and = Op("bitwise_and", _bitwise("bitwise_and", np.bitwise_and), ("self"
 bitwise_or = Op("bitwise_or", _bitwise("bitwise_or", np.bitwise_or), ("self", "other"))
 bitwise_xor = Op("bitwise_xor", _bitwise("bitwise_xor", np.bitwise_xor), ("self", "other"))
 bitwise_not = Op("bitwise_not", _bitwise("bitwise_not", np.invert), ("self",), dtype=SAME)
+
+
+# -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
+for _op in (conj, real, imag, cast, clone, copy_grad, neg, add, add_alpha, sub, rsub_tt, where):
+    _op.defjvp(linear=True)
+mul.defjvp(multilinear=True)
+for _op in (sgn, angle, div, floor_divide, div_rounding, remainder, remainder_tt, remainder_st, fmod, fmod_tt, pow,
+            pow_tt, pow_st, reciprocal, abs, sign, exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, sin, cos,
+            tan, asin, acos, atan, sinh, cosh, tanh, sigmoid, relu, floor, ceil, trunc, clamp, clamp_t, maximum,
+            minimum, rsub):
+    _op.defjvp(elementwise=True)

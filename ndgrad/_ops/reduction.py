@@ -314,3 +314,10 @@ def return_type(name: str, fields=("values", "indices")):
 
 MaxResult = return_type("max")
 MinResult = return_type("min")
+
+
+# -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
+for _op in (sum_to, expand_to, sum_all, sum_dim, mean_all, mean_dim, scatter_dim, gather_dim):
+    _op.defjvp(linear=True)
+# the Jacobian of prod_others is symmetric (∂out_k/∂x_i = Π_{j∉{i,k}} x_j), so its jvp is its vjp
+prod_others.defjvp(lambda ts, self, dim, result: prod_others_backward(ts[0], self, dim))

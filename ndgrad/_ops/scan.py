@@ -693,3 +693,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
 METHODS: dict = {n: globals()[n] for n in (
     "var", "std", "norm", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "median", "mode", "sort",
     "argsort", "topk", "kthvalue", "count_nonzero", "unique", "dist")}
+
+
+# -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
+for _op in (cumsum_op, cumsum_rev, scatter_add_dim):
+    _op.defjvp(linear=True)

@@ -315,3 +315,12 @@ def _make_setitem(node, gather):
 
 copy_slices = _make_setitem("CopySlices", lambda g, idx: index_basic(g, idx))
 index_put = _make_setitem("IndexPutBackward0", lambda g, idx: index_adv(g, idx))
+
+
+# -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
+for _op in (reshape, unsafe_view, view, squeeze_all, squeeze_dim, squeeze_dims, squeeze_dim_, unsqueeze, transpose, t,
+            permute, copy_all, fill_value, zero_all, zero_view, copy_view, cat, stack, narrow, pad_slice, unbind, split,
+            split_with_sizes, index_basic_backward, index_put_backward, select, slice_, index_basic, unsqueeze_index,
+            index_adv, zero_at, copy_slices, index_put):
+    _op.defjvp(linear=True)
+fill_number.defjvp(lambda ts, self, value, result: zero_all(ts[0]))  # constant output

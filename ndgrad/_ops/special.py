@@ -672,3 +672,10 @@ _INPLACE_NAMES = ["atan2", "arctan2", "hypot", "erf", "erfc", "erfinv", "lgamma"
                   "square", "frac", "round", "nan_to_num", "copysign", "heaviside", "lerp", "addcmul", "addcdiv"]
 METHODS: dict = {n: _method(globals()[n]) for n in _METHOD_NAMES}
 METHODS.update({n + "_": _inplace(globals()[n]) for n in _INPLACE_NAMES})
+
+
+# -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
+for _op in (atan2_op, hypot_op, erf_op, erfc_op, erfinv_op, polygamma_op, digamma_op, lgamma_op, logaddexp_op,
+            logaddexp2_op, logit_op, xlogy_op, xlogy_ts, xlogy_st, sinc_op, frac_op, round_op, round_dec_op,
+            nan_to_num_op, copysign_op, copysign_ts, softplus_op, heaviside_op, lerp_s, lerp_t, addcmul_op, addcdiv_op):
+    _op.defjvp(elementwise=True)

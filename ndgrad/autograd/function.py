@@ -16,6 +16,8 @@ from .grad_mode import state as _mode
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "BackwardCFunction"]
 
+_fw_capture: list | None = None  # while a forward-AD level is active: each apply's ctx, for the jvp (forward_ad.py)
+
 LEGACY_MSG = ("Legacy autograd function with non-static forward method is deprecated. Please use new-style "
               "autograd function with static forward method. (Example: "
               "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
@@ -44,6 +46,22 @@ class FunctionCtx:
         self.materialize_grads = value
 
 
+class _Packed:
+    """A tensor saved by `save_for_backward` under saved_tensors_hooks: the packed value and its unpack hook."""
+
+    __slots__ = ("value", "hook")
+
+    def __init__(self, value: Any, hook: Callable) -> None:
+        self.value, self.hook = value, hook
+
+    def unpack(self) -> Any:
+        t = self.hook(self.value)
+        if not isinstance(t, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                            f"{type(t).__name__}")
+        return t
+
+
 class BackwardCFunction(Node, FunctionCtx):
     """The node of a custom Function; its instances are the `ctx` passed to forward and backward."""
 
@@ -54,8 +72,12 @@ class BackwardCFunction(Node, FunctionCtx):
     _dirty: tuple = ()
     _non_diff: tuple = ()
 
+    _in_jvp = False  # inside jvp, saved_tensors are those of save_for_forward (as torch)
+
     @property
     def saved_tensors(self) -> tuple:
+        if self._in_jvp:
+            return tuple(getattr(self, "_for_forward", ()))
         saved = self._saved
         if saved is FREED:
             raise RuntimeError(FREED_MSG)
@@ -66,6 +88,9 @@ class BackwardCFunction(Node, FunctionCtx):
         for t, box, ver, nr in saved:
             if t is None:
                 out.append(None)
+                continue
+            if t.__class__ is _Packed:  # saved under saved_tensors_hooks: what unpack_hook gives back
+                out.append(t.unpack())
                 continue
             if nr is not None:  # an output, kept detached (the output itself would point back here)
                 t = _wrap(t._data, box, self, nr)
@@ -194,6 +219,8 @@ class Function(metaclass=_FunctionMeta):
             else:
                 needs.append(False)
         Node.__init__(node, tuple(edges), None, (), tuple(meta))
+        if _fw_capture is not None:
+            _fw_capture.append(node)
         node._tensor_args = tuple(isinstance(a, Tensor) for a in args)
         node.needs_input_grad = tuple(needs)  # as torch, whatever the grad mode
         uses_setup = cls.setup_context is not Function.setup_context
@@ -243,6 +270,11 @@ class Function(metaclass=_FunctionMeta):
                         r = result[j]
                         node._saved[k] = (_wrap(r._data, r._vc), r._vc, r._vc[0], j)
             node._to_save = ()
+            from . import _instrument
+            if _instrument.state.hooks and record:
+                pack, unpack = _instrument.state.hooks[-1]
+                node._saved = [(t if t is None else _Packed(pack(t), unpack), box, ver, nr)
+                               for t, box, ver, nr in node._saved]
         if not record:
             node._saved = None
         return tuple(result) if is_tuple else result[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable
 
-__all__ = ["Node", "AccumulateGrad"]
+__all__ = ["Node", "AccumulateGrad", "saved_tensors_hooks", "save_on_cpu"]
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -66,7 +66,8 @@ class Node:
     _node_pre_hooks = None  # {id: hook} from Node.register_prehook
     _ctx = None           # (shape, dtype) of each output, for nodes with several outputs
     _keep = False         # saved values are only parameters (dim, shape...): never freed
-    _hooked = False       # any of _pre_hooks, _retain, _node_pre_hooks set: one check for the engine
+    _hooked = False       # any of _pre_hooks, _retain, _node_pre_hooks, _packed set: one check for the engine
+    _packed = None        # [(position, is_output, packed, unpack_hook)] under saved_tensors_hooks
     metadata: dict
 
     def __init__(self, next_functions: tuple, saved: Any, versions: tuple, meta: tuple) -> None:
@@ -129,6 +130,9 @@ class Node:
         saved = self._saved
         if saved is FREED:
             raise RuntimeError(FREED_MSG)
+        if self._packed:
+            from ._instrument import unpack_saved
+            unpack_saved(self, True)
         j = names.index(key)
         if saved is None or saved[j] is None:
             return None
@@ -166,3 +170,34 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Any) -> None:
         Node.__init__(self, (), None, (), ())
         self.variable = variable
+
+
+class saved_tensors_hooks:
+    """Context manager: tensors saved for backward while it is active are replaced by `pack_hook(tensor)`,
+    and `unpack_hook(packed)` gives them back when backward needs them. Mirrors
+    `torch.autograd.graph.saved_tensors_hooks` (the hooks are process-wide here, not per thread)."""
+
+    def __init__(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> "saved_tensors_hooks":
+        from . import _instrument
+        _instrument.state.hooks = [*_instrument.state.hooks, (self.pack_hook, self.unpack_hook)]
+        _instrument.refresh()
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        from . import _instrument
+        _instrument.state.hooks = _instrument.state.hooks[:-1]
+        _instrument.refresh()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Mirrors `torch.autograd.graph.save_on_cpu`: ndgrad tensors always live in host memory, so saved tensors
+    are kept as they are (copied when `pin_memory` is asked, which has no other meaning here)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(t: Any) -> Any:
+            return t.detach().clone() if pin_memory else t
+        super().__init__(pack, lambda t: t)
