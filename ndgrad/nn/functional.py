@@ -1,7 +1,6 @@
 """Mirrors `torch.nn.functional`. The implementations live in `nn/_functional/`, one file per area."""
 from __future__ import annotations
 
-from .._ops import relu, sigmoid, tanh
 from .._ops.indexing import FUNCTIONAL as _INDEXING
 from .._ops.special import softplus
 from ._functional import activation as _activation, conv as _conv, layers as _layers, loss as _loss, rnn as _rnn
@@ -13,5 +12,5 @@ from ._functional.rnn import *  # noqa: F401,F403
 
 pad = _INDEXING["pad"]
 
-__all__ = sorted({"pad", "relu", "sigmoid", "softplus", "tanh"}
+__all__ = sorted({"pad", "softplus"}
                  | {n for m in (_activation, _conv, _layers, _loss, _rnn) for n in m.__all__})
