@@ -33,6 +33,8 @@ def _as_tuple(x: Any) -> tuple:
 
 def _make_grads(outputs: tuple, grads: tuple, is_grads_batched: bool = False) -> list:
     """Check or create the gradient of each output (ones for a scalar). Mirrors torch's _make_grads."""
+    if is_grads_batched:
+        return _make_batched_grads(outputs, grads)
     res = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
@@ -53,6 +55,41 @@ def _make_grads(outputs: tuple, grads: tuple, is_grads_batched: bool = False) ->
             if g._data.dtype != out._data.dtype:
                 g = g.to(out.dtype)
             res.append(g)
+    return res
+
+
+def _make_batched_grads(outputs: tuple, grads: tuple) -> list:
+    """_make_grads for is_grads_batched: each gradient has a leading batch dimension."""
+    from .._tensor import Size
+    res = []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if out._data.ndim == 0:
+                raise ValueError("vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that input "
+                                 "is a Tensor of dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0.")
+            g = _make_grads((out,), (None,))[0]
+        if not isinstance(g, Tensor):
+            raise TypeError("gradients can be either Tensors or None, but got " + type(g).__name__)
+        if g._data.ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                             "in C++ to convert a 0-dim tensor to a number")
+        if g._data.shape[0] == 0:
+            raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
+        if g._data.shape[1:] != out._data.shape:
+            # torch reports the shape of grad[0] without its first dimension
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                f"output, but a mismatch was detected: grad_output[{i}] has a shape of {Size(g._data.shape[2:])} "
+                f"and output[{i}] has a shape of {Size(out._data.shape)}. If you only want some tensors in "
+                "`grad_output` to be considered batched, consider using vmap.")
+        if (out._data.dtype.kind == "c") != (g._data.dtype.kind == "c"):
+            raise RuntimeError("For complex Tensors, both grad_output and output are required to have the same "
+                               f"dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and output[{i}] "
+                               f"has a dtype of {out.dtype}.")
+        if g._data.dtype != out._data.dtype:
+            g = g.to(out.dtype)
+        res.append(g)
     return res
 
 
@@ -107,9 +144,13 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     _check_roots(outs)
     if retain_graph is None:
         retain_graph = create_graph
-    gs = _make_grads(outs, grads)
-    res = run_backward(outs, gs, retain_graph, create_graph, inputs=ins, capture=True,
-                       allow_unused=allow_unused)
+    gs = _make_grads(outs, grads, is_grads_batched)
+    if is_grads_batched:
+        from ._batched import run_batched_backward
+        res = run_batched_backward(outs, gs, retain_graph, create_graph, ins, allow_unused=allow_unused)
+    else:
+        res = run_backward(outs, gs, retain_graph, create_graph, inputs=ins, capture=True,
+                           allow_unused=allow_unused)
     if materialize_grads:
         from .._creation import zeros_like
         res = [zeros_like(t) if g is None else g for g, t in zip(res, ins)]
@@ -118,3 +159,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 
 from . import functional  # noqa: E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
+from . import anomaly_mode, forward_ad  # noqa: E402
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
+
+__all__ += ["anomaly_mode", "detect_anomaly", "set_detect_anomaly", "forward_ad"]

@@ -20,9 +20,13 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from .graph import FREED, AccumulateGrad, Node
+from . import _instrument
+from .anomaly_mode import run_checked
 from .grad_mode import state as _mode
 
 __all__ = ["run_backward"]
+
+_capturing = False  # a run of autograd.grad or backward(inputs=...) is in progress
 
 
 def _as_tensor(g: Any) -> Tensor:
@@ -77,7 +81,11 @@ def _accumulate_into(t: Tensor, g: Any, graph: bool) -> None:
 
 
 def _node_hooks(node: Node, buf: list, graph: bool) -> None:
-    """Tensor hooks on the node's outputs, then retain_grad (which sees the hooked gradient)."""
+    """Tensor hooks on the node's outputs, then retain_grad (which sees the hooked gradient); saved tensors
+    packed by saved_tensors_hooks are unpacked here, just before the node runs."""
+    if node._packed:
+        from ._instrument import unpack_saved
+        unpack_saved(node, graph)
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
             if nr < len(buf) and buf[nr] is not None and hooks:
@@ -131,12 +139,10 @@ def _prune(nodes: set, targets: dict, deps: dict) -> set:
     return needed
 
 
-def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
-                 inputs: Sequence[Tensor] | None = None, capture: bool = False,
-                 allow_unused: bool = False) -> list | None:
-    """Backpropagate `grads` from `roots`. With `capture`, return gradients for `inputs` instead of
-    accumulating them (autograd.grad); otherwise accumulate into leaves (or only into `inputs`)."""
-    graph = create_graph
+def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
+              inputs: Sequence[Tensor] | None) -> tuple:
+    """Root buffers, targets (node -> [(output_nr, input position)]), dependency counts and the needed set
+    (None: every reachable node). Shared by run_backward and the batched engine (_batched.py)."""
     # -- root edges and their gradients
     from .._ops._registry import _edge
     start: dict = {}
@@ -171,6 +177,16 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                     seen.add(child)
                     stack.append(child)
     needed = None if inputs is None else _prune(seen, targets, deps)
+    return start, targets, deps, needed
+
+
+def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+                 inputs: Sequence[Tensor] | None = None, capture: bool = False,
+                 allow_unused: bool = False) -> list | None:
+    """Backpropagate `grads` from `roots`. With `capture`, return gradients for `inputs` instead of
+    accumulating them (autograd.grad); otherwise accumulate into leaves (or only into `inputs`)."""
+    graph = create_graph
+    start, targets, deps, needed = _discover(roots, grads, graph, inputs)
 
     captured: list = [None] * (len(inputs) if inputs is not None else 0)
     buffers: dict = dict(start)
@@ -178,6 +194,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
     prev_mode = _mode.enabled
+    anomaly = _instrument.state.anomaly
+    global _capturing
+    prev_capturing = _capturing
+    _capturing = capture or inputs is not None  # reentrant checkpoints refuse to run inside such a pass
     _mode.enabled = graph
     # the pass allocates many short-lived containers and creates no reference cycles: pausing the cyclic
     # garbage collector avoids collections that would only walk the graph
@@ -217,7 +237,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
             if node._ctx is None and (buf[0] is None if len(buf) == 1 else all(g is None for g in buf)):
                 out = [None] * len(node.next_functions)  # undefined gradients pass on undefined, as in torch
             else:
-                out = node.apply_grads(buf, graph)
+                out = node.apply_grads(buf, graph) if not anomaly else run_checked(node, buf, graph)
             if node._post_hooks is not None:
                 out = _post_hooks(node, out, buf, graph)
             del buf
@@ -241,6 +261,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                     push(heap, (-child._seq, child))
     finally:
         _mode.enabled = prev_mode
+        _capturing = prev_capturing
         if gc_was_enabled:
             gc.enable()
 

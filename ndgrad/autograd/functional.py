@@ -1,8 +1,12 @@
 """Jacobians, Hessians and vector products of Python functions. Mirrors `torch.autograd.functional`.
 
-Reverse mode only, with torch's argument checks, strict-mode errors and output structures. jvp and hvp
-use the double-backward trick, as torch's do. Deliberate difference: `vectorize=True` and
-`strategy="forward-mode"` give the same results through the plain reverse-mode loop.
+torch's argument checks, strict-mode errors and output structures. jvp and hvp use the double-backward
+trick, as torch's do. `jacobian` and `hessian` compute every row in one batched backward pass
+(`grad(..., is_grads_batched=True)`), whether or not `vectorize` is set (same numbers, faster); only
+`strict=True` keeps the row-by-row loop, for its per-row checks (and `create_graph=True` without
+`vectorize` takes one batched pass per output, so that which blocks require grad is torch's).
+`strategy="forward-mode"` uses the double-backward trick, batched over all input elements (forward_ad is
+not used); its results are lists, as torch's forward-mode ones are.
 """
 from __future__ import annotations
 
@@ -184,7 +188,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
 
 def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
-    """Jacobian of `func` at `inputs`, one reverse pass per output element. Mirrors torch's."""
+    """Jacobian of `func` at `inputs`, all rows in one batched reverse pass. Mirrors torch's."""
     from .._creation import zeros_like
     from .._ops import stack
     if strategy not in ("forward-mode", "reverse-mode"):
@@ -211,6 +215,13 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                                "supported together. Please either set `strict=False` or `vectorize=False`.")
+        if not strict:
+            if strategy == "forward-mode":
+                # torch's forward-mode path gives lists (outputs, then inputs) where the others give tuples
+                res = [[t.detach() for t in row] for row in _jacobian_forward(outputs, inputs)]
+            else:
+                res = _postprocess(_jacobian_batched(outputs, inputs, create_graph, vectorize), create_graph)
+            return _unpack(res, (is_outputs_tuple, is_inputs_tuple))
         jac = []
         for i, out in enumerate(outputs):
             rows: tuple = tuple([] for _ in inputs)
@@ -234,6 +245,105 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     return _unpack(res, (is_outputs_tuple, is_inputs_tuple))
 
 
+def _identity_blocks(refs: tuple, dtype_of: Callable) -> tuple:
+    """One batched grad_output per tensor in `refs`: together they are the identity over all their elements
+    (rows ordered by tensor, then by element)."""
+    import numpy as np
+
+    from .._tensor import _wrap
+    sizes = [int(np.prod(r.shape, dtype=np.int64)) for r in refs]
+    n = sum(sizes)
+    blocks, off = [], 0
+    for r, k in zip(refs, sizes):
+        b = np.zeros((n, k), dtype_of(r))
+        b[np.arange(off, off + k), np.arange(k)] = 1
+        blocks.append(_wrap(b.reshape((n,) + tuple(r.shape))))
+        off += k
+    return tuple(blocks), sizes
+
+
+def _jacobian_batched(outputs: tuple, inputs: tuple, create_graph: bool, vectorize: bool = True) -> tuple:
+    """Every row of the Jacobian in one batched backward pass (is_grads_batched).
+
+    With create_graph and not vectorize, one batched pass per output instead: torch's row-by-row loop
+    tells apart the outputs whose Jacobian depends on the inputs (requires grad) and those whose does not,
+    and only separate passes can."""
+    if create_graph and not vectorize and len(outputs) > 1:
+        return tuple(_jacobian_batched((o,), inputs, True)[0] for o in outputs)
+    from .._creation import ones_like, zeros
+    from . import grad
+    live = [i for i, o in enumerate(outputs) if o.requires_grad]
+    outs = tuple(outputs[i] for i in live)
+    grads: Any = (None,) * len(inputs)
+    sizes: list = []
+    if outs:
+        sizes = [o.numel() for o in outs]
+        if sum(sizes) == 1:  # one row (a scalar output): an ordinary backward pass
+            out = outs[sizes.index(1)]
+            grads = grad((out,), inputs, (ones_like(out),), retain_graph=True, create_graph=create_graph,
+                         allow_unused=True)
+            return tuple(tuple(zeros(tuple(o.shape) + tuple(x.shape), dtype=x.dtype) if g is None or o is not out
+                               else g.reshape(tuple(o.shape) + tuple(x.shape)) for g, x in zip(grads, inputs))
+                         for o in outputs)
+        if sum(sizes):
+            g_out, sizes = _identity_blocks(outs, lambda r: r._data.dtype)
+            grads = grad(outs, inputs, g_out, retain_graph=True, create_graph=create_graph, allow_unused=True,
+                         is_grads_batched=True)
+    jac = []
+    offsets = dict(zip(live, [sum(sizes[:k]) for k in range(len(sizes))]))
+    for i, out in enumerate(outputs):
+        row = []
+        for x, g in zip(inputs, grads):
+            shape = tuple(out.shape) + tuple(x.shape)
+            if g is None or i not in offsets:
+                row.append(zeros(shape, dtype=x.dtype))
+            else:
+                off = offsets[i]
+                block = g if off == 0 and out.numel() == g.shape[0] else g[off:off + out.numel()]
+                if create_graph and not block._data.flags.c_contiguous:
+                    block = block.contiguous()  # so that the result is a view (ViewBackward0), as torch's
+                row.append(block.reshape(shape))
+        jac.append(tuple(row))
+    return tuple(jac)
+
+
+def _jacobian_forward(outputs: tuple, inputs: tuple) -> tuple:
+    """Jacobian column by column (J·e_k for every input element k) with the double-backward trick, all
+    columns in one batched pass: the gradient of the inputs is linear in dummy grad_outputs u, and
+    differentiating it with respect to u gives forward-mode products."""
+    from .._creation import zeros, zeros_like
+    from . import grad
+    live = [i for i, o in enumerate(outputs) if o.requires_grad]
+    us = tuple(zeros_like(outputs[i], requires_grad=True) for i in live)
+    cols: dict = {}
+    if live:
+        gi = grad(tuple(outputs[i] for i in live), inputs, us, create_graph=True, allow_unused=True)
+        used = [j for j, g in enumerate(gi) if g is not None and g.requires_grad]
+        if used:
+            v, sizes = _identity_blocks(tuple(inputs[j] for j in used), lambda r: r._data.dtype)
+            if sum(sizes):
+                res = grad(tuple(gi[j] for j in used), us, v, retain_graph=True, allow_unused=True,
+                           is_grads_batched=True)
+                off = 0
+                for j, k in zip(used, sizes):
+                    for n, i in enumerate(live):
+                        if res[n] is not None:
+                            cols[i, j] = (res[n][off:off + k], k)
+                    off += k
+    jac = []
+    for i, out in enumerate(outputs):
+        row = []
+        for j, x in enumerate(inputs):
+            shape = tuple(out.shape) + tuple(x.shape)
+            if (i, j) in cols:
+                c, k = cols[i, j]
+                row.append(c.reshape(k, out.numel()).t().reshape(shape))
+            else:
+                row.append(zeros(shape, dtype=x.dtype))
+        jac.append(tuple(row))
+    return tuple(jac)
+
+
 def _stack_rows(stack: Callable, row: list, x: Tensor, out: Tensor) -> Tensor:
     if not row:  # an empty output: torch.stack of nothing would fail, the Jacobian is empty
         from .._creation import zeros
@@ -247,6 +357,23 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    if not strict and outer_jacobian_strategy == "reverse-mode":
+        # the gradient once (with its graph), then all its rows in one batched pass
+        from .._creation import zeros_like
+        from . import grad
+        with enable_grad():
+            inp = _preprocess(inputs, create_graph=create_graph, need_graph=True)
+            out = func(*inp)
+            is_out_tuple, _ = _as_tuple(out, "outputs of the user-provided function", "hessian")
+            if is_out_tuple or not isinstance(out, Tensor):
+                raise RuntimeError("The function given to hessian should return a single Tensor")
+            if out.numel() != 1:
+                raise RuntimeError("The Tensor returned by the function given to hessian should contain a single "
+                                   "element")
+            gs = grad(out, inp, create_graph=True, allow_unused=True) if out.requires_grad else (None,) * len(inp)
+            gs = tuple(zeros_like(x) if g is None else g for g, x in zip(gs, inp))
+            res = _postprocess(_jacobian_batched(gs, inp, create_graph, vectorize), create_graph)
+        return _unpack(res, (is_inputs_tuple, is_inputs_tuple))
 
     def single_output(*inp: Tensor) -> Tensor:
         out = func(*inp)
