@@ -23,6 +23,8 @@ from ._creation import (Generator, arange, as_tensor, default_generator, device,
                         randperm, scalar_tensor, seed, tensor, zeros, zeros_like)
 from ._format import get_printoptions, set_printoptions
 from . import autograd, linalg, optim
+from .serialization import load, save
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                                  no_grad, set_grad_enabled)
 
@@ -72,4 +74,4 @@ __all__ = sorted(set(_ops_all) | {
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "device", "is_tensor", "numel",
     "scalar_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "autograd", "linalg", "optim", "set_printoptions", "get_printoptions", "is_floating_point",
-    "is_complex"})
+    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load"})

@@ -17,6 +17,12 @@ def _same_dtype(a, b, fmt):
         raise RuntimeError(fmt.format(_TN.get(str(a.dtype)), _TN.get(str(b.dtype))))
 
 
+def _blas(a):
+    """NumPy's matmul leaves BLAS for a slow loop when an operand has a zero stride (a broadcast view, as
+    sum's gradient is): such operands are made contiguous first."""
+    return np.ascontiguousarray(a) if 0 in a.strides and a.size > 1 else a
+
+
 def _mm(self, mat2):
     if self.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -26,7 +32,7 @@ def _mm(self, mat2):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} and "
                            f"{mat2.shape[0]}x{mat2.shape[1]})")
     _same_dtype(self, mat2, "expected m1 and m2 to have the same dtype, but got: {} != {}")
-    return self @ mat2
+    return _blas(self) @ _blas(mat2)
 
 
 mm = Op("mm", _mm, ("self", "mat2"), dtype=NONE)
@@ -57,7 +63,7 @@ def _mv(self, vec):
         raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat ({self.shape[0]}x{self.shape[1]}), "
                            f"vec ({vec.shape[0]})")
     _same_dtype(self, vec, "expected m1 and m2 to have the same dtype, but got: {} != {}")
-    return self @ vec
+    return _blas(self) @ _blas(vec)
 
 
 mv = Op("mv", _mv, ("self", "vec"), dtype=NONE)
@@ -72,7 +78,7 @@ def _bmm(self, mat2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     _same_dtype(self, mat2, "expected scalar type {} but found {}")
-    return np.matmul(self, mat2)
+    return np.matmul(_blas(self), _blas(mat2))
 
 
 bmm = Op("bmm", _bmm, ("self", "mat2"), dtype=NONE)
@@ -83,7 +89,7 @@ bmm.defvjp(self=lambda grad, mat2: bmm(grad, _cj(transpose(mat2, 1, 2))),
 def _matmul_nd(self, other):
     _same_dtype(self, other, "expected m1 and m2 to have the same dtype, but got: {} != {}")
     try:
-        return np.matmul(self, other)
+        return np.matmul(_blas(self), _blas(other))
     except ValueError:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{self.shape[-3] if self.ndim > 2 else 1}, {self.shape[-1]}] but got: "

@@ -1,0 +1,1 @@
+"""Implementation files of `ndgrad.nn.functional`, one per area."""

@@ -1,0 +1,21 @@
+"""The module classes of `ndgrad.nn`, one file per area (each lists its public names in `__all__`)."""
+from __future__ import annotations
+
+from . import (activation, attention, container, conv, dropout, flatten, linear, loss, module, normalization,
+               pooling, rnn, sparse)
+from .activation import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from .container import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .flatten import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .module import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
+
+__all__ = [n for m in (activation, attention, container, conv, dropout, flatten, linear, loss, module,
+                       normalization, pooling, rnn, sparse) for n in m.__all__]
