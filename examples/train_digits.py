@@ -42,6 +42,9 @@ def make_models(torch):
 
 
 def progress(epoch: int, epochs: int, done: int, total: int, loss: float, width: int = 24) -> None:
+    """A one-line progress bar on stderr, redrawn in place (only on a terminal)."""
+    if not sys.stderr.isatty():
+        return
     filled = int(width * done / total)
     bar = "#" * filled + "." * (width - filled)
     sys.stderr.write(f"\r  epoch {epoch:2d}/{epochs} [{bar}] {done:4d}/{total} loss {loss:.4f}")
@@ -128,7 +131,7 @@ def run(argv: list[str] | None = None) -> dict:
     """Parse arguments, train the chosen models, save checkpoints and the plot; return the results."""
     p = argparse.ArgumentParser(description="Train an MLP and a CNN on scikit-learn's 8x8 digits.")
     p.add_argument("--lib", default="ndgrad", choices=["ndgrad", "torch"], help="the library to train with")
-    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp, cnn")

@@ -71,14 +71,92 @@ LINALG = """
     vector_norm
 """.split()
 
-NN_FUNCTIONAL = """
-    pad relu sigmoid softplus tanh
-""".split()
 
 AUTOGRAD = """
-    Function backward enable_grad functional grad gradcheck gradgradcheck graph inference_mode no_grad
-    set_grad_enabled
+    Function anomaly_mode backward detect_anomaly enable_grad forward_ad functional grad gradcheck gradgradcheck
+    graph inference_mode no_grad set_detect_anomaly set_grad_enabled
 """.split()
+
+TOP_LEVEL += """
+    adaptive_avg_pool1d angle avg_pool1d celu celu_ conj conv1d conv2d conv_transpose1d conv_transpose2d
+    cosine_similarity hardshrink imag is_anomaly_check_nan_enabled is_anomaly_enabled load log_softmax
+    max_pool1d max_pool2d pairwise_distance prelu real relu_ save selu selu_ sgn softmax threshold
+    threshold_
+""".split()
+
+TENSOR_METHODS += """
+    angle conj hardshrink imag log_softmax prelu real sgn softmax
+""".split()
+
+NN = """
+    AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool1d AdaptiveMaxPool2d AlphaDropout AvgPool1d AvgPool2d
+    BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU Conv1d Conv2d
+    ConvTranspose1d ConvTranspose2d CosineEmbeddingLoss CrossEntropyLoss Dropout Dropout1d Dropout2d
+    Dropout3d ELU Embedding FeatureAlphaDropout Flatten Fold GELU GLU GRU GRUCell GroupNorm Hardshrink
+    Hardsigmoid Hardswish Hardtanh HuberLoss Identity KLDivLoss L1Loss LSTM LSTMCell LayerNorm LeakyReLU
+    Linear LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d Mish Module ModuleDict
+    ModuleList MultiheadAttention NLLLoss PReLU Parameter ParameterDict ParameterList PoissonNLLLoss RNN
+    RNNBase RNNCell RNNCellBase ReLU ReLU6 SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax
+    Softmax2d Softmin Softplus Softshrink Softsign Tanh Tanhshrink Threshold Unflatten Unfold functional
+    init utils
+""".split()
+
+NN_FUNCTIONAL = """
+    adaptive_avg_pool1d adaptive_avg_pool2d adaptive_max_pool1d adaptive_max_pool2d alpha_dropout avg_pool1d
+    avg_pool2d batch_norm bilinear binary_cross_entropy binary_cross_entropy_with_logits celu celu_ conv1d
+    conv2d conv_transpose1d conv_transpose2d cosine_embedding_loss cosine_similarity cross_entropy dropout
+    dropout1d dropout2d dropout3d elu elu_ embedding feature_alpha_dropout fold gelu glu group_norm
+    hardshrink hardsigmoid hardswish hardtanh hardtanh_ huber_loss kl_div l1_loss layer_norm leaky_relu
+    leaky_relu_ linear log_softmax logsigmoid margin_ranking_loss max_pool1d max_pool2d
+    max_pool2d_with_indices mish mse_loss multi_head_attention_forward nll_loss normalize one_hot pad
+    pairwise_distance poisson_nll_loss relu relu6 relu_ scaled_dot_product_attention selu selu_ sigmoid silu
+    smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign tanh tanhshrink threshold
+    threshold_ unfold
+""".split()
+
+NN_INIT = """
+    calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal kaiming_normal_ kaiming_uniform
+    kaiming_uniform_ normal normal_ ones_ orthogonal orthogonal_ sparse sparse_ trunc_normal_ uniform
+    uniform_ xavier_normal xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+""".split()
+
+NN_UTILS = """
+    clip_grad_norm clip_grad_norm_ clip_grad_value_ clip_grads_with_norm_ fuse_conv_bn_eval
+    fuse_conv_bn_weights fuse_linear_bn_eval fuse_linear_bn_weights get_total_norm parameters_to_vector
+    parametrizations parametrize remove_spectral_norm remove_weight_norm rnn spectral_norm
+    vector_to_parameters weight_norm
+""".split()
+
+OPTIM = """
+    ASGD Adadelta Adafactor Adagrad Adam AdamW Adamax LBFGS NAdam Optimizer RAdam RMSprop Rprop SGD
+    lr_scheduler
+""".split()
+
+LR_SCHEDULER = """
+    ChainedScheduler ConstantLR CosineAnnealingLR CosineAnnealingWarmRestarts CyclicLR ExponentialLR
+    LRScheduler LambdaLR LinearLR MultiStepLR MultiplicativeLR OneCycleLR PolynomialLR ReduceLROnPlateau
+    SequentialLR StepLR
+""".split()
+
+UTILS_DATA = """
+    BatchSampler ChainDataset ConcatDataset DataLoader Dataset IterableDataset RandomSampler Sampler
+    SequentialSampler StackDataset Subset SubsetRandomSampler TensorDataset WeightedRandomSampler
+    default_collate default_convert get_worker_info random_split
+""".split()
+
+FUNC = """
+    functional_call grad grad_and_value hessian jacfwd jacrev jvp vjp vmap
+""".split()
+
+FORWARD_AD = """
+    UnpackedDualTensor dual_level enter_dual_level exit_dual_level make_dual unpack_dual
+""".split()
+
+CHECKPOINT = """
+    CheckpointError checkpoint checkpoint_sequential
+""".split()
+
+
 
 SURFACES = {
     "torch": (lambda m: m, TOP_LEVEL),
@@ -86,6 +164,15 @@ SURFACES = {
     "torch.linalg": (lambda m: m.linalg, LINALG),
     "torch.nn.functional": (lambda m: m.nn.functional, NN_FUNCTIONAL),
     "torch.autograd": (lambda m: m.autograd, AUTOGRAD),
+    "torch.nn": (lambda m: m.nn, NN),
+    "torch.nn.init": (lambda m: m.nn.init, NN_INIT),
+    "torch.nn.utils": (lambda m: m.nn.utils, NN_UTILS),
+    "torch.optim": (lambda m: m.optim, OPTIM),
+    "torch.optim.lr_scheduler": (lambda m: m.optim.lr_scheduler, LR_SCHEDULER),
+    "torch.utils.data": (lambda m: m.utils.data, UTILS_DATA),
+    "torch.utils.checkpoint": (lambda m: m.utils.checkpoint, CHECKPOINT),
+    "torch.func": (lambda m: m.func, FUNC),
+    "torch.autograd.forward_ad": (lambda m: m.autograd.forward_ad, FORWARD_AD),
 }
 
 
@@ -108,5 +195,10 @@ def test_public_modules_declare_all():
     import ndgrad.linalg
     import ndgrad.nn.functional
     import ndgrad.optim
-    for mod in (ndgrad, ndgrad.autograd, ndgrad.linalg, ndgrad.nn.functional, ndgrad.optim):
+    import ndgrad.func
+    import ndgrad.nn
+    import ndgrad.utils.data
+    for mod in (ndgrad, ndgrad.autograd, ndgrad.linalg, ndgrad.nn.functional, ndgrad.optim, ndgrad.nn, ndgrad.nn.init,
+                ndgrad.nn.utils, ndgrad.optim.lr_scheduler, ndgrad.utils.data, ndgrad.func,
+                ndgrad.autograd.forward_ad):
         assert mod.__all__ and all(hasattr(mod, n) for n in mod.__all__), mod.__name__

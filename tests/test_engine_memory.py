@@ -221,3 +221,44 @@ def test_backward_releases_saved_forward_values_while_graph_lives():
     assert peak_mb < forward_mb + 8 * mb
     assert after_mb < 8 * mb, (forward_mb, after_mb)
     assert y.grad_fn is not None
+
+
+# -- gradients taken over by .grad instead of copied (engine._exclusive) -------------------------------------------
+def test_grad_taken_over_only_when_nothing_else_holds_it():
+    import numpy as np
+    keep = ndgrad.ones(3)
+    d = ndgrad.randn(3, requires_grad=True)
+    d.register_hook(lambda g: keep)  # a hook's result may be held by the user: copied
+    (d * 2).sum().backward()
+    assert not np.shares_memory(d.grad._data, keep._data)
+    g = ndgrad.tensor([5., 7., 9.])
+    x = ndgrad.randn(3, requires_grad=True)
+    x.backward(g)  # the gradient argument belongs to the caller: copied
+    assert not np.shares_memory(x.grad._data, g._data)
+    a = ndgrad.randn(3, requires_grad=True)
+    b = ndgrad.randn(3, requires_grad=True)
+    (a + b).sum().backward()  # one array reaches two leaves: each gets its own
+    assert not np.shares_memory(a.grad._data, b.grad._data)
+
+
+def test_taken_over_grads_stay_independent_across_retained_passes():
+    import numpy as np
+    w = ndgrad.tensor([1., 2., 3.], requires_grad=True)
+    x = ndgrad.tensor([4., 5., 6.], requires_grad=True)
+    y = (x * w).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.clone(), w.grad.clone()
+    x.grad.mul_(100)  # in place on the taken-over arrays must not reach the saved values
+    w.grad.mul_(100)
+    x.grad = None
+    w.grad = None
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), first[0].numpy())
+    np.testing.assert_array_equal(w.grad.numpy(), first[1].numpy())
+    lin = ndgrad.nn.Linear(4, 3)
+    inp = ndgrad.randn(5, 4, requires_grad=True)
+    lin(inp).sum().backward()
+    grads = [lin.weight.grad, lin.bias.grad, inp.grad]
+    for i, p in enumerate(grads):
+        for q in grads[i + 1:]:
+            assert not np.shares_memory(p._data, q._data)

@@ -22,10 +22,10 @@ def test_cnn_reaches_97_percent_and_writes_checkpoint_and_plot(tmp_path, capsys)
     results = _example().run(["--models", "cnn", "--out", str(tmp_path)])
     assert results["cnn"]["test_acc"] >= 0.97
     out = capsys.readouterr().out
-    assert "cnn epoch 15" in out and "test acc" in out
+    assert "cnn epoch 30" in out and "test acc" in out
     ckpt = ndgrad.load(tmp_path / "digits_cnn.pt")
     assert set(ckpt) == {"model", "optimizer", "history"}
-    assert len(ckpt["history"]["test_acc"]) == 15
+    assert len(ckpt["history"]["test_acc"]) == 30
     # the checkpoint restores the trained model exactly
     model = _example().make_models(ndgrad)["cnn"]
     model.load_state_dict(ckpt["model"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import sys
 from typing import Any, Sequence
 
 import numpy as np
@@ -61,7 +62,57 @@ def _check_hook_result(fn: Any, old: Tensor, new: Any) -> None:
                            f"got torch.{_PRETTY[b.kind, b.itemsize]}Tensor)")
 
 
-def _accumulate_into(t: Tensor, g: Any, graph: bool) -> None:
+_getrefcount = sys.getrefcount
+_OWN: tuple | None = None     # reference counts of an engine-only gradient (and of its base), measured once
+_CALIBRATION: list | None = None
+
+
+def _calibrate() -> None:
+    """Measure, with two tiny real backward passes, the reference counts that a gradient array held only by
+    the engine has when it reaches AccumulateGrad (plain, and as a full view of a fresh base). Measuring
+    instead of assuming keeps `_exclusive` right on any CPython version."""
+    global _OWN, _CALIBRATION
+    from .._creation import zeros
+    from .grad_mode import enable_grad
+    _CALIBRATION = []
+    try:
+        with enable_grad():  # it may run inside a backward pass, where grad mode is off
+            _calibration_passes(zeros)
+        plain, full_view = _CALIBRATION[0], _CALIBRATION[1]
+        _OWN = (plain[0], full_view[0], full_view[1])
+    finally:
+        _CALIBRATION = None
+
+
+def _calibration_passes(zeros: Any) -> None:
+    for view in (False, True):
+        x = zeros((2, 2), requires_grad=True)
+        y = x.t().t() if view else x
+        (y * 2.0).sum().backward()
+
+
+def _exclusive(arr: np.ndarray) -> bool:
+    """Whether a gradient array reaching `.grad` is referenced only by the engine (CPython reference
+    counts, calibrated by `_calibrate`): then `.grad` takes it over instead of copying it, as torch steals
+    such gradients. A view qualifies only when it covers all of its base and nothing else refers to that base."""
+    if not arr.flags.c_contiguous or not arr.flags.writeable:
+        return False
+    base = arr.base
+    n = _getrefcount(arr)
+    nb = 0 if base is None else _getrefcount(base)
+    if _OWN is None:
+        if _CALIBRATION is not None:
+            _CALIBRATION.append((n, nb))
+            return False
+        _calibrate()
+    own = _OWN
+    if base is None:
+        return n <= own[0]
+    return (n <= own[1] and type(base) is np.ndarray and base.base is None and base.size == arr.size
+            and nb <= own[2])
+
+
+def _accumulate_into(t: Tensor, g: Any, graph: bool, fresh: bool = False) -> None:
     """Add a gradient into `t.grad` (a leaf, or a non-leaf that retains its grad)."""
     old = t._grad
     if graph:
@@ -73,7 +124,9 @@ def _accumulate_into(t: Tensor, g: Any, graph: bool) -> None:
     if old is None:
         if type(arr) is not np.ndarray or arr.dtype != t._data.dtype or arr.shape != t._data.shape:
             arr = np.broadcast_to(np.asarray(arr, dtype=t._data.dtype), t._data.shape)
-        t._grad = _wrap(np.array(arr, copy=True))  # never alias a gradient another leaf also holds
+        # never alias a gradient anything else holds: take it over only when the engine's own references are
+        # the only ones (torch steals such gradients too), else copy
+        t._grad = _wrap(arr if fresh and _exclusive(arr) else np.array(arr, copy=True))
     else:
         # in place, as torch does with grad mode off (even a grad that has a grad_fn keeps it)
         np.add(old._data, arr, out=old._data, casting="unsafe")
@@ -223,7 +276,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                         else:
                             _accumulate_into(var, g, graph)
                 elif not capture:
-                    _accumulate_into(var, g, graph)
+                    # no hook gave this gradient: it may be taken over rather than copied (see _exclusive)
+                    _accumulate_into(var, g, graph, not (node._hooked or var._hooks))
                 continue
             if targets and node in targets:
                 for nr, k in targets[node]:
@@ -259,6 +313,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                 deps[child] = d
                 if d == 0:
                     push(heap, (-child._seq, child))
+            out = g = None  # hold no gradient between nodes: buffers are their only owners (see _exclusive)
     finally:
         _mode.enabled = prev_mode
         _capturing = prev_capturing
