@@ -479,3 +479,18 @@ def test_lbfgs_bad_line_search(torch):
             return loss
         opt.step(closure)
     _raises_like_torch(f, torch, RuntimeError, "only 'strong_wolfe' is supported")
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "RAdam", "NAdam", "RMSprop", "Adagrad", "Adadelta",
+                                  "SGD", "ASGD", "Rprop"])
+def test_zero_dim_parameters(torch, name):
+    """A 0-d parameter (a learned scalar) steps like torch's."""
+    def run(lib):
+        p = lib.tensor(1.5, dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], lr=0.1)
+        for _ in range(5):
+            opt.zero_grad()
+            ((p - 0.3) ** 2 * 3.0).backward()
+            opt.step()
+        return p.item()
+    assert run(ndgrad) == pytest.approx(run(torch), rel=1e-12)

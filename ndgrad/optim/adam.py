@@ -6,25 +6,23 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _run_closure, _rv, _step_tensor, _zeros_like
+from .optimizer import Optimizer, _check_ge0, _count_step, _rv, _step_tensor, _zeros_like
 
 __all__ = ["Adam", "AdamW"]
 
 
 def _check_common(lr: Any, eps: float | None = None, betas: Any = None, weight_decay: float | None = None) -> None:
     """torch's argument checks shared by the Adam family (same order, same texts)."""
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if eps is not None and not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
+    _check_ge0(("learning rate", lr))
+    if eps is not None:
+        _check_ge0(("epsilon value", eps))
     if betas is not None:
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if weight_decay is not None and not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    if weight_decay is not None:
+        _check_ge0(("weight_decay value", weight_decay))
 
 
 def _check_flags(foreach: Any, differentiable: bool, fused: Any) -> None:
@@ -38,18 +36,9 @@ def _check_flags(foreach: Any, differentiable: bool, fused: Any) -> None:
         raise NotImplementedError("ndgrad optimizers do not support differentiable=True (steps run under no_grad)")
 
 
-def _grad(p: Any, maximize: bool) -> np.ndarray | None:
-    """The raw gradient array of p (negated for maximize), or None when p has no gradient."""
-    g = p._grad
-    if g is None:
-        return None
-    g = _rv(g._data)
-    return np.negative(g) if maximize else g
-
-
 def _lerp_(m: np.ndarray, g: np.ndarray, w: float, t: np.ndarray | None = None) -> np.ndarray:
     """m.lerp_(g, w) in place, with torch's two formulas (w < 0.5 from m, else from g); returns the scratch."""
-    t = np.subtract(g, m, out=t)
+    t = np.subtract(g, m, out=np.empty_like(m) if t is None else t)  # an array even for 0-d parameters
     if w < 0.5:
         t *= w
         m += t
@@ -83,51 +72,45 @@ class Adam(Optimizer):
 
     def step(self, closure: Callable | None = None) -> Any:
         """One Adam update of every parameter that has a gradient."""
-        loss = _run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
-                lr = float(group["lr"])
-                b1, b2 = (float(b) for b in group["betas"])
-                eps, wd = group["eps"], group["weight_decay"]
-                amsgrad, maximize = group["amsgrad"], group["maximize"]
-                decoupled = group.get("decoupled_weight_decay", False)
-                for p in group["params"]:
-                    g = _grad(p, maximize)
-                    if g is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["exp_avg"] = _zeros_like(p)
-                        state["exp_avg_sq"] = _zeros_like(p)
-                        if amsgrad:
-                            state["max_exp_avg_sq"] = _zeros_like(p)
-                    x = _rv(p._data)
-                    if wd != 0:
-                        if decoupled:
-                            x *= 1 - lr * wd
-                        else:
-                            g = g + wd * x
-                    st = state["step"]._data
-                    st += 1
-                    step = float(st)
-                    m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
-                    t = _lerp_(m, g, 1 - b1)
-                    _ema_sq_(v, g, b2, t)
-                    bc1 = 1 - b1 ** step
-                    bc2_sqrt = math.sqrt(1 - b2 ** step)
-                    if amsgrad:
-                        mx = _rv(state["max_exp_avg_sq"]._data)
-                        np.maximum(mx, v, out=mx)
-                        v = mx
-                    np.sqrt(v, out=t)
-                    t /= bc2_sqrt
-                    t += eps
-                    np.divide(m, t, out=t)
-                    t *= -(lr / bc1)
-                    x += t
-                    p._vc[0] += 1
-        return loss
+        return self._step_each(closure)
+
+    def _hparams(self, group: dict) -> tuple:
+        lr = float(group["lr"])
+        b1, b2 = (float(b) for b in group["betas"])
+        return (lr, b1, b2, group["eps"], group["weight_decay"], group["amsgrad"],
+                group.get("decoupled_weight_decay", False))
+
+    def _init_state(self, p: Any, state: dict, group: dict) -> None:
+        state["step"] = _step_tensor()
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_like(p)
+
+    def _update(self, p: Any, g: np.ndarray, state: dict, lr: float, b1: float, b2: float, eps: float, wd: float,
+                amsgrad: bool, decoupled: bool) -> None:
+        x = _rv(p._data)
+        if wd != 0:
+            if decoupled:
+                x *= 1 - lr * wd
+            else:
+                g = g + wd * x
+        step = _count_step(state)
+        m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
+        t = _lerp_(m, g, 1 - b1)
+        _ema_sq_(v, g, b2, t)
+        bc1 = 1 - b1 ** step
+        bc2_sqrt = math.sqrt(1 - b2 ** step)
+        if amsgrad:
+            mx = _rv(state["max_exp_avg_sq"]._data)
+            np.maximum(mx, v, out=mx)
+            v = mx
+        np.sqrt(v, out=t)
+        t /= bc2_sqrt
+        t += eps
+        np.divide(m, t, out=t)
+        t *= -(lr / bc1)
+        x += t
 
 
 class AdamW(Adam):

@@ -5,9 +5,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from .adam import _check_common, _check_flags, _grad, _lerp_
-from .optimizer import Optimizer, _run_closure, _rv, _step_tensor, _zeros_like
+from .adam import _check_common, _check_flags, _lerp_
+from .optimizer import Optimizer, _count_step, _rv, _step_tensor, _zeros_like
 
 __all__ = ["Adamax"]
 
@@ -25,35 +24,31 @@ class Adamax(Optimizer):
 
     def step(self, closure: Callable | None = None) -> Any:
         """One Adamax update of every parameter that has a gradient."""
-        loss = _run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
-                lr = float(group["lr"])
-                b1, b2 = (float(b) for b in group["betas"])
-                eps, wd = group["eps"], group["weight_decay"]
-                for p in group["params"]:
-                    g = _grad(p, group["maximize"])
-                    if g is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["exp_avg"] = _zeros_like(p)
-                        state["exp_inf"] = _zeros_like(p)
-                    x = _rv(p._data)
-                    st = state["step"]._data
-                    st += 1
-                    if wd != 0:
-                        g = g + wd * x
-                    m, u = _rv(state["exp_avg"]._data), _rv(state["exp_inf"]._data)
-                    t = _lerp_(m, g, 1 - b1)
-                    u *= b2
-                    np.abs(g, out=t)
-                    t += eps
-                    np.maximum(u, t, out=u)
-                    clr = lr / (1 - b1 ** float(st))
-                    np.divide(m, u, out=t)
-                    t *= -clr
-                    x += t
-                    p._vc[0] += 1
-        return loss
+        return self._step_each(closure)
+
+    def _hparams(self, group: dict) -> tuple:
+        lr = float(group["lr"])
+        b1, b2 = (float(b) for b in group["betas"])
+        return lr, b1, b2, group["eps"], group["weight_decay"]
+
+    def _init_state(self, p: Any, state: dict, group: dict) -> None:
+        state["step"] = _step_tensor()
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_inf"] = _zeros_like(p)
+
+    def _update(self, p: Any, g: np.ndarray, state: dict, lr: float, b1: float, b2: float, eps: float,
+                wd: float) -> None:
+        x = _rv(p._data)
+        step = _count_step(state)
+        if wd != 0:
+            g = g + wd * x
+        m, u = _rv(state["exp_avg"]._data), _rv(state["exp_inf"]._data)
+        t = _lerp_(m, g, 1 - b1)
+        u *= b2
+        np.abs(g, out=t)
+        t += eps
+        np.maximum(u, t, out=u)
+        clr = lr / (1 - b1 ** step)
+        np.divide(m, u, out=t)
+        t *= -clr
+        x += t

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from ..autograd.grad_mode import no_grad
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -156,6 +157,53 @@ class Optimizer:
     def step(self, closure: Any = None) -> Any:
         raise NotImplementedError
 
+    # The per-parameter step skeleton the built-in optimizers share: `step` calls `_step_each(closure)`, which
+    # runs the closure, then under no_grad walks the groups (reading `_hparams(group)` once per group) and the
+    # parameters that have a gradient, fills an empty state with `_init_state`, calls `_update` and bumps the
+    # parameter's version counter.
+    _complex_as_real = True     # hand `_update` complex gradients as real (..., 2) views (torch's view_as_real)
+    _keeps_state = True         # hand `_update` self.state[p] (False: None, the optimizer manages its state)
+    _complex_error: str | None = None   # RuntimeError text for complex parameters (raised before their state)
+
+    def _hparams(self, group: dict) -> tuple:
+        """The group's options `_update` takes after (p, grad, state), read once per group per step."""
+        return ()
+
+    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
+        """Fill the empty state of p before its first update."""
+
+    def _update(self, p: Tensor, g: np.ndarray, state: Any, *hparams: Any) -> None:
+        """Update p in place from its gradient array g (already negated for maximize)."""
+        raise NotImplementedError
+
+    def _step_each(self, closure: Callable | None) -> Any:
+        """Run the closure, then `_update` every parameter that has a gradient (see above); returns the loss."""
+        loss = _run_closure(closure)
+        real, keep, complex_error = self._complex_as_real, self._keeps_state, self._complex_error
+        update, states = self._update, self.state
+        with no_grad():
+            for group in self.param_groups:
+                hp = self._hparams(group)
+                maximize = group["maximize"]
+                for p in group["params"]:
+                    g = p._grad
+                    if g is None:
+                        continue
+                    g = _rv(g._data) if real else g._data
+                    if maximize:
+                        g = np.negative(g)
+                    if complex_error is not None and p._data.dtype.kind == "c":
+                        raise RuntimeError(complex_error)
+                    if keep:
+                        state = states[p]
+                        if len(state) == 0:
+                            self._init_state(p, state, group)
+                        update(p, g, state, *hp)
+                    else:
+                        update(p, g, None, *hp)
+                    p._vc[0] += 1
+        return loss
+
     def _add_hook(self, kind: str, hook: Callable, prepend: bool) -> Any:
         from ..autograd.graph import RemovableHandle
         hooks = self.__dict__.setdefault(kind, {})
@@ -282,6 +330,20 @@ _REAL = {np.complex64: np.float32, np.complex128: np.float64}
 def _rv(a: np.ndarray) -> np.ndarray:
     """Complex arrays as real views with a trailing (re, im) axis (torch's view_as_real); others unchanged."""
     return a[..., None].view(_REAL[a.dtype.type]) if a.dtype.kind == "c" else a
+
+
+def _count_step(state: dict) -> float:
+    """Add one to the parameter's `step` counter in place; returns the new count."""
+    st = state["step"]._data
+    st += 1
+    return float(st)
+
+
+def _check_ge0(*checks: tuple) -> None:
+    """torch's constructor checks: ValueError `Invalid <what>: <value>` for the first (what, value) not >= 0."""
+    for what, value in checks:
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {what}: {value}")
 
 
 def _run_closure(closure: Callable | None) -> Any:

@@ -5,9 +5,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from .adam import _check_common, _check_flags, _ema_sq_, _grad, _lerp_
-from .optimizer import Optimizer, _run_closure, _rv, _step_tensor, _zeros_like
+from .adam import _check_common, _check_flags, _ema_sq_, _lerp_
+from .optimizer import Optimizer, _count_step, _rv, _step_tensor, _zeros_like
 
 __all__ = ["RAdam"]
 
@@ -26,45 +25,40 @@ class RAdam(Optimizer):
 
     def step(self, closure: Callable | None = None) -> Any:
         """One RAdam update of every parameter that has a gradient."""
-        loss = _run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
-                lr = float(group["lr"])
-                b1, b2 = (float(b) for b in group["betas"])
-                eps, wd = group["eps"], group["weight_decay"]
-                for p in group["params"]:
-                    g = _grad(p, group["maximize"])
-                    if g is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["exp_avg"] = _zeros_like(p)
-                        state["exp_avg_sq"] = _zeros_like(p)
-                    x = _rv(p._data)
-                    st = state["step"]._data
-                    st += 1
-                    step = float(st)
-                    if wd != 0:
-                        if group["decoupled_weight_decay"]:
-                            x *= 1 - lr * wd
-                        else:
-                            g = g + wd * x
-                    m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
-                    t = _lerp_(m, g, 1 - b1)
-                    _ema_sq_(v, g, b2, t)
-                    bc1 = 1 - b1 ** step
-                    bc2 = 1 - b2 ** step
-                    rho_inf = 2 / (1 - b2) - 1
-                    rho_t = rho_inf - 2 * step * b2 ** step / bc2
-                    upd = m / bc1
-                    upd *= lr
-                    if rho_t > 5.0:
-                        np.sqrt(v, out=t)
-                        t += eps
-                        np.divide(bc2 ** 0.5, t, out=t)     # adaptive lr
-                        upd *= t
-                        upd *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                    x -= upd
-                    p._vc[0] += 1
-        return loss
+        return self._step_each(closure)
+
+    def _hparams(self, group: dict) -> tuple:
+        lr = float(group["lr"])
+        b1, b2 = (float(b) for b in group["betas"])
+        return lr, b1, b2, group["eps"], group["weight_decay"], group
+
+    def _init_state(self, p: Any, state: dict, group: dict) -> None:
+        state["step"] = _step_tensor()
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+
+    def _update(self, p: Any, g: np.ndarray, state: dict, lr: float, b1: float, b2: float, eps: float, wd: float,
+                group: dict) -> None:
+        x = _rv(p._data)
+        step = _count_step(state)
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                x *= 1 - lr * wd
+            else:
+                g = g + wd * x
+        m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
+        t = _lerp_(m, g, 1 - b1)
+        _ema_sq_(v, g, b2, t)
+        bc1 = 1 - b1 ** step
+        bc2 = 1 - b2 ** step
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * step * b2 ** step / bc2
+        upd = m / bc1
+        upd *= lr
+        if rho_t > 5.0:
+            np.sqrt(v, out=t)
+            t += eps
+            np.divide(bc2 ** 0.5, t, out=t)     # adaptive lr
+            upd *= t
+            upd *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        x -= upd

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
+from .._tensor import _wrap
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -29,37 +29,29 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
+    _complex_as_real = False    # the momentum buffer keeps the parameter's (complex) dtype
+    _keeps_state = False        # state (the momentum buffer) exists only with momentum, as in torch
+
     def step(self, closure: Callable | None = None) -> Any:
         """One update of every parameter that has a gradient."""
-        loss = None
-        if closure is not None:
-            from ..autograd.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
-                wd, nest, maxi = group["weight_decay"], group["nesterov"], group["maximize"]
-                for p in group["params"]:
-                    if p._grad is None:
-                        continue
-                    d_p = p._grad._data
-                    if maxi:
-                        d_p = -d_p
-                    if wd != 0:
-                        d_p = d_p + wd * p._data
-                    if mom != 0:
-                        state = self.state.setdefault(p, {})
-                        buf = state.get("momentum_buffer")
-                        if buf is None:
-                            from .._tensor import _wrap
-                            buf = _wrap(np.array(d_p, copy=True))
-                            state["momentum_buffer"] = buf
-                        else:
-                            b = buf._data
-                            b *= mom
-                            b += (1 - damp) * d_p
-                        d_p = d_p + mom * buf._data if nest else buf._data
-                    p._data -= (lr * d_p).astype(p._data.dtype, copy=False)
-                    p._vc[0] += 1
-        return loss
+        return self._step_each(closure)
+
+    def _hparams(self, group: dict) -> tuple:
+        return group["lr"], group["momentum"], group["dampening"], group["weight_decay"], group["nesterov"]
+
+    def _update(self, p: Any, d_p: np.ndarray, state: None, lr: Any, mom: float, damp: float, wd: float,
+                nest: bool) -> None:
+        if wd != 0:
+            d_p = d_p + wd * p._data
+        if mom != 0:
+            state = self.state.setdefault(p, {})
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = _wrap(np.array(d_p, copy=True))
+                state["momentum_buffer"] = buf
+            else:
+                b = buf._data
+                b *= mom
+                b += (1 - damp) * d_p
+            d_p = d_p + mom * buf._data if nest else buf._data
+        p._data -= (lr * d_p).astype(p._data.dtype, copy=False)
