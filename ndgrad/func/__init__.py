@@ -208,6 +208,25 @@ def _diff_args(args: tuple, argnums: Any) -> tuple:
     return tuple(args), new, spec, leaves
 
 
+def _split_aux(out: Any, has_aux: bool, api: str) -> tuple:
+    """(output, aux) of func's result: aux is None unless `has_aux`, when the result must be such a pair."""
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
+    return out
+
+
+def _call_diff(func: Callable, args: tuple, kwargs: dict, argnums: Any, has_aux: bool, outer: bool,
+               api: str) -> tuple:
+    """Run `func` on stand-ins for its `argnums` inputs (inside a transform level): (output, aux, flat
+    stand-ins, their spec, whether results keep the graph)."""
+    new_args, ins, spec, orig = _diff_args(args, argnums)
+    keep = _keep_graph(orig, outer)
+    out, aux = _split_aux(func(*new_args, **kwargs), has_aux, api)
+    return out, aux, ins, spec, keep
+
+
 # -- grad, grad_and_value -------------------------------------------------------------------------------------
 def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
     """Function returning (gradient w.r.t. argnums, value). Mirrors `torch.func.grad_and_value`."""
@@ -215,15 +234,8 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
         from ..autograd.grad_mode import enable_grad
         outer = _depth() > 0
         with enable_grad(), _Level():
-            new_args, ins, spec, orig = _diff_args(args, argnums)
-            keep = _keep_graph(orig, outer)
-            out = func(*new_args, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(out, tuple) and len(out) == 2):
-                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
-                                       "(output, aux) if has_aux is True")
-                out, aux = out
+            out, aux, ins, spec, keep = _call_diff(func, args, kwargs, argnums, has_aux, outer,
+                                                   "grad_and_value(f)(*args)")
             if not isinstance(out, Tensor):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}")
             if out.dim() != 0:
@@ -269,13 +281,8 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         leaves, spec = _flatten(primals)
         ins = [_prepare(t) for t in leaves]
         keep = _keep_graph(leaves, outer)
-        out = func(*_unflatten(ins, spec))
-        aux = None
+        out, aux = _split_aux(func(*_unflatten(ins, spec)), has_aux, "vjp(f, *primals)")
         if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) if "
-                                   "has_aux is True")
-            out, aux = out
             for t in _flatten(aux)[0]:
                 if not isinstance(t, Tensor):
                     raise RuntimeError(f"Expected tensors, got unsupported type {type(t)}")
@@ -326,12 +333,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
     with enable_grad(), _Level():
         ins = [_prepare(t) for t in leaves]
         keep = _keep_graph(leaves, outer) or any(t.requires_grad for t in tleaves)
-        out = func(*_unflatten(ins, spec))
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
-            out, aux = out
+        out, aux = _split_aux(func(*_unflatten(ins, spec)), has_aux, api)
         outs, out_spec = _check_outputs(out, api)
         us = [zeros_like(o, requires_grad=True) for o in outs]
         gi = _grads(outs, ins, us, True)
@@ -356,15 +358,7 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, chunk_size: int | Non
         from .._creation import zeros
         outer = _depth() > 0
         with enable_grad(), _Level():
-            new_args, ins, spec, orig = _diff_args(args, argnums)
-            keep = _keep_graph(orig, outer)
-            out = func(*new_args, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(out, tuple) and len(out) == 2):
-                    raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) if "
-                                       "has_aux is True")
-                out, aux = out
+            out, aux, ins, spec, keep = _call_diff(func, args, kwargs, argnums, has_aux, outer, "vjp(f, *primals)")
             outs, out_spec = _check_outputs(out, "vjp(f, *primals)")
             live = [k for k, o in enumerate(outs) if o.requires_grad]
             rows: list = [[None] * len(ins) for _ in outs]  # per output leaf, per input leaf: (n_out, *in.shape)

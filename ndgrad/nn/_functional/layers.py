@@ -296,6 +296,17 @@ def _renorm_rows(weight: Tensor, idx: Tensor, max_norm: float, norm_type: float)
         weight.index_copy_(0, rows, sel * scale)
 
 
+def _padding_index(padding_idx: int | None, num_embeddings: int) -> int | None:
+    """`padding_idx` checked to lie within the table and made non-negative, as torch's Embedding does."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
+            padding_idx = num_embeddings + padding_idx
+    return padding_idx
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Mirrors `torch.nn.functional.embedding` (rows of `weight`; no gradient reaches row `padding_idx`)."""
@@ -304,12 +315,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{tn}Tensor instead (while checking arguments for embedding)")
     num = weight.shape[0]
-    if padding_idx is not None:
-        if padding_idx > 0:
-            assert padding_idx < num, "Padding_idx must be within num_embeddings"
-        elif padding_idx < 0:
-            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
-            padding_idx = num + padding_idx
+    padding_idx = _padding_index(padding_idx, num)
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     flat = input.reshape(-1)

@@ -29,22 +29,37 @@ def _t(x: Any, name: str, arg: str = "input", pos: int = 1) -> Tensor:
     return _A._t(x, name, arg, pos)
 
 
-def _legacy(size_average: Any, reduce: Any) -> str:
+def _legacy(size_average: Any, reduce: Any, stacklevel: int = 3) -> str:
     """torch's translation of the deprecated size_average/reduce arguments (with its warning)."""
     sa = True if size_average is None else size_average
     rd = True if reduce is None else reduce
     ret = "mean" if sa and rd else "sum" if rd else "none"
     warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
-                  stacklevel=3)
+                  stacklevel=stacklevel)
     return ret
 
 
-def _reduction(reduction: str, size_average: Any = None, reduce: Any = None) -> str:
+def _reduction(reduction: str, size_average: Any = None, reduce: Any = None, stacklevel: int = 3) -> str:
     if size_average is not None or reduce is not None:
-        reduction = _legacy(size_average, reduce)
+        reduction = _legacy(size_average, reduce, stacklevel)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
+
+
+def _begin(name: str, tensors: tuple, reduction: str, size_average: Any = None, reduce: Any = None,
+           size_warning: bool = False) -> str:
+    """The start every loss shares, in torch's order: argument types (`input`, `target`, or `input1`, `input2`,
+    `target`), the broadcast warning when asked, then the reduction (the legacy arguments translated).
+
+    Its warnings point where the loss's own would: the size warning at the loss's caller, the legacy one
+    at the loss."""
+    args = ("input", "target") if len(tensors) == 2 else ("input1", "input2", "target")
+    for pos, (t, arg) in enumerate(zip(tensors, args), 1):
+        _t(t, name, arg, pos)
+    if size_warning:
+        _size_warning(tensors[0], tensors[1], stacklevel=4)
+    return _reduction(reduction, size_average, reduce, stacklevel=4)
 
 
 def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
@@ -55,17 +70,21 @@ def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _size_warning(input: Tensor, target: Tensor) -> None:
+def _size_warning(input: Tensor, target: Tensor, stacklevel: int = 3) -> None:
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({target.size()!r}) that is different to the input size "
                       f"({input.size()!r}). This will likely lead to incorrect results due to broadcasting. Please "
-                      "ensure they have the same size.", stacklevel=3)
+                      "ensure they have the same size.", stacklevel=stacklevel)
+
+
+def _check_weight_size(weight: Tensor, input: Tensor) -> None:
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
 
 
 def _weighted(loss: Tensor, input: Tensor, weight: Tensor, reduction: str) -> Tensor:
     """torch's elementwise `weight` of mse/l1/huber: weighted sum, or weighted mean (sum(w·l) / sum(w))."""
-    if tuple(weight.shape) != tuple(input.shape):
-        raise ValueError("Weights and input must have the same size.")
+    _check_weight_size(weight, input)
     loss = loss * weight
     if reduction == "mean":
         return loss.sum() / weight.sum()
@@ -84,10 +103,7 @@ def _not_diff(name: str, arg: str, t: Any) -> None:
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """Mirrors `torch.nn.functional.mse_loss`: mean/sum of (input - target)²."""
-    _t(input, "mse_loss")
-    _t(target, "mse_loss", "target", 2)
-    _size_warning(input, target)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("mse_loss", (input, target), reduction, size_average, reduce, size_warning=True)
     if weight is not None:
         return _weighted(_A.mse_op(input, target, "none"), input, weight, reduction)
     return _A.mse_op(input, target, reduction)
@@ -96,10 +112,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
     """Mirrors `torch.nn.functional.l1_loss`: mean/sum of |input - target|."""
-    _t(input, "l1_loss")
-    _t(target, "l1_loss", "target", 2)
-    _size_warning(input, target)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("l1_loss", (input, target), reduction, size_average, reduce, size_warning=True)
     loss = (input - target).abs()
     if weight is not None:
         return _weighted(loss, input, weight, reduction)
@@ -109,10 +122,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Mirrors `torch.nn.functional.smooth_l1_loss`: ½d²/beta where |d| < beta, |d| - ½beta elsewhere."""
-    _t(input, "smooth_l1_loss")
-    _t(target, "smooth_l1_loss", "target", 2)
-    _size_warning(input, target)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("smooth_l1_loss", (input, target), reduction, size_average, reduce, size_warning=True)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
@@ -123,15 +133,11 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """Mirrors `torch.nn.functional.huber_loss`: ½d² where |d| < delta, delta·(|d| - ½delta) elsewhere."""
-    _t(input, "huber_loss")
-    _t(target, "huber_loss", "target", 2)
-    _size_warning(input, target)
-    reduction = _reduction(reduction)
+    reduction = _begin("huber_loss", (input, target), reduction, size_warning=True)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:  # torch's weighted huber mean is mean(w·l), not sum(w·l) / sum(w) as mse's and l1's
-        if tuple(weight.shape) != tuple(input.shape):
-            raise ValueError("Weights and input must have the same size.")
+        _check_weight_size(weight, input)
         return _apply_reduction(_A.huber_op(input, target, float(delta), "none") * weight, reduction)
     return _A.huber_op(input, target, float(delta), reduction)
 
@@ -194,9 +200,7 @@ def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Mirrors `torch.nn.functional.nll_loss`: -input[n, target[n]]·weight, with ignore_index and reductions."""
-    _t(input, "nll_loss")
-    _t(target, "nll_loss", "target", 2)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("nll_loss", (input, target), reduction, size_average, reduce)
     return _nll(input, target, weight, ignore_index, reduction)
 
 
@@ -213,16 +217,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                   label_smoothing: float = 0.0) -> Tensor:
     """Mirrors `torch.nn.functional.cross_entropy`: log_softmax then nll_loss (class indices), or
     -Σ target·log_softmax (class probabilities); weight, ignore_index, label_smoothing as torch."""
-    _t(input, "cross_entropy")
-    _t(target, "cross_entropy", "target", 2)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("cross_entropy", (input, target), reduction, size_average, reduce)
     class_dim = 0 if input.ndim == 1 else 1
     if tuple(input.shape) == tuple(target.shape):
         return _ce_probs(input, target, weight, reduction, ignore_index, label_smoothing, class_dim)
     logp = _A.log_softmax(input, class_dim)
     if label_smoothing > 0.0:
-        if label_smoothing > 1.0:
-            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {_fmt(label_smoothing)}")
+        _check_smoothing(label_smoothing)
         return _ce_smoothing(logp, target, weight, reduction, ignore_index, label_smoothing, class_dim)
     return _nll(logp, target, weight, ignore_index, reduction)
 
@@ -230,6 +231,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 def _fmt(x: float) -> str:
     """A double as C++ streams print it (6 significant digits)."""
     return f"{x:.6g}"
+
+
+def _check_smoothing(label_smoothing: float) -> None:
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {_fmt(label_smoothing)}")
 
 
 def _ce_probs(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int,
@@ -245,8 +251,7 @@ def _ce_probs(input: Tensor, target: Tensor, weight: Tensor | None, reduction: s
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
     logp = _A.log_softmax(input, class_dim)
     if label_smoothing > 0.0:
-        if label_smoothing > 1.0:
-            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {_fmt(label_smoothing)}")
+        _check_smoothing(label_smoothing)
         target = target * (1 - label_smoothing) + label_smoothing / C
     prod = logp * target
     if weight is not None:
@@ -291,9 +296,7 @@ def _ce_smoothing(logp: Tensor, target: Tensor, weight: Tensor | None, reduction
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Mirrors `torch.nn.functional.binary_cross_entropy`: -w·(y log x + (1 - y) log(1 - x)), logs clamped at -100."""
-    _t(input, "binary_cross_entropy")
-    _t(target, "binary_cross_entropy", "target", 2)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("binary_cross_entropy", (input, target), reduction, size_average, reduce)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.size()!r}) that is different to the input size "
                          f"({input.size()!r}) is deprecated. Please ensure they have the same size.")
@@ -312,9 +315,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Mirrors `torch.nn.functional.binary_cross_entropy_with_logits`: BCE of σ(input), computed stably
     (log-sum-exp form), with `weight` and the positive-class `pos_weight`."""
-    _t(input, "binary_cross_entropy_with_logits")
-    _t(target, "binary_cross_entropy_with_logits", "target", 2)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("binary_cross_entropy_with_logits", (input, target), reduction, size_average, reduce)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.size()!r}) must be the same as input size ({input.size()!r})")
     dt = np.result_type(input._data.dtype, target._data.dtype)
@@ -368,10 +369,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Mirrors `torch.nn.functional.cosine_embedding_loss`: 1 - cos for target 1, max(0, cos - margin) for -1."""
-    _t(input1, "cosine_embedding_loss", "input1")
-    _t(input2, "cosine_embedding_loss", "input2", 2)
-    _t(target, "cosine_embedding_loss", "target", 3)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("cosine_embedding_loss", (input1, input2, target), reduction, size_average, reduce)
     td = target.ndim
     if td > 1:
         raise RuntimeError("1D target tensor expected, multi-target not supported")
@@ -397,10 +395,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Mirrors `torch.nn.functional.margin_ranking_loss`: max(0, -target·(input1 - input2) + margin)."""
-    _t(input1, "margin_ranking_loss", "input1")
-    _t(input2, "margin_ranking_loss", "input2", 2)
-    _t(target, "margin_ranking_loss", "target", 3)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("margin_ranking_loss", (input1, input2, target), reduction, size_average, reduce)
     if not (input1.ndim == input2.ndim == target.ndim):
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.size()!r}, input2: {input2.size()!r}, target: {target.size()!r} ")
@@ -411,10 +406,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """Mirrors `torch.nn.functional.soft_margin_loss`: log(1 + exp(-target·input))."""
-    _t(input, "soft_margin_loss")
-    _t(target, "soft_margin_loss", "target", 2)
-    _size_warning(input, target)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("soft_margin_loss", (input, target), reduction, size_average, reduce, size_warning=True)
     _not_diff("soft_margin_loss", "target", target)
     return _A.soft_margin_op(input, target, reduction)
 
@@ -424,9 +416,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      reduction: str = "mean") -> Tensor:
     """Mirrors `torch.nn.functional.poisson_nll_loss`: exp(input) - target·input (log_input), or
     input - target·log(input + eps); `full` adds Stirling's term where target > 1."""
-    _t(input, "poisson_nll_loss")
-    _t(target, "poisson_nll_loss", "target", 2)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = _begin("poisson_nll_loss", (input, target), reduction, size_average, reduce)
     if log_input:
         loss = input.exp() - target * input
     else:

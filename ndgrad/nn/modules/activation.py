@@ -15,32 +15,59 @@ __all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", 
            "Threshold", "Softsign", "Tanhshrink", "LogSigmoid", "GLU", "Hardshrink", "Softshrink", "PReLU"]
 
 
-def _inplace_repr(inplace: bool) -> str:
-    return "inplace=True" if inplace else ""
+class _Activation(Module):
+    """An activation that calls one functional with its stored options: `_fn(input, name=self.name, ...)`.
 
+    `_options` names the constructor's arguments in order; `extra_repr` prints each as `name=value`, and
+    `inplace` only when set (`inplace=True`), as torch's modules do.
+    """
 
-class ReLU(Module):
-    """Mirrors `torch.nn.ReLU`: max(0, x)."""
+    _fn = staticmethod(F.relu)
+    _options: tuple[str, ...] = ()
 
-    def __init__(self, inplace: bool = False) -> None:
+    def __init__(self, *values: Any) -> None:
         super().__init__()
-        self.inplace = inplace
+        for name, value in zip(self._options, values):
+            setattr(self, name, value)
 
     def forward(self, input: Tensor) -> Tensor:
-        """Apply relu."""
-        return F.relu(input, inplace=self.inplace)
+        """Apply the activation with the stored options."""
+        return type(self)._fn(input, **{name: getattr(self, name) for name in self._options})
 
     def extra_repr(self) -> str:
-        """`inplace=True` when set, as torch."""
-        return _inplace_repr(self.inplace)
+        """`name=value` for each option, `inplace=True` only when set."""
+        parts = [f"{name}={getattr(self, name)}" for name in self._options if name != "inplace"]
+        if "inplace" in self._options and self.inplace:
+            parts.append("inplace=True")
+        return ", ".join(parts)
 
 
-class Hardtanh(Module):
+class _InplaceOnly(_Activation):
+    """Activations whose only option is `inplace`."""
+
+    _options = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace)
+
+
+class ReLU(_InplaceOnly):
+    """Mirrors `torch.nn.ReLU`: max(0, x)."""
+
+    _fn = staticmethod(F.relu)
+
+    def __init__(self, inplace: bool = False) -> None:  # its own, so argument errors name ReLU, as torch's
+        super().__init__(inplace)
+
+
+class Hardtanh(_Activation):
     """Mirrors `torch.nn.Hardtanh`: x clamped to [min_val, max_val]."""
+
+    _fn = staticmethod(F.hardtanh)
+    _options = ("min_val", "max_val", "inplace")
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
                  min_value: float | None = None, max_value: float | None = None) -> None:
-        super().__init__()
         if min_value is not None:
             import warnings
             warnings.warn("keyword argument `min_value` is deprecated and rename to `min_val`", FutureWarning,
@@ -51,19 +78,8 @@ class Hardtanh(Module):
             warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`", FutureWarning,
                           stacklevel=2)
             max_val = max_value
-        self.min_val = min_val
-        self.max_val = max_val
-        self.inplace = inplace
+        super().__init__(min_val, max_val, inplace)
         assert self.max_val > self.min_val
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply hardtanh."""
-        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
-
-    def extra_repr(self) -> str:
-        """`min_val=.., max_val=..[, inplace=True]`."""
-        inplace_str = ", inplace=True" if self.inplace else ""
-        return f"min_val={self.min_val}, max_val={self.max_val}{inplace_str}"
 
 
 class ReLU6(Hardtanh):
@@ -74,79 +90,37 @@ class ReLU6(Hardtanh):
 
     def extra_repr(self) -> str:
         """`inplace=True` when set."""
-        return _inplace_repr(self.inplace)
+        return "inplace=True" if self.inplace else ""
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_Activation):
     """Mirrors `torch.nn.LeakyReLU`: x for x > 0, negative_slope·x otherwise."""
 
+    _fn = staticmethod(F.leaky_relu)
+    _options = ("negative_slope", "inplace")
+
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply leaky_relu."""
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
-
-    def extra_repr(self) -> str:
-        """`negative_slope=..[, inplace=True]`."""
-        inplace_str = ", inplace=True" if self.inplace else ""
-        return f"negative_slope={self.negative_slope}{inplace_str}"
+        super().__init__(negative_slope, inplace)
 
 
-class ELU(Module):
+class ELU(_Activation):
     """Mirrors `torch.nn.ELU`: x for x > 0, alpha·(exp(x) - 1) otherwise."""
 
+    _fn = staticmethod(F.elu)
+    _options = ("alpha", "inplace")
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply elu."""
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        """`alpha=..[, inplace=True]`."""
-        inplace_str = ", inplace=True" if self.inplace else ""
-        return f"alpha={self.alpha}{inplace_str}"
+        super().__init__(alpha, inplace)
 
 
-class CELU(Module):
+class CELU(_Activation):
     """Mirrors `torch.nn.CELU`: max(0, x) + min(0, alpha·(exp(x/alpha) - 1))."""
 
+    _fn = staticmethod(F.celu)
+    _options = ("alpha", "inplace")
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply celu."""
-        return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        """`alpha=..[, inplace=True]`."""
-        inplace_str = ", inplace=True" if self.inplace else ""
-        return f"alpha={self.alpha}{inplace_str}"
-
-
-class _InplaceOnly(Module):
-    """Activations whose only option is `inplace`."""
-
-    _fn = staticmethod(F.relu)
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply the activation."""
-        return type(self)._fn(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        """`inplace=True` when set."""
-        return _inplace_repr(self.inplace)
+        super().__init__(alpha, inplace)
 
 
 class SELU(_InplaceOnly):
@@ -179,17 +153,13 @@ class Hardswish(_InplaceOnly):
     _fn = staticmethod(F.hardswish)
 
 
-class _NoArgs(Module):
+class _NoArgs(_Activation):
     """Activations without options (torch's accept and ignore any arguments)."""
 
     _fn = staticmethod(F.sigmoid)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply the activation."""
-        return type(self)._fn(input)
 
 
 class Sigmoid(_NoArgs):
@@ -222,28 +192,26 @@ class LogSigmoid(_NoArgs):
     _fn = staticmethod(F.logsigmoid)
 
 
-class GELU(Module):
+class GELU(_Activation):
     """Mirrors `torch.nn.GELU`: x·Φ(x), or its tanh approximation."""
 
-    def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        self.approximate = approximate
+    _fn = staticmethod(F.gelu)
+    _options = ("approximate",)
 
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply gelu."""
-        return F.gelu(input, approximate=self.approximate)
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__(approximate)
 
     def extra_repr(self) -> str:
         """`approximate='none'`."""
         return f"approximate={self.approximate!r}"
 
 
-class _SoftmaxLike(Module):
+class _SoftmaxLike(_Activation):
     _fn = staticmethod(F.softmax)
+    _options = ("dim",)
 
     def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
+        super().__init__(dim)
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -253,10 +221,6 @@ class _SoftmaxLike(Module):
     def forward(self, input: Tensor) -> Tensor:
         """Apply the function along `dim` (None: torch's implicit choice, with its warning)."""
         return type(self)._fn(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        """`dim=..`."""
-        return f"dim={self.dim}"
 
 
 class Softmax(_SoftmaxLike):
@@ -287,68 +251,44 @@ class Softmax2d(Module):
         return F.softmax(input, -3, _stacklevel=5)
 
 
-class Softplus(Module):
+class Softplus(_Activation):
     """Mirrors `torch.nn.Softplus`: log(1 + exp(βx)) / β, linear above the threshold."""
 
+    _fn = staticmethod(F.softplus)
+    _options = ("beta", "threshold")
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
-        super().__init__()
-        self.beta = beta
-        self.threshold = threshold
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply softplus."""
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self) -> str:
-        """`beta=.., threshold=..`."""
-        return f"beta={self.beta}, threshold={self.threshold}"
+        super().__init__(beta, threshold)
 
 
-class Threshold(Module):
+class Threshold(_Activation):
     """Mirrors `torch.nn.Threshold`: x where x > threshold, else value."""
 
+    _fn = staticmethod(F.threshold)
+    _options = ("threshold", "value", "inplace")
+
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
-        super().__init__()
-        self.threshold = threshold
-        self.value = value
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply threshold."""
-        return F.threshold(input, self.threshold, self.value, self.inplace)
-
-    def extra_repr(self) -> str:
-        """`threshold=.., value=..[, inplace=True]`."""
-        inplace_str = ", inplace=True" if self.inplace else ""
-        return f"threshold={self.threshold}, value={self.value}{inplace_str}"
+        super().__init__(threshold, value, inplace)
 
 
-class GLU(Module):
+class GLU(_Activation):
     """Mirrors `torch.nn.GLU`: a·σ(b), the halves of the input along `dim`."""
 
+    _fn = staticmethod(F.glu)
+    _options = ("dim",)
+
     def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply glu."""
-        return F.glu(input, self.dim)
-
-    def extra_repr(self) -> str:
-        """`dim=..`."""
-        return f"dim={self.dim}"
+        super().__init__(dim)
 
 
-class Hardshrink(Module):
+class Hardshrink(_Activation):
     """Mirrors `torch.nn.Hardshrink`: x where |x| > lambd, else 0."""
 
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
+    _fn = staticmethod(F.hardshrink)
+    _options = ("lambd",)
 
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply hardshrink."""
-        return F.hardshrink(input, self.lambd)
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__(lambd)
 
     def extra_repr(self) -> str:
         """The bare `lambd`, as torch prints it."""
@@ -358,9 +298,7 @@ class Hardshrink(Module):
 class Softshrink(Hardshrink):
     """Mirrors `torch.nn.Softshrink`: x ∓ lambd beyond ±lambd, else 0."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        """Apply softshrink."""
-        return F.softshrink(input, self.lambd)
+    _fn = staticmethod(F.softshrink)
 
 
 class PReLU(Module):

@@ -17,6 +17,45 @@ def _dir_without_indices(module: Module) -> list[str]:
     return [k for k in Module.__dir__(module) if not k.isdigit()]
 
 
+def _get_abs_string_index(self: Any, idx: int) -> str:
+    """The key ("0", "1", ...) of position `idx` (negative counts from the end) of a list-like container."""
+    idx = operator.index(idx)
+    if not (-len(self) <= idx < len(self)):
+        raise IndexError(f"index {idx} is out of range")
+    if idx < 0:
+        idx += len(self)
+    return str(idx)
+
+
+def _renumber(module: Module) -> None:
+    """Rename the submodules "0", "1", ... in order, after a deletion."""
+    module.__dict__["_modules"] = dict(zip([str(i) for i in range(len(module._modules))], module._modules.values()))
+
+
+def _check_sequential(other: Any) -> None:
+    if not isinstance(other, Sequential):
+        raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+
+
+def _check_factor(seq: "Sequential", other: Any) -> None:
+    if not isinstance(other, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(other)}")
+    if other <= 0:
+        raise ValueError(f"Non-positive multiplication factor {other} for {type(seq)}")
+
+
+def _update_from_pairs(container: Any, pairs: Iterable[Any], name: str) -> None:
+    """`container[k] = v` for each (k, v) of `pairs`, with torch's errors for elements that are not pairs."""
+    for j, p in enumerate(pairs):
+        if not isinstance(p, abc.Iterable):
+            raise TypeError(name + " update sequence element #" + str(j) + " should be Iterable; is"
+                            + type(p).__name__)
+        if not len(p) == 2:
+            raise ValueError(name + " update sequence element #" + str(j) + " has length "
+                             + str(len(p)) + "; 2 is required")
+        container[p[0]] = p[1]
+
+
 class Sequential(Module):
     """Runs its modules one after another. Mirrors `torch.nn.Sequential` (positional or OrderedDict form)."""
 
@@ -52,14 +91,13 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, self._get_item_by_idx(self._modules.keys(), idx))
-        self.__dict__["_modules"] = dict(zip([str(i) for i in range(len(self._modules))], self._modules.values()))
+        _renumber(self)
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __add__(self, other: "Sequential") -> "Sequential":
-        if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        _check_sequential(other)
         ret = Sequential()
         for layer in self:
             ret.append(layer)
@@ -68,18 +106,14 @@ class Sequential(Module):
         return ret
 
     def __iadd__(self, other: "Sequential") -> "Sequential":
-        if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        _check_sequential(other)
         offset = len(self)
         for i, module in enumerate(other):
             self.add_module(str(i + offset), module)
         return self
 
     def __mul__(self, other: int) -> "Sequential":
-        if not isinstance(other, int):
-            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
-        if other <= 0:
-            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        _check_factor(self, other)
         combined = Sequential()
         offset = 0
         for _ in range(other):
@@ -91,10 +125,7 @@ class Sequential(Module):
     __rmul__ = __mul__
 
     def __imul__(self, other: int) -> "Sequential":
-        if not isinstance(other, int):
-            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
-        if other <= 0:
-            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        _check_factor(self, other)
         n = len(self)
         offset = n
         for _ in range(other - 1):
@@ -155,13 +186,7 @@ class ModuleList(Module):
         if modules is not None:
             self += modules
 
-    def _get_abs_string_index(self, idx: int) -> str:
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+    _get_abs_string_index = _get_abs_string_index
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -177,7 +202,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, self._get_abs_string_index(idx))
-        self.__dict__["_modules"] = dict(zip([str(i) for i in range(len(self._modules))], self._modules.values()))
+        _renumber(self)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -299,14 +324,7 @@ class ModuleDict(Module):
             for key, module in modules.items():
                 self[key] = module
         else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, abc.Iterable):
-                    raise TypeError("ModuleDict update sequence element #" + str(j) + " should be Iterable; is"
-                                    + type(m).__name__)
-                if not len(m) == 2:
-                    raise ValueError("ModuleDict update sequence element #" + str(j) + " has length "
-                                     + str(len(m)) + "; 2 is required")
-                self[m[0]] = m[1]
+            _update_from_pairs(self, modules, "ModuleDict")
 
 
 def _param_line(k: Any, p: Any, type_name: str) -> str:
@@ -326,13 +344,7 @@ class ParameterList(Module):
         if values is not None:
             self += values
 
-    def _get_abs_string_index(self, idx: int) -> str:
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+    _get_abs_string_index = _get_abs_string_index
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -488,14 +500,7 @@ class ParameterDict(Module):
             for key, parameter in sorted(parameters.items()):
                 self[key] = parameter
         else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, abc.Iterable):
-                    raise TypeError("ParameterDict update sequence element #" + str(j) + " should be Iterable; is"
-                                    + type(p).__name__)
-                if not len(p) == 2:
-                    raise ValueError("ParameterDict update sequence element #" + str(j) + " has length "
-                                     + str(len(p)) + "; 2 is required")
-                self[p[0]] = p[1]
+            _update_from_pairs(self, parameters, "ParameterDict")
 
     def __or__(self, other: "ParameterDict") -> "ParameterDict":
         copy = self.copy()

@@ -1,14 +1,11 @@
 """Mirrors `torch.nn`: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, and Unfold/Fold (torch.nn.modules.fold)."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from ..._creation import empty
 from ..._tensor import Size, Tensor
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
+from .linear import _default_init_, _weight_and_bias
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold"]
@@ -72,21 +69,12 @@ class _ConvNd(Module):
         else:
             self._reversed_padding_repeated_twice = tuple(p for p in reversed(padding) for _ in range(2))
         shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
-        self.weight = Parameter(empty(shape + kernel_size, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, shape + kernel_size, bias, out_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """torch's default: kaiming_uniform_(a=√5) on the weight, U(±1/√fan_in) on the bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _default_init_(self, zero_bias_when_no_fan_in=False)
 
     def extra_repr(self) -> str:
         """Mirrors torch's `_ConvNd.extra_repr`."""

@@ -19,6 +19,30 @@ def _uniform_(t: Tensor, bound: float) -> Tensor:
     return init.uniform_(t, -bound, bound)
 
 
+def _weight_and_bias(module: Module, weight_shape: tuple, bias: bool, bias_size: int, device: Any,
+                     dtype: Any) -> None:
+    """Register `module.weight` (uninitialised, `weight_shape`) and `module.bias` (`bias_size`, or None)."""
+    module.weight = Parameter(empty(weight_shape, device=device, dtype=dtype))
+    if bias:
+        module.bias = Parameter(empty(bias_size, device=device, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _default_init_(module: Module, zero_bias_when_no_fan_in: bool) -> None:
+    """torch's default layer init: kaiming_uniform_(a=√5) on the weight, U(±1/√fan_in) on the bias.
+
+    With fan_in 0 the bias is drawn from U(0, 0) (Linear) or left as it is (convolutions), as torch does.
+    """
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(module.weight)
+        if fan_in > 0:
+            _uniform_(module.bias, 1 / math.sqrt(fan_in))
+        elif zero_bias_when_no_fan_in:
+            _uniform_(module.bias, 0.0)
+
+
 class Linear(Module):
     """Mirrors `torch.nn.Linear`: y = x Wᵀ + b, W of shape (out_features, in_features)."""
 
@@ -27,19 +51,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in_features), bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """kaiming_uniform_(a=√5) on the weight, i.e. U(±1/√fan_in), and the same bound for the bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-            _uniform_(self.bias, bound)
+        _default_init_(self, zero_bias_when_no_fan_in=True)
 
     def forward(self, input: Tensor) -> Tensor:
         """Apply the affine map."""
@@ -63,11 +80,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in1_features, in2_features), bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

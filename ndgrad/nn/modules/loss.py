@@ -2,25 +2,16 @@
 registered as buffers (in `state_dict` when given), as torch does; reprs are the bare class name."""
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ..._tensor import Tensor
 from .. import functional as F
+from .._functional.loss import _legacy
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "KLDivLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "SoftMarginLoss",
            "PoissonNLLLoss"]
-
-
-def _legacy_reduction(size_average: Any, reduce: Any) -> str:
-    sa = True if size_average is None else size_average
-    rd = True if reduce is None else reduce
-    ret = "mean" if sa and rd else "sum" if rd else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
-                  stacklevel=3)
-    return ret
 
 
 class _Loss(Module):
@@ -29,7 +20,7 @@ class _Loss(Module):
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__()
         if size_average is not None or reduce is not None:
-            self.reduction = _legacy_reduction(size_average, reduce)
+            self.reduction = _legacy(size_average, reduce)
         else:
             self.reduction = reduction
 

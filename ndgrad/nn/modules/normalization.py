@@ -14,8 +14,32 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
 
 
-class _BatchNorm(Module):
+class _AffineNorm(Module):
+    """Norm layers with an optional elementwise affine: weight (ones) and bias (zeros) of one shape."""
+
+    def _init_affine(self, affine: bool, bias: bool, shape: tuple[int, ...], dtype: Any) -> None:
+        if affine:
+            self.weight = Parameter(ones(*shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(*shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0."""
+        with no_grad():
+            if self.weight is not None:
+                self.weight.fill_(1)
+            if self.bias is not None:
+                self.bias.zero_()
+
+
+class _BatchNorm(_AffineNorm):
     _version = 2
+    _input_dims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
@@ -26,15 +50,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self._init_affine(affine, bias, (num_features,), dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, dtype=dtype))
@@ -55,14 +71,14 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """Running stats reset; weight 1, bias 0."""
         self.reset_running_stats()
-        with no_grad():
-            if self.weight is not None:
-                self.weight.fill_(1)
-            if self.bias is not None:
-                self.bias.zero_()
+        super().reset_parameters()
 
     def _check_input_dim(self, input: Tensor) -> None:
-        raise NotImplementedError
+        if not self._input_dims:
+            raise NotImplementedError
+        if input.ndim not in self._input_dims:
+            expected = " or ".join(f"{n}D" for n in self._input_dims)
+            raise ValueError(f"expected {expected} input (got {input.ndim}D input)")
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalise with batch statistics (training) or running statistics (eval)."""
@@ -87,28 +103,22 @@ class _BatchNorm(Module):
 class BatchNorm1d(_BatchNorm):
     """Mirrors `torch.nn.BatchNorm1d` over (N, C) or (N, C, L)."""
 
-    def _check_input_dim(self, input: Tensor) -> None:
-        if input.ndim != 2 and input.ndim != 3:
-            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+    _input_dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     """Mirrors `torch.nn.BatchNorm2d` over (N, C, H, W)."""
 
-    def _check_input_dim(self, input: Tensor) -> None:
-        if input.ndim != 4:
-            raise ValueError(f"expected 4D input (got {input.ndim}D input)")
+    _input_dims = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
     """Mirrors `torch.nn.BatchNorm3d` over (N, C, D, H, W)."""
 
-    def _check_input_dim(self, input: Tensor) -> None:
-        if input.ndim != 5:
-            raise ValueError(f"expected 5D input (got {input.ndim}D input)")
+    _input_dims = (5,)
 
 
-class LayerNorm(Module):
+class LayerNorm(_AffineNorm):
     """Mirrors `torch.nn.LayerNorm` over the trailing `normalized_shape` dims."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
@@ -119,23 +129,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        """Weight 1, bias 0."""
-        with no_grad():
-            if self.weight is not None:
-                self.weight.fill_(1)
-            if self.bias is not None:
-                self.bias.zero_()
+        self._init_affine(elementwise_affine, bias, self.normalized_shape, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalise over the trailing dims."""
@@ -147,7 +141,7 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Mirrors `torch.nn.GroupNorm`."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
@@ -159,23 +153,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        """Weight 1, bias 0."""
-        with no_grad():
-            if self.weight is not None:
-                self.weight.fill_(1)
-            if self.bias is not None:
-                self.bias.zero_()
+        self._init_affine(affine, bias, (num_channels,), dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalise over groups of channels."""

@@ -44,6 +44,25 @@ def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
     return (1 - z) * n + z * h
 
 
+def _reset_uniform(module: Module) -> None:
+    """Every parameter U(-1/√hidden_size, 1/√hidden_size), torch's init of recurrent layers and cells."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0.0
+    for w in module.parameters():
+        _uniform_(w, stdv)
+
+
+def _check_hx_dims(hx: Any, lstm: bool, ndim: int) -> tuple:
+    """The states of `hx` ((h, c) for LSTM), each required to have `ndim` dims as torch's message says."""
+    hs = hx if lstm else (hx,)
+    if any(h.ndim != ndim for h in hs):
+        kind = "batched 3-D" if ndim == 3 else "unbatched 2-D"
+        if lstm:
+            dims = ", ".join(f"{h.ndim}-D" for h in hs)
+            raise RuntimeError(f"For {kind} input, hx and cx should also be {ndim}-D but got ({dims}) tensors")
+        raise RuntimeError(f"For {kind} input, hx should also be {ndim}-D but got {hs[0].ndim}-D tensor")
+    return hs
+
+
 class RNNBase(Module):
     """Mirrors `torch.nn.RNNBase`: parameters named weight_ih_l{k}[_reverse] etc., init U(±1/√hidden)."""
 
@@ -100,9 +119,7 @@ class RNNBase(Module):
 
     def reset_parameters(self) -> None:
         """Every parameter U(-1/√hidden_size, 1/√hidden_size), as torch."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        for w in self.parameters():
-            _uniform_(w, stdv)
+        _reset_uniform(self)
 
     def flatten_parameters(self) -> None:
         """No-op (torch compacts cuDNN weights here)."""
@@ -197,23 +214,13 @@ class RNNBase(Module):
         if not batched:
             input = input.unsqueeze(1)
             if hx is not None:
-                hs = hx if lstm else (hx,)
-                if any(h.ndim != 2 for h in hs):
-                    dims = ", ".join(f"{h.ndim}-D" for h in hs)
-                    raise RuntimeError(f"For unbatched 2-D input, hx and cx should also be 2-D but got ({dims}) "
-                                       f"tensors" if lstm else f"For unbatched 2-D input, hx should also be 2-D "
-                                       f"but got {hs[0].ndim}-D tensor")
+                hs = _check_hx_dims(hx, lstm, 2)
                 hx = tuple(h.unsqueeze(1) for h in hs) if lstm else hx.unsqueeze(1)
         else:
             if self.batch_first:
                 input = input.transpose(0, 1)
             if hx is not None:
-                hs = hx if lstm else (hx,)
-                if any(h.ndim != 3 for h in hs):
-                    dims = ", ".join(f"{h.ndim}-D" for h in hs)
-                    raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but got ({dims}) "
-                                       f"tensors" if lstm else f"For batched 3-D input, hx should also be 3-D "
-                                       f"but got {hs[0].ndim}-D tensor")
+                _check_hx_dims(hx, lstm, 3)
         n = input.shape[1]
         if lstm:
             if hx is None:
@@ -310,9 +317,7 @@ class RNNCellBase(Module):
 
     def reset_parameters(self) -> None:
         """Every parameter U(-1/√hidden_size, 1/√hidden_size)."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        for w in self.parameters():
-            _uniform_(w, stdv)
+        _reset_uniform(self)
 
     def extra_repr(self) -> str:
         """Mirrors torch's repr fields."""
@@ -335,6 +340,12 @@ class RNNCellBase(Module):
             input = input.unsqueeze(0)
         return input, batched
 
+    def _state(self, x: Tensor, h: Tensor | None, batched: bool) -> Tensor:
+        """A state for the (batched) input `x`: zeros when none is given."""
+        if h is None:
+            return zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+        return h if batched else h.unsqueeze(0)
+
 
 class RNNCell(RNNCellBase):
     """Mirrors `torch.nn.RNNCell`."""
@@ -347,7 +358,7 @@ class RNNCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         """One step: tanh/relu(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)."""
         x, batched = self._prep(input, hx, "RNNCell")
-        h = zeros(x.shape[0], self.hidden_size, dtype=x.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
+        h = self._state(x, hx, batched)
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         act = O.tanh if self.nonlinearity == "tanh" else O.relu
@@ -366,9 +377,9 @@ class LSTMCell(RNNCellBase):
         """One step; returns (h', c')."""
         x, batched = self._prep(input, hx, "LSTMCell")
         if hx is None:
-            h = c = zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+            h = c = self._state(x, None, batched)
         else:
-            h, c = hx if batched else (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+            h, c = (self._state(x, s, batched) for s in hx)
         h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
@@ -383,6 +394,6 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         """One step."""
         x, batched = self._prep(input, hx, "GRUCell")
-        h = zeros(x.shape[0], self.hidden_size, dtype=x.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
+        h = self._state(x, hx, batched)
         out = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return out if batched else out.squeeze(0)

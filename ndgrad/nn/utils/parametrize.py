@@ -44,6 +44,17 @@ def _register_parameter_or_buffer(module: Module, name: str, x: Tensor) -> None:
         module.register_buffer(name, x)
 
 
+def _check_unchanged(new: Tensor, dtype: Any, shape: Any, head: str, old_label: str, new_label: str,
+                     tensor_name: str = "") -> None:
+    """ValueError unless `new` has `dtype`, then `shape`. The message is `head`, then `old_label: <old>` and
+    `new_label: <new>` on lines of their own, each template filled with `attr` ("dtype"/"shape") and `name`."""
+    for attr, old in (("dtype", dtype), ("shape", shape)):
+        if getattr(new, attr) != old:
+            fill = {"attr": attr, "name": tensor_name}
+            raise ValueError(f"{head.format(**fill)}\n{old_label.format(**fill)}: {old}\n"
+                             f"{new_label.format(**fill)}: {getattr(new, attr)}")
+
+
 def _set_data(dest: Tensor, src: Tensor) -> None:
     """torch's `dest.set_(src)`: dest keeps its identity (optimizers hold it) and takes src's values/shape."""
     if dest is src:
@@ -94,14 +105,8 @@ class ParametrizationList(ModuleList):
             z = self()
             if not isinstance(z, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got {type(z).__name__}.")
-            if z.dtype != dtype:
-                raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless "
-                                 f"`unsafe` flag is enabled.\nunparametrized dtype: {dtype}\nparametrized dtype: "
-                                 f"{z.dtype}")
-            if z.shape != shape:
-                raise ValueError("Registering a parametrization may not change the shape of the tensor, unless "
-                                 f"`unsafe` flag is enabled.\nunparametrized shape: {shape}\nparametrized shape: "
-                                 f"{z.shape}")
+            _check_unchanged(z, dtype, shape, "Registering a parametrization may not change the {attr} of the "
+                             "tensor, unless `unsafe` flag is enabled.", "unparametrized {attr}", "parametrized {attr}")
 
     def right_inverse(self, value: Tensor) -> None:
         """Set the original tensor(s) so that the parametrization evaluates to `value`."""
@@ -205,14 +210,9 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
             x = parametrization(y)
             if not isinstance(x, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got {type(x).__name__}.")
-            if x.dtype != y.dtype:
-                raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless the "
-                                 f"`unsafe` flag is enabled.\nmodule.{tensor_name}.dtype: {y.dtype}\n"
-                                 f"parametrization(module.{tensor_name}).dtype: {x.dtype}")
-            if x.shape != y.shape:
-                raise ValueError("Registering a parametrization may not change the shape of the tensor, unless the "
-                                 f"`unsafe` flag is enabled.\nmodule.{tensor_name}.shape: {y.shape}\n"
-                                 f"parametrization(module.{tensor_name}).shape: {x.shape}")
+            _check_unchanged(x, y.dtype, y.shape, "Registering a parametrization may not change the {attr} of the "
+                             "tensor, unless the `unsafe` flag is enabled.", "module.{name}.{attr}",
+                             "parametrization(module.{name}).{attr}", tensor_name)
             if hasattr(parametrization, "right_inverse"):
                 try:
                     z = parametrization.right_inverse(x)
@@ -222,14 +222,9 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
                     if not isinstance(z, Tensor):
                         raise ValueError(f"parametrization.right_inverse must return a tensor. Got: "
                                          f"{type(z).__name__}")
-                    if z.dtype != y.dtype:
-                        raise ValueError("The tensor returned by parametrization.right_inverse must have the same "
-                                         f"dtype as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                                         f"module.{tensor_name}.dtype: {y.dtype}\nreturned dtype: {z.dtype}")
-                    if z.shape != y.shape:
-                        raise ValueError("The tensor returned by parametrization.right_inverse must have the same "
-                                         f"shape as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                                         f"module.{tensor_name}.shape: {y.shape}\nreturned shape: {z.shape}")
+                    _check_unchanged(z, y.dtype, y.shape, "The tensor returned by parametrization.right_inverse "
+                                     "must have the same {attr} as module.{name}, unless the `unsafe` flag is "
+                                     "enabled.", "module.{name}.{attr}", "returned {attr}", tensor_name)
         chain = module.parametrizations[tensor_name]
         chain.append(parametrization)
         chain.unsafe |= unsafe
