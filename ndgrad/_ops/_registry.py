@@ -682,7 +682,11 @@ class VariadicNode(OpNode):
     def apply_grads(self, grads: list, graph: bool) -> list:
         vals = self._unpack(graph)
         f = self._op.vjps[0]
-        rs = f(grads[0], *[vals[j] for j in f._idx])
+        return self.pieces(f(grads[0], *[vals[j] for j in f._idx]), graph)
+
+    def pieces(self, rs: Any, graph: bool) -> list:
+        """The gradient pieces of the sequence's elements, cast to each element's dtype (None where an
+        element does not require grad)."""
         out = []
         for (fn, _), m, r in zip(self.next_functions, self._meta, rs):
             if fn is None:

@@ -430,22 +430,13 @@ def _apply_loop(node: Any, buf: list, graph: bool, B: int) -> list:
 def _apply_variadic(node: Any, g: Any, graph: bool) -> list:
     """cat and stack: their formulas with the dimension shifted past the batch dimension."""
     from .._ops import shape as S
-    from .._ops._registry import CAST
     vals = node._unpack(graph)
     nd = g.ndim - 1
     if node._op is S.cat:
         rs = S._split_sizes(g, vals[1] % nd + 1, vals[2])
     else:
         rs = S.unbind(g, vals[1] % nd + 1)
-    out = []
-    for (fn, _), m, r in zip(node.next_functions, node._meta, rs):
-        if fn is None:
-            out.append(None)
-            continue
-        if (r._data if graph else r).dtype != m[1]:
-            r = CAST(r, m[1])
-        out.append(r)
-    return out
+    return node.pieces(rs, graph)
 
 
 def _apply(node: Any, buf: list, graph: bool, B: int) -> list:
