@@ -1,4 +1,4 @@
-"""Mirrors `torch.nn`: RNN, LSTM, GRU and their cells, composed from ndgrad ops (no packed sequences)."""
+"""Mirrors `torch.nn`: RNN, LSTM, GRU and their cells, composed from ndgrad ops (padded or packed input)."""
 from __future__ import annotations
 
 import math
@@ -208,7 +208,110 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, True)
         return x, O.stack(h_out), (O.stack(c_out) if cs is not None else None)
 
+    def _step(self, xw: Tensor, h: Tensor, c: Tensor | None, params: tuple) -> tuple:
+        """One recurrent step of this layer's cell; returns (h', c') (c' is None except for LSTM)."""
+        _, w_hh, _, b_hh, w_hr = params
+        if self.mode == "LSTM":
+            return _lstm_step(xw, h, c, w_hh, b_hh, w_hr)
+        if self.mode == "GRU":
+            return _gru_step(xw, h, w_hh, b_hh), None
+        return _rnn_step(xw, h, w_hh, b_hh, O.tanh if self.mode == "RNN_TANH" else O.relu), None
+
+    def _run_packed(self, data: Tensor, sizes: list, hs: list, cs: list | None) -> tuple:
+        """data: packed (sum(sizes), in), time-major with the active sequences a prefix at each step; hs/cs: per
+        (layer, direction) initial states (sizes[0], H). Returns packed output and the final states, each
+        sequence's taken at its own last valid step (reverse direction: each starts at its last valid step)."""
+        d = 2 if self.bidirectional else 1
+        steps = len(sizes)
+        offsets = [0]
+        for n in sizes:
+            offsets.append(offsets[-1] + n)
+        h_out, c_out = [], []
+        x = data
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(d):
+                params = self._layer_params(layer, direction)
+                k = layer * d + direction
+                xw = F.linear(x, params[0], params[2])  # every packed step at once
+                h0 = hs[k]
+                c0 = cs[k] if cs is not None else None
+                ys: list = [None] * steps
+                if direction == 0:
+                    h, c = h0, c0
+                    done_h: list = []  # states of sequences that finished, latest (lowest rows) last
+                    done_c: list = []
+                    for t in range(steps):
+                        n = sizes[t]
+                        if n < h.shape[0]:
+                            done_h.append(h[n:])
+                            h = h[:n]
+                            if c is not None:
+                                done_c.append(c[n:])
+                                c = c[:n]
+                        h, c = self._step(xw[offsets[t]:offsets[t + 1]], h, c, params)
+                        ys[t] = h
+                    h = O.cat([h] + done_h[::-1], 0) if done_h else h
+                    if c is not None and done_c:
+                        c = O.cat([c] + done_c[::-1], 0)
+                else:
+                    n = sizes[-1]
+                    h = h0[:n] if n < h0.shape[0] else h0
+                    c = (c0[:n] if n < c0.shape[0] else c0) if c0 is not None else None
+                    for t in range(steps - 1, -1, -1):
+                        n, cur = sizes[t], h.shape[0]
+                        if n > cur:  # sequences whose last valid step is t start their reverse pass here
+                            h = O.cat([h, h0[cur:n]], 0)
+                            if c is not None:
+                                c = O.cat([c, c0[cur:n]], 0)
+                        h, c = self._step(xw[offsets[t]:offsets[t + 1]], h, c, params)
+                        ys[t] = h
+                outs.append(O.cat(ys, 0))
+                h_out.append(h)
+                c_out.append(c)
+            x = outs[0] if d == 1 else O.cat(outs, -1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        return x, O.stack(h_out), (O.stack(c_out) if cs is not None else None)
+
+    def _forward_packed(self, packed: Any, hx: Any) -> tuple:
+        """Packed input: states are permuted by `sorted_indices` in and `unsorted_indices` out, as torch."""
+        from ..utils.rnn import PackedSequence
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        lstm = self.mode == "LSTM"
+        sizes = [int(n) for n in batch_sizes.numpy().reshape(-1)]
+        n = sizes[0]
+        if data.ndim != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.ndim}")
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {data.shape[-1]}")
+        if hx is None:
+            h0 = zeros(*self._expected_hidden(n), dtype=data.dtype)
+            c0 = zeros(*self._expected_hidden(n, cell=True), dtype=data.dtype) if lstm else None
+        elif lstm:
+            h0, c0 = hx
+            self._check_hidden(h0, self._expected_hidden(n), "Expected hidden[0] size {}, got {}")
+            self._check_hidden(c0, self._expected_hidden(n, cell=True), "Expected hidden[1] size {}, got {}")
+            if sorted_indices is not None:
+                h0, c0 = h0.index_select(1, sorted_indices), c0.index_select(1, sorted_indices)
+        else:
+            h0, c0 = hx, None
+            if sorted_indices is not None:  # torch permutes before checking the size
+                h0 = h0.index_select(1, sorted_indices)
+            self._check_hidden(h0, self._expected_hidden(n))
+        out, hn, cn = self._run_packed(data, sizes, list(h0.unbind(0)),
+                                       list(c0.unbind(0)) if c0 is not None else None)
+        if unsorted_indices is not None:
+            hn = hn.index_select(1, unsorted_indices)
+            cn = cn.index_select(1, unsorted_indices) if cn is not None else None
+        out = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
+        return out, ((hn, cn) if lstm else hn)
+
     def _forward_impl(self, input: Tensor, hx: Any) -> tuple:
+        from ..utils.rnn import PackedSequence
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = self._check_input(input)
         lstm = self.mode == "LSTM"
         if not batched:
