@@ -744,3 +744,11 @@ def _prelu_method(self: Tensor, weight: Tensor) -> Tensor:
 
 METHODS: dict = {"softmax": _softmax_method, "log_softmax": _log_softmax_method, "hardshrink": _hardshrink_method,
                  "prelu": _prelu_method}
+
+
+# -- forward mode (autograd/forward_ad.py): the pointwise activations have diagonal Jacobians, so their vjp
+# formulas applied to the tangent give the jvp; the other ops here transpose their vjp
+for _op in (elu_op, celu_op, leaky_relu_op, hardtanh_op, threshold_op, elu_inplace_op, celu_inplace_op,
+            leaky_relu_inplace_op, threshold_inplace_op, gelu_op, silu_op, mish_op, hardsigmoid_op, hardswish_op,
+            logsigmoid_op, hardshrink_op, softshrink_op, clamp_min_op):
+    _op.defjvp(elementwise=True)
