@@ -101,7 +101,15 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
+VMAP_RANDOMNESS: list = []  # the randomness mode of each active vmap (innermost last): see func.vmap
+
+RANDOM_IN_VMAP_MSG = ("vmap: called random operation while in randomness error mode. Please either use the 'same' "
+                      "or 'different' randomness flags on vmap or perform the randomness operation out of vmap")
+
+
 def _rng(generator: Generator | None) -> np.random.Generator:
+    if VMAP_RANDOMNESS and VMAP_RANDOMNESS[-1] == "error":
+        raise RuntimeError(RANDOM_IN_VMAP_MSG)
     return (generator or default_generator)._rng
 
 

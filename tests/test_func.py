@@ -8,6 +8,7 @@ import pytest
 import ndgrad
 import ndgrad.func as NF
 from torchcmp import outcome
+from torchcmp import raises_like_torch as _raises_like_torch
 
 RNG = np.random.default_rng(0)
 XN, YN, MN = RNG.standard_normal(3), RNG.standard_normal(3), RNG.standard_normal((3, 3))
@@ -302,3 +303,24 @@ def test_functional_uses_one_batched_pass():
     finally:
         _batched.run_batched_backward = orig
     assert len(calls) == 2
+
+
+# -- vmap randomness ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body", ["rand", "dropout", "rand_generator"])
+def test_vmap_randomness_error_mode(torch, body):
+    def f(lib):
+        gen = lib.Generator()
+        fns = {"rand": lambda x: x + lib.rand(3), "dropout": lambda x: lib.nn.functional.dropout(x, 0.5),
+               "rand_generator": lambda x: x + lib.rand(3, generator=gen)}
+        return lib.func.vmap(fns[body])(lib.zeros(2, 3))
+    _raises_like_torch(f, torch, RuntimeError, ndgrad._creation.RANDOM_IN_VMAP_MSG)
+
+
+def test_vmap_randomness_same_and_different():
+    ndgrad.manual_seed(0)
+    same = ndgrad.func.vmap(lambda x: x + ndgrad.rand(3), randomness="same")(ndgrad.zeros(4, 3))
+    assert all(same[i].tolist() == same[0].tolist() for i in range(4))
+    diff = ndgrad.func.vmap(lambda x: x + ndgrad.rand(3), randomness="different")(ndgrad.zeros(4, 3))
+    assert len({tuple(r) for r in diff.tolist()}) == 4
+    # outside vmap, random ops work again
+    assert ndgrad.rand(2).shape == (2,)

@@ -8,8 +8,8 @@ Built on the tape rather than on functorch's levels:
 - jacrev and jacfwd compute every row in one batched backward pass (`is_grads_batched`); jvp uses the
   double-backward trick. jacfwd gives jacrev's numbers (forward mode is not used).
 - vmap runs the function once per batch element and stacks the results: torch's semantics for in_dims,
-  out_dims (None included), pytrees, kwargs and nesting, at loop speed. randomness is validated but not
-  enforced ('error' does not detect random calls).
+  out_dims (None included), pytrees, kwargs and nesting, at loop speed. randomness as torch's: 'error'
+  refuses random ops, 'same' gives every element the same draws from the default generator, 'different' not.
 """
 from __future__ import annotations
 
@@ -489,9 +489,19 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                              f"{sizes} for the mapped dimension")
         n = sizes[0]
         results = []
-        for b in range(n):
-            sl = [x if d is None else x.select(d, b) for x, d in zip(leaves, dims)]
-            results.append(func(*_unflatten(sl, spec), **kwargs))
+        from .. import _creation as C
+        # randomness: 'error' refuses random ops, 'same' replays the default generator's state
+        # for every element, 'different' lets each element draw anew
+        start = C.default_generator.get_state() if randomness == "same" else None
+        C.VMAP_RANDOMNESS.append(randomness)
+        try:
+            for b in range(n):
+                if start is not None:
+                    C.default_generator.set_state(start)
+                sl = [x if d is None else x.select(d, b) for x, d in zip(leaves, dims)]
+                results.append(func(*_unflatten(sl, spec), **kwargs))
+        finally:
+            C.VMAP_RANDOMNESS.pop()
         flat = [_flatten(r) for r in results]
         out_spec = flat[0][1]
         per_leaf = list(zip(*[f[0] for f in flat])) if flat[0][0] else []
