@@ -254,3 +254,17 @@ def test_checkpoint_sequential(torch):
     b = run(torch, torch.utils.checkpoint.checkpoint_sequential)
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-12)
+
+
+def test_anomaly_checks_the_batched_pass_too():
+    # (torch 2.13 cannot run this at all: "Batching rule not implemented for aten::item")
+    def f(lib):
+        x = lib.tensor([0., 1.], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with lib.autograd.detect_anomaly():
+                y = x.sqrt() * 0
+                z = y / y
+                return lib.autograd.grad(z, x, lib.eye(2), is_grads_batched=True)
+    with pytest.raises(RuntimeError, match="Function 'DivBackward0' returned nan values in its 0th output"):
+        f(ndgrad)

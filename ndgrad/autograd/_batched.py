@@ -31,7 +31,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .._tensor import Tensor
+from . import _instrument
 from . import engine as _engine
+from .anomaly_mode import run_checked
 from .engine import _as_tensor, _discover, _node_hooks, _post_hooks, _run_hooks
 from .graph import FREED, AccumulateGrad
 from .grad_mode import state as _mode
@@ -485,6 +487,7 @@ def run_batched_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_g
     pop, push = heapq.heappop, heapq.heappush
     prev_mode = _mode.enabled
     _mode.enabled = graph
+    anomaly = _instrument.state.anomaly
     prev_capturing = getattr(_engine, "_capturing", False)
     _engine._capturing = True  # as in the engine's autograd.grad: reentrant checkpoints refuse to run inside
     gc_was_enabled = gc.isenabled()
@@ -513,7 +516,8 @@ def run_batched_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_g
             if all(g is None for g in buf):
                 out = [None] * len(node.next_functions)
             else:
-                out = _apply(node, buf, graph, B)
+                out = _apply(node, buf, graph, B) if not anomaly else \
+                    run_checked(node, buf, graph, lambda n, b, gr: _apply(n, b, gr, B))
             if node._post_hooks is not None:
                 out = _post_hooks(node, out, buf, graph)
             del buf

@@ -72,11 +72,12 @@ class set_detect_anomaly:
         _set(self.prev, self.prev_check_nan)
 
 
-def run_checked(node: Any, buf: list, graph: bool) -> list:
-    """`node.apply_grads` in anomaly mode: NaN check of the results, and the forward trace on any error."""
+def run_checked(node: Any, buf: list, graph: bool, apply: Any = None) -> list:
+    """`node.apply_grads` (or `apply(node, buf, graph)`, the batched pass's) in anomaly mode: NaN check of the
+    results, and the forward trace on any error."""
     import numpy as np
     try:
-        out = node.apply_grads(buf, graph)
+        out = node.apply_grads(buf, graph) if apply is None else apply(node, buf, graph)
         if _state.check_nan:
             for i, g in enumerate(out):
                 if g is None:
