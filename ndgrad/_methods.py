@@ -439,7 +439,7 @@ _METHODS = {name: _method(getattr(O, name)) for name in (
     "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "trunc", "clamp", "clip", "maximum",
     "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "bitwise_not", "conj", "sgn", "angle", "clone", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "matmul", "mm",
+    "bitwise_not", "conj", "sgn", "angle", "clone", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "matmul", "mm", "addmm",
     "bmm", "mv", "dot", "outer", "ger", "flatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t",
     "unbind", "narrow", "split", "expand", "broadcast_to")}
 

@@ -447,6 +447,14 @@ def _matmul_samples(d, r):
     yield Sample((A((3, 4), d, r, layout="T"), A((4, 2), d, r, layout="step")), desc="non-contiguous")
 
 
+def _addmm_samples(d, r):
+    yield Sample((A((3,), d, r), A((2, 4), d, r), A((4, 3), d, r)), desc="bias row")
+    yield Sample((A((2, 3), d, r), A((2, 4), d, r), A((4, 3), d, r)), desc="full self")
+    yield Sample((A((1, 3), d, r), A((2, 4), d, r), A((4, 3), d, r)), dict(beta=0.5, alpha=2.0), desc="beta, alpha")
+    yield Sample((A((2, 1), d, r), A((2, 4), d, r), A((4, 3), d, r)), dict(beta=0), desc="beta 0")
+    yield Sample((A((3,), d, r), A((2, 4), d, r, layout="T"), A((4, 3), d, r)), desc="transposed mat1")
+
+
 _linalg_ops = (L.dot, L.mv, L.mm, L.matmul_nd, S.unsqueeze, S.squeeze_dim_, S.transpose, S.unsafe_view, P.clone)
 add(OpInfo("matmul", lambda lib, x, y: lib.matmul(x, y), _matmul_samples, dtypes=WITH_INT, ops=_linalg_ops,
            errors=lambda: [E(F((3, 4)), F((3, 4))), E(F(()), F((3,))), E(F((2,)), F((3,))),
@@ -455,6 +463,10 @@ add(OpInfo("matmul", lambda lib, x, y: lib.matmul(x, y), _matmul_samples, dtypes
                                                          ((1, 1), (1, 3), "ones")),
            dtypes=WITH_INT, ops=(L.mm, S.transpose),
            errors=lambda: [E(F((3, 4)), F((3, 4))), E(F((3,)), F((3, 4))), E(F((2, 3)), F((3, 4), np.float32))]),
+    OpInfo("addmm", lambda lib, x, y, z, **kw: lib.addmm(x, y, z, **kw), _addmm_samples, dtypes=FLOAT_ONLY,
+           ops=(L.addmm, L.mm, S.transpose, P.mul),
+           errors=lambda: [E(F((3,)), F((2, 3)), F((4, 3))), E(F((3,)), F((2, 4)), F((4, 3), np.float32)),
+                           E(F((5,)), F((2, 4)), F((4, 3)))]),
     OpInfo("bmm", lambda lib, x, y: lib.bmm(x, y), _mm_pairs(((2, 3, 4), (2, 4, 2), "batch 2"),
                                                            ((1, 2, 2), (1, 2, 3), "batch 1")),
            dtypes=WITH_INT, ops=(L.bmm,),

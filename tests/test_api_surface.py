@@ -78,6 +78,7 @@ AUTOGRAD = """
 """.split()
 
 TOP_LEVEL += """
+    addmm
     adaptive_avg_pool1d angle avg_pool1d celu celu_ conj conv1d conv2d conv_transpose1d conv_transpose2d
     cosine_similarity hardshrink imag is_anomaly_check_nan_enabled is_anomaly_enabled load log_softmax
     max_pool1d max_pool2d pairwise_distance prelu real relu_ save selu selu_ sgn softmax threshold
@@ -85,6 +86,7 @@ TOP_LEVEL += """
 """.split()
 
 TENSOR_METHODS += """
+    addmm
     angle conj hardshrink imag log_softmax prelu real sgn softmax
 """.split()
 

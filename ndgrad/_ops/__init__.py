@@ -18,7 +18,7 @@ from . import reduction as Rd
 from . import shape as S
 from ._registry import Op
 
-__all__ = ['conj', 'sgn', 'angle', 'real', 'imag', 'add', 'sub', 'subtract', 'rsub', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg', 'negative', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid', 'relu', 'reciprocal', 'sign', 'floor', 'ceil', 'trunc', 'logical_not', 'bitwise_not', 'absolute', 'arcsin', 'arccos', 'arctan', 'clamp', 'clip', 'where', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'clone', 'detach', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'matmul', 'mm', 'bmm', 'mv', 'dot', 'outer', 'ger', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'cat', 'concat', 'concatenate', 'stack', 'unbind', 'narrow', 'split', 'broadcast_to']
+__all__ = ['conj', 'sgn', 'angle', 'real', 'imag', 'add', 'sub', 'subtract', 'rsub', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg', 'negative', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid', 'relu', 'reciprocal', 'sign', 'floor', 'ceil', 'trunc', 'logical_not', 'bitwise_not', 'absolute', 'arcsin', 'arccos', 'arctan', 'clamp', 'clip', 'where', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'clone', 'detach', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'matmul', 'mm', 'addmm', 'bmm', 'mv', 'dot', 'outer', 'ger', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'cat', 'concat', 'concatenate', 'stack', 'unbind', 'narrow', 'split', 'broadcast_to']
 
 
 def _t(x: Any, name: str, arg: str = "input", pos: int = 1) -> Tensor:
@@ -371,6 +371,11 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
 def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
     """Mirrors `torch.mm`."""
     return L.mm(_t(input, "mm"), _t(mat2, "mm", "mat2", 2))
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:
+    """Mirrors `torch.addmm`: beta * input + alpha * (mat1 @ mat2)."""
+    return L.addmm(_t(input, "addmm"), _t(mat1, "addmm", "mat1", 2), _t(mat2, "addmm", "mat2", 3), beta, alpha)
 
 
 def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:

@@ -96,6 +96,58 @@ def _matmul_nd(self, other):
                            f"[{other.shape[-3] if other.ndim > 2 else 1}, {other.shape[-2]}].") from None
 
 
+def _addmm_fwd(self, mat1, mat2, beta, alpha):
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
+                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    if mat1.dtype != mat2.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_TN.get(str(mat1.dtype))} and "
+                           f"{_TN.get(str(mat2.dtype))}")
+    if self.dtype != mat2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_TN.get(str(self.dtype))} and "
+                           f"{_TN.get(str(mat2.dtype))}")
+    if self.ndim > 2:
+        shape = ", ".join(map(str, self.shape))
+        raise RuntimeError(f"expand(torch.{_TN.get(str(self.dtype), '')}Tensor{{[{shape}]}}, size=[{mat1.shape[0]}, "
+                           f"{mat2.shape[1]}]): the number of sizes provided (2) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({self.ndim})")
+    out = _blas(mat1) @ _blas(mat2)
+    if alpha != 1:
+        out *= alpha
+    if beta == 0:  # torch ignores self then (nan and inf included)
+        return out
+    try:
+        out += self if beta == 1 else beta * self  # self broadcast over the rows
+    except ValueError:
+        for i in range(1, self.ndim + 1):
+            if self.shape[-i] != 1 and self.shape[-i] != out.shape[-i]:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({out.shape[-i]}) must match the existing size "
+                    f"({self.shape[-i]}) at non-singleton dimension {2 - i}.  Target sizes: "
+                    f"[{out.shape[0]}, {out.shape[1]}].  Tensor sizes: [{', '.join(map(str, self.shape))}]"
+                ) from None
+        raise
+    return out
+
+
+# beta * self + alpha * (mat1 @ mat2), one node (F.linear's); the registry sums self's gradient back to its shape
+addmm = Op("addmm", _addmm_fwd, ("self", "mat1", "mat2"), ("beta", "alpha"), node="AddmmBackward0", dtype=NONE)
+addmm.defvjp(self=lambda grad, beta: grad if beta == 1 else grad * _cj_number(beta),             # β
+             mat1=lambda grad, mat2, alpha: _scaled(mm(grad, _cj(transpose(mat2, 0, 1))), alpha),  # α G Bᴴ
+             # α Aᴴ G, computed as (Gᵀ A)ᵀ: for F.linear mat2 is the transposed weight, so the weight's
+             # gradient (after TBackward0) comes out C-contiguous, as torch's
+             mat2=lambda grad, mat1, alpha: _scaled(_cj(transpose(mm(transpose(grad, 0, 1), _cj(mat1)), 0, 1)),
+                                                    alpha))
+
+
+def _cj_number(v):
+    return v.conjugate() if isinstance(v, complex) else v
+
+
+def _scaled(x, alpha):
+    return x if alpha == 1 else x * _cj_number(alpha)
+
+
 # batched matmul with broadcasting: torch names its node after the final reshape
 matmul_nd = Op("matmul", _matmul_nd, ("self", "other"), node="UnsafeViewBackward0", dtype=NONE)
 matmul_nd.defvjp(self=lambda grad, other: matmul_nd(grad, _cj(transpose(other, -1, -2))),

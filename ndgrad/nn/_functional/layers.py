@@ -8,14 +8,12 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import numpy as np
 
 from ... import _ops as O
 from ..._creation import arange, rand, zeros
-from ..._ops._registry import NONE, Op
+from ..._ops.linalg import addmm as _addmm
 from ..._ops.linalg import mm
 from ..._ops.shape import t as _t_op
-from ..._ops.shape import transpose as _transpose
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
@@ -26,45 +24,6 @@ _TN = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Lon
        "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
-def _addmm_fwd(self: np.ndarray, mat1: np.ndarray, mat2: np.ndarray) -> np.ndarray:
-    if mat1.shape[1] != mat2.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
-                           f"{mat2.shape[0]}x{mat2.shape[1]})")
-    if mat1.dtype != mat2.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_TN.get(str(mat1.dtype))} and "
-                           f"{_TN.get(str(mat2.dtype))}")
-    if self.dtype != mat2.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_TN.get(str(self.dtype))} and "
-                           f"{_TN.get(str(mat2.dtype))}")
-    if self.ndim > 2:
-        shape = ", ".join(map(str, self.shape))
-        raise RuntimeError(f"expand(torch.{_TN.get(str(self.dtype), '')}Tensor{{[{shape}]}}, size=[{mat1.shape[0]}, "
-                           f"{mat2.shape[1]}]): the number of sizes provided (2) must be greater or equal to the "
-                           f"number of dimensions in the tensor ({self.ndim})")
-    out = mat1 @ mat2
-    try:
-        out += self  # bias broadcast over the rows
-    except ValueError:
-        for i in range(1, self.ndim + 1):
-            if self.shape[-i] != 1 and self.shape[-i] != out.shape[-i]:
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({out.shape[-i]}) must match the existing size "
-                    f"({self.shape[-i]}) at non-singleton dimension {2 - i}.  Target sizes: "
-                    f"[{out.shape[0]}, {out.shape[1]}].  Tensor sizes: [{', '.join(map(str, self.shape))}]"
-                ) from None
-        raise
-    return out
-
-
-# bias + mat1 @ mat2; the registry sums the bias gradient back to the bias's shape
-_addmm = Op("addmm", _addmm_fwd, ("self", "mat1", "mat2"), node="AddmmBackward0", dtype=NONE)
-_addmm.defvjp(self=lambda grad: grad,                                          # d/db = 1
-              mat1=lambda grad, mat2: mm(grad, _transpose(mat2, 0, 1)),       # d/dA = G Bᵀ
-              # d/dB = Aᵀ G, computed as (Gᵀ A)ᵀ: mat2 is the transposed weight here, so the weight's
-              # gradient (after TBackward0) comes out C-contiguous, as torch's
-              mat2=lambda grad, mat1: _transpose(mm(_transpose(grad, 0, 1), mat1), 0, 1))
-
-
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Mirrors `torch.nn.functional.linear`: input @ weight.T + bias."""
     if bias is None:
@@ -72,10 +31,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             return mm(input, _t_op(weight))
         return O.matmul(input, _t_op(weight) if weight.ndim == 2 else weight)
     if input.ndim == 2 and weight.ndim == 2:
-        return _addmm(bias, input, _t_op(weight))
+        return _addmm(bias, input, _t_op(weight), 1, 1)
     if weight.ndim == 2 and input.ndim > 0 and bias.ndim <= 1:
         lead = tuple(input.shape[:-1])
-        out = _addmm(bias, O.reshape(input, (-1, input.shape[-1])), _t_op(weight))
+        out = _addmm(bias, O.reshape(input, (-1, input.shape[-1])), _t_op(weight), 1, 1)
         return O.reshape(out, lead + (weight.shape[0],))
     return O.matmul(input, _t_op(weight) if weight.ndim == 2 else weight) + bias
 
