@@ -7,6 +7,7 @@ scalars, not NumPy's rules (NumPy would turn `int64 * 2.5` into float64; torch g
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -153,7 +154,7 @@ def _combine(higher, lower):
     return higher
 
 
-def scalar_dtype(x) -> dtype:
+def scalar_dtype(x: Any) -> dtype:
     """The dtype a Python or NumPy scalar takes when it stands alone (a wrapped number)."""
     t = type(x)
     if t is _builtin_bool:

@@ -5,7 +5,7 @@ method here forwards to the op table.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -186,12 +186,12 @@ _IOPS = {"__iadd__": O.add, "__isub__": O.sub, "__imul__": O.mul, "__itruediv__"
          "__iand__": O.bitwise_and, "__ior__": O.bitwise_or, "__ixor__": O.bitwise_xor}
 
 
-def zero_(self):
+def zero_(self: Tensor) -> Tensor:
     """Mirrors `Tensor.zero_`."""
     return _overwrite(self, S.zero_all, None)
 
 
-def fill_(self, value):
+def fill_(self: Tensor, value: Any) -> Tensor:
     """Mirrors `Tensor.fill_` (a number, or a 0-d tensor that then gets the gradient)."""
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
@@ -199,7 +199,7 @@ def fill_(self, value):
     return _overwrite(self, S.fill_value if isinstance(value, Tensor) else S.fill_number, value)
 
 
-def copy_(self, src, non_blocking=False):
+def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Mirrors `Tensor.copy_` (broadcasts src; gradient flows to src)."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
@@ -354,7 +354,7 @@ def __setitem__(self, idx, value):
 
 
 # -- conversions and shape methods ----------------------------------------------------------------------------
-def to(self, *args, **kwargs):
+def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Mirrors `Tensor.to(dtype)` / `to(device)` / `to(other)`; returns self when nothing changes."""
     dtype = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
@@ -377,7 +377,7 @@ def _caster(d):
     return f
 
 
-def type_(self, dtype=None, non_blocking=False):
+def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> str | Tensor:
     if dtype is None:
         return f"torch.{_TYPE_STR[self._data.dtype.name]}"
     if isinstance(dtype, str):
@@ -391,17 +391,17 @@ _TYPE_STR = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "Ha
              "bool": "BoolTensor", "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
 
 
-def view(self, *shape):
+def view(self: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
         raise RuntimeError("view(dtype) is not supported by ndgrad")
     return S.view(self, O._shape_arg(shape))
 
 
-def reshape(self, *shape):
+def reshape(self: Tensor, *shape: Any) -> Tensor:
     return S.reshape(self, O._shape_arg(shape))
 
 
-def contiguous(self, memory_format=None):
+def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
     if self._data.flags.c_contiguous:
         return self
     return P.clone(self)
@@ -414,12 +414,14 @@ def _new(fill):
     return f
 
 
-def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def new_full(self: Tensor, size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
     from ._creation import _filled
     return _filled(fill_value, (tuple(size),), dtype or self.dtype, requires_grad)
 
 
-def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
     from ._creation import tensor
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
@@ -444,31 +446,31 @@ _METHODS = {name: _method(getattr(O, name)) for name in (
     "unbind", "narrow", "split", "expand", "broadcast_to")}
 
 
-def permute(self, *dims):
+def permute(self: Tensor, *dims: Any) -> Tensor:
     return O.permute(self, O._shape_arg(dims) if dims and not isinstance(dims[0], int) else dims)
 
 
-def where(self, condition, other):
+def where(self: Tensor, condition: Tensor, other: Any) -> Tensor:
     return O.where(condition, self, other)
 
 
-def expand(self, *sizes):
+def expand(self: Tensor, *sizes: Any) -> Tensor:
     return O.expand(self, *sizes)
 
 
-def expand_as(self, other):
+def expand_as(self: Tensor, other: Tensor) -> Tensor:
     return O.expand(self, other.shape)
 
 
-def view_as(self, other):
+def view_as(self: Tensor, other: Tensor) -> Tensor:
     return view(self, other.shape)
 
 
-def reshape_as(self, other):
+def reshape_as(self: Tensor, other: Tensor) -> Tensor:
     return S.reshape(self, other._data.shape)
 
 
-def type_as(self, other):
+def type_as(self: Tensor, other: Tensor) -> Tensor:
     return to(self, other.dtype)
 
 

@@ -223,27 +223,27 @@ def ge(input: Tensor, other: Any) -> Tensor:
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def logical_and(input, other):
+def logical_and(input: Tensor, other: Tensor) -> Tensor:
     return P.logical_and(input, other)
 
 
-def logical_or(input, other):
+def logical_or(input: Tensor, other: Tensor) -> Tensor:
     return P.logical_or(input, other)
 
 
-def logical_xor(input, other):
+def logical_xor(input: Tensor, other: Tensor) -> Tensor:
     return P.logical_xor(input, other)
 
 
-def bitwise_and(input, other):
+def bitwise_and(input: Tensor, other: Any) -> Tensor:
     return P.bitwise_and(input, other)
 
 
-def bitwise_or(input, other):
+def bitwise_or(input: Tensor, other: Any) -> Tensor:
     return P.bitwise_or(input, other)
 
 
-def bitwise_xor(input, other):
+def bitwise_xor(input: Tensor, other: Any) -> Tensor:
     return P.bitwise_xor(input, other)
 
 

@@ -568,7 +568,7 @@ _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int6
                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
-def version_error(arr, box, ver, fn_name: str | None, nr: int = 0) -> RuntimeError:
+def version_error(arr: np.ndarray, box: list[int], ver: int, fn_name: str | None, nr: int = 0) -> RuntimeError:
     """torch's error for a saved tensor modified in place (`fn_name`: the node that produced it, if any)."""
     tname = f"torch.{_TYPE_NAMES.get(str(arr.dtype), 'Float')}Tensor"
     which = ""
@@ -711,7 +711,8 @@ def _materialize(grads: list, metas: list, graph: bool) -> list:
     return out
 
 
-def defop(name: str, inputs: Sequence[str] = ("self",), params: Sequence[str] = (), **kw: Any):
+def defop(name: str, inputs: Sequence[str] = ("self",), params: Sequence[str] = (),
+          **kw: Any) -> Callable[[Callable], Op]:
     """Decorator form: `@defop("exp", dtype=FLOAT) def exp(self): return np.exp(self)`."""
     def deco(fwd: Callable) -> Op:
         return Op(name, fwd, inputs, params, **kw)

@@ -1,11 +1,16 @@
 """Matrix products: mm, mv, dot, bmm, and N-d matmul, with derivatives."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .pointwise import _cj
 from ._registry import NONE, Op
 from .shape import transpose, unsqueeze, reshape
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 _TN = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
        "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
@@ -171,7 +176,7 @@ def _should_fold(a, b) -> bool:
     return all(st[i] == st[i + 1] * sh[i + 1] for i in range(t1.ndim - 2))
 
 
-def matmul(input, other):
+def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Mirrors `torch.matmul`: dot, mv, mm, a folded mm/mv, or a broadcast batched product, following
     torch's own case analysis so that results carry the same grad_fn."""
     from .shape import reshape, squeeze_dim_, unsafe_view
@@ -213,7 +218,7 @@ def matmul(input, other):
     return matmul_nd(input, other)
 
 
-def outer(input, vec2):
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Mirrors `torch.outer` (composed: x[:, None] * y, as torch's MulBackward0 shows)."""
     return reshape(input, (-1, 1)) * vec2
 

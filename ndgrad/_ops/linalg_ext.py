@@ -12,6 +12,7 @@ which are ill-defined at repeated singular values / eigenvalues.
 from __future__ import annotations
 
 import math
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -84,14 +85,14 @@ tril_op.defvjp(self=lambda grad, diagonal: tril_op(grad, diagonal))
 triu_op.defvjp(self=lambda grad, diagonal: triu_op(grad, diagonal))
 
 
-def tril(input, diagonal=0):
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     _check_tensor(input, "tril")
     if input.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     return tril_op(input, int(diagonal))
 
 
-def triu(input, diagonal=0):
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     _check_tensor(input, "triu")
     if input.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
@@ -144,7 +145,7 @@ def _wrapdim(d, n, name="dim"):
     return d % max(n, 1)
 
 
-def diagonal(input, offset=0, dim1=0, dim2=1):
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     _check_tensor(input, "diagonal")
     d1, d2 = _wrapdim(dim1, input.ndim), _wrapdim(dim2, input.ndim)
     if d1 == d2:
@@ -152,7 +153,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return diagonal_op(input, int(offset), d1, d2)
 
 
-def diag(input, diagonal=0):
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     _check_tensor(input, "diag")
     if input.ndim == 1:
         return diag_embed_op(input, int(diagonal))
@@ -171,7 +172,7 @@ trace_op = Op("trace", _trace, ("self",), node="TraceBackward0", dtype=SAME)
 trace_op.defvjp(self=lambda grad, self_shape: grad * _c(np.eye(*self_shape, dtype=_raw(grad).dtype), grad))
 
 
-def trace(input):
+def trace(input: Tensor) -> Tensor:
     _check_tensor(input, "trace")
     return trace_op(input)
 
@@ -207,7 +208,7 @@ def _cross_impl(input, other, dim):
     return cross_op(input, other, d)
 
 
-def cross(input, other, dim=None):
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     _check_tensor(input, "cross")
     if dim is None:
         try:
@@ -227,7 +228,7 @@ def cross(input, other, dim=None):
 
 
 # -- kron, tensordot ---------------------------------------------------------------------------------------
-def kron(input, other):
+def kron(input: Tensor, other: Tensor) -> Tensor:
     _check_tensor(input, "kron")
     n = max(input.ndim, other.ndim)
     sa = (1,) * (n - input.ndim) + tuple(input.shape)
@@ -237,7 +238,7 @@ def kron(input, other):
     return S.unsafe_view(a * b, tuple(x * y for x, y in zip(sa, sb)))
 
 
-def tensordot(a, b, dims=2, out=None):
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
     _check_tensor(a, "tensordot", "a")
     if isinstance(dims, int):
         if dims < 0:
@@ -381,7 +382,7 @@ def _parse_einsum(equation, operands):
     return new_subs, out
 
 
-def einsum(equation, *operands):
+def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
@@ -453,7 +454,8 @@ vector_norm_op = Op("linalg_vector_norm", _vnorm_fwd, ("self",), ("ord", "dim", 
 vector_norm_op.defvjp(self=_vnorm_grad)
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+                dtype: Any = None, out: Any = None) -> Tensor:
     _check_tensor(x, "linalg_vector_norm", "input")
     _check_float(x, "linalg.vector_norm")
     if dtype is not None:
@@ -475,7 +477,8 @@ def _svdvals_raw_free(A):
     return svdvals(A)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+def matrix_norm(A: Tensor, ord: str | float = "fro", dim: Sequence[int] = (-2, -1), keepdim: bool = False, *,
+                dtype: Any = None, out: Any = None) -> Tensor:
     _check_tensor(A, "linalg_matrix_norm", "input")
     _check_float(A, "linalg.matrix_norm")
     if A.ndim < 2:
@@ -513,7 +516,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     return r
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
+def norm(A: Tensor, ord: str | float | None = None, dim: int | Sequence[int] | None = None, keepdim: bool = False,
+         *, out: Any = None, dtype: Any = None) -> Tensor:
     _check_tensor(A, "linalg_norm", "input")
     if dim is not None and not isinstance(dim, int):
         dim = tuple(dim)
@@ -554,7 +558,7 @@ inv_op = Op("linalg_inv", lambda self: _lin(lambda: np.linalg.inv(self), "linalg
 inv_op.defvjp(self=lambda grad, result: -_mm(_mm(_mT(result), grad), _mT(result)))  # -A⁻ᵀ G A⁻ᵀ
 
 
-def inv(A, *, out=None):
+def inv(A: Tensor, *, out: Any = None) -> Tensor:
     _square_float(A, "linalg.inv")
     return inv_op(A)
 
@@ -584,7 +588,7 @@ def _det_grad(grad, self, result):
 det_op.defvjp(self=_det_grad)
 
 
-def det(A, *, out=None):
+def det(A: Tensor, *, out: Any = None) -> Tensor:
     _square_float(A, "linalg.det")
     return det_op(A)
 
@@ -599,7 +603,7 @@ slogdet_op.defvjp(self=lambda grads, self: _unsq2(grads[1]) * _mT(inv_op(self)))
 SlogdetResult = Rd.return_type("linalg_slogdet", ("sign", "logabsdet"))
 
 
-def slogdet(A, *, out=None):
+def slogdet(A: Tensor, *, out: Any = None) -> tuple[Tensor, Tensor]:
     _square_float(A, "linalg.slogdet")
     return SlogdetResult(*slogdet_op(A))
 
@@ -633,7 +637,7 @@ def _solve_grad_A(grad, self, result, vec, left):
 solve_op.defvjp(self=_solve_grad_A, B=lambda grad, self, vec, left: solve_op(_mT(self), grad, vec, left))
 
 
-def solve(A, B, *, left=True, out=None):
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor:
     _square_float(A, "linalg.solve")
     _check_tensor(B, "linalg_solve", "B")
     if A._data.dtype != B._data.dtype:
@@ -676,7 +680,7 @@ cholesky_op = Op("linalg_cholesky", _cholesky, ("self",), ("upper",), node="Lina
 cholesky_op.defvjp(self=_cholesky_grad)
 
 
-def cholesky(A, *, upper=False, out=None):
+def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:
     _square_float(A, "linalg.cholesky")
     return cholesky_op(A, bool(upper))
 
@@ -723,7 +727,7 @@ qr_op.defvjp(self=_qr_grad)
 QRResult = Rd.return_type("linalg_qr", ("Q", "R"))
 
 
-def qr(A, mode="reduced", *, out=None):
+def qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> tuple[Tensor, Tensor]:
     _check_tensor(A, "linalg_qr", "A")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
@@ -780,7 +784,8 @@ svd_op.defvjp(self=_svd_grad)
 SVDResult = Rd.return_type("linalg_svd", ("U", "S", "Vh"))
 
 
-def svd(A, full_matrices=True, *, driver=None, out=None):
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None,
+        out: Any = None) -> tuple[Tensor, Tensor, Tensor]:
     _check_tensor(A, "linalg_svd", "A")
     if A.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
@@ -801,7 +806,7 @@ svdvals_op = Op("linalg_svdvals", lambda self: np.linalg.svd(self, compute_uv=Fa
 svdvals_op.defvjp(self=_svdvals_grad)
 
 
-def svdvals(A, *, driver=None, out=None):
+def svdvals(A: Tensor, *, driver: str | None = None, out: Any = None) -> Tensor:
     _check_tensor(A, "linalg_svdvals", "A")
     if A.ndim < 2:
         raise RuntimeError("linalg.svdvals: The input tensor A must have at least 2 dimensions.")
@@ -847,7 +852,7 @@ def _eigh_check(A, name):
         raise NotImplementedError(f"\"linalg_eigh_cpu\" not implemented for '{_TN.get(str(A._data.dtype))}'")
 
 
-def eigh(A, UPLO="L", *, out=None):
+def eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> tuple[Tensor, Tensor]:
     _eigh_check(A, "linalg.eigh")
     return EighResult(*eigh_op(A, _check_uplo(UPLO, "linalg.eigh")))
 
@@ -862,7 +867,7 @@ eigvalsh_op = Op("linalg_eigvalsh", lambda self, UPLO: _eigh(self, UPLO)[0], ("s
 eigvalsh_op.defvjp(self=_eigvalsh_grad)
 
 
-def eigvalsh(A, UPLO="L", *, out=None):
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> Tensor:
     _eigh_check(A, "linalg.eigvalsh")
     return eigvalsh_op(A, _check_uplo(UPLO, "linalg.eigvalsh"))
 
@@ -892,7 +897,8 @@ pinv_op = Op("linalg_pinv", _pinv, ("self",), ("hermitian",), node="LinalgPinvBa
 pinv_op.defvjp(self=lambda grad, self, result: _pinv_backward(grad, result, self))
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def pinv(A: Tensor, *, atol: float | Tensor | None = None, rtol: float | Tensor | None = None,
+         hermitian: bool = False, out: Any = None) -> Tensor:
     _check_tensor(A, "linalg_pinv", "input")
     if A.ndim < 2:
         raise RuntimeError("linalg.pinv(" + "{" + f"{A.ndim}" + "D}): expected a tensor with 2 or more dimensions "
@@ -949,7 +955,8 @@ lstsq_op.defvjp(self=_lstsq_grad_A, B=_lstsq_grad_B)
 LstsqResult = Rd.return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
+          driver: str | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     _check_tensor(A, "linalg_lstsq", "self")
     _check_tensor(B, "linalg_lstsq", "b")
     if A.ndim < 2:
@@ -1016,7 +1023,7 @@ matrix_exp_op = Op("linalg_matrix_exp", _expm, ("self",), node="LinalgMatrixExpB
 matrix_exp_op.defvjp(self=_matrix_exp_grad)
 
 
-def matrix_exp(A):
+def matrix_exp(A: Tensor) -> Tensor:
     _square_float(A, "linalg.matrix_exp")
     return matrix_exp_op(A)
 

@@ -85,12 +85,12 @@ angle.defvjp(self=_angle_grad)
 
 # -- helpers that formulas use ----------------------------------------------------------------------
 @defop("zeros_like", dtype=SAME)
-def zeros_like(self):
+def zeros_like(self: np.ndarray) -> np.ndarray:
     return np.zeros_like(self)
 
 
 @defop("cast", params=("dtype",), node="ToCopyBackward0", dtype=SAME)
-def cast(self, dtype):
+def cast(self: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if self.dtype.kind == "c" and np.dtype(dtype).kind != "c":
         return self.real.astype(dtype)  # a complex gradient reaching a real input: its real part, as torch
     return self.astype(dtype)
@@ -103,7 +103,7 @@ R.CAST = cast
 
 
 @defop("clone", dtype=SAME)
-def clone(self):
+def clone(self: np.ndarray) -> np.ndarray:
     return self.copy()
 
 

@@ -300,7 +300,7 @@ argmax = Op("argmax", _arg(np.argmax, "argmax"), ("self",), ("dim", "keepdim"), 
 argmin = Op("argmin", _arg(np.argmin, "argmin"), ("self",), ("dim", "keepdim"), dtype=SAME)
 
 
-def return_type(name: str, fields=("values", "indices")):
+def return_type(name: str, fields: tuple[str, ...] = ("values", "indices")) -> type:
     """A torch.return_types-like named tuple whose repr matches torch's."""
     base = namedtuple(name, fields)
 

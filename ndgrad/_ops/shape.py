@@ -132,7 +132,7 @@ zero_all = Op("zero_", np.zeros_like, ("self",), node="ZeroBackward0", dtype=SAM
 zero_all.defvjp(self=lambda grad: zeros_like(grad))
 
 # -- in-place writes through a view (torch's CopySlices on the base) --------------------------------------------
-def apply_chain(x, chain):
+def apply_chain(x: Tensor, chain: tuple[tuple[Op, tuple], ...]) -> Tensor:
     """Re-derive a view from its base: the recorded view ops applied in turn (dual, so differentiable)."""
     for op, params in chain:
         x = op(x, *params)
