@@ -20,6 +20,8 @@ import warnings
 from typing import Any, Callable
 
 from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import enable_grad
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError"]
 
@@ -52,63 +54,48 @@ def _restore_rng(state: Any) -> None:
         default_generator.set_state(state)
 
 
-def _reentrant_function() -> type:
-    from ..autograd.function import Function
-    from ..autograd.grad_mode import enable_grad
 
-    class CheckpointFunction(Function):
-        @staticmethod
-        def forward(ctx: Any, run_function: Callable, preserve_rng_state: bool, *args: Any) -> Any:
-            ctx.run_function = run_function
-            ctx.rng = _rng_state(preserve_rng_state)
-            ctx.inputs = [None if isinstance(a, Tensor) else a for a in args]
-            ctx.tensor_indices = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-            ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
-            return run_function(*args)
+class CheckpointFunction(Function):
+    @staticmethod
+    def forward(ctx: Any, run_function: Callable, preserve_rng_state: bool, *args: Any) -> Any:
+        ctx.run_function = run_function
+        ctx.rng = _rng_state(preserve_rng_state)
+        ctx.inputs = [None if isinstance(a, Tensor) else a for a in args]
+        ctx.tensor_indices = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
+        return run_function(*args)
 
-        @staticmethod
-        def backward(ctx: Any, *grads: Any) -> Any:
-            from .. import autograd
-            from ..autograd import engine
-            if engine._capturing:
-                raise RuntimeError(REENTRANT_GRAD_ERROR)
-            inputs = list(ctx.inputs)
-            detached = []
-            for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
-                d = t.detach()
-                d.requires_grad_(t.requires_grad)
-                inputs[i] = d
-                detached.append(d)
-            rng = _rng_state(ctx.rng is not None)
-            _restore_rng(ctx.rng)
-            try:
-                with enable_grad():
-                    outputs = ctx.run_function(*inputs)
-            finally:
-                _restore_rng(rng)
-            outs = outputs if isinstance(outputs, tuple) else (outputs,)
-            pairs = [(o, g) for o, g in zip(outs, grads)
-                     if isinstance(o, Tensor) and o.requires_grad and g is not None]
-            if not pairs:
-                raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
-            autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
-            grads_in = [d.grad if isinstance(d, Tensor) else None for d in inputs]
-            return (None, None, *grads_in)
-
-    return CheckpointFunction
-
-
-_FUNCTION: list = []
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        from .. import autograd
+        from ..autograd import engine
+        if engine._capturing:
+            raise RuntimeError(REENTRANT_GRAD_ERROR)
+        inputs = list(ctx.inputs)
+        for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
+            inputs[i] = t.detach().requires_grad_(t.requires_grad)
+        rng = _rng_state(ctx.rng is not None)
+        _restore_rng(ctx.rng)
+        try:
+            with enable_grad():
+                outputs = ctx.run_function(*inputs)
+        finally:
+            _restore_rng(rng)
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
+        pairs = [(o, g) for o, g in zip(outs, grads)
+                 if isinstance(o, Tensor) and o.requires_grad and g is not None]
+        if not pairs:
+            raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
+        autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
+        grads_in = [d.grad if isinstance(d, Tensor) else None for d in inputs]
+        return (None, None, *grads_in)
 
 
 def _checkpoint_reentrant(function: Callable, args: tuple, preserve_rng_state: bool) -> Any:
-    if not _FUNCTION:
-        _FUNCTION.append(_reentrant_function())
-    return _FUNCTION[0].apply(function, preserve_rng_state, *args)
+    return CheckpointFunction.apply(function, preserve_rng_state, *args)
 
 
 def _checkpoint_nonreentrant(function: Callable, args: tuple, kwargs: dict, preserve_rng_state: bool) -> Any:
-    from ..autograd.grad_mode import enable_grad
     from ..autograd.graph import saved_tensors_hooks
     rng = _rng_state(preserve_rng_state)
     counter = itertools.count()

@@ -45,8 +45,8 @@ class _ConvNd(Module):
         else:
             padding = _ntuple(padding, n)
         if padding_mode not in _PADDING_MODES:
-            modes = {"zeros", "reflect", "replicate", "circular"}
-            raise ValueError(f"padding_mode must be one of {modes}, but got padding_mode={padding_mode!r}")
+            raise ValueError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got "
+                             f"padding_mode={padding_mode!r}")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
