@@ -63,7 +63,8 @@ def _pack(node: Any) -> None:
         packed.append((j, t is not None and t.grad_fn is node, pack(t), unpack))
         saved[j] = None
     if packed:
-        node._versions = tuple(v for v in node._versions if v[0] not in {p[0] for p in packed})
+        done = {p[0] for p in packed}
+        node._versions = tuple(v for v in node._versions if v[0] not in done)
         node._packed = packed
         node._hooked = True
 
