@@ -28,7 +28,7 @@ from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enab
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                                  no_grad, set_grad_enabled)
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402  (torch's API level + ndgrad's release, comparable)
 
 
 def is_floating_point(input: Tensor) -> "builtins.bool":
@@ -58,12 +58,47 @@ def can_cast(from_: dtype, to: dtype) -> "builtins.bool":
 import builtins  # noqa: E402  (after the dtype names that shadow bool/int/float)
 
 
+# names that load on first use (PEP 562), keeping `import ndgrad` fast: submodules, and (module, attribute)
+_LAZY_MODULES = {"viz", "cli", "nn", "func", "utils", "cuda", "backends", "amp", "accelerator", "cpu", "version", "run",
+                 "functorch", "profiler", "jit", "hub", "onnx", "testing",
+                 "special", "fft", "distributions", "distributed", "multiprocessing", "library",
+                 "serialization"}
+_LAZY_ATTRS = {
+    **{n: "_env" for n in ("pi", "e", "inf", "nan", "newaxis", "set_default_device", "get_default_device",
+                           "get_device_module", "set_float32_matmul_precision", "get_float32_matmul_precision",
+                           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+                           "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+                           "get_deterministic_debug_mode", "set_warn_always", "is_warn_always_enabled",
+                           "set_flush_denormal", "set_num_threads", "get_num_threads", "set_num_interop_threads",
+                           "get_num_interop_threads", "finfo", "iinfo", "typename", "get_rng_state",
+                           "set_rng_state")},
+    **{n: "_legacy" for n in ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+                              "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor", "set_default_tensor_type")},
+    **{n: "amp" for n in ("autocast", "is_autocast_enabled", "get_autocast_dtype")},
+    "compile": "_compile",
+    **{n: "_tensor_compat" for n in ("eig", "symeig", "lstsq")},
+}
+
+
 def __getattr__(name: str) -> object:
-    # optional parts load on first use, keeping `import ndgrad` fast
-    if name in ("viz", "cli", "nn", "func", "utils"):
-        import importlib
+    import importlib
+    if name in _LAZY_MODULES:
         return importlib.import_module(f"ndgrad.{name}")
-    raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")
+    mod = _LAZY_ATTRS.get(name)
+    if mod is not None:
+        m = importlib.import_module(f"ndgrad.{mod}")
+        value = (m.TYPES[name] if mod == "_legacy" and name in m.TYPES else
+                 m.removed(name) if mod == "_tensor_compat" else getattr(m, name))
+        globals()[name] = value
+        return value
+    if name.startswith("__"):
+        raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")
+    return importlib.import_module("ndgrad._unavailable").attribute(__name__, name)
+
+
+import importlib as _importlib  # noqa: E402
+
+_importlib.import_module("ndgrad._unavailable").install()
 
 __all__ = sorted(set(_ops_all) | {
     "Tensor", "Size", "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",

@@ -16,17 +16,35 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "Generator", "default_generator", "is_tensor", "numel", "scalar_tensor"]
 
 
-class device:
-    """Mirrors `torch.device`; ndgrad computes on the CPU only."""
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
+                 "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+NO_CUDA = "Torch not compiled with CUDA enabled"
 
-    def __init__(self, type: str | "device" = "cpu", index: int | None = None) -> None:
+
+class device:
+    """Mirrors `torch.device`. Any of torch's device types can be named; ndgrad computes on the CPU, so only
+    cpu tensors can be made (others get the error a CPU-only torch gives, see `_check_device`)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: "str | int | device" = "cpu", index: int | None = None) -> None:
         if isinstance(type, device):
             type, index = type.type, type.index
-        if ":" in type:
-            type, i = type.split(":")
-            index = int(i)
-        if type != "cpu":
-            raise RuntimeError(f"ndgrad supports only the cpu device, got {type!r}")
+        elif isinstance(type, int) and not isinstance(type, bool):
+            # an integer names the current accelerator's device: there is none
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        elif not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type.__class__.__name__})")
+        elif ":" in type:
+            t, _, i = type.partition(":")
+            if not i.isdigit() or index is not None:
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            type, index = t, int(i)
+        if type not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: "
+                               f"{type}")
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative")
         self.type = type
         self.index = index
 
@@ -38,22 +56,54 @@ class device:
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and other.type == self.type
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+        return isinstance(other, device) and other.type == self.type and other.index == self.index
 
     def __hash__(self) -> int:
-        return hash(self.type)
+        return hash((self.type, self.index))
+
+    def __reduce__(self) -> Any:
+        return (device, (self.type, self.index))
+
+    def __enter__(self) -> "device":
+        _check_device(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+_DEFAULT_DEVICE: list = [None]
 
 
 def _check_device(dev: Any) -> None:
-    if dev is not None:
-        device(dev) if not isinstance(dev, device) else None
+    """Refuse to place data on anything but the CPU, with the error a CPU-only torch build raises."""
+    if dev is None:
+        dev = _DEFAULT_DEVICE[0]
+    if dev is None or dev == "cpu" or dev.__class__ is device and dev.type == "cpu":
+        return
+    d = dev if isinstance(dev, device) else device(dev)
+    if d.type == "cpu":
+        return
+    if d.type == "cuda":
+        raise AssertionError(NO_CUDA)
+    if d.type == "mps":
+        raise RuntimeError("PyTorch is not linked with support for mps devices")
+    if d.type == "meta":
+        raise NotImplementedError("torch.device('meta') is not available in ndgrad (no meta tensors: every ndgrad "
+                                  "tensor holds its data)")
+    raise RuntimeError(f"ndgrad computes on the CPU only: no {d.type} device")
 
 
 class Generator:
     """Mirrors `torch.Generator` on NumPy's PCG64 (values differ from torch's)."""
 
     def __init__(self, device: Any = "cpu") -> None:
+        _check_device(device)
+        self.device = globals()["device"]("cpu")
         self._seed = 67280421310721
         self._gen = None
 
@@ -232,6 +282,7 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """Copy `data` into a new leaf tensor. Mirrors `torch.tensor`."""
+    _check_device(device)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
                       "or sourceTensor.detach().clone().requires_grad_(True), rather than "
@@ -251,12 +302,14 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def scalar_tensor(s: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    _check_device(device)
     d = _resolve(dtype) or D.get_default_dtype()
     return _finish(np.array(s, dtype=d.np), requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Share memory with `data` where possible. Mirrors `torch.as_tensor`."""
+    _check_device(device)
     d = _resolve(dtype)
     if isinstance(data, Tensor):
         return data if d is None or data.dtype is d else data.to(d)
@@ -308,6 +361,7 @@ def _filled(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
 def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.zeros`."""
+    _check_device(device)
     dims = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     if any(isinstance(n, (int, np.integer)) and n < 0 for n in dims):
         raise RuntimeError("zeros: Dimension size must be non-negative.")  # torch's own check for zeros
@@ -317,18 +371,21 @@ def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, de
 def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.ones`."""
+    _check_device(device)
     return _filled(1, size, dtype, requires_grad)
 
 
 def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.empty` (the memory is zeroed)."""
+    _check_device(device)
     return _filled(0, size, dtype, requires_grad)
 
 
 def full(size: Sequence[int], fill_value: Any, *, out: Any = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.full`: the dtype follows the fill value when not given."""
+    _check_device(device)
     if dtype is None:
         dtype = D.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
     if isinstance(fill_value, Tensor):
@@ -344,24 +401,28 @@ def _like(fill: Any, input: Tensor, dtype: Any, requires_grad: bool) -> Tensor:
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.zeros_like`."""
+    _check_device(device)
     return _like(0, input, dtype, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.ones_like`."""
+    _check_device(device)
     return _like(1, input, dtype, requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.empty_like` (zeroed)."""
+    _check_device(device)
     return _like(0, input, dtype, requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.full_like`."""
+    _check_device(device)
     return _like(fill_value, input, dtype, requires_grad)
 
 
@@ -369,6 +430,7 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any 
 def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype: Any = None, layout: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.arange`: int64 for integer arguments, else the default float dtype."""
+    _check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -389,6 +451,7 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.linspace`, bit for bit: torch fills the first half as `start + step*i` and the second
     as `end - step*(steps-1-i)`, in the output dtype (in double for integer dtypes), with a fused multiply-add."""
+    _check_device(device)
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     d = _resolve(dtype) or (D.default_complex() if isinstance(start, complex) or isinstance(end, complex)
@@ -455,6 +518,7 @@ def _linspace_half(start: Any, end: Any, steps: int) -> np.ndarray:
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.logspace`."""
+    _check_device(device)
     lin = linspace(start, end, steps, dtype=D.float64)._data
     d = _resolve(dtype) or D.get_default_dtype()
     return _finish(np.power(base, lin).astype(d.np), requires_grad)
@@ -463,6 +527,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any
 def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, layout: Any = None,
         device: Any = None, requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.eye`."""
+    _check_device(device)
     d = _resolve(dtype) or D.get_default_dtype()
     return _finish(np.eye(n, m if m is not None else n, dtype=d.np), requires_grad)
 
@@ -471,6 +536,7 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, lay
 def rand(*size: Any, generator: Generator | None = None, out: Any = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform [0, 1). Mirrors `torch.rand` (values differ from torch's)."""
+    _check_device(device)
     d = _resolve(dtype) or D.get_default_dtype()
     _float_kernel(d, "check_uniform_bounds")
     shape = _size(size)
@@ -483,6 +549,7 @@ def rand(*size: Any, generator: Generator | None = None, out: Any = None, dtype:
 def randn(*size: Any, generator: Generator | None = None, out: Any = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal. Mirrors `torch.randn` (values differ from torch's)."""
+    _check_device(device)
     d = _resolve(dtype) or D.get_default_dtype()
     _float_kernel(d, "normal_kernel_cpu")
     shape = _size(size)
@@ -502,6 +569,7 @@ def _float_kernel(d: D.dtype, kernel: str) -> None:
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.randint(low=0, high, size)`."""
+    _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     if high is None:
@@ -517,6 +585,7 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.randperm`."""
+    _check_device(device)
     d = _resolve(dtype) or D.int64
     return _finish(_rng(generator).permutation(n).astype(d.np), requires_grad)
 

@@ -364,8 +364,14 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         elif isinstance(a, Tensor):
             dtype = a.dtype
         elif isinstance(a, str) or a.__class__.__name__ == "device":
-            from ._creation import device
-            device(a)
+            from ._creation import _check_device
+            _check_device(a)
+        elif isinstance(a, int) and not isinstance(a, bool):
+            from ._creation import NO_CUDA
+            raise AssertionError(NO_CUDA)  # an integer names a CUDA device
+    if kwargs.get("device") is not None:
+        from ._creation import _check_device
+        _check_device(kwargs["device"])
     if dtype is None or dtype.np == self._data.dtype:
         return P.clone(self) if copy else self
     return P.cast(self, dtype.np)
@@ -377,18 +383,16 @@ def _caster(d):
     return f
 
 
-def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> str | Tensor:
+def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> str | Tensor:
+    from . import _legacy
     if dtype is None:
-        return f"torch.{_TYPE_STR[self._data.dtype.name]}"
+        return _legacy.type_string(self.dtype)
     if isinstance(dtype, str):
-        dtype = {v: k for k, v in _TYPE_STR.items()}[dtype.replace("torch.", "")]
-        dtype = D._by_name(dtype)
+        dtype = _legacy.dtype_of_type_string(dtype)
+    elif isinstance(dtype, _legacy.tensortype):
+        dtype = _legacy.dtype_of_type_string(f"{dtype.__module__}.{dtype.__name__}")
     return to(self, dtype)
 
-
-_TYPE_STR = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
-             "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-             "bool": "BoolTensor", "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
 
 
 def view(self: Tensor, *shape: Any) -> Tensor:
@@ -523,6 +527,12 @@ def bind() -> None:
     }
     for name, fn in extra.items():
         setattr(Tensor, name, fn)
+    from . import _tensor_compat
+    for name, fn in _tensor_compat.methods().items():
+        if name not in Tensor.__dict__:
+            setattr(Tensor, name, fn)
+    for name, fn in _tensor_compat.PROPERTIES.items():
+        setattr(Tensor, name, property(fn))
     Tensor.T = property(_T)
     Tensor.real = property(O.real)
     Tensor.imag = property(O.imag)

@@ -373,7 +373,7 @@ def _parser() -> tuple[_Parser, set]:
                        "  ndgrad graph \"x**3 + 2*x**2\" --at x=2 -o graph.svg\n"
                        "  ndgrad explain \"x**3 + 2*x**2\" --at x=2\n"
                        "  ndgrad tour")
-    p.add_argument("-V", "--version", action="version", version=f"ndgrad {ndgrad.__version__}")
+    p.add_argument("-V", "--version", action="version", version=f"ndgrad {ndgrad.version.ndgrad}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     def add(name: str, help: str, description: str, epilog: str) -> _Parser:
@@ -443,6 +443,11 @@ def _parser() -> tuple[_Parser, set]:
     t.add_argument("--no-plot", action="store_true", help="do not write the plot")
     t.add_argument("--list", action="store_true", help="list the lessons")
     t.set_defaults(run=_cmd_tour)
+    r = add("run", "run a PyTorch program unchanged, with `import torch` giving ndgrad",
+            "Runs a Python script (or -m MODULE) with `torch`, `torch.*` and `functorch` imported as ndgrad, so a\n"
+            "program written for PyTorch runs on ndgrad as it is. Its own arguments follow the script name.",
+            "  ndgrad run train.py --epochs 3\n  ndgrad run -m mypackage.train")
+    r.add_argument("script", metavar="SCRIPT", help="the program (then its arguments)")
 
     known = {s for parser in (p, d, pl, g, e, t) for act in parser._actions for s in act.option_strings}
     return p, known
@@ -472,6 +477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (0 success, 1 missing tool or failed lesson, 2 bad input)."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     prog = "ndgrad"
+    if args_in[:1] == ["run"] and args_in[1:2] not in (["-h"], ["--help"]):
+        from ._alias import run  # everything after `run` belongs to the program
+        return run(args_in[1:])
     try:
         parser, known = _parser()
         args = parser.parse_args(_protect(args_in, known))

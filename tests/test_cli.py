@@ -124,7 +124,7 @@ def diff_jsons(*arglists: list) -> list:
 def test_version_and_help_for_every_subcommand():
     cmds = [["--version"], ["-V"], ["--help"], []] + [[c, "--help"] for c in ("diff", "plot", "graph", "explain", "tour")]
     rs = ndgrad_many(cmds)
-    assert rs[0].returncode == 0 and rs[0].stdout.strip() == f"ndgrad {ndgrad.__version__}"
+    assert rs[0].returncode == 0 and rs[0].stdout.strip() == f"ndgrad {ndgrad.version.ndgrad}"
     assert rs[1].stdout == rs[0].stdout
     for r in rs[2:4]:
         assert r.returncode == 0 and "usage: ndgrad" in r.stdout

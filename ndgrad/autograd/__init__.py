@@ -163,3 +163,14 @@ from . import anomaly_mode, forward_ad  # noqa: E402
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
 
 __all__ += ["anomaly_mode", "detect_anomaly", "set_detect_anomaly", "forward_ad"]
+
+
+def __getattr__(name: str) -> Any:
+    # legacy and helper names load on first use
+    if name == "Variable":
+        from .._legacy import Variable
+        return Variable
+    if name == "profiler":
+        import importlib
+        return importlib.import_module("ndgrad.autograd.profiler")
+    raise AttributeError(f"module 'torch.autograd' has no attribute {name!r}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["data", "checkpoint"]
+__all__ = ["data", "checkpoint", "benchmark", "model_zoo"]
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
         return importlib.import_module(f"ndgrad.utils.{name}")
-    raise AttributeError(f"module 'ndgrad.utils' has no attribute {name!r}")
+    return importlib.import_module("ndgrad._unavailable").attribute(__name__, name)

@@ -571,10 +571,12 @@ class Module:
                 dev = a
             else:
                 raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
-        if isinstance(dev, str):
-            _device(dev)  # raises for anything but the cpu
+        if isinstance(dev, (str, _device)):
+            from ..._creation import _check_device
+            _check_device(dev)  # raises for anything but the cpu, as a CPU-only torch does
         elif isinstance(dev, int):
-            _device("cuda")  # an integer names a CUDA device in torch
+            from ..._creation import NO_CUDA
+            raise AssertionError(NO_CUDA)  # an integer names a CUDA device in torch
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
@@ -604,6 +606,16 @@ class Module:
     def type(self, dst_type: Any) -> "Module":
         """Cast all parameters and buffers to `dst_type`. Mirrors `Module.type`."""
         return self._apply(lambda t: t.type(dst_type))
+
+    def cuda(self, device: Any = None) -> "Module":
+        """Raises as in a CPU-only torch. Mirrors `Module.cuda`."""
+        from ..._creation import NO_CUDA
+        raise AssertionError(NO_CUDA)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Mirrors `Module.compile` (in place; ndgrad.compile runs the module unchanged)."""
+        from ... import _compile
+        _compile.compile(self.forward, *args, **kwargs)
 
     def cpu(self) -> "Module":
         """Parameters already live on the CPU. Mirrors `Module.cpu`."""
