@@ -7,7 +7,7 @@ import warnings as _warnings
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ndgrad(\.|$)")
 
 from . import _dtype
-from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32,
+from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32,
                      float64, get_default_dtype, half, int, int8, int16, int32, int64, long, promote_types,
                      set_default_dtype, short, uint8)
 from ._tensor import Size, Tensor

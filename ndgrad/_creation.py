@@ -186,8 +186,8 @@ def _infer(data: Any) -> np.ndarray:
         if arr.size == 0 and arr.dtype == np.float64:
             return arr.astype(D.get_default_dtype().np)
         kinds = {type(x) for x in flat}
-        if arr.dtype.kind == "f" and not any(isinstance(x, np.floating) or isinstance(x, np.ndarray) and
-                                             x.dtype.kind == "f" for x in flat):
+        if arr.dtype.kind in "fV" and not any(isinstance(x, np.floating) or isinstance(x, np.ndarray) and
+                                             x.dtype.kind in "fV" for x in flat):
             return arr.astype(D.get_default_dtype().np)
         if arr.dtype.kind == "c" and not any(isinstance(x, np.complexfloating) for x in flat):
             return arr.astype(D.default_complex().np)
@@ -273,7 +273,7 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
     arr = arr if arr.__class__ is np.ndarray else np.asarray(arr)  # 0-d NumPy results come back as scalars
     t = _wrap(arr)
     if requires_grad:
-        if arr.dtype.kind not in "fc":
+        if arr.dtype.kind not in "fcV":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._requires_grad = True
     return t

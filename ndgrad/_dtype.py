@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
-    "complex64", "complex128", "half", "float", "double", "short", "int", "long", "cfloat", "cdouble",
+    "complex64", "complex128", "half", "float", "double", "short", "int", "long", "cfloat", "cdouble", "bfloat16",
     "get_default_dtype", "set_default_dtype", "promote_types",
 ]
 
@@ -45,7 +45,41 @@ class dtype:
         return {complex64: float32, complex128: float64}.get(self, self)
 
     def to_complex(self) -> "dtype":
+        if self.name == "bfloat16":
+            return complex64
         return {float16: complex64, float32: complex64, float64: complex128}.get(self, self)
+
+
+class _LazyDtype(dtype):
+    """A dtype whose NumPy type comes from an optional package, imported when an array is first needed
+    (`torch.bfloat16` exists without ml_dtypes; making a bfloat16 tensor needs it)."""
+
+    __slots__ = ("_loader",)
+
+    def __init__(self, name: str, loader: Any, cat: _builtin_int, rank: _builtin_int, itemsize: _builtin_int) -> None:
+        self.name = name
+        self._loader = loader
+        self._cat = cat
+        self._rank = rank
+        self.is_floating_point = cat == 2
+        self.is_complex = cat == 3
+        self.is_signed = True
+        self.itemsize = itemsize
+
+    @property  # type: ignore[override]
+    def np(self) -> np.dtype:
+        d = self._loader()
+        FROM_NP[d] = self
+        return d
+
+
+def _bfloat16_np() -> np.dtype:
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ModuleNotFoundError("bfloat16 tensors need the ml_dtypes package (pip install ml_dtypes, or "
+                                  "pip install ndgrad[bfloat16])") from None
+    return np.dtype(ml_dtypes.bfloat16)
 
 
 bool = dtype("bool", np.bool_, 0, 0)
@@ -63,8 +97,11 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 cfloat, cdouble = complex64, complex128
 
+bfloat16 = _LazyDtype("bfloat16", _bfloat16_np, 2, 1, 2)
+
 ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
 _NAMES = {d.name: d for d in ALL}
+_NAMES["bfloat16"] = bfloat16
 FROM_NP = {d.np: d for d in ALL}
 # NumPy's other types land on the nearest torch type
 FROM_NP[np.dtype(np.uint16)] = int32
@@ -81,6 +118,9 @@ def from_numpy_dtype(d: np.dtype) -> dtype:
     try:
         return FROM_NP[d]
     except KeyError:
+        if getattr(d, "name", None) == "bfloat16":
+            bfloat16.np  # registers it
+            return bfloat16
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(d).type.__name__}. The only supported types are: "
             "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
@@ -123,6 +163,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         rb = b._rank if cb >= 2 else 0
         return complex128 if max(ra, rb) == 3 else complex64
     if ca == 2 and cb == 2:
+        if a._rank == b._rank:  # float16 with bfloat16
+            return float32
         return a if a._rank > b._rank else b
     if ca == 2:
         return a

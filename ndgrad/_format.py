@@ -55,7 +55,7 @@ class _Formatter:
     """Chooses one number style and one column width for every element of a (summarised) tensor."""
 
     def __init__(self, values: np.ndarray) -> None:
-        self.floating = values.dtype.kind == "f"
+        self.floating = values.dtype.kind in "fV"
         self.int_mode = True
         self.sci_mode = False
         self.width = 1

@@ -241,7 +241,7 @@ def _convert_index(idx):
             out.append(a)
         elif isinstance(i, (list, np.ndarray)):
             a = np.asarray(i)
-            if a.dtype.kind == "f":
+            if a.dtype.kind in "fV":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             advanced = True
             out.append(a)

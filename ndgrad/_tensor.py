@@ -107,7 +107,7 @@ class Tensor:
             # torch's texts: short when asking for True, with the detach() advice when asking for False
             raise RuntimeError("you can only change requires_grad flags of leaf variables." if value
                                else NONLEAF_REQUIRES_GRAD)
-        if value and self._data.dtype.kind not in "fc":
+        if value and self._data.dtype.kind not in "fcV":
             raise RuntimeError(INT_REQUIRES_GRAD_SET)
         self._requires_grad = bool(value)
 
@@ -117,7 +117,7 @@ class Tensor:
             if requires_grad:
                 return self
             raise RuntimeError(NONLEAF_REQUIRES_GRAD)
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fcV":
             raise RuntimeError(INT_REQUIRES_GRAD)
         self._requires_grad = bool(requires_grad)
         return self
@@ -260,7 +260,7 @@ class Tensor:
         return self._data.itemsize
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -481,7 +481,7 @@ def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
 def _check_cast(src: np.dtype, dst: np.dtype) -> None:
     """torch's canCast: no complex->real, float->integer, or non-bool->bool in place."""
     order = "biufc"
-    ks, kd = src.kind, dst.kind
+    ks, kd = src.kind.replace("V", "f"), dst.kind.replace("V", "f")
     if order.index(ks if ks != "u" else "i") > order.index(kd if kd != "u" else "i"):
         raise RuntimeError(f"result type {_PRETTY[src.kind, src.itemsize]} can't be cast to the desired "
                            f"output type {_PRETTY[dst.kind, dst.itemsize]}")
@@ -489,10 +489,11 @@ def _check_cast(src: np.dtype, dst: np.dtype) -> None:
 
 _CPP_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
              "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double",
-             "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+             "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+             "bfloat16": "c10::BFloat16"}
 _PRETTY = {("b", 1): "Bool", ("u", 1): "Byte", ("i", 1): "Char", ("i", 2): "Short", ("i", 4): "Int",
            ("i", 8): "Long", ("f", 2): "Half", ("f", 4): "Float", ("f", 8): "Double",
-           ("c", 8): "ComplexFloat", ("c", 16): "ComplexDouble"}
+           ("c", 8): "ComplexFloat", ("c", 16): "ComplexDouble", ("V", 2): "BFloat16"}
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -165,7 +165,8 @@ def methods() -> dict:
          "conj_physical": conj_physical, "adjoint": adjoint,
          "cfloat": lambda self, memory_format=None: self.to(D.complex64),
          "cdouble": lambda self, memory_format=None: self.to(D.complex128),
-         "is_inference": lambda self: False}
+         "is_inference": lambda self: False,
+         "bfloat16": lambda self, memory_format=None: self.to(D.bfloat16)}
     for n in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
         m[n + "_"] = _view_inplace(n)
     for n in INPLACE_OF:

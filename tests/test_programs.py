@@ -27,7 +27,7 @@ def _outcome(fn):
             return type(e).__name__, str(e)
     if isinstance(v, (ndgrad.Tensor,)) or type(v).__name__ == "Tensor":
         return "ok", ("tensor", tuple(v.shape), str(v.dtype).replace("ndgrad", "torch"), v.tolist())
-    if type(v).__name__ in ("device", "dtype"):
+    if type(v).__name__ in ("device", "dtype") or isinstance(v, ndgrad.dtype):
         return "ok", repr(v)
     return "ok", v
 
@@ -152,6 +152,47 @@ def test_rng_state_round_trip():
     ndgrad.set_rng_state(s)
     assert ndgrad.rand(4).tolist() == a.tolist()
     assert s.dtype is ndgrad.uint8
+
+
+# -- bfloat16 (ml_dtypes, imported on first use) ----------------------------------------------------------------
+BF16 = {
+    "repr": lambda t: repr(t.tensor([1.5, 2.25, 3.3, -7.1], dtype=t.bfloat16)),
+    "cast back": lambda t: t.tensor([1.5, 2.25, 3.3, 1e-3], dtype=t.bfloat16).float().tolist(),
+    "method": lambda t: t.tensor([0.1, 100.7]).bfloat16().dtype,
+    "add": lambda t: (t.tensor([1.5, 2.3], dtype=t.bfloat16) + 1).tolist(),
+    "promote f16": lambda t: t.promote_types(t.bfloat16, t.float16),
+    "promote f32": lambda t: (t.ones(2, dtype=t.bfloat16) * t.ones(2)).dtype,
+    "mm": lambda t: (t.tensor([[1.5, 2.3]], dtype=t.bfloat16) @ t.tensor([[0.7], [3.1]], dtype=t.bfloat16)),
+    "typed class": lambda t: isinstance(t.ones(1, dtype=t.bfloat16), t.BFloat16Tensor),
+    "type()": lambda t: t.ones(1, dtype=t.bfloat16).type(),
+    "itemsize": lambda t: (t.bfloat16.itemsize, t.bfloat16.is_floating_point),
+    "grad": lambda t: _bf16_grad(t),
+}
+
+
+def _bf16_grad(t):
+    w = t.tensor([[0.5, -1.25], [2.0, 0.75]], dtype=t.bfloat16, requires_grad=True)
+    (t.tensor([[1.0, 2.0]], dtype=t.bfloat16) @ w).sum().backward()
+    return str(w.grad.dtype), w.grad.float().tolist()
+
+
+@pytest.mark.parametrize("name", sorted(BF16))
+def test_bfloat16_like_torch(torch, name):
+    pytest.importorskip("ml_dtypes")
+    assert _outcome(lambda: BF16[name](ndgrad)) == _outcome(lambda: BF16[name](torch))
+
+
+def test_cpu_autocast_bfloat16(torch):
+    pytest.importorskip("ml_dtypes")
+    res = {}
+    for t in (ndgrad, torch):
+        a = t.tensor([[1.0, 2.0], [3.0, 4.0]])
+        w = t.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+        with t.autocast("cpu"):
+            y = a @ w
+        y.float().sum().backward()
+        res[t] = (str(y.dtype), y.float().tolist(), w.grad.tolist())
+    assert res[ndgrad] == res[torch]
 
 
 # -- amp -----------------------------------------------------------------------------------------------------

@@ -211,15 +211,26 @@ def _resolve(mod: Any, parts: list[str]) -> Any:
     return obj
 
 
-def resolves(lib: Any, name: str) -> bool:
-    """Whether the dotted name (``torch.nn.Linear``, ``Tensor.view``) resolves in lib."""
+def lookup(lib: Any, name: str) -> Any:
+    """What the dotted name (``torch.nn.Linear``, ``Tensor.view``) resolves to in lib, or _MISSING."""
     parts = name.split(".")
     if parts[0] in ROOTS:
         parts = parts[1:]
     else:
         label = dict(KINDS)[parts[0]]
         parts = label.split(".") + parts[1:]
-    return _resolve(lib, parts) is not _MISSING
+    return _resolve(lib, parts)
+
+
+def resolves(lib: Any, name: str) -> bool:
+    return lookup(lib, name) is not _MISSING
+
+
+def _unavailable(obj: Any) -> bool:
+    try:
+        return getattr(obj, "__ndgrad_unavailable__", None) is not None
+    except Exception:
+        return False
 
 
 def scan(paths: Iterable[str], reference: str = "torch", target: str = "ndgrad") -> dict[str, Any]:
@@ -228,9 +239,12 @@ def scan(paths: Iterable[str], reference: str = "torch", target: str = "ndgrad")
     lib = importlib.import_module(target)
     raw, nfiles = collect(paths, ref)
     kept = Counter({n: c for n, c in raw.items() if resolves(ref, n)})
-    missing = Counter({n: c for n, c in kept.items() if not resolves(lib, n)})
+    found = {n: lookup(lib, n) for n in kept}
+    missing = Counter({n: c for n, c in kept.items() if found[n] is _MISSING})
+    unavailable = Counter({n: c for n, c in kept.items() if found[n] is not _MISSING and _unavailable(found[n])})
     total = sum(kept.values())
     return {"files": nfiles, "uses": total, "names": len(kept),
+            "unavailable_uses": sum(unavailable.values()), "unavailable": unavailable.most_common(),
             "resolved_uses": total - sum(missing.values()),
             "resolved_fraction": (total - sum(missing.values())) / total if total else 1.0,
             "missing": missing.most_common(), "dropped": sorted(set(raw) - set(kept))}
@@ -246,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     r = scan(a.paths, a.reference, a.target)
     print(f"{r['files']} files, {r['uses']} uses of {r['names']} torch names: "
-          f"{r['resolved_uses']} resolve in {a.target} ({100 * r['resolved_fraction']:.2f}%)")
+          f"{r['resolved_uses']} resolve in {a.target} ({100 * r['resolved_fraction']:.2f}%), of which "
+          f"{r['unavailable_uses']} resolve to its clear 'not available' error")
     for n, c in r["missing"][: a.top]:
         print(f"  missing {c:6d}  {n}")
     if a.json:

@@ -189,7 +189,7 @@ class Op:
         if type(out) is not _ndarray:
             out = np.asarray(out)
         vc = args[0]._vc if self.view else None
-        if req and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
+        if req and self.has_vjp and _mode.enabled and out.dtype.kind in "fcV":
             return _record(self, args, n, out, vc)
         return _wrap(out, vc)
 
@@ -204,13 +204,13 @@ class _Op1(Op):
                 return self.fwd(*args)
             return Op.__call__(self, *args)
         data = x._data
-        if self.rule == FLOAT and data.dtype.kind not in "fc":
+        if self.rule == FLOAT and data.dtype.kind not in "fcV":
             data = data.astype(D._DEFAULT[0].np)
         out = self.fwd(data, *args[1:]) if len(args) > 1 else self.fwd(data)
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
         if self.view:
-            if x._requires_grad and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
+            if x._requires_grad and self.has_vjp and _mode.enabled and out.dtype.kind in "fcV":
                 res = _record1(self, x, args, out, x._vc)
             else:
                 res = _wrap(out, x._vc)
@@ -221,7 +221,7 @@ class _Op1(Op):
             else:
                 res._base, res._view_chain = base, x._view_chain + ((self, args[1:]),)
             return res
-        if x._requires_grad and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
+        if x._requires_grad and self.has_vjp and _mode.enabled and out.dtype.kind in "fcV":
             return _record1(self, x, args, out, None)
         return _wrap(out)
 
@@ -289,10 +289,10 @@ class _Op2(Op):
         da = a._data
         if isinstance(b, Tensor):
             db = b._data
-            if da.dtype is not db.dtype or (self.rule == PROMOTE_FLOAT and da.dtype.kind not in "fc"):
+            if da.dtype is not db.dtype or (self.rule == PROMOTE_FLOAT and da.dtype.kind not in "fcV"):
                 return Op.__call__(self, *args)
             req = a._requires_grad or b._requires_grad
-        elif (b.__class__ is float or b.__class__ is int) and da.dtype.kind == "f":
+        elif (b.__class__ is float or b.__class__ is int) and da.dtype.kind in "fV":
             # a 0-d array of the tensor's dtype is much cheaper for NumPy than a Python scalar
             cache = _SCALARS.get(da.dtype)
             if cache is None:
@@ -313,7 +313,7 @@ class _Op2(Op):
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
         vc = a._vc if self.view else None
-        if req and self.has_vjp and _mode.enabled and out.dtype.kind in "fc":
+        if req and self.has_vjp and _mode.enabled and out.dtype.kind in "fcV":
             return _record2(self, a, b, args, out, vc, da, db)
         return _wrap(out, vc)
 
@@ -524,7 +524,7 @@ def _wrap_multi(op: Op, args: tuple, outs: tuple, req: bool):
         # ops with as many outputs as pieces (split, unbind) declare n_out=2: all their outputs are differentiable
         diff = op.diff_out if len(op.diff_out) == len(results) else (True,) * len(results)
         for k, (r, d) in enumerate(zip(results, diff)):
-            if d and r._data.dtype.kind in "fc":
+            if d and r._data.dtype.kind in "fcV":
                 r.grad_fn = node
                 r._output_nr = k
                 r._requires_grad = True
@@ -552,7 +552,7 @@ def _apply_variadic(op: Op, args: tuple):
             arrs = [a.astype(target) if a.dtype != target else a for a in arrs]
     out = np.asarray(op.fwd(arrs, *params))
     res = _wrap(out)
-    if _mode.enabled and any(t._requires_grad for t in seq) and out.dtype.kind in "fc":
+    if _mode.enabled and any(t._requires_grad for t in seq) and out.dtype.kind in "fcV":
         edges = tuple(_edge(t) if t._requires_grad else _NO_EDGE for t in seq)
         meta = tuple((t._data.shape, t._data.dtype) if t._requires_grad else None for t in seq)
         node = op.node_cls(edges, [None, *params, None], (), meta)
@@ -704,7 +704,7 @@ def _materialize(grads: list, metas: list, graph: bool) -> list:
     grads = list(grads) + [None] * (len(metas) - len(grads))
     out = []
     for g, (shape, dt) in zip(grads, metas):
-        if g is None and dt.kind in "fc":
+        if g is None and dt.kind in "fcV":
             z = np.zeros(shape, dt)
             g = _wrap(z) if graph else z
         out.append(g)

@@ -41,7 +41,7 @@ def _t(x: Any, name: str, arg: str = "input", pos: int = 1) -> Tensor:
 def _float_only(fn, kernel):
     """Forward that refuses integer, bool and complex inputs as torch's float-only kernels do."""
     def f(self, *rest):
-        if self.dtype.kind != "f":
+        if self.dtype.kind not in "fV":
             raise NotImplementedError(f'"{kernel}" not implemented for \'{_tname(self.dtype)}\'')
         return fn(self, *rest)
     return f
@@ -54,7 +54,7 @@ def _up(x):
 
 # -- softmax, log_softmax ----------------------------------------------------------------------------------------
 def _check_kernel(x, dim, name):
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         kernel = f"{name}_lastdim_kernel_impl" if x.ndim == 0 or dim == x.ndim - 1 else f"{name}_kernel_impl"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_tname(x.dtype)}\'')
 
@@ -313,7 +313,7 @@ softshrink_op.defvjp(self=lambda grad, self, lambd: where((self >= -lambd) & (se
 
 
 def _glu_fwd(self, dim):
-    if self.dtype.kind != "f":
+    if self.dtype.kind not in "fV":
         raise NotImplementedError(f"\"glu_cpu\" not implemented for '{_tname(self.dtype)}'")
     h = self.shape[dim] // 2
     a, b = np.split(_up(self), [h], axis=dim)
@@ -332,7 +332,7 @@ glu_op.defvjp(self=_glu_grad)
 
 
 def _prelu_fwd(self, weight):
-    if self.dtype.kind != "f":
+    if self.dtype.kind not in "fV":
         raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{_tname(self.dtype)}'")
     w = _prelu_shape(weight, self.ndim)
     return np.where(self > 0, self, self * w).astype(self.dtype, copy=False)
@@ -391,7 +391,7 @@ def _nll_pick(self, target, weight, ignore_index):
 
 
 def _nll_fwd(self, target, weight, reduction, ignore_index):
-    if self.dtype.kind != "f":
+    if self.dtype.kind not in "fV":
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_tname(self.dtype)}'")
     _, picked, w = _nll_pick(self, target, weight, ignore_index)
     loss = -(picked * w)
@@ -464,7 +464,7 @@ def _scale(grad, reduction, self, target):
 def _loss_op(name, node, fwd, d_self, d_target=None, params=("reduction",), kernel=None):
     """An op of (self, target) whose formulas are `g * d_self(...)`, g the per-element incoming gradient."""
     def forward(self, target, *ps):
-        if self.dtype.kind != "f":
+        if self.dtype.kind not in "fV":
             raise NotImplementedError(f"\"{kernel or name}\" not implemented for '{_tname(self.dtype)}'")
         with np.errstate(all="ignore"):
             l = fwd(_up(self), _up(target), *ps[:-1])
@@ -666,7 +666,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     d = _wrap_dim(dim, nd)
     from .. import _ops as O
     common = np.result_type(x1._data.dtype, x2._data.dtype)
-    if common.kind != "f":
+    if common.kind not in "fV":
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_tname(common)}")
     if tuple(x1.shape) != shape:
         x1 = x1.expand(shape)

@@ -227,7 +227,7 @@ def _check_dtypes(input, weight, bias):
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(f"Input type ({_LOWER.get(str(input.dtype), input.dtype)}) and bias type "
                            f"({_LOWER.get(str(bias.dtype), bias.dtype)}) should be the same")
-    if input.dtype.kind not in "fiu":
+    if input.dtype.kind not in "fiuV":
         raise NotImplementedError(f'"slow_conv2d_cpu" not implemented for \'{_TN.get(str(input.dtype))}\'')
 
 
@@ -342,7 +342,7 @@ def _first_max(st):
         for q in range(1, kk - 1):
             run &= neq[q]
             k += run
-    if st.dtype.kind == "f" and np.isnan(m).any():
+    if st.dtype.kind in "fV" and np.isnan(m).any():
         for q in range(kk):
             k[np.isnan(st[q])] = q
     return m, k
@@ -355,7 +355,7 @@ def _max_pool2d(self, kernel_size, stride, padding, dilation, ceil_mode):
     ho, wo = _pool_out_len(h, kh, sh, ph, dh, ceil_mode), _pool_out_len(w, kw, sw, pw, dw, ceil_mode)
     eh = max((ho - 1) * sh + dh * (kh - 1) + 1 - (h + 2 * ph), 0)
     ew = max((wo - 1) * sw + dw * (kw - 1) + 1 - (w + 2 * pw), 0)
-    low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    low = -np.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).min
     xp = _pad(x, ph, ph + eh, pw, pw + ew, low)
     # one contiguous copy of the windows, offsets first: (kh*kw, N, C, Ho, Wo)
     st = np.stack([v for _, _, v in _offsets(xp, kh, kw, sh, sw, dh, dw, ho, wo)])
@@ -365,7 +365,7 @@ def _max_pool2d(self, kernel_size, stride, padding, dilation, ceil_mode):
     base = (np.arange(ho) * sh - ph)[:, None] * w + (np.arange(wo) * sw - pw)[None, :]
     idx = table.take(k)
     idx += base
-    if (ph or pw or eh or ew) and (x.dtype.kind != "f" or np.isneginf(m).any()):
+    if (ph or pw or eh or ew) and (x.dtype.kind not in "fV" or np.isneginf(m).any()):
         # a window whose maximum is the padding value: torch points at its first real position
         k = k.astype(np.int64)
         hh = (np.arange(ho) * sh - ph)[:, None] + (k // kw) * dh
@@ -445,11 +445,11 @@ def _avg_pool2d(self, kernel_size, stride, padding, ceil_mode, count_include_pad
     eh = max((ho - 1) * sh + kh - (h + 2 * ph), 0)
     ew = max((wo - 1) * sw + kw - (w + 2 * pw), 0)
     xp = _pad(x, ph, ph + eh, pw, pw + ew)
-    acc_t = x.dtype if x.dtype.kind == "f" else np.int64
+    acc_t = x.dtype if x.dtype.kind in "fV" else np.int64
     s = None
     for _, _, v in _offsets(xp, kh, kw, sh, sw, 1, 1, ho, wo):
         s = v.astype(acc_t) if s is None else np.add(s, v, out=s, casting="unsafe")
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         out = s * (1 / _avg_divisor(h, w, ho, wo, kernel_size, stride, padding, count_include_pad,
                                     divisor_override, np.float64)).astype(x.dtype)
     else:
@@ -502,7 +502,7 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
 
 
 def _adaptive_avg_pool2d(self, output_size):
-    if self.dtype.kind not in "fc":
+    if self.dtype.kind not in "fcV":
         raise NotImplementedError(f'"adaptive_avg_pool2d" not implemented for \'{_TN.get(str(self.dtype))}\'')
     h, w = self.shape[-2:]
     ah = _adaptive_matrix(h, output_size[0], self.dtype)
@@ -565,7 +565,7 @@ adaptive_max_pool2d_op.defvjp(
 
 # ============================================================================ unfold / fold (im2col, col2im)
 def _im2col(self, kernel_size, dilation, padding, stride):
-    if self.dtype.kind not in "fc":
+    if self.dtype.kind not in "fcV":
         raise NotImplementedError(f'"im2col_out_cpu" not implemented for \'{_TN.get(str(self.dtype))}\'')
     x = self if self.ndim == 4 else self[None]
     n, c, h, w = x.shape
@@ -578,7 +578,7 @@ def _im2col(self, kernel_size, dilation, padding, stride):
 
 
 def _col2im(self, output_size, kernel_size, dilation, padding, stride):
-    if self.dtype.kind not in "fc":
+    if self.dtype.kind not in "fcV":
         raise NotImplementedError(f'"col2im_out_cpu" not implemented for \'{_TN.get(str(self.dtype))}\'')
     cols = self if self.ndim == 3 else self[None]
     (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = output_size, kernel_size, dilation, padding, stride

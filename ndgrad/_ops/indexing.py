@@ -178,7 +178,7 @@ def _scatter_reduce(self, index, src, dim, reduce, include_self):
         init = {"sum": 0, "mean": 0, "prod": 1}.get(reduce)
         if init is None:
             kind = out.dtype.kind
-            big = np.inf if kind == "f" else np.iinfo(out.dtype).max
+            big = np.inf if kind in "fV" else np.iinfo(out.dtype).max
             init = -big if reduce == "amax" else big
         o[idx] = init
     if reduce in ("sum", "mean"):
@@ -187,7 +187,7 @@ def _scatter_reduce(self, index, src, dim, reduce, include_self):
             n = np.full(o.shape, 1 if include_self else 0, np.int64)
             np.add.at(n, idx, 1)
             n = np.maximum(n, 1)
-            if o.dtype.kind == "f":
+            if o.dtype.kind in "fV":
                 o[...] = o / n
             else:
                 o[...] = np.floor_divide(o, n)

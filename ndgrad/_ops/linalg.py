@@ -14,12 +14,17 @@ if TYPE_CHECKING:
 
 _TN = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
        "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-       "complex128": "ComplexDouble"}
+       "complex128": "ComplexDouble", "bfloat16": "BFloat16"}
 
 
 def _same_dtype(a, b, fmt):
     if a.dtype != b.dtype:
         raise RuntimeError(fmt.format(_TN.get(str(a.dtype)), _TN.get(str(b.dtype))))
+
+
+def _keep(out, like):
+    """Products of bfloat16 operands come back from NumPy in float32: round them to the operands' dtype."""
+    return out if out.dtype == like.dtype else out.astype(like.dtype)
 
 
 def _blas(a):
@@ -37,7 +42,7 @@ def _mm(self, mat2):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} and "
                            f"{mat2.shape[0]}x{mat2.shape[1]})")
     _same_dtype(self, mat2, "expected m1 and m2 to have the same dtype, but got: {} != {}")
-    return _blas(self) @ _blas(mat2)
+    return _keep(_blas(self) @ _blas(mat2), self)
 
 
 mm = Op("mm", _mm, ("self", "mat2"), dtype=NONE)
@@ -53,7 +58,7 @@ def _dot(self, other):
                            "elements, but got {} and {} elements respectively".format(
                                self.shape[0], other.shape[0], self.shape[0], other.shape[0]))
     _same_dtype(self, other, "dot : expected both vectors to have same dtype, but found {} and {}")
-    return np.dot(self, other)
+    return _keep(np.dot(self, other), self)
 
 
 dot = Op("dot", _dot, ("self", "other"), dtype=NONE)
@@ -68,7 +73,7 @@ def _mv(self, vec):
         raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat ({self.shape[0]}x{self.shape[1]}), "
                            f"vec ({vec.shape[0]})")
     _same_dtype(self, vec, "expected m1 and m2 to have the same dtype, but got: {} != {}")
-    return _blas(self) @ _blas(vec)
+    return _keep(_blas(self) @ _blas(vec), self)
 
 
 mv = Op("mv", _mv, ("self", "vec"), dtype=NONE)
@@ -83,7 +88,7 @@ def _bmm(self, mat2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     _same_dtype(self, mat2, "expected scalar type {} but found {}")
-    return np.matmul(_blas(self), _blas(mat2))
+    return _keep(np.matmul(_blas(self), _blas(mat2)), self)
 
 
 bmm = Op("bmm", _bmm, ("self", "mat2"), dtype=NONE)
@@ -94,7 +99,7 @@ bmm.defvjp(self=lambda grad, mat2: bmm(grad, _cj(transpose(mat2, 1, 2))),
 def _matmul_nd(self, other):
     _same_dtype(self, other, "expected m1 and m2 to have the same dtype, but got: {} != {}")
     try:
-        return np.matmul(_blas(self), _blas(other))
+        return _keep(np.matmul(_blas(self), _blas(other)), self)
     except ValueError:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{self.shape[-3] if self.ndim > 2 else 1}, {self.shape[-1]}] but got: "
@@ -120,7 +125,7 @@ def _addmm_fwd(self, mat1, mat2, beta, alpha):
     if alpha != 1:
         out *= alpha
     if beta == 0:  # torch ignores self then (nan and inf included)
-        return out
+        return _keep(out, mat1)
     try:
         out += self if beta == 1 else beta * self  # self broadcast over the rows
     except ValueError:
@@ -132,7 +137,7 @@ def _addmm_fwd(self, mat1, mat2, beta, alpha):
                     f"[{out.shape[0]}, {out.shape[1]}].  Tensor sizes: [{', '.join(map(str, self.shape))}]"
                 ) from None
         raise
-    return out
+    return _keep(out, mat1)
 
 
 # beta * self + alpha * (mat1 @ mat2), one node (F.linear's); the registry sums self's gradient back to its shape

@@ -59,7 +59,7 @@ def _check_tensor(x, name, arg="input"):
 
 
 def _check_float(x, name):
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fcV":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
                            f"Got {_TN.get(str(x._data.dtype))}")
 
@@ -848,7 +848,7 @@ def _check_uplo(UPLO, name):
 def _eigh_check(A, name):
     _check_tensor(A, name.replace(".", "_"), "A")
     _check_square(A, name)
-    if A._data.dtype.kind not in "fc":
+    if A._data.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"linalg_eigh_cpu\" not implemented for '{_TN.get(str(A._data.dtype))}'")
 
 

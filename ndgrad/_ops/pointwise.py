@@ -68,7 +68,7 @@ sgn.defvjp(self=_sgn_grad)
 
 def _angle(x):
     return np.angle(x).astype(x.real.dtype) if x.dtype.kind == "c" else \
-        np.where(x < 0, np.pi, 0).astype(x.dtype if x.dtype.kind == "f" else np.float32)
+        np.where(x < 0, np.pi, 0).astype(x.dtype if x.dtype.kind in "fV" else np.float32)
 
 
 def _angle_grad(grad, self):
@@ -200,7 +200,7 @@ floor_divide.defvjp(self=_no_derivative("floor_divide"), other=_no_derivative("f
 def _div_rounding(self, other, rounding_mode):
     if rounding_mode == "floor":
         return _floor_divide(self, other)
-    if getattr(self, "dtype", np.dtype(float)).kind in "fc" or np.asarray(other).dtype.kind in "fc":
+    if getattr(self, "dtype", np.dtype(float)).kind in "fcV" or np.asarray(other).dtype.kind in "fcV":
         return np.trunc(np.true_divide(self, other))
     q = _floor_divide(self, other)  # integers: round toward zero without going through floats
     return q + ((np.remainder(self, other) != 0) & ((np.asarray(self) < 0) != (np.asarray(other) < 0)))
@@ -498,7 +498,7 @@ def _bitwise(name, fn):
     def f(self, other=None):
         for a in (self, other):
             k = getattr(a, "dtype", None)
-            if k is not None and k.kind in "fc":
+            if k is not None and k.kind in "fcV":
                 raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                           f'\'{"Float" if k.itemsize == 4 else "Double"}\'')
         return fn(self) if other is None else fn(self, other)

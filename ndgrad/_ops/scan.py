@@ -135,7 +135,7 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
         raise RuntimeError(f"{name}: can't specify both unbiased and correction")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     return _reduce_dims(dim, input.ndim), correction, bool(keepdim)
 
@@ -235,7 +235,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
         p = 2.0
     elif isinstance(p, str):
         raise NotImplementedError(f"norm: p={p!r} is not supported by ndgrad")
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{_PRETTY.get(input._data.dtype.name, input._data.dtype.name)}")
     dims = _reduce_dims(dim, input.ndim)
@@ -262,7 +262,7 @@ def dist(input: Tensor, other: Tensor, p: Any = 2) -> Tensor:
     """Mirrors `torch.dist`: the p-norm of `input - other` (broadcast)."""
     _check_tensor(input, "dist")
     for t in (input, other):
-        if isinstance(t, Tensor) and t._data.dtype.kind not in "fc":
+        if isinstance(t, Tensor) and t._data.dtype.kind not in "fcV":
             raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
                                f"{_PRETTY.get(t._data.dtype.name)} instead.")
     _check_tensor(other, "dist")
@@ -411,10 +411,10 @@ def _cumext(better):
         if x.shape[0]:
             best = x[0].copy()
             bi = np.zeros(x.shape[1:], np.int64)
-            nan = np.isnan(best) if x.dtype.kind == "f" else np.zeros(best.shape, bool)
+            nan = np.isnan(best) if x.dtype.kind in "fV" else np.zeros(best.shape, bool)
             for i in range(x.shape[0]):
                 xi = x[i]
-                xnan = np.isnan(xi) if x.dtype.kind == "f" else np.zeros(xi.shape, bool)
+                xnan = np.isnan(xi) if x.dtype.kind in "fV" else np.zeros(xi.shape, bool)
                 upd = (better(xi, best) | (xi == best) | xnan) & ~(nan & ~xnan)
                 if i == 0:
                     upd = np.ones(xi.shape, bool)
@@ -479,7 +479,7 @@ def _median_dim_fwd(self, dim, keepdim):
         raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
     if self.ndim == 0:
         return _pick(self, dim, keepdim, 0, "median")
-    if self.dtype.kind == "f" and np.isnan(self).any():  # NaN propagates: its first index
+    if self.dtype.kind in "fV" and np.isnan(self).any():  # NaN propagates: its first index
         v, i = _pick(self, dim, keepdim, (self.shape[dim] - 1) // 2, "median")
         nanidx = np.argmax(np.isnan(self), axis=dim, keepdims=keepdim)
         has = np.isnan(self).any(axis=dim, keepdims=keepdim)
@@ -491,7 +491,7 @@ def _median_all_fwd(self):
     if self.size == 0:
         return np.full((), np.nan, self.dtype)
     flat = self.reshape(-1)
-    if flat.dtype.kind == "f" and np.isnan(flat).any():
+    if flat.dtype.kind in "fV" and np.isnan(flat).any():
         return np.full((), np.nan, self.dtype)
     return np.sort(flat)[(flat.size - 1) // 2].copy()
 

@@ -34,7 +34,7 @@ def _tname(dt: np.dtype) -> str:
 def _float_only(fn, kernel):
     """Forward that refuses integer and bool inputs as torch's float-only kernels do."""
     def f(self, *rest):
-        if self.dtype.kind not in "fc":
+        if self.dtype.kind not in "fcV":
             raise NotImplementedError(f'"{kernel}" not implemented for \'{_tname(self.dtype)}\'')
         return fn(self, *rest)
     return f
@@ -257,7 +257,7 @@ def _xlogy(self, other):
     # a Python-number operand takes the tensor's dtype (NumPy would widen with np.log's float64 scalar)
     if not isinstance(self, np.ndarray) and isinstance(other, np.ndarray):
         self = np.asarray(self, other.dtype)
-    elif not isinstance(other, np.ndarray) and isinstance(self, np.ndarray) and self.dtype.kind in "fc":
+    elif not isinstance(other, np.ndarray) and isinstance(self, np.ndarray) and self.dtype.kind in "fcV":
         other = np.asarray(other, self.dtype)
     with np.errstate(all="ignore"):
         r = np.multiply(self, np.log(other))
@@ -302,7 +302,7 @@ def _round0(x):
 
 
 def _round_dec(x, decimals):
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise NotImplementedError(f'"round_cpu" not implemented for \'{_tname(x.dtype)}\'')
     if decimals == 0:
         return np.round(x)
@@ -323,7 +323,7 @@ isfinite_op = Op("isfinite", lambda x: np.isfinite(x) if x.dtype != np.bool_ els
 
 
 def _nan_to_num(x, nan, posinf, neginf):
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         return x.copy()
     return np.nan_to_num(x, nan=0.0 if nan is None else nan, posinf=posinf, neginf=neginf)
 
@@ -527,7 +527,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
     """Mirrors `torch.lerp`: input + weight * (end - input), weight a number or a tensor."""
     _t(input, "lerp")
     _t(end, "lerp", "end", 2)
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":
         raise NotImplementedError(f'"lerp_kernel_{"tensor" if isinstance(weight, Tensor) else "scalar"}" not '
                                   f"implemented for '{_tname(input._data.dtype)}'")
     _same_dtype("lerp", end, input, "end")
@@ -577,7 +577,7 @@ def _pred(name, fn):
 
 
 def _real_only(fn, default):
-    return lambda a: fn(a) if a.dtype.kind in "fc" else np.full(a.shape, default, np.bool_)
+    return lambda a: fn(a) if a.dtype.kind in "fcV" else np.full(a.shape, default, np.bool_)
 
 
 isnan = _pred("isnan", _real_only(np.isnan, False))

@@ -398,7 +398,7 @@ def _materialize_batched(buf: list, ctx: list, graph: bool, B: int) -> list:
     grads = list(buf) + [None] * (len(ctx) - len(buf))
     out = []
     for g, (shape, dt) in zip(grads, ctx):
-        if g is None and dt.kind in "fc":
+        if g is None and dt.kind in "fcV":
             z = np.zeros((B,) + tuple(shape), dt)
             g = _wrap(z) if graph else z
         out.append(g)

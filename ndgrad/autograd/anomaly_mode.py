@@ -83,7 +83,7 @@ def run_checked(node: Any, buf: list, graph: bool, apply: Any = None) -> list:
                 if g is None:
                     continue
                 a = getattr(g, "_data", g)
-                if np.asarray(a).dtype.kind in "fc" and np.isnan(a).any():
+                if np.asarray(a).dtype.kind in "fcV" and np.isnan(a).any():
                     raise RuntimeError(f"Function '{node._name}' returned nan values in its {i}th output.")
         return out
     except Exception:

@@ -214,7 +214,7 @@ def _as_tensor(v: Any, like: Tensor) -> Tensor:
 
 
 def _is_float(a: Any) -> bool:
-    return isinstance(a, Tensor) and a._data.dtype.kind in "fc"
+    return isinstance(a, Tensor) and a._data.dtype.kind in "fcV"
 
 
 def _input_tangents(op: Any, args: tuple) -> list | None:

@@ -252,7 +252,7 @@ class Function(metaclass=_FunctionMeta):
                 o._vc[0] += 1  # torch bumps the version of a tensor marked dirty once more
             elif id(o) in input_ids:
                 o = _wrap(o._data, o._vc)  # returning an input gives a new tensor, as in torch
-            if record and id(outs[i]) not in non_diff and o._data.dtype.kind in "fc":
+            if record and id(outs[i]) not in non_diff and o._data.dtype.kind in "fcV":
                 o.grad_fn = node
                 o._output_nr = i
                 o._requires_grad = True

@@ -71,7 +71,7 @@ def _as_tuple(x: Any) -> tuple:
 
 
 def _is_float(t: Any) -> bool:
-    return isinstance(t, Tensor) and t._data.dtype.kind in "fc"
+    return isinstance(t, Tensor) and t._data.dtype.kind in "fcV"
 
 
 def _differentiable_outputs(x: Any) -> tuple:
@@ -521,7 +521,7 @@ def _make_grad_output(x: Tensor, noncontiguous: bool) -> Tensor:
     """Uniform in [-1, 1), of x's shape (and dtype when floating), requiring grad: torch's make_tensor."""
     from .._creation import rand
     from .. import _dtype as D
-    dt = x.dtype if x._data.dtype.kind in "fc" else D.float64
+    dt = x.dtype if x._data.dtype.kind in "fcV" else D.float64
     shape = tuple(x.shape)
     if noncontiguous and x._data.size > 1:
         big = rand(*shape[:-1], shape[-1] * 2, dtype=dt)._data

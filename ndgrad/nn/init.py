@@ -35,7 +35,7 @@ def _kind(tensor: Tensor) -> str:
 
 
 def _sample_uniform(tensor: Tensor, a: float, b: float, generator: Generator | None) -> np.ndarray:
-    if tensor._data.dtype.kind not in "fc":
+    if tensor._data.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{_kind(tensor)}'")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
@@ -50,7 +50,7 @@ def _sample_uniform(tensor: Tensor, a: float, b: float, generator: Generator | N
 
 
 def _sample_normal(tensor: Tensor, mean: float, std: float, generator: Generator | None) -> np.ndarray:
-    if tensor._data.dtype.kind not in "fc":
+    if tensor._data.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_kind(tensor)}'")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
@@ -248,7 +248,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
-    if tensor._data.dtype.kind not in "fc":
+    if tensor._data.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_kind(tensor)}'")
     rows = tensor._data.shape[0]
     cols = tensor.numel() // rows

@@ -37,7 +37,7 @@ class Parameter(Tensor):
         p._requires_grad = False
         p._grad = None
         if requires_grad:
-            if arr.dtype.kind not in "fc":
+            if arr.dtype.kind not in "fcV":
                 raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
             p._requires_grad = True
         return p

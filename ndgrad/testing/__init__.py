@@ -50,7 +50,7 @@ def _compare_tensors(actual: Tensor, expected: Tensor, rtol: Any, atol: Any, equ
     if ok.all():
         return
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        ft = a.dtype if a.dtype.kind in "fc" else np.dtype(np.float32)  # torch measures in the compared dtype
+        ft = a.dtype if a.dtype.kind in "fcV" else np.dtype(np.float32)  # torch measures in the compared dtype
         ad = np.abs(a.astype(ft) - e.astype(ft))
         rd = ad / np.abs(e.astype(ft))
     bad = ~ok

@@ -168,7 +168,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     _t(input, "softshrink")
     if lambd < 0:
         dt = input._data.dtype
-        hi = float(_np.finfo(dt).max) if dt.kind == "f" else 0.0
+        hi = float(_np.finfo(dt).max) if dt.kind in "fV" else 0.0
         raise RuntimeError(f"lambda must be in range [0, {hi:g}] for input dtype {_A._tname(dt)}, but found "
                            f"{float(lambd):g}")
     return _A.softshrink_op(input, lambd)

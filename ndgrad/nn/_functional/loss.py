@@ -240,7 +240,7 @@ def _check_smoothing(label_smoothing: float) -> None:
 
 def _ce_probs(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int,
               label_smoothing: float, class_dim: int) -> Tensor:
-    if target._data.dtype.kind != "f":
+    if target._data.dtype.kind not in "fV":
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{_tname(target._data.dtype)}")
     if ignore_index >= 0:
