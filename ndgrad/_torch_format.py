@@ -328,7 +328,13 @@ def _display(full_path: str) -> str:
     return full_path
 
 
+_BLOCKED_MODULES = ("sys", "os", "posix", "nt")     # refused even when registered, as torch does
+
+
 def _refuse_global(full_path: str) -> pickle.UnpicklingError:
+    module = full_path.rpartition(".")[0]
+    if module in _BLOCKED_MODULES:
+        return _weights_only_error(f"Trying to load unsupported GLOBAL {full_path} whose module {module} is blocked.")
     p = _display(full_path)
     return _weights_only_error(
         f"Unsupported global: GLOBAL {p} was not an allowed global by default. Please use "
@@ -387,7 +393,7 @@ def _scan_globals(data: bytes) -> None:
             else:
                 recent.append(None)
                 continue
-            if full not in allowed and full not in user:
+            if (full not in allowed and full not in user) or full.rpartition(".")[0] in _BLOCKED_MODULES:
                 raise _refuse_global(full)
             recent.append(None)
             del recent[:-2]
@@ -410,6 +416,8 @@ class _Unpickler(pickle._Unpickler):  # type: ignore[name-defined]
         module, name = _map_name(module, name)
         full = f"{module}.{name}"
         user = _user_safe_globals()
+        if module in _BLOCKED_MODULES:
+            raise _refuse_global(full)
         if full in user:
             return user[full]
         allowed = _builtin_allowed()

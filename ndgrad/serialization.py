@@ -21,6 +21,7 @@ import collections
 import io
 import math
 import os
+import re
 import struct
 from typing import IO, Any, Union
 
@@ -101,8 +102,10 @@ class safe_globals:
 # -- saving ------------------------------------------------------------------------------------------
 class _Writer:
     def __init__(self) -> None:
+        from ._creation import device
         from ._dtype import dtype
         from ._tensor import Size, Tensor
+        self.device = device
         self.Tensor, self.dtype, self.containers = Tensor, dtype, (list, tuple, dict, collections.OrderedDict, Size)
         self.names = {list: "list", tuple: "tuple", Size: "size"}
         try:
@@ -162,6 +165,17 @@ class _Writer:
             return self.tensor(obj)
         if tp is self.dtype:
             return {"t": "dtype", "v": obj.name}
+        if tp is np.ndarray or isinstance(obj, np.generic):
+            arr = np.asarray(obj)
+            if arr.dtype.kind not in "biufc":
+                raise TypeError(f"ndgrad.save cannot save a NumPy array of dtype {arr.dtype}: only bool, integer, "
+                                "float and complex arrays")
+            arr = arr if arr.flags.c_contiguous else arr.copy(order="C")
+            raw = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+            return {"t": "ndarray" if tp is np.ndarray else "npscalar", "dtype": arr.dtype.newbyteorder("<").str,
+                    "shape": list(arr.shape), "offset": self.block(raw), "nbytes": len(raw)}
+        if tp is self.device:
+            return {"t": "device", "v": str(obj)}
         if tp in self.containers:
             if id(obj) in self.active:
                 raise ValueError(f"cannot save a {tp.__name__} that contains itself")
@@ -174,8 +188,8 @@ class _Writer:
             finally:
                 self.active.discard(id(obj))
         raise TypeError(f"ndgrad.save cannot save an object of type {tp.__module__}.{tp.__qualname__}: only "
-                        "tensors, dict, OrderedDict, list, tuple, str, bytes, int, float, complex, bool, None "
-                        "and dtypes can be saved")
+                        "tensors, NumPy arrays, dict, OrderedDict, list, tuple, torch.Size, str, bytes, int, "
+                        "float, complex, bool, None, dtypes and devices can be saved")
 
 
 def _serialize(obj: Any) -> bytes:
@@ -340,6 +354,21 @@ class _Reader:
         self.made[k] = t
         return t
 
+    def ndarray(self, n: dict, t: str) -> Any:
+        code, shape, off, nb = _s(n["dtype"]), n["shape"], n["offset"], n["nbytes"]
+        if not re.fullmatch(r"[<|][biufc][1-9][0-9]?", code):
+            raise LoadError(f"malformed header: bad NumPy dtype {code!r}")
+        d = np.dtype(code)
+        if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape) or len(shape) > 64 \
+                or (t == "npscalar" and shape):
+            raise LoadError(f"malformed header: bad shape {shape!r}")
+        count = math.prod(shape)
+        if type(off) is not int or type(nb) is not int or off < 0 or nb != count * d.itemsize \
+                or off + nb > len(self.data):
+            raise LoadError("malformed header: an array's offset/nbytes do not fit its shape or the data section")
+        arr = np.frombuffer(self.data, d, count, off).astype(d.newbyteorder("="))
+        return arr.reshape(shape) if t == "ndarray" else arr[0]
+
     def node(self, n: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise LoadError(f"malformed header: nested more than {_MAX_DEPTH} levels deep")
@@ -369,6 +398,11 @@ class _Reader:
                 return self.data[off:off + nb]
             if t == "tensor":
                 return self.tensor(n["i"])
+            if t in ("ndarray", "npscalar"):
+                return self.ndarray(n, t)
+            if t == "device":
+                from ._creation import device
+                return device(_s(n["v"]))
             if t == "dtype":
                 from . import _dtype as D
                 name = _s(n["v"])
@@ -445,7 +479,7 @@ def _load_from(fh: Any, map_location: Any, mmap: Any, path: str | None, encoding
     import json
     start = fh.tell() if _seekable(fh) else None
     head = _read_exact(fh, 4)
-    if head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
+    if head[:4] == b"PK\x03\x04" or (head and not MAGIC.startswith(head[:4]) and head[:1] in _PICKLE_STARTS):
         from . import _torch_format
         if start is not None:
             fh.seek(start)
@@ -474,6 +508,9 @@ def _load_from(fh: Any, map_location: Any, mmap: Any, path: str | None, encoding
         return _Reader(meta, data).node(meta["root"])
     except RecursionError:
         raise LoadError("malformed header: nested too deeply") from None
+
+
+_PICKLE_STARTS = tuple(bytes([c]) for c in b"\x80(]}cKIJLNSVXFG)")   # first opcodes of pickles: read as torch's legacy format
 
 
 def _seekable(fh: Any) -> bool:
