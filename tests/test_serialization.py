@@ -242,11 +242,24 @@ class Custom:
     pass
 
 
-@pytest.mark.parametrize("bad", [Custom(), {1, 2}, np.float32(1.0), np.ones(2), lambda: 0, [1, {"x": object()}],
-                                 collections.defaultdict(int)])
+@pytest.mark.parametrize("bad", [Custom(), {1, 2}, np.array(["a"]), np.ones(2, dtype=object), lambda: 0,
+                                 [1, {"x": object()}], collections.defaultdict(int)])
 def test_unsupported_types_raise_typeerror_naming_them(bad):
-    with pytest.raises(TypeError, match=type(bad).__name__ if not isinstance(bad, list) else "object"):
+    with pytest.raises(TypeError, match=type(bad).__name__ if not isinstance(bad, (list, np.ndarray)) else "object|<U1"):
         _raw(bad)
+
+
+@pytest.mark.parametrize("arr", [np.arange(6).reshape(2, 3)[:, 1], np.float32(2.5), np.ones((2, 0), np.complex64),
+                                 np.array([True, False]), np.arange(3, dtype=">i4"), np.uint16(7)])
+def test_numpy_arrays_and_scalars(arr):
+    out = _rt({"a": arr})["a"]
+    assert type(out) is type(arr) and out.dtype == arr.dtype.newbyteorder("=") and out.shape == np.shape(arr)
+    np.testing.assert_array_equal(out, arr)
+
+
+def test_devices_and_sizes():
+    out = _rt([ndgrad.device("cpu"), ndgrad.Size([2, 3])])
+    assert type(out[0]) is ndgrad.device and str(out[0]) == "cpu" and type(out[1]) is ndgrad.Size
 
 
 def test_self_referencing_container():
