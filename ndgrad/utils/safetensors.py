@@ -25,10 +25,12 @@ _MAX_HEADER = 100_000_000          # as the safetensors package: a larger header
 
 # safetensors dtype code <-> torch dtype name
 _CODES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64",
-          "F16": "float16", "BF16": "bfloat16", "F32": "float32", "F64": "float64", "C64": "complex64",
-          "C128": "complex128", "U16": "uint16", "U32": "uint32", "U64": "uint64", "F8_E4M3": "float8_e4m3fn",
+          "F16": "float16", "BF16": "bfloat16", "F32": "float32", "F64": "float64", "C64": "complex64", "U16": "uint16", "U32": "uint32", "U64": "uint64", "F8_E4M3": "float8_e4m3fn",
           "F8_E5M2": "float8_e5m2"}
 _CODE_OF = {v: k for k, v in _CODES.items()}
+# the package lays tensors out by dtype in this order (then by name), so ndgrad writes the same bytes
+_ORDER = ["U64", "I64", "F64", "C64", "F32", "U32", "I32", "BF16", "F16", "U16", "I16", "F8_E4M3", "F8_E5M2", "I8",
+          "U8", "BOOL"]
 
 
 class SafetensorError(Exception):
@@ -86,7 +88,7 @@ def _serialize(tensors: dict, metadata: dict[str, str] | None) -> list:
     if metadata is not None and (not isinstance(metadata, dict)
                                  or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
         raise ValueError("metadata must be a dict of str to str")
-    items.sort(key=lambda it: (-it[1].dtype.itemsize, it[0]))
+    items.sort(key=lambda it: (_ORDER.index(it[2]), it[0]))
     header: dict[str, Any] = {}
     if metadata:
         header["__metadata__"] = metadata
