@@ -60,9 +60,12 @@ import builtins  # noqa: E402  (after the dtype names that shadow bool/int/float
 
 def __getattr__(name: str) -> object:
     # optional parts load on first use, keeping `import ndgrad` fast
-    if name in ("viz", "cli", "nn", "func", "utils"):
+    if name in ("viz", "cli", "nn", "func", "utils", "array_api"):
         import importlib
         return importlib.import_module(f"ndgrad.{name}")
+    if name == "from_dlpack":
+        from .utils.dlpack import from_dlpack
+        return from_dlpack
     raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")
 
 __all__ = sorted(set(_ops_all) | {
