@@ -220,19 +220,16 @@ def astype(x: _Tensor, dtype: Any, /, *, copy: _builtin_bool = True, device: Any
     return x.to(dtype)
 
 
+_CASTS = {"bool": {"bool"}, "int8": {"int8", "int16", "int32", "int64"}, "int16": {"int16", "int32", "int64"},
+          "int32": {"int32", "int64"}, "int64": {"int64"}, "uint8": {"uint8", "int16", "int32", "int64"},
+          "float32": {"float32", "float64", "complex64", "complex128"}, "float64": {"float64", "complex128"},
+          "complex64": {"complex64", "complex128"}, "complex128": {"complex128"}}
+
+
 def can_cast(from_: Any, to: Any, /) -> _builtin_bool:
+    """Whether the standard's promotion lattice allows `from_` -> `to` (no cross-kind casts but float -> complex)."""
     f = from_.dtype if isinstance(from_, _Tensor) else from_
-    if f is to:
-        return True
-    if f._cat > to._cat:
-        return False
-    if f._cat == to._cat:
-        if f is _D.uint8:
-            return to in (_D.int16, _D.int32, _D.int64)
-        if to is _D.uint8:
-            return False
-        return _D.promote_types(f, to) is to
-    return f._cat != 1 or f is _D.bool or to._cat >= 2 and _D.promote_types(f, to) is to
+    return to.name in _CASTS.get(f.name, ())
 
 
 _finfo = namedtuple("finfo_object", "bits eps max min smallest_normal dtype")
@@ -318,7 +315,8 @@ for _n in ("abs", "acos", "asin", "atan", "ceil", "conj", "cos", "cosh", "exp", 
            "signbit", "sin", "sinh", "square", "sqrt", "tan", "tanh", "trunc"):
     globals()[_n] = _unary(_n)
 bitwise_invert = _unary("bitwise_invert", "bitwise_not")
-for _n in ("add", "atan2", "bitwise_and", "bitwise_or", "bitwise_xor", "copysign", "divide", "equal", "floor_divide",
+equal = _binary("equal", "eq")       # (torch.equal compares whole tensors)
+for _n in ("add", "atan2", "bitwise_and", "bitwise_or", "bitwise_xor", "copysign", "divide", "floor_divide",
            "greater", "greater_equal", "hypot", "less", "less_equal", "logaddexp", "logical_and", "logical_or",
            "logical_xor", "maximum", "minimum", "multiply", "not_equal", "pow", "remainder", "subtract"):
     globals()[_n] = _binary(_n)
@@ -560,7 +558,9 @@ def argsort(x: _Tensor, /, *, axis: int = -1, descending: _builtin_bool = False,
 
 # -- statistics and utilities ------------------------------------------------------------------------------
 def _reduce_axes(x: _Tensor, axis: Any) -> Any:
-    return tuple(range(x.ndim)) if axis is None else _axes(axis)
+    if axis is None:
+        return tuple(range(x.ndim))
+    return (axis,) if isinstance(axis, _builtin_int) else tuple(axis)
 
 
 def max(x: _Tensor, /, *, axis: Any = None, keepdims: _builtin_bool = False) -> _Tensor:
