@@ -77,4 +77,4 @@ __all__ = sorted(set(_ops_all) | {
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "device", "is_tensor", "numel",
     "scalar_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "autograd", "linalg", "optim", "set_printoptions", "get_printoptions", "is_floating_point",
-    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load"})
+    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load", "from_dlpack"})
