@@ -51,7 +51,7 @@ _TORCH_DTYPES = (list(_STORAGE_OF) + ["uint16", "uint32", "uint64", "float8_e4m3
                  + [f"uint{i}" for i in range(1, 8)] + [f"int{i}" for i in range(1, 8)])
 _LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
 _LEGACY_PROTOCOL = 1001
-_MAX_PICKLE = 1 << 30          # data.pkl larger than this is refused (a real one is a few MB at most)
+_MAX_PICKLE = 1 << 28          # data.pkl larger than this is refused (a real one is a few MB at most)
 _NAME_OK = re.compile(r"[A-Za-z0-9_.\-]+")
 
 
@@ -103,9 +103,21 @@ _CUDA_ERROR = ("Attempting to deserialize object on a CUDA device but torch.cuda
 
 
 def _dtype(name: str) -> Any:
+    """ndgrad's dtype of that name, looked up at each use (a dtype such as bfloat16 may be registered
+    after import), or a stand-in that is an error only once a tensor needs it."""
+    import ndgrad
     from . import _dtype as D
     d = D._NAMES.get(name)
+    if d is None and isinstance(getattr(ndgrad, name, None), D.dtype):
+        d = getattr(ndgrad, name)
     return d if d is not None else _MissingDtype(f"torch.{name}", name=name)
+
+
+class _DtypeName:
+    """A dtype global in the allow-list: resolved when the file names it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 def _need_dtype(d: Any) -> Any:
@@ -148,7 +160,7 @@ def _tensor(arr: np.ndarray, requires_grad: Any) -> Any:
     from ._creation import from_numpy
     t = from_numpy(arr)
     if requires_grad is True:
-        if arr.dtype.kind not in "fc":
+        if not (t.is_floating_point() or t.is_complex()):
             raise LoadError("malformed tensor in the file: only floating point and complex tensors can "
                             "require gradients")
         t.requires_grad_(True)
@@ -286,7 +298,7 @@ def _builtin_allowed() -> dict[str, Any]:
         "builtins.complex": complex, "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
     }
     for name in _TORCH_DTYPES:
-        rc[f"torch.{name}"] = _dtype(name)
+        rc[f"torch.{name}"] = _DtypeName(name)
     for dname, sname in _STORAGE_OF.items():
         rc[f"torch.{sname}"] = _Marker(f"torch.{sname}", dtype=dname)
     rc["torch.storage.UntypedStorage"] = _Marker("torch.storage.UntypedStorage", dtype=None)
@@ -422,7 +434,8 @@ class _Unpickler(pickle._Unpickler):  # type: ignore[name-defined]
             return user[full]
         allowed = _builtin_allowed()
         if full in allowed:
-            return allowed[full]
+            found = allowed[full]
+            return _dtype(found.name) if type(found) is _DtypeName else found
         raise _refuse_global(full)
 
     def persistent_load(self, pid: Any) -> Any:
