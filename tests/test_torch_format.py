@@ -641,3 +641,29 @@ def test_missing_dtype_is_a_clear_error(torch):
         with pytest.raises(LoadError, match="float8_e5m2"):
             _load(ndgrad, _torch_bytes(torch, torch.zeros(2, dtype=torch.float8_e5m2)))
     _load(ndgrad, raw)          # naming the dtype is fine; a tensor of it is what ndgrad cannot hold
+
+
+@pytest.mark.parametrize("fmt", ["torch", "ndgrad"])
+def test_what_programs_save_in_both_formats(fmt):
+    model = ndgrad.nn.Linear(3, 2)
+    opt = ndgrad.optim.Adam(model.parameters(), lr=0.1)
+    model(ndgrad.ones(4, 3)).sum().backward()
+    opt.step()
+    obj = {"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 3, "name": "run", "best": 0.25,
+           "arr": np.arange(4.0), "shape": ndgrad.Size([2, 3]), "dtype": ndgrad.float64, "dev": ndgrad.device("cpu"),
+           "raw": b"\x00\x01", "none": None, "nested": [(1, {"a": [2.5]})],
+           "od": collections.OrderedDict(b=1, a=2)}
+    raw = _nd_bytes(obj, format=fmt)
+    if fmt == "torch":             # NumPy arrays in PyTorch's format need the NumPy globals, as in torch
+        allow = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.arange(1.0).dtype)]
+        with ndgrad.serialization.safe_globals(allow):
+            got = _load(ndgrad, raw)
+    else:
+        got = _load(ndgrad, raw)
+    assert repr({k: v for k, v in got.items() if k != "arr"}) == repr({k: v for k, v in obj.items() if k != "arr"})
+    np.testing.assert_array_equal(got["arr"], obj["arr"])
+    model2 = ndgrad.nn.Linear(3, 2)
+    model2.load_state_dict(got["model"])
+    opt2 = ndgrad.optim.Adam(model2.parameters(), lr=0.1)
+    opt2.load_state_dict(got["optim"])
+    assert opt2.state_dict()["state"][0]["step"].item() == 1.0
