@@ -62,7 +62,7 @@ import builtins  # noqa: E402  (after the dtype names that shadow bool/int/float
 _LAZY_MODULES = {"viz", "cli", "nn", "func", "utils", "cuda", "backends", "amp", "accelerator", "cpu", "version", "run",
                  "functorch", "profiler", "jit", "hub", "onnx", "testing",
                  "special", "fft", "distributions", "distributed", "multiprocessing", "library",
-                 "serialization"}
+                 "serialization", "array_api"}
 _LAZY_ATTRS = {
     **{n: "_env" for n in ("pi", "e", "inf", "nan", "newaxis", "set_default_device", "get_default_device",
                            "get_device_module", "set_float32_matmul_precision", "get_float32_matmul_precision",
@@ -76,6 +76,7 @@ _LAZY_ATTRS = {
                               "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor", "set_default_tensor_type")},
     **{n: "amp" for n in ("autocast", "is_autocast_enabled", "get_autocast_dtype")},
     "compile": "_compile",
+    "from_dlpack": "utils.dlpack",
     **{n: "_tensor_compat" for n in ("eig", "symeig", "lstsq")},
 }
 
@@ -109,4 +110,4 @@ __all__ = sorted(set(_ops_all) | {
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "device", "is_tensor", "numel",
     "scalar_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "autograd", "linalg", "optim", "set_printoptions", "get_printoptions", "is_floating_point",
-    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load"})
+    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load", "from_dlpack"})

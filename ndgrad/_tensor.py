@@ -297,9 +297,39 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        # NumPy and matplotlib accept tensors that do not require grad, like torch's __array__
+        # NumPy and matplotlib accept tensors that do not require grad, like torch's __array__;
+        # np.asarray shares memory, np.array copies (NumPy 2 passes copy=True then)
         a = self.numpy()
-        return a if dtype is None else a.astype(dtype, copy=False)
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(f"converting a {self.dtype} tensor to {np.dtype(dtype)} needs a copy")
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __array_wrap__(self, array: np.ndarray, context: Any = None, return_scalar: bool = False) -> "Tensor":
+        # NumPy ufuncs on tensors (np.sin(t)) give tensors, as torch's; bool results become uint8 as in torch
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return _wrap(np.asarray(array))
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: Any = None) -> Any:
+        """DLPack export (shares memory). Mirrors `torch.Tensor.__dlpack__`."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        kw = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device), ("copy", copy))
+              if v is not None}
+        return self._data.__dlpack__(stream=stream, **kw)
+
+    def __dlpack_device__(self) -> tuple:
+        return (1, 0)   # (kDLCPU, device 0)
+
+    def __array_namespace__(self, *, api_version: str | None = None) -> Any:
+        """The Python array API namespace for tensors: `ndgrad.array_api`."""
+        from . import array_api
+        if api_version is not None and api_version not in array_api.SUPPORTED_VERSIONS:
+            raise ValueError(f"Unrecognized array API version: {api_version!r}")
+        return array_api
 
     def _scalar(self, kind: str) -> Any:
         if self._data.size != 1:

@@ -18,14 +18,16 @@ validated completely, and the object tree built, before anything is returned.
 from __future__ import annotations
 
 import collections
+import io
 import math
 import os
+import re
 import struct
 from typing import IO, Any, Union
 
 import numpy as np
 
-__all__ = ["save", "load", "LoadError"]
+__all__ = ["save", "load", "LoadError", "add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals"]
 
 MAGIC = b"NDGRAD\x00\x01"
 VERSION = 1
@@ -46,11 +48,64 @@ def _pad(n: int) -> int:
     return -n % ALIGN
 
 
+# -- the allow-list of user types (torch.serialization's safe globals) --------------------------------------
+_SAFE: dict[str, Any] = {}
+
+
+def _global_name(obj: Any) -> tuple[str, Any]:
+    if isinstance(obj, tuple):
+        if len(obj) != 2 or not isinstance(obj[1], str):
+            raise TypeError("safe globals are objects or (object, 'module.name') pairs")
+        return obj[1], obj[0]
+    return f"{obj.__module__}.{obj.__qualname__}", obj
+
+
+def _user_safe_globals() -> dict[str, Any]:
+    return _SAFE
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Let `load` (torch format) rebuild these classes and call these functions. Mirrors
+    `torch.serialization.add_safe_globals`; only for types you trust."""
+    for g in safe_globals:
+        name, obj = _global_name(g)
+        _SAFE[name] = obj
+
+
+def get_safe_globals() -> list:
+    """Mirrors `torch.serialization.get_safe_globals`."""
+    return [obj if f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}" == name else (obj, name)
+            for name, obj in _SAFE.items()]
+
+
+def clear_safe_globals() -> None:
+    """Mirrors `torch.serialization.clear_safe_globals`."""
+    _SAFE.clear()
+
+
+class safe_globals:
+    """Context manager: `add_safe_globals` for the duration of a `with` block. Mirrors
+    `torch.serialization.safe_globals`."""
+
+    def __init__(self, safe_globals: list) -> None:
+        self.safe_globals = safe_globals
+
+    def __enter__(self) -> None:
+        self.saved = dict(_SAFE)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc: Any) -> None:
+        _SAFE.clear()
+        _SAFE.update(self.saved)
+
+
 # -- saving ------------------------------------------------------------------------------------------
 class _Writer:
     def __init__(self) -> None:
+        from ._creation import device
         from ._dtype import dtype
         from ._tensor import Size, Tensor
+        self.device = device
         self.Tensor, self.dtype, self.containers = Tensor, dtype, (list, tuple, dict, collections.OrderedDict, Size)
         self.names = {list: "list", tuple: "tuple", Size: "size"}
         try:
@@ -110,6 +165,17 @@ class _Writer:
             return self.tensor(obj)
         if tp is self.dtype:
             return {"t": "dtype", "v": obj.name}
+        if tp is np.ndarray or isinstance(obj, np.generic):
+            arr = np.asarray(obj)
+            if arr.dtype.kind not in "biufc":
+                raise TypeError(f"ndgrad.save cannot save a NumPy array of dtype {arr.dtype}: only bool, integer, "
+                                "float and complex arrays")
+            arr = arr if arr.flags.c_contiguous else arr.copy(order="C")
+            raw = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+            return {"t": "ndarray" if tp is np.ndarray else "npscalar", "dtype": arr.dtype.newbyteorder("<").str,
+                    "shape": list(arr.shape), "offset": self.block(raw), "nbytes": len(raw)}
+        if tp is self.device:
+            return {"t": "device", "v": str(obj)}
         if tp in self.containers:
             if id(obj) in self.active:
                 raise ValueError(f"cannot save a {tp.__name__} that contains itself")
@@ -122,8 +188,8 @@ class _Writer:
             finally:
                 self.active.discard(id(obj))
         raise TypeError(f"ndgrad.save cannot save an object of type {tp.__module__}.{tp.__qualname__}: only "
-                        "tensors, dict, OrderedDict, list, tuple, str, bytes, int, float, complex, bool, None "
-                        "and dtypes can be saved")
+                        "tensors, NumPy arrays, dict, OrderedDict, list, tuple, torch.Size, str, bytes, int, "
+                        "float, complex, bool, None, dtypes and devices can be saved")
 
 
 def _serialize(obj: Any) -> bytes:
@@ -141,9 +207,24 @@ def _serialize(obj: Any) -> bytes:
 
 
 def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int = 2,
-         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:
-    """Save `obj` (tensors and nested containers) to a path or binary file. Mirrors `torch.save`."""
-    raw = _serialize(obj)               # TypeError/ValueError here leave `f` untouched
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False, *,
+         format: str = "torch") -> None:
+    """Save `obj` (tensors and nested containers) to a path or binary file. Mirrors `torch.save`.
+
+    `format="torch"` (the default) writes PyTorch's zip format, which `torch.load` reads with
+    `weights_only=True`; `format="ndgrad"` writes ndgrad's pickle-free format (docs/file-format.md)."""
+    if format == "ndgrad":
+        raw = _serialize(obj)               # TypeError/ValueError here leave `f` untouched
+    elif format == "torch":
+        if pickle_module is not None and getattr(pickle_module, "__name__", None) != "pickle":
+            raise NotImplementedError("ndgrad.save writes its own restricted pickle: pickle_module is not supported")
+        if not _use_new_zipfile_serialization:
+            raise NotImplementedError("ndgrad.save does not write the legacy (pre-1.6) torch format; it writes "
+                                      "the zip format (ndgrad.load reads both)")
+        from ._torch_format import save_zip
+        raw = save_zip(obj)
+    else:
+        raise ValueError(f"ndgrad.save: format must be 'torch' or 'ndgrad', got {format!r}")
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         if os.path.isdir(path):
@@ -273,6 +354,21 @@ class _Reader:
         self.made[k] = t
         return t
 
+    def ndarray(self, n: dict, t: str) -> Any:
+        code, shape, off, nb = _s(n["dtype"]), n["shape"], n["offset"], n["nbytes"]
+        if not re.fullmatch(r"[<|][biufc][1-9][0-9]?", code):
+            raise LoadError(f"malformed header: bad NumPy dtype {code!r}")
+        d = np.dtype(code)
+        if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape) or len(shape) > 64 \
+                or (t == "npscalar" and shape):
+            raise LoadError(f"malformed header: bad shape {shape!r}")
+        count = math.prod(shape)
+        if type(off) is not int or type(nb) is not int or off < 0 or nb != count * d.itemsize \
+                or off + nb > len(self.data):
+            raise LoadError("malformed header: an array's offset/nbytes do not fit its shape or the data section")
+        arr = np.frombuffer(self.data, d, count, off).astype(d.newbyteorder("="))
+        return arr.reshape(shape) if t == "ndarray" else arr[0]
+
     def node(self, n: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise LoadError(f"malformed header: nested more than {_MAX_DEPTH} levels deep")
@@ -302,6 +398,11 @@ class _Reader:
                 return self.data[off:off + nb]
             if t == "tensor":
                 return self.tensor(n["i"])
+            if t in ("ndarray", "npscalar"):
+                return self.ndarray(n, t)
+            if t == "device":
+                from ._creation import device
+                return device(_s(n["v"]))
             if t == "dtype":
                 from . import _dtype as D
                 name = _s(n["v"])
@@ -355,21 +456,47 @@ def _check_map_location(map_location: Any) -> None:
 
 def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = True,
          mmap: bool | None = None, **pickle_load_args: Any) -> Any:
-    """Load an object saved by `save`; never runs code from the file. Mirrors `torch.load`."""
+    """Load an object saved by `save` or by `torch.save` (zip or legacy format); never runs code from the
+    file. Mirrors `torch.load`: PyTorch files are read as with `weights_only=True`, whatever
+    `weights_only` says (a file naming anything outside the allow-list is refused)."""
     if pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    encoding = pickle_load_args.pop("encoding", "ASCII")
+    if pickle_load_args:
+        raise TypeError(f"load() got unexpected keyword arguments {sorted(pickle_load_args)}")
+    is_path = isinstance(f, (str, os.PathLike))
+    if mmap and not is_path:
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    if is_path:
+        with open(os.fspath(f), "rb") as fh:
+            return _load_from(fh, map_location, mmap, os.fspath(f), encoding)
+    if not hasattr(f, "read"):
+        raise AttributeError(f"'{type(f).__name__}' object has no attribute 'read'")
+    return _load_from(f, map_location, False, None, encoding)
+
+
+def _load_from(fh: Any, map_location: Any, mmap: Any, path: str | None, encoding: str) -> Any:
+    import json
+    start = fh.tell() if _seekable(fh) else None
+    head = _read_exact(fh, 4)
+    if head[:4] == b"PK\x03\x04" or (head and not MAGIC.startswith(head[:4]) and head[:1] in _PICKLE_STARTS):
+        from . import _torch_format
+        if start is not None:
+            fh.seek(start)
+            src = fh
+        else:
+            src = io.BytesIO(head + fh.read())
+        if head[:4] == b"PK\x03\x04":
+            return _torch_format.load_zip(src, map_location, path if mmap else None, encoding)
+        if mmap:
+            raise RuntimeError("mmap can only be used with files saved with `torch.save(_use_new_zipfile_serialization"
+                               "=True)`, please torch.save your checkpoint with this option in order to use mmap.")
+        return _torch_format.load_legacy(src, map_location, encoding)
     if mmap:
         raise RuntimeError("mmap can only be used with files saved with `torch.save(_use_new_zipfile_serialization"
-                           "=True)`; ndgrad.load does not memory-map")
-    import json
+                           "=True)`; ndgrad.load does not memory-map ndgrad-format files")
     _check_map_location(map_location)
-    if isinstance(f, (str, os.PathLike)):
-        with open(os.fspath(f), "rb") as fh:
-            header, data = _read_file(fh, strict_end=True)
-    else:
-        if not hasattr(f, "read"):
-            raise AttributeError(f"'{type(f).__name__}' object has no attribute 'read'")
-        header, data = _read_file(f, strict_end=False)   # a stream may hold more after this object
+    header, data = _read_file(_Prefixed(head, fh), strict_end=path is not None)
     try:
         meta = json.loads(header.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
@@ -381,3 +508,26 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
         return _Reader(meta, data).node(meta["root"])
     except RecursionError:
         raise LoadError("malformed header: nested too deeply") from None
+
+
+_PICKLE_STARTS = tuple(bytes([c]) for c in b"\x80(]}cKIJLNSVXFG)")   # first opcodes of pickles: read as torch's legacy format
+
+
+def _seekable(fh: Any) -> bool:
+    try:
+        return bool(fh.seekable()) if hasattr(fh, "seekable") else False
+    except (OSError, ValueError):
+        return False
+
+
+class _Prefixed:
+    """A stream with some of its first bytes already read."""
+
+    def __init__(self, head: bytes, fh: Any) -> None:
+        self.head, self.fh = head, fh
+
+    def read(self, n: int) -> bytes:
+        if self.head:
+            out, self.head = self.head[:n], self.head[n:]
+            return out if len(out) == n else out + _read_exact(self.fh, n - len(out))
+        return self.fh.read(n)

@@ -158,6 +158,22 @@ CHECKPOINT = """
     CheckpointError checkpoint checkpoint_sequential
 """.split()
 
+TOP_LEVEL += """
+    from_dlpack serialization
+""".split()
+
+TENSOR_DUNDERS += """
+    __array_wrap__ __dlpack__ __dlpack_device__
+""".split()
+
+SERIALIZATION = """
+    add_safe_globals clear_safe_globals get_safe_globals load safe_globals save
+""".split()
+
+UTILS_DLPACK = """
+    from_dlpack to_dlpack
+""".split()
+
 
 
 SURFACES = {
@@ -175,6 +191,8 @@ SURFACES = {
     "torch.utils.checkpoint": (lambda m: m.utils.checkpoint, CHECKPOINT),
     "torch.func": (lambda m: m.func, FUNC),
     "torch.autograd.forward_ad": (lambda m: m.autograd.forward_ad, FORWARD_AD),
+    "torch.serialization": (lambda m: m.serialization, SERIALIZATION),
+    "torch.utils.dlpack": (lambda m: m.utils.dlpack, UTILS_DLPACK),
 }
 
 

@@ -1,10 +1,11 @@
-"""Mirrors `torch.utils`: `data` (datasets and loaders) and `checkpoint` (recompute instead of saving)."""
+"""Mirrors `torch.utils`: `data` (datasets and loaders), `checkpoint` (recompute instead of saving), `dlpack`, and
+`safetensors` (the safetensors file format, as the `safetensors` package's torch API)."""
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-__all__ = ["data", "checkpoint", "benchmark", "model_zoo"]
+__all__ = ["data", "checkpoint", "benchmark", "model_zoo", "safetensors", "dlpack"]
 
 
 def __getattr__(name: str) -> Any:
