@@ -83,3 +83,14 @@ def _errors():
 
 add(OpInfo("nn.functional.scaled_dot_product_attention", _sdpa, _samples, errors=_errors,
            ops=(At.sdpa_flash, At.sdpa_math, At.sdpa_math_2d), rtol={f32: 1e-5}, atol={f32: 1e-5}))
+
+
+def _rms_samples(d, r):
+    yield Sample((A((2, 3), d, r), (3,), A((3,), d, r)), desc="tiny, weight")
+    yield Sample((A((2, 3, 4), d, r), (3, 4)), dict(eps=1e-3), desc="two dims, no weight")
+    yield Sample((A((2, 5), d, r), [5], A((5,), d, r)), desc="eps from the dtype")
+
+
+add(OpInfo("nn.functional.rms_norm", lambda lib, *a, **k: lib.nn.functional.rms_norm(*a, **k), _rms_samples,
+           errors=lambda: [E(F((2, 3, 4)), (5,)), E(F((2, 3, 4)), (4,), F((3,))), E(F((2, 3, 4)), (3, 5))],
+           rtol={f32: 1e-5}, atol={f32: 1e-5}))

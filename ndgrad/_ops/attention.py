@@ -57,9 +57,6 @@ def _fwd(query, key, value, attn_mask, dropout_mask, scale, is_causal, gk, gv):
     if is_causal:
         np.copyto(s, -np.inf, where=~np.tri(L, S, dtype=bool))
     if attn_mask is not None:
-        if np.broadcast_shapes(s.shape, attn_mask.shape) != s.shape:
-            raise RuntimeError(f"output with shape [{', '.join(map(str, s.shape))}] doesn't match the broadcast "
-                               f"shape [{', '.join(map(str, np.broadcast_shapes(s.shape, attn_mask.shape)))}]")
         if attn_mask.dtype == np.bool_:
             np.copyto(s, -np.inf, where=~attn_mask)
         else:
@@ -283,6 +280,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         nb = int(np.prod(batch)) if batch else 1
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{nb}, {S}] but got: "
                            f"[{nb}, {vshape[-2]}].")
+    if attn_mask is not None:
+        scores = tuple(batch) + (L, S)
+        full = _check_broadcast(scores, attn_mask._data.shape)
+        if full != scores:
+            raise RuntimeError(f"output with shape [{', '.join(map(str, scores))}] doesn't match the broadcast "
+                               f"shape [{', '.join(map(str, full))}]")
     sc = 1.0 / math.sqrt(E) if scale is None else float(scale)
     mask = attn_mask
     if mask is not None and mask._data.dtype.kind == "f" and mask._data.dtype != qd.dtype:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import _ops as O
 from ..._creation import zeros
-from ..._ops.attention import scaled_dot_product_attention
+from ..._ops.attention import _dn, scaled_dot_product_attention
 from ..._tensor import Tensor
 from .layers import _shape_list, dropout, linear
 
@@ -199,9 +199,10 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         key_padding_mask = _pad_last(key_padding_mask)
     src_len = k.shape[1]
     if key_padding_mask is not None:
-        if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
-                                 f"{_shape_str(key_padding_mask.shape)}")
+        for i, (want, what) in enumerate(((bsz, 0), (src_len, 1))):
+            if key_padding_mask.shape[i] != want:
+                raise AssertionError(f"Expected key_padded_mask.shape[{what}] to be {want}, but got "
+                                     f"{key_padding_mask.shape[i]}")
         kpm = key_padding_mask.view(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1) \
             .reshape(bsz * num_heads, 1, src_len)
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
@@ -212,6 +213,9 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         if is_causal and attn_mask is None:
             raise AssertionError("FIXME: is_causal not implemented for need_weights")
         if attn_mask is not None:
+            if attn_mask.dtype != q.dtype:  # torch's baddbmm
+                raise RuntimeError(f"Input dtypes must be the same, got: input {_dn(attn_mask)}, batch1: {_dn(q)}, "
+                                   f"batch2: {_dn(k)}")
             weights = attn_mask + O.bmm(q_scaled, k.transpose(-2, -1))
         else:
             weights = O.bmm(q_scaled, k.transpose(-2, -1))
@@ -252,7 +256,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | No
     k = len(ns)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
         raise RuntimeError(f"Given normalized_shape={_shape_list(ns)}, expected input with shape "
-                           f"[*, {', '.join(map(str, ns))}], but got input of size{_shape_list(input.shape)}")
+                           f"[*{', '.join(map(str, ns))}], but got input of size{_shape_list(input.shape)}")
     if weight is not None and tuple(weight.shape) != ns:
         raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
                            f"{_shape_list(weight.shape)} and normalized_shape = {_shape_list(ns)}")
