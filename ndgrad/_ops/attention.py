@@ -51,8 +51,10 @@ def _rep_np(x: np.ndarray, g: int) -> np.ndarray:
 def _fwd(query, key, value, attn_mask, dropout_mask, scale, is_causal, gk, gv):
     k = _rep_np(key, gk)
     v = _rep_np(value, gv)
-    s = np.matmul(query, np.swapaxes(k, -1, -2))
-    s *= s.dtype.type(scale)
+    q = query * query.dtype.type(scale) if query.shape[-1] < k.shape[-2] else query  # the smaller pass
+    s = np.matmul(q, np.swapaxes(k, -1, -2))
+    if q is query:
+        s *= s.dtype.type(scale)
     L, S = s.shape[-2], s.shape[-1]
     if is_causal:
         np.copyto(s, -np.inf, where=~np.tri(L, S, dtype=bool))
@@ -100,6 +102,8 @@ def _backward(grad: Any, grad_p: Any, query: Any, key: Any, value: Any, dropout_
               gk: int, gv: int, p: Any, need: tuple) -> list:
     """Gradients of (query, key, value, attn_mask) for those in `need`, from the output's gradient `grad`, the
     hidden probabilities' gradient `grad_p` (None when there is none) and the saved probabilities p."""
+    if type(p) is np.ndarray:
+        return _backward_raw(grad, grad_p, query, key, value, dropout_mask, scale, gk, gv, p, need)
     out: list = [None, None, None, None]
     a = p if dropout_mask is None else p * dropout_mask
     if need[2]:
@@ -114,6 +118,36 @@ def _backward(grad: Any, grad_p: Any, query: Any, key: Any, value: Any, dropout_
             out[0] = matmul_nd(gs, _rep(key, gk)) * scale
         if need[1]:
             out[1] = _unrep(matmul_nd(_T(gs), query), gk) * scale
+        if need[3]:
+            out[3] = gs
+    return out
+
+
+def _backward_raw(grad, grad_p, query, key, value, dropout_mask, scale, gk, gv, p, need) -> list:
+    """`_backward` on arrays (an ordinary backward): the same formulas, with the temporaries of the softmax's
+    derivative reused in place."""
+    out: list = [None, None, None, None]
+    a = p if dropout_mask is None else p * dropout_mask
+    if need[2]:
+        out[2] = _unrep(np.matmul(np.swapaxes(a, -1, -2), grad), gv)
+    if need[0] or need[1] or need[3]:
+        gs = np.matmul(grad, np.swapaxes(_rep_np(value, gv), -1, -2))
+        if dropout_mask is not None:
+            gs *= dropout_mask
+        if grad_p is not None:
+            gs += grad_p
+        dot = np.einsum("...ij,...ij->...i", gs, p)[..., None]
+        gs -= dot
+        gs *= p
+        sc = gs.dtype.type(scale)
+        if need[0]:
+            gq = np.matmul(gs, _rep_np(key, gk))
+            gq *= sc
+            out[0] = gq
+        if need[1]:
+            gkk = _unrep(np.matmul(np.swapaxes(gs, -1, -2), query), gk)
+            gkk *= sc
+            out[1] = gkk
         if need[3]:
             out[3] = gs
     return out
