@@ -129,6 +129,21 @@ def test_sdpa_dropout_keeps_the_expected_fraction():
     np.testing.assert_allclose(att[att > 0], 1 / 200 / 0.75)
 
 
+@pytest.mark.parametrize("kw", [{"attn_mask": "float"}, {"is_causal": True}, {"scale": 0.7}])
+def test_sdpa_hessian_matches_torch_math_path(torch, kw):
+    """Second derivatives against torch's math path (3-d inputs; torch's flash kernel has no double backward,
+    ndgrad's op has one everywhere)."""
+    x, m = _x(2, 3, 2), _x(3, 3)
+    res = []
+    for lib in (torch, ndgrad):
+        k = dict(kw)
+        if k.get("attn_mask") == "float":
+            k["attn_mask"] = lib.tensor(m)
+        f = lambda a: lib.nn.functional.scaled_dot_product_attention(a, a * 2, a.cos(), **k).sin().sum()  # noqa
+        res.append(lib.autograd.functional.hessian(f, lib.tensor(x)).numpy())
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-9, atol=1e-12)
+
+
 # -- MultiheadAttention ----------------------------------------------------------------------------------------
 CAUSAL = np.triu(np.ones((4, 4), bool), 1)
 KPM = np.array([[False, False, False, True], [False, True, False, False]])
