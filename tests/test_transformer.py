@@ -347,6 +347,22 @@ def test_encoder_stack_detects_the_causal_mask_and_warns_like_torch(torch):
             repr(torch.nn.Transformer.generate_square_subsequent_mask(3))
 
 
+@pytest.mark.parametrize("kpm", [SRC_KPM, np.array([[False, True, False, False, False]] * 2)])
+def test_encoder_inference_zeros_padded_positions_like_torch(torch, kpm):
+    """In eval mode without grad, torch's encoder runs on nested tensors when the padding is left-aligned:
+    padded positions come out as zeros (before the final norm)."""
+    def make(lib, dt):
+        layer = lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dtype=dt)
+        return lib.nn.TransformerEncoder(layer, 2, lib.nn.LayerNorm(8, dtype=dt))
+    tm, nm = _pair(torch, make)
+    x = _x(2, 5, 8)
+    outs = []
+    for lib, m in ((torch, tm), (ndgrad, nm)):
+        with lib.no_grad():
+            outs.append(m(lib.tensor(x), src_key_padding_mask=lib.tensor(kpm)).numpy())
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-8, atol=1e-10)
+
+
 def test_transformer_errors_like_torch(torch):
     def model(lib):
         with warnings.catch_warnings():

@@ -241,12 +241,32 @@ class TransformerEncoder(Module):
         first = self.layers[0] if len(self.layers) else None
         batch_first = first.self_attn.batch_first if isinstance(first, TransformerEncoderLayer) else False
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
+        padded = self._nested_padding(src, mask, src_key_padding_mask)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if padded is not None:  # torch's nested-tensor path gives zeros at the padded positions
+            output = output.masked_fill(padded.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+    def _nested_padding(self, src: Tensor, mask: Tensor | None, kpm: Tensor | None) -> Tensor | None:
+        """The padded positions (bool, (N, S)) where torch's inference path would run on nested tensors, which
+        drops the padded tokens and pads the output with zeros; None where torch takes the ordinary path."""
+        from ...autograd.grad_mode import state
+        if not self.use_nested_tensor or self.training or src.ndim != 3 or kpm is None or mask is not None:
+            return None
+        if state.enabled and (src.requires_grad or any(p.requires_grad for p in self.parameters())):
+            return None
+        pad = kpm._data != 0
+        if self.mask_check:
+            # torch requires left-aligned masks there: the padded positions of each row come last
+            if (np.diff(pad.astype(np.int8), axis=-1) < 0).any():
+                return None
+        from ..._creation import tensor
+        return tensor(pad)
 
 
 class TransformerDecoder(Module):
