@@ -75,7 +75,7 @@ class MultiheadAttention(Module):
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple:
         """Returns (attn_output, attn_weights or None)."""
-        from .._functional.attention import _canonical_mask
+        from .._functional.rnn import _canonical_mask
         batched = query.ndim == 3
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)

@@ -60,7 +60,7 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None = None, s
 
 def _canonical(mask: Tensor | None, name: str, other: Tensor | None, other_name: str, dtype: Any,
                check_other: bool = True) -> Tensor | None:
-    from .._functional.attention import _canonical_mask
+    from .._functional.rnn import _canonical_mask
     return _canonical_mask(mask, name, other, other_name, dtype, check_other)
 
 

@@ -1,5 +1,5 @@
 """Mirrors part of `torch.nn.functional`: scaled_dot_product_attention (one op, `ndgrad/_ops/attention.py`),
-multi_head_attention_forward and rms_norm.
+multi_head_attention_forward and rms_norm (the file keeps its historical name, so nn/functional.py is unchanged).
 
 multi_head_attention_forward follows torch's two paths: with `need_weights` the weights are computed
 explicitly (scaled q, bmm with k, mask added, softmax, dropout, bmm with v) so they can be returned; without,
