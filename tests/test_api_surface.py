@@ -101,7 +101,8 @@ NN = """
     RNNBase RNNCell RNNCellBase ReLU ReLU6 SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax
     Softmax2d Softmin Softplus Softshrink Softsign Tanh Tanhshrink Threshold Unflatten Unfold functional
     init utils
-""".split()
+""".split() + ("RMSNorm Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder "
+      "TransformerEncoderLayer").split()
 
 NN_FUNCTIONAL = """
     adaptive_avg_pool1d adaptive_avg_pool2d adaptive_max_pool1d adaptive_max_pool2d alpha_dropout avg_pool1d
@@ -114,7 +115,7 @@ NN_FUNCTIONAL = """
     pairwise_distance poisson_nll_loss relu relu6 relu_ scaled_dot_product_attention selu selu_ sigmoid silu
     smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign tanh tanhshrink threshold
     threshold_ unfold
-""".split()
+""".split() + ["rms_norm"]
 
 NN_INIT = """
     calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal kaiming_normal_ kaiming_uniform

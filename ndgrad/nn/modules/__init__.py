@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import (activation, attention, container, conv, dropout, flatten, linear, loss, module, normalization,
                pooling, rnn, sparse)
+from . import rmsnorm, transformer
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
@@ -16,6 +17,8 @@ from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .rmsnorm import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
 
 __all__ = [n for m in (activation, attention, container, conv, dropout, flatten, linear, loss, module,
-                       normalization, pooling, rnn, sparse) for n in m.__all__]
+                       normalization, pooling, rnn, sparse, rmsnorm, transformer) for n in m.__all__]
