@@ -58,11 +58,18 @@ def can_cast(from_: dtype, to: dtype) -> "builtins.bool":
 import builtins  # noqa: E402  (after the dtype names that shadow bool/int/float)
 
 
+_SPECTRAL = ("view_as_real", "view_as_complex", "complex", "polar", "stft", "istft", "hann_window", "hamming_window",
+             "blackman_window", "bartlett_window", "kaiser_window")
+
+
 def __getattr__(name: str) -> object:
     # optional parts load on first use, keeping `import ndgrad` fast
-    if name in ("viz", "cli", "nn", "func", "utils"):
+    if name in ("viz", "cli", "nn", "func", "utils", "fft"):
         import importlib
         return importlib.import_module(f"ndgrad.{name}")
+    if name in _SPECTRAL:  # complex views, polar/complex, windows, stft/istft: ndgrad/_ops/spectral.py
+        from ._ops import spectral
+        return getattr(spectral, name)
     raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")
 
 __all__ = sorted(set(_ops_all) | {
