@@ -456,33 +456,42 @@ def _freq_tensor(vals: np.ndarray, dtype: Any, requires_grad: bool, name: str) -
     return t
 
 
-def _check_len(n: Any) -> int:
+def _check_len(n: Any, name: str) -> int:
     if isinstance(n, builtins.bool) or not isinstance(n, (builtins.int, np.integer)):
-        raise TypeError(f"fftfreq(): argument 'n' (position 1) must be int, not {type(n).__name__}")
-    if n < 0:
-        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+        raise TypeError(f"{name}(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     return int(n)
+
+
+def _freq_values(k: np.ndarray, n: int, d: float, dtype: Any, name: str) -> np.ndarray:
+    dd = _freq_dtype(dtype, name)
+    if dd.is_complex:
+        return k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.divide(1.0, np.float64(n) * d)  # n = 0: inf, and 0 * inf = nan, as torch
+        return k.astype(dd.np) * np.array(scale, dd.np)
+
+
+def _arange(m: int) -> np.ndarray:
+    if m < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {m}: [{m}]")
+    return np.arange(m, dtype=np.float64)
 
 
 def fftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
             requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.fft.fftfreq`: [0, 1, ..., ceil(n/2)-1, -floor(n/2), ..., -1] / (d*n)."""
-    n = _check_len(n)
-    k = np.arange(n, dtype=np.float64)
+    n = _check_len(n, "fftfreq")
+    k = _arange(n)
     k[(n + 1) // 2:] -= n
-    dd = _freq_dtype(dtype, "fftfreq")
-    vals = (k.astype(dd.np) * np.array(1.0 / (d * n) if n else 0.0, dd.np)) if not dd.is_complex else k
-    return _freq_tensor(vals, dtype, requires_grad, "fftfreq")
+    return _freq_tensor(_freq_values(k, n, d, dtype, "fftfreq"), dtype, requires_grad, "fftfreq")
 
 
 def rfftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.fft.rfftfreq`: [0, 1, ..., n//2] / (d*n)."""
-    n = _check_len(n)
-    k = np.arange(n // 2 + 1, dtype=np.float64)
-    dd = _freq_dtype(dtype, "rfftfreq")
-    vals = (k.astype(dd.np) * np.array(1.0 / (d * n) if n else 0.0, dd.np)) if not dd.is_complex else k
-    return _freq_tensor(vals, dtype, requires_grad, "rfftfreq")
+    n = _check_len(n, "rfftfreq")
+    k = _arange((n // 2 if n >= 0 else -(-n // 2)) + 1)  # C++'s n / 2 truncates toward zero
+    return _freq_tensor(_freq_values(k, n, d, dtype, "rfftfreq"), dtype, requires_grad, "rfftfreq")
 
 
 def _shift(input: Tensor, dim: Any, inverse: bool) -> Tensor:

@@ -37,12 +37,14 @@ _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64
 
 # -- view_as_real / view_as_complex -----------------------------------------------------------------------------
 def _as_real(z: np.ndarray) -> np.ndarray:
+    z = np.asarray(z)  # a formula may pass a NumPy scalar: as_strided needs memory that stays alive
     r = z.real  # a float view with z's strides
     half = z.itemsize // 2
     return np.lib.stride_tricks.as_strided(r, z.shape + (2,), z.strides + (half,))
 
 
 def _as_complex(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
     c = _COMPLEX_OF[np.dtype(x.dtype)]
     if x.strides[-1] == x.itemsize and all(s % (2 * x.itemsize) == 0 for s in x.strides[:-1]):
         try:
@@ -357,12 +359,11 @@ def stft(input: Tensor, n_fft: int, hop_length: Optional[int] = None, win_length
     x = input
     if center:  # as torch: a 3-d view for F.pad, padded by n_fft//2 on both sides
         nd = x.ndim
-        if nd in (1, 2, 3):
-            shp = x._data.shape
-            x = S.reshape(x, (1,) * (3 - nd) + tuple(shp))
-            p = n_fft // 2
-            x = I.pad(x, [p, p], pad_mode)
-            x = S.reshape(x, x._data.shape[3 - nd:])
+        lead = max(3 - nd, 0)
+        x = S.reshape(x, (1,) * lead + tuple(x._data.shape))
+        p = n_fft // 2
+        x = I.pad(x, [p, p], pad_mode)
+        x = S.reshape(x, x._data.shape[lead:])
     a = x._data
     prefix = (f"stft({_type_str(a)}[{', '.join(map(str, a.shape))}], n_fft={n_fft}, hop_length={hop}, "
               f"win_length={wl}, window={_win_str(window)}, normalized={int(bool(normalized))}, "
