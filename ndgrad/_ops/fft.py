@@ -110,7 +110,10 @@ def _c2r_backward(grad, dim, normalization, last_dim_size):
 fft_c2c.defvjp(self=lambda grad, dim, normalization, forward: fft_c2c(grad, dim, normalization, not forward))
 fft_r2c.defvjp(self=_r2c_backward)
 fft_c2r.defvjp(self=_c2r_backward)
-for _op in (fft_c2c, fft_r2c, fft_c2r):
+# ihfftn conjugates a materialized copy (torch's conj_physical), not a lazy conjugate view
+conj_physical = Op("conj_physical", np.conj, ("self",), node="ConjPhysicalBackward0", dtype=SAME)
+conj_physical.defvjp(self=lambda grad: conj_physical(grad))
+for _op in (fft_c2c, fft_r2c, fft_c2r, conj_physical):
     _op.defjvp(linear=True)
 
 
@@ -373,7 +376,7 @@ def ihfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim: Optional[Seque
     y = fft_r2c(x, tuple(last), _norm(norm, False), True)
     if len(dims) == 1:
         return P.conj(y)
-    y = P.conj(y)
+    y = conj_physical(y)
     return fft_c2c(y, tuple(dims[:-1]), _norm(norm, False), False)
 
 

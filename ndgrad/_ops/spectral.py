@@ -119,8 +119,9 @@ def _complex(real: np.ndarray, imag: np.ndarray) -> np.ndarray:
 def _polar(abs: np.ndarray, angle: np.ndarray) -> np.ndarray:
     r, t = np.broadcast_arrays(abs, angle)
     out = np.empty(r.shape, _COMPLEX_OF.get(np.dtype(r.dtype), np.dtype(np.complex64)))
-    out.real = r * np.cos(t)
-    out.imag = r * np.sin(t)
+    with np.errstate(invalid="ignore"):  # inf * 0 = nan, silently, as torch
+        out.real = r * np.cos(t)
+        out.imag = r * np.sin(t)
     return out
 
 
@@ -344,6 +345,7 @@ def stft(input: Tensor, n_fft: int, hop_length: Optional[int] = None, win_length
                    "recommended to reduce spectral leakage.To suppress this warning and use a rectangular window, "
                    "explicitly set `window=torch.ones(n_fft, device=<device>)`.")
     cplx = input._data.dtype.kind == "c" or (window is not None and window._data.dtype.kind == "c")
+    given_rc = return_complex
     if return_complex is None:
         if not cplx:
             raise RuntimeError("stft requires the return_complex parameter be given for real inputs, and will "
@@ -367,7 +369,7 @@ def stft(input: Tensor, n_fft: int, hop_length: Optional[int] = None, win_length
     a = x._data
     prefix = (f"stft({_type_str(a)}[{', '.join(map(str, a.shape))}], n_fft={n_fft}, hop_length={hop}, "
               f"win_length={wl}, window={_win_str(window)}, normalized={int(bool(normalized))}, "
-              f"onesided={_opt(onesided)}, return_complex={int(bool(return_complex))}, "
+              f"onesided={_opt(onesided)}, return_complex={_opt(given_rc)}, "
               f"align_to_window={_opt(align_to_window)}) : ")
     if a.ndim not in (1, 2):
         raise RuntimeError(prefix + "expected a 1D or 2D tensor")
