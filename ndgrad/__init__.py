@@ -72,7 +72,7 @@ def __getattr__(name: str) -> object:
         return getattr(spectral, name)
     raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")
 
-__all__ = sorted(set(_ops_all) | {
+__all__ = sorted(set(_ops_all) | set(_SPECTRAL) | {
     "Tensor", "Size", "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
     "complex64", "complex128", "half", "float", "double", "short", "int", "long", "cfloat", "cdouble",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast", "tensor", "as_tensor",
