@@ -518,3 +518,21 @@ def fftshift(input: Tensor, dim: Optional[Any] = None) -> Tensor:
 def ifftshift(input: Tensor, dim: Optional[Any] = None) -> Tensor:
     """Mirrors `torch.fft.ifftshift`: the inverse of fftshift (a roll by -(n//2))."""
     return _shift(input, dim, True)
+
+
+def _refuse_out(f: Any) -> Any:
+    """`out=` is not implemented: a clear error rather than an argument silently ignored."""
+    import functools
+
+    @functools.wraps(f)
+    def g(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is not None:
+            raise NotImplementedError(f"ndgrad: {f.__module__.replace('ndgrad._ops.', 'torch.')}.{f.__name__}"
+                                      "(out=...) is not implemented")
+        return f(*args, **kwargs)
+    return g
+
+
+for _n in __all__:
+    if _n not in ("fftshift", "ifftshift"):
+        globals()[_n] = _refuse_out(globals()[_n])

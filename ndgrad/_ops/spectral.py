@@ -148,12 +148,16 @@ def _check_pair(a: Any, b: Any, name: str) -> None:
 
 def complex(real: Tensor, imag: Tensor, *, out: Any = None) -> Tensor:
     """Mirrors `torch.complex` (float16 gives complex64: NumPy has no complex32)."""
+    if out is not None:
+        raise NotImplementedError("ndgrad: torch.complex(out=...) is not implemented")
     _check_pair(real, imag, "complex")
     return complex_op(real, imag)
 
 
 def polar(abs: Tensor, angle: Tensor, *, out: Any = None) -> Tensor:
     """Mirrors `torch.polar`: abs·(cos(angle) + i·sin(angle))."""
+    if out is not None:
+        raise NotImplementedError("ndgrad: torch.polar(out=...) is not implemented")
     _check_pair(abs, angle, "polar")
     return polar_op(abs, angle)
 
