@@ -317,6 +317,7 @@ STFT_ERRORS = [
     lambda lib, x: lib.stft(x * 1j, 8, hop_length=0),
     lambda lib, x: lib.stft(x, 8, pad_mode="bad", return_complex=True),
     lambda lib, x: lib.stft(lib.arange(10), 4, return_complex=True),
+    lambda lib, x: lib.stft(x.half(), 4, return_complex=True),
     lambda lib, x: lib.istft(x.reshape(4, 5), 8),
     lambda lib, x: lib.istft(x.reshape(4, 5) * 1j, 8, onesided=False),
     lambda lib, x: lib.istft(x.reshape(4, 5) * 1j, 10),
@@ -370,3 +371,20 @@ def test_fft_loads_lazily():
             "and 'ndgrad._ops.spectral' not in sys.modules; ndgrad.fft.fft; ndgrad.stft; "
             "assert 'ndgrad._ops.spectral' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_stft_align_to_window(torch):
+    """center=False, align_to_window=True: each frame starts where its (shorter) window starts."""
+    a = np.random.default_rng(5).standard_normal(23)
+    for wl, hop in ((4, 4), (6, 2), (8, 2)):
+        res = []
+        for lib in (torch, ndgrad):
+            x = lib.from_numpy(a.copy()).requires_grad_()
+            y = lib.stft(x, 8, hop_length=hop, win_length=wl, window=lib.hann_window(wl, dtype=lib.float64),
+                         center=False, align_to_window=True, return_complex=True)
+            y.abs().sum().backward()
+            res.append((_np(y), x.grad.numpy()))
+        np.testing.assert_allclose(res[1][0], res[0][0], atol=1e-10)
+        np.testing.assert_allclose(res[1][1], res[0][1], atol=1e-10)
+    assert outcome(lambda lib: lib.stft(lib.ones(20), 8, align_to_window=False, return_complex=True), ndgrad) == \
+        outcome(lambda lib: lib.stft(lib.ones(20), 8, align_to_window=False, return_complex=True), torch)

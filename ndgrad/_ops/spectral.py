@@ -341,8 +341,8 @@ def stft(input: Tensor, n_fft: int, hop_length: Optional[int] = None, win_length
     """Mirrors `torch.stft`: frames of n_fft samples every hop_length, times the (centred, zero-padded) window,
     Fourier transformed: shape (freq, frames) or (batch, freq, frames)."""
     _need_tensor(input, "stft")
-    if align_to_window:
-        raise NotImplementedError("ndgrad: stft(align_to_window=True) is not implemented")
+    if center and align_to_window is not None:
+        raise RuntimeError("stft align_to_window should only be set when center = false")
     if window is None:
         _warn_once("stft window", "A window was not provided. A rectangular window will be applied,which is known to "
                    "cause spectral leakage. Other windows such as torch.hann_window or torch.hamming_window are "
@@ -394,10 +394,15 @@ def stft(input: Tensor, n_fft: int, hop_length: Optional[int] = None, win_length
     elif onesided and cplx:
         raise RuntimeError("Cannot have onesided output if window or input is complex")
     if a.dtype == np.float16:
-        raise RuntimeError("Unsupported dtype Half")
+        raise RuntimeError("MKL FFT doesn't support tensors of type: Half")
     batched = a.ndim == 2
     if not batched:
         x = S.unsqueeze(x, 0)
+    if align_to_window and wl < n_fft:
+        # frames start where their window starts: shift by the window's offset inside the n_fft frame (zeros
+        # outside the signal meet zeros of the padded window)
+        left = (n_fft - wl) // 2
+        x = I.constant_pad(x, ((left, n_fft - wl - left),), 0)
     frames = frames_op(x, n_fft, hop)
     w = _pad_window(window, wl, n_fft, a.real.dtype)
     if w is not None:
