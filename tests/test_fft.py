@@ -388,3 +388,22 @@ def test_stft_align_to_window(torch):
         np.testing.assert_allclose(res[1][1], res[0][1], atol=1e-10)
     assert outcome(lambda lib: lib.stft(lib.ones(20), 8, align_to_window=False, return_complex=True), ndgrad) == \
         outcome(lambda lib: lib.stft(lib.ones(20), 8, align_to_window=False, return_complex=True), torch)
+
+
+def test_polar_at_zero_and_negative_abs(torch):
+    """torch's reverse formula goes through sgn(result) (zero gradient at abs = 0, sign flipped for abs < 0) and its
+    forward rule is the plain derivative: the two disagree there, and ndgrad follows each."""
+    a, t = np.array([-1.0, 0.0, 2.0]), np.array([0.3, -1.2, 2.5])
+    ta, tt = np.array([0.7, -0.4, 1.1]), np.array([-0.2, 0.9, 0.5])
+    w = np.array([0.5 - 1j, 2 + 0.25j, -1 + 1j])
+    res = []
+    for lib, fw in ((torch, torch.autograd.forward_ad), (ndgrad, ndgrad.autograd.forward_ad)):
+        x, y = lib.from_numpy(a.copy()).requires_grad_(), lib.from_numpy(t.copy()).requires_grad_()
+        (lib.polar(x, y) * lib.from_numpy(w)).real.sum().backward()
+        with fw.dual_level():
+            d = lib.polar(fw.make_dual(lib.from_numpy(a.copy()), lib.from_numpy(ta.copy())),
+                          fw.make_dual(lib.from_numpy(t.copy()), lib.from_numpy(tt.copy())))
+            tan = fw.unpack_dual(d).tangent
+        res.append((x.grad.numpy(), y.grad.numpy(), _np(tan)))
+    for u, v in zip(res[1], res[0]):
+        np.testing.assert_allclose(u, v, atol=1e-12)

@@ -134,6 +134,20 @@ polar_op.defvjp(abs=lambda grad, result: P.real(P.mul(P.conj(grad), P.sgn(result
                 angle=lambda grad, result: P.real(P.mul(P.conj(grad), P.mul(result, 1j))))
 
 
+def _polar_jvp(ts: list, abs: Any, angle: Any, result: Any) -> Any:
+    """torch's forward rule (the plain derivative, not through sgn): abs_t·e^{i angle} + i·result·angle_t."""
+    out = None
+    if ts[0] is not None:
+        out = polar_op(ts[0], angle)
+    if ts[1] is not None:
+        t = P.mul(P.mul(result, 1j), ts[1])
+        out = t if out is None else P.add(out, t)
+    return out
+
+
+polar_op.defjvp(_polar_jvp)
+
+
 def _check_pair(a: Any, b: Any, name: str) -> None:
     _need_tensor(a, name, "real" if name == "complex" else "abs", 1)
     _need_tensor(b, name, "imag" if name == "complex" else "angle", 2)
