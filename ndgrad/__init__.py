@@ -58,6 +58,9 @@ def can_cast(from_: dtype, to: dtype) -> "builtins.bool":
 import builtins  # noqa: E402  (after the dtype names that shadow bool/int/float)
 
 
+_SPECTRAL = ("view_as_real", "view_as_complex", "complex", "polar", "stft", "istft", "hann_window", "hamming_window",
+             "blackman_window", "bartlett_window", "kaiser_window")
+
 # names that load on first use (PEP 562), keeping `import ndgrad` fast: submodules, and (module, attribute)
 _LAZY_MODULES = {"viz", "cli", "nn", "func", "utils", "cuda", "backends", "amp", "accelerator", "cpu", "version", "run",
                  "functorch", "profiler", "jit", "hub", "onnx", "testing",
@@ -77,6 +80,7 @@ _LAZY_ATTRS = {
     **{n: "amp" for n in ("autocast", "is_autocast_enabled", "get_autocast_dtype")},
     "compile": "_compile",
     "from_dlpack": "utils.dlpack",
+    **{n: "_ops.spectral" for n in _SPECTRAL},  # complex views, polar/complex, windows, stft/istft
     **{n: "_tensor_compat" for n in ("eig", "symeig", "lstsq")},
 }
 
@@ -101,7 +105,7 @@ import importlib as _importlib  # noqa: E402
 
 _importlib.import_module("ndgrad._unavailable").install()
 
-__all__ = sorted(set(_ops_all) | {
+__all__ = sorted(set(_ops_all) | set(_SPECTRAL) | {
     "Tensor", "Size", "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
     "complex64", "complex128", "half", "float", "double", "short", "int", "long", "cfloat", "cdouble",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast", "tensor", "as_tensor",

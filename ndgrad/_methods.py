@@ -506,6 +506,16 @@ def _mT(self):
     return O.transpose(self, -2, -1)
 
 
+def stft(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    from ._ops.spectral import stft as f  # loaded on first use (import ndgrad stays fast)
+    return f(self, *args, **kwargs)
+
+
+def istft(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    from ._ops.spectral import istft as f
+    return f(self, *args, **kwargs)
+
+
 def bind() -> None:
     for name, fn in {**_BINDINGS, **_METHODS}.items():
         setattr(Tensor, name, fn)
@@ -524,6 +534,7 @@ def bind() -> None:
         "new_tensor": new_tensor, "float": _caster(D.float32), "double": _caster(D.float64),
         "half": _caster(D.float16), "long": _caster(D.int64), "int": _caster(D.int32), "short": _caster(D.int16),
         "char": _caster(D.int8), "byte": _caster(D.uint8), "bool": _caster(D.bool),
+        "stft": stft, "istft": istft,
     }
     for name, fn in extra.items():
         setattr(Tensor, name, fn)

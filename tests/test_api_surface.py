@@ -85,6 +85,20 @@ TOP_LEVEL += """
     threshold_
 """.split()
 
+TOP_LEVEL += """
+    bartlett_window blackman_window complex hamming_window hann_window istft kaiser_window polar stft view_as_complex
+    view_as_real
+""".split()
+
+TENSOR_METHODS += """
+    istft stft
+""".split()
+
+FFT = """
+    fft fft2 fftfreq fftn fftshift hfft hfft2 hfftn ifft ifft2 ifftn ifftshift ihfft ihfft2 ihfftn irfft irfft2 irfftn
+    rfft rfft2 rfftfreq rfftn
+""".split()
+
 TENSOR_METHODS += """
     addmm
     angle conj hardshrink imag log_softmax prelu real sgn softmax
@@ -194,6 +208,7 @@ SURFACES = {
     "torch.autograd.forward_ad": (lambda m: m.autograd.forward_ad, FORWARD_AD),
     "torch.serialization": (lambda m: m.serialization, SERIALIZATION),
     "torch.utils.dlpack": (lambda m: m.utils.dlpack, UTILS_DLPACK),
+    "torch.fft": (lambda m: m.fft, FFT),
 }
 
 
@@ -219,7 +234,8 @@ def test_public_modules_declare_all():
     import ndgrad.func
     import ndgrad.nn
     import ndgrad.utils.data
-    for mod in (ndgrad, ndgrad.autograd, ndgrad.linalg, ndgrad.nn.functional, ndgrad.optim, ndgrad.nn, ndgrad.nn.init,
+    import ndgrad.fft
+    for mod in (ndgrad.fft, ndgrad, ndgrad.autograd, ndgrad.linalg, ndgrad.nn.functional, ndgrad.optim, ndgrad.nn, ndgrad.nn.init,
                 ndgrad.nn.utils, ndgrad.optim.lr_scheduler, ndgrad.utils.data, ndgrad.func,
                 ndgrad.autograd.forward_ad):
         assert mod.__all__ and all(hasattr(mod, n) for n in mod.__all__), mod.__name__
