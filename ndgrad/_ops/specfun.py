@@ -21,8 +21,8 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from . import _specfun_kernels as K
 from ._registry import FLOAT, PROMOTE, PROMOTE_FLOAT, Op
-from .pointwise import exp, log, sign, where
-from .special import digamma_op, lgamma_op, polygamma_op
+from .pointwise import cast, exp, log, sign, where
+from .special import _digamma, _polygamma_fwd, digamma_op, lgamma_op, polygamma_op
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -131,6 +131,19 @@ mvlgamma_op = Op("mvlgamma", _mvlgamma_fwd, ("self",), ("p",), dtype=FLOAT, node
 mvlgamma_op.defvjp(self=_mvlgamma_grad)  # Σ_i ψ(x - i/2)
 
 
+def _polygamma_n(x, n):
+    if x.dtype.kind not in "f":
+        _refuse("digamma" if n == 0 else "trigamma" if n == 1 else "polygamma", x.dtype)
+    return _digamma(x) if n == 0 else _polygamma_fwd(x, n)
+
+
+# torch.polygamma(n, x) (n = 0 included) is PolygammaBackward0; Tensor.polygamma_(n) is PolygammaBackward1
+polygamma_pub = Op("polygamma", _polygamma_n, ("self",), ("n",), dtype=FLOAT, node="PolygammaBackward0")
+polygamma_pub.defvjp(self=lambda grad, self, n: grad * polygamma_op(self, n + 1))  # ψ⁽ⁿ⁾' = ψ⁽ⁿ⁺¹⁾
+polygamma_inplace = Op("polygamma", _polygamma_n, ("self",), ("n",), dtype=FLOAT, node="PolygammaBackward1")
+polygamma_inplace.defvjp(self=lambda grad, self, n: grad * polygamma_op(self, n + 1))
+
+
 # -- differentiable binary ops -------------------------------------------------------------------------------
 def _xlog1py(a, b):
     with np.errstate(all="ignore"):
@@ -176,7 +189,12 @@ zeta_ts.defvjp(self=_not_implemented("zeta"))
 
 
 def _igamma_density(self, other):
-    # ∂P(a, x)/∂x = x^(a-1) e^-x / Γ(a)
+    # ∂P(a, x)/∂x = x^(a-1) e^-x / Γ(a); an integer `a` (saved as it was given) is cast to x's dtype first
+    da, dx = getattr(self, "_data", self), getattr(other, "_data", other)
+    if isinstance(da, np.ndarray) and da.dtype.kind != "f":
+        self = cast(self, np.result_type(dx.dtype, np.float32) if isinstance(dx, np.ndarray) else np.float64)
+    if isinstance(dx, np.ndarray) and dx.dtype.kind != "f":
+        other = cast(other, np.result_type(da.dtype, np.float32))
     return exp((self - 1.0) * log(other) - other - lgamma_op(self))
 
 
@@ -281,15 +299,13 @@ def i0(input: Tensor, *, out: Any = None) -> Tensor:
     return _out(i0_op(_t(input, "i0")), out, (input,))
 
 
-def polygamma(n: int, input: Tensor, *, out: Any = None, _fname: str = "polygamma") -> Tensor:
+def polygamma(n: int, input: Tensor, *, out: Any = None, _fname: str = "polygamma", _op: Op = polygamma_pub) -> Tensor:
     """Mirrors `torch.polygamma`: the n-th derivative of the digamma function."""
     n = _int_arg(n, _fname, "n", 1)
     _t(input, _fname, "input", 2)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    if input._data.dtype.kind == "c":
-        _refuse("digamma" if n == 0 else "trigamma" if n == 1 else "polygamma", input._data.dtype)
-    return _out(digamma_op(input) if n == 0 else polygamma_op(input, n), out, (input,))
+    return _out(_op(input, n), out, (input,))
 
 
 def mvlgamma(input: Tensor, p: int, *, out: Any = None, _fname: str = "mvlgamma") -> Tensor:
@@ -377,8 +393,9 @@ METHODS: dict = {
     "igammac": _method(igammac, "igammac"), "polygamma": _method(_polygamma_method, "polygamma"),
 }
 METHODS.update({n + "_": _inplace(METHODS[n], n + "_") for n in list(METHODS)})
+METHODS["polygamma_"] = _inplace(lambda self, n: polygamma(n, self, _op=polygamma_inplace), "polygamma_")
 
 # -- forward mode: every differentiable op here is elementwise
-for _op in (erfcx_op, ndtr_op, log_ndtr_op, ndtri_op, i0_op, i0e_op, i1_op, i1e_op, entr_op, mvlgamma_op,
+for _op in (polygamma_pub, polygamma_inplace, erfcx_op, ndtr_op, log_ndtr_op, ndtri_op, i0_op, i0e_op, i1_op, i1e_op, entr_op, mvlgamma_op,
             xlog1py_op, xlog1py_st, xlog1py_ts, zeta_op, zeta_st, zeta_ts, igamma_op, igammac_op):
     _op.defjvp(elementwise=True)
