@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import _ops as _O
+from ._ops import _specfun_kernels as _K
 from ._ops import specfun as _S
+from ._ops._registry import FLOAT, PROMOTE_FLOAT, Op
 from ._tensor import Tensor
 
 __all__ = [
@@ -34,8 +36,35 @@ i1e = _S.special_i1e
 entr = _S.special_entr
 xlog1py = _S.special_xlog1py
 zeta = _S.special_zeta
-globals().update(_S.SPECIAL_NONDIFF)
-globals().update(_S.SPECIAL_POLYNOMIALS)
+
+# -- the functions torch does not differentiate (their outputs never require grad): ops without formulas,
+# built here rather than in _ops/specfun.py so that `import ndgrad` does not pay for them
+_NONDIFF_UNARY = ("airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+                  "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+                  "scaled_modified_bessel_k1", "spherical_bessel_j0")
+_POLYNOMIALS = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+                "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+                "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+                "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")
+NONDIFF_OPS = {n: Op(n, _S._unary(getattr(_K, n), f"{n}_cpu"), ("self",), dtype=FLOAT) for n in _NONDIFF_UNARY}
+# the polynomials compute in the operands' own float dtype, as torch (float32 overflow gives torch's inf/nan)
+NONDIFF_OPS.update({n: Op(n, _S._binary(_K.polynomial(n), f"{n}_cpu", native=True), ("x", "n"),
+                          dtype=PROMOTE_FLOAT) for n in _POLYNOMIALS})
+
+
+def _poly_fn(name: str) -> Any:
+    op = NONDIFF_OPS[name]
+
+    def f(input: Any, n: Any, *, out: Any = None) -> Tensor:
+        _S._pair(f"special_{name}", input, n, ("x", "n"))
+        return _S._out(op(input, n), out, (input, n))
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Mirrors `torch.special.{name}` (n is truncated to an integer; n < 0 gives 0)."
+    return f
+
+
+globals().update({n: _S._unary_fn(NONDIFF_OPS[n], n, f"special_{n}") for n in _NONDIFF_UNARY})
+globals().update({n: _poly_fn(n) for n in _POLYNOMIALS})
 
 
 def _check(x: Any, fname: str) -> Tensor:

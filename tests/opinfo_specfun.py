@@ -30,6 +30,7 @@ from opinfo import (
 from ndgrad._ops import pointwise as P
 from ndgrad._ops import special as SP
 from ndgrad._ops import specfun as SF
+from ndgrad.special import _POLYNOMIALS
 
 
 def _sp(name):
@@ -216,7 +217,7 @@ add(OpInfo("special.zeta", _sp("zeta"), _zeta_samples, dtypes=WITH_INT, ops=(SF.
     OpInfo("special.zeta(s requires grad)", _sp("zeta"), samples_of(
         lambda d, r: Sample((A((3,), d, r, 1.5, 4.0), A((3,), d, r, 0.5, 2.0)), desc="both", gradcheck=False),
         lambda d, r: Sample((A((3,), d, r, 1.5, 4.0), 2.0), desc="tensor, number", gradcheck=False),
-    ), differentiable=False),
+    ), differentiable=False, ops=(SF.zeta_op, SF.zeta_ts)),
     )
 
 
@@ -309,7 +310,7 @@ def _poly_samples(low, high):
 
 _POLY_DOMAIN = {"laguerre_polynomial_l": (0.0, 5.0), "hermite_polynomial_h": (-3.0, 3.0),
                 "hermite_polynomial_he": (-3.0, 3.0), "legendre_polynomial_p": (-1.0, 1.0)}
-for _name in SF._POLYNOMIALS:
+for _name in _POLYNOMIALS:
     _lo, _hi = _POLY_DOMAIN.get(_name, (-1.0, 1.0) if "shifted" not in _name else (0.0, 1.0))
     add(OpInfo(f"special.{_name}", _sp(_name), _poly_samples(_lo, _hi), dtypes=FLOAT_ONLY, differentiable=False,
                rtol={f64: 1e-10, f32: 1e-4}, atol={f64: 1e-10, f32: 1e-4},

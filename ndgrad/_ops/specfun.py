@@ -1,7 +1,8 @@
-"""The ops behind `ndgrad.special` that the other families do not already have: erfcx, ndtr/ndtri/log_ndtr,
-the modified Bessel functions i0/i0e/i1/i1e (differentiable) and I/K (not), J/Y, Airy Ai, Hurwitz zeta,
-the regularized incomplete gamma functions, xlog1py, entr, mvlgamma, polygamma's public entry point and the
-orthogonal polynomials. The kernels (NumPy, float64-accurate) are in `_specfun_kernels.py`.
+"""The differentiable ops behind `ndgrad.special` that the other families do not already have: erfcx,
+ndtr/ndtri/log_ndtr, i0/i0e/i1/i1e, Hurwitz zeta, the regularized incomplete gamma functions, xlog1py, entr,
+mvlgamma and polygamma's public entry point. The kernels (NumPy, float64-accurate) are in
+`_specfun_kernels.py`; the functions torch does not differentiate (J/Y, I/K, Airy, the orthogonal polynomials)
+are ops without formulas built in `ndgrad/special.py`, which loads lazily.
 
 Differentiability, node names and errors are torch's: the Bessel/Airy/polynomial families give outputs that
 do not require grad; `zeta` and `igamma(c)` have a node but refuse the derivative for their first argument
@@ -208,24 +209,6 @@ igammac_op.defvjp(self=_not_implemented("igammac: input"),
                   other=lambda grad, self, other: grad * -_igamma_density(self, other))
 
 
-# -- ops without derivatives (torch's outputs do not require grad) -------------------------------------------
-def _nondiff_unary(name: str, half: bool = False) -> Op:
-    return Op(name, _unary(getattr(K, name), f"{name}_cpu", half), ("self",), dtype=FLOAT)
-
-
-_NONDIFF_UNARY = ("airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
-                  "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
-                  "scaled_modified_bessel_k1", "spherical_bessel_j0")
-NONDIFF_OPS = {n: _nondiff_unary(n) for n in _NONDIFF_UNARY}
-_POLYNOMIALS = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
-                "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
-                "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
-                "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")
-NONDIFF_OPS.update({n: Op(n, _binary(K.polynomial(n), f"{n}_cpu", native=True), ("x", "n"),
-                        dtype=PROMOTE_FLOAT)
-                    for n in _POLYNOMIALS})
-
-
 # -- argument checking and `out=` ----------------------------------------------------------------------------
 def _t(x: Any, fname: str, arg: str = "input", pos: int = 1) -> Tensor:
     if not isinstance(x, Tensor):
@@ -291,7 +274,6 @@ special_i1 = _unary_fn(i1_op, "i1", "special_i1")
 special_i1e = _unary_fn(i1e_op, "i1e", "special_i1e")
 special_entr = _unary_fn(entr_op, "entr", "special_entr")
 special_i0 = _unary_fn(i0_op, "i0", "special_i0")
-SPECIAL_NONDIFF = {n: _unary_fn(NONDIFF_OPS[n], n, f"special_{n}") for n in _NONDIFF_UNARY}
 
 
 def i0(input: Tensor, *, out: Any = None) -> Tensor:
@@ -351,19 +333,6 @@ def special_zeta(input: Any, other: Any, *, out: Any = None) -> Tensor:
     return _out(r, out, (input, other))
 
 
-def _poly_fn(name: str):
-    op = NONDIFF_OPS[name]
-
-    def f(input: Any, n: Any, *, out: Any = None) -> Tensor:
-        _pair(f"special_{name}", input, n, ("x", "n"))
-        return _out(op(input, n), out, (input, n))
-    f.__name__ = name
-    f.__qualname__ = name
-    f.__doc__ = f"Mirrors `torch.special.{name}` (n is truncated to an integer; n < 0 gives 0)."
-    return f
-
-
-SPECIAL_POLYNOMIALS = {n: _poly_fn(n) for n in _POLYNOMIALS}
 
 __all__ = ["i0", "polygamma", "mvlgamma", "igamma", "igammac"]
 
@@ -396,6 +365,6 @@ METHODS.update({n + "_": _inplace(METHODS[n], n + "_") for n in list(METHODS)})
 METHODS["polygamma_"] = _inplace(lambda self, n: polygamma(n, self, _op=polygamma_inplace), "polygamma_")
 
 # -- forward mode: every differentiable op here is elementwise
-for _op in (polygamma_pub, polygamma_inplace, erfcx_op, ndtr_op, log_ndtr_op, ndtri_op, i0_op, i0e_op, i1_op, i1e_op, entr_op, mvlgamma_op,
-            xlog1py_op, xlog1py_st, xlog1py_ts, zeta_op, zeta_st, zeta_ts, igamma_op, igammac_op):
+for _op in (polygamma_pub, polygamma_inplace, erfcx_op, ndtr_op, log_ndtr_op, ndtri_op, i0_op, i0e_op, i1_op, i1e_op,
+            entr_op, mvlgamma_op, xlog1py_op, xlog1py_st, xlog1py_ts, zeta_op, zeta_st, zeta_ts, igamma_op, igammac_op):
     _op.defjvp(elementwise=True)
