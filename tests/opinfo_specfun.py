@@ -134,6 +134,9 @@ add(OpInfo("polygamma", _top("polygamma"), _polygamma_samples, dtypes=WITH_INT, 
     OpInfo("Tensor.polygamma", lambda lib, n, x: x.polygamma(n), _polygamma_samples, ops=_PG_OPS),
     OpInfo("Tensor.polygamma_", lambda lib, n, x: (x * 1).polygamma_(n), _polygamma_samples,
            ops=(SF.polygamma_inplace, SP.polygamma_op)),
+    OpInfo("polygamma(edges)", lambda lib, x, n: lib.polygamma(n, x), samples_of(*[
+        (lambda n: lambda d, r: Sample((Arg(np.array([0.0, -1.0, -2.5, 1e-300, np.inf, -np.inf, np.nan], d), False),
+                                        n), desc=f"n = {n}"))(n) for n in (0, 2, 3, 4)])),
     OpInfo("polygamma(half)", _top("polygamma"), samples_of(lambda d, r: Sample((2, A((4,), d, r, 0.5, 3.0)))),
            dtypes=(np.float16,), differentiable=False, rtol={np.float16: 5e-3}, atol={np.float16: 5e-3}),
     )

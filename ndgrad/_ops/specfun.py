@@ -135,7 +135,12 @@ mvlgamma_op.defvjp(self=_mvlgamma_grad)  # Σ_i ψ(x - i/2)
 def _polygamma_n(x, n):
     if x.dtype.kind not in "f":
         _refuse("digamma" if n == 0 else "trigamma" if n == 1 else "polygamma", x.dtype)
-    return _digamma(x) if n == 0 else _polygamma_fwd(x, n)
+    if n < 2:
+        return _digamma(x) if n == 0 else _polygamma_fwd(x, n)
+    # torch computes n >= 2 as ±n! ζ(n+1, x): nan at +inf, and -inf counts as a pole
+    r = _polygamma_fwd(x, n)
+    return np.where(x == np.inf, np.nan, np.where(x == -np.inf, np.inf if n % 2 else -np.inf, r)).astype(
+        r.dtype, copy=False)
 
 
 # torch.polygamma(n, x) (n = 0 included) is PolygammaBackward0; Tensor.polygamma_(n) is PolygammaBackward1
