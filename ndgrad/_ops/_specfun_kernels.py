@@ -471,12 +471,12 @@ def _airy_taylor(x):
             sy = sy + c2
             sp = sp + (n + 2) * c2
             cm1, c0, c1 = c0, c1, c2
-        y, yp = sy, sp / h_safe(h)
+        y, yp = sy, sp / _h_safe(h)
         t0 = t0 + h
     return y
 
 
-def h_safe(h):
+def _h_safe(h):
     return np.where(h == 0, 1.0, h)
 
 
