@@ -591,8 +591,9 @@ from . import special as _special  # noqa: E402
 from . import activation as _activation  # noqa: E402
 from . import conv as _conv  # noqa: E402
 from . import compat as _compat  # noqa: E402
+from . import specfun as _specfun  # noqa: E402
 
-FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _compat)
+FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _compat, _specfun)
 
 # Functions whose formulas do not conjugate yet would give wrong gradients for complex inputs: until they do,
 # they refuse complex tensors that require grad (their forward values on complex data are right).
