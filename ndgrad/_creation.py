@@ -1,6 +1,7 @@
 """Tensor creation: tensor, zeros/ones/full/empty and *_like, arange, linspace, eye, random, seeds."""
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from typing import Any, Sequence
@@ -99,24 +100,33 @@ def _check_device(dev: Any) -> None:
 
 
 class Generator:
-    """Mirrors `torch.Generator` on NumPy's PCG64 (values differ from torch's)."""
+    """Mirrors `torch.Generator`, with torch's CPU stream: an MT19937 engine seeded as torch seeds it, and
+    torch's transformations for uniform (24/53-bit), normal (Box-Muller, cached pairs for single draws, torch's
+    16-wide fill for larger tensors), integer ranges, bernoulli and randperm (`_torch_*` below). So a seeded
+    program draws the same numbers as under PyTorch. Other distributions use NumPy's algorithms on the same
+    engine (`_rng`), seeded and reproducible but not torch's bit stream."""
 
     def __init__(self, device: Any = "cpu") -> None:
         _check_device(device)
         self.device = globals()["device"]("cpu")
-        self._seed = 67280421310721
-        self._gen = None
+        self.manual_seed(67280421310721)  # torch's default seed
 
     @property
     def _rng(self) -> np.random.Generator:
-        # made on first use: importing numpy.random costs ~10 ms of `import ndgrad`
+        # NumPy's distributions on the same MT19937 engine (made on first use)
         if self._gen is None:
-            self._gen = np.random.default_rng(self._seed)
+            self._gen = np.random.Generator(self._bits)
         return self._gen
 
     def manual_seed(self, seed: int) -> "Generator":
-        self._seed = int(seed)
+        seed = int(seed)
+        if seed < 0:
+            seed += 1 << 64
+        self._seed = seed
+        self._bits = np.random.MT19937()
+        self._bits._legacy_seeding(seed & 0xFFFFFFFF)  # std::mt19937(seed) keeps the low 32 bits
         self._gen = None
+        self._normal_cache: float | None = None
         return self
 
     def seed(self) -> int:
@@ -128,11 +138,98 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Any:
-        return self._rng.bit_generator.state
+        return {"engine": self._bits.state, "normal": self._normal_cache}
 
     def set_state(self, state: Any) -> "Generator":
-        self._rng.bit_generator.state = state
+        if isinstance(state, dict) and "engine" in state:
+            self._bits.state = state["engine"]
+            self._normal_cache = state.get("normal")
+        else:
+            self._bits.state = state
         return self
+
+    # -- torch's transformations of the engine's 32-bit outputs -------------------------------------------
+    def _raw32(self, n: int) -> np.ndarray:
+        return self._bits.random_raw(n).astype(np.uint64)
+
+    def _raw64(self, n: int) -> np.ndarray:
+        w = self._bits.random_raw(2 * n).astype(np.uint64)
+        return (w[0::2] << np.uint64(32)) | w[1::2]
+
+    def _torch_unit(self, n: int, double: bool) -> np.ndarray:
+        """n uniforms on [0, 1) in float64: 53 bits of random64 for double tensors, else 24 bits."""
+        if double:
+            return (self._raw64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
+        return (self._raw32(n) & np.uint64((1 << 24) - 1)).astype(np.float64) * 2.0 ** -24
+
+    def _torch_uniform(self, shape: tuple, dt: np.dtype, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+        n = int(np.prod(shape, dtype=np.int64))
+        double = dt == np.float64
+        x = self._torch_unit(n, double)
+        if double:
+            span, low = float(hi) - float(lo), float(lo)
+        else:  # the bounds are the tensor's scalar type first, as torch's kernel takes them
+            span, low = float(np.float32(hi) - np.float32(lo)), float(np.float32(lo))
+        return (x * span + low).astype(dt).reshape(shape)
+
+    def _normal_one(self) -> float:
+        """One draw of torch's scalar normal (Box-Muller on two random64 uniforms, the sine kept for next)."""
+        if self._normal_cache is not None:
+            v, self._normal_cache = self._normal_cache, None
+            return v
+        u1, u2 = self._torch_unit(2, True)
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self._normal_cache = r * math.sin(theta)
+        return r * math.cos(theta)
+
+    def _torch_normal(self, shape: tuple, dt: np.dtype, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+        n = int(np.prod(shape, dtype=np.int64))
+        if n < 16:
+            return np.array([self._normal_one() * std + mean for _ in range(n)], dtype=np.float64).astype(
+                dt).reshape(shape)
+        double = dt == np.float64
+        ct = np.float64 if double else np.float32  # torch fills in the tensor's type
+        data = self._torch_unit(n, double).astype(ct)
+
+        def fill16(d: np.ndarray) -> np.ndarray:
+            d = d.reshape(-1, 16)
+            u1 = ct(1) - d[:, :8]
+            u2 = d[:, 8:]
+            radius = np.sqrt(ct(-2) * np.log(u1))
+            theta = ct(2.0 * math.pi) * u2
+            out = np.empty_like(d)
+            out[:, :8] = radius * np.cos(theta) * ct(std) + ct(mean)
+            out[:, 8:] = radius * np.sin(theta) * ct(std) + ct(mean)
+            return out.reshape(-1)
+
+        m = n - n % 16
+        out = np.empty(n, dtype=ct)
+        out[:m] = fill16(data[:m])
+        if n % 16:  # torch refills the last 16 positions with fresh uniforms and transforms them again
+            out[n - 16:] = fill16(self._torch_unit(16, double).astype(ct))
+        return out.astype(dt).reshape(shape)
+
+    def _torch_random(self, n: int, low: int, high: int) -> np.ndarray:
+        """n integers in [low, high): random() % range (random64 for ranges of 2**32 and more)."""
+        rng = high - low
+        raw = self._raw32(n) if rng < (1 << 32) else self._raw64(n)
+        return (raw % np.uint64(rng)).astype(np.int64) + low if rng < (1 << 63) else raw.astype(np.int64)
+
+    def _torch_bernoulli(self, shape: tuple, p: Any) -> np.ndarray:
+        n = int(np.prod(shape, dtype=np.int64))
+        return (self._torch_unit(n, True).reshape(shape) < p)
+
+    def _torch_randperm(self, n: int) -> np.ndarray:
+        r = np.arange(n, dtype=np.int64)
+        if n < 2:
+            return r
+        z = (self._raw32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64).tolist()
+        lst = r.tolist()
+        for i, zi in enumerate(z):
+            j = zi + i
+            lst[i], lst[j] = lst[j], lst[i]
+        return np.array(lst, dtype=np.int64)
 
 
 default_generator = Generator()
@@ -158,9 +255,14 @@ RANDOM_IN_VMAP_MSG = ("vmap: called random operation while in randomness error m
 
 
 def _rng(generator: Generator | None) -> np.random.Generator:
+    return _gen(generator)._rng
+
+
+def _gen(generator: Generator | None) -> Generator:
+    """The generator to draw from (torch's stream: `_torch_*`), after vmap's randomness check."""
     if VMAP_RANDOMNESS and VMAP_RANDOMNESS[-1] == "error":
         raise RuntimeError(RANDOM_IN_VMAP_MSG)
-    return (generator or default_generator)._rng
+    return generator or default_generator
 
 
 # -- from data -----------------------------------------------------------------------------------------
@@ -540,10 +642,14 @@ def rand(*size: Any, generator: Generator | None = None, out: Any = None, dtype:
     d = _resolve(dtype) or D.get_default_dtype()
     _float_kernel(d, "check_uniform_bounds")
     shape = _size(size)
-    rng = _rng(generator)
-    if d.is_complex:  # real and imaginary parts each uniform on [0, 1), as torch
-        return _finish((rng.random(shape) + 1j * rng.random(shape)).astype(d.np), requires_grad)
-    return _finish(rng.random(shape).astype(d.np), requires_grad)
+    g = _gen(generator)
+    if d.is_complex:  # real and imaginary parts each uniform on [0, 1), interleaved as torch stores them
+        r = d.to_real().np
+        parts = g._torch_uniform(shape + (2,), r)
+        return _finish((parts[..., 0] + 1j * parts[..., 1]).astype(d.np), requires_grad)
+    if d.np.kind == "V" or d.np == np.float16:  # torch draws half types through float
+        return _finish(g._torch_uniform(shape, np.dtype(np.float32)).astype(d.np), requires_grad)
+    return _finish(g._torch_uniform(shape, d.np), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, out: Any = None, dtype: Any = None, layout: Any = None,
@@ -553,11 +659,13 @@ def randn(*size: Any, generator: Generator | None = None, out: Any = None, dtype
     d = _resolve(dtype) or D.get_default_dtype()
     _float_kernel(d, "normal_kernel_cpu")
     shape = _size(size)
-    rng = _rng(generator)
+    g = _gen(generator)
     if d.is_complex:  # complex normal of variance 1: each part has variance 1/2, as torch
-        z = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * np.sqrt(0.5)
-        return _finish(z.astype(d.np), requires_grad)
-    return _finish(rng.standard_normal(shape).astype(d.np), requires_grad)
+        parts = g._torch_normal(shape + (2,), d.to_real().np, 0.0, math.sqrt(0.5))
+        return _finish((parts[..., 0] + 1j * parts[..., 1]).astype(d.np), requires_grad)
+    if d.np.kind == "V" or d.np == np.float16:
+        return _finish(g._torch_normal(shape, np.dtype(np.float32)).astype(d.np), requires_grad)
+    return _finish(g._torch_normal(shape, d.np), requires_grad)
 
 
 def _float_kernel(d: D.dtype, kernel: str) -> None:
@@ -579,7 +687,9 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
     d = _resolve(dtype) or D.int64
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    return _finish(_rng(generator).integers(low, high, size=tuple(size)).astype(d.np), requires_grad)
+    shape = tuple(size)
+    vals = _gen(generator)._torch_random(int(np.prod(shape, dtype=np.int64)), int(low), int(high))
+    return _finish(vals.reshape(shape).astype(d.np), requires_grad)
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,
@@ -587,7 +697,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, d
     """Mirrors `torch.randperm`."""
     _check_device(device)
     d = _resolve(dtype) or D.int64
-    return _finish(_rng(generator).permutation(n).astype(d.np), requires_grad)
+    return _finish(_gen(generator)._torch_randperm(int(n)).astype(d.np), requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
