@@ -101,7 +101,7 @@ def _tri_solve(L: Tensor, b: Tensor) -> Tensor:
     """L^{-1} b for lower-triangular L (broadcast over batch dimensions)."""
     shape = _broadcast_shapes(L.shape[:-2], b.shape[:-1])
     n = L.shape[-1]
-    Lb = L.expand(shape + (n, n))
+    Lb = L.tril().expand(shape + (n, n))
     bb = b.expand(shape + (n,))
     return _t.linalg.solve(Lb, bb.unsqueeze(-1)).squeeze(-1)
 

@@ -229,8 +229,7 @@ def _i1_over_i0_fwd(x: np.ndarray) -> np.ndarray:
 
 
 i1_over_i0 = Op("_i1_over_i0", _i1_over_i0_fwd, ("self",), node="I1OverI0Backward0", dtype=FLOAT)
-# (I1/I0)' = 1 - (I1/I0)/x - (I1/I0)^2  (limit 1/2 at 0)
-i1_over_i0.defvjp(self=lambda grad, self, result: grad * _t.where(
-    self == 0, 0.5 + self * 0, 1 - result / _t.where(self == 0, 1 + self * 0, self) - result * result))
+# (I1/I0)' = 1 - (I1/I0)/x - (I1/I0)^2 (x > 0: the concentration is positive)
+i1_over_i0.defvjp(self=lambda grad, self, result: grad * (1 - result / self - result * result))
 log_i0 = Op("_log_i0", _log_i0_fwd, ("self",), node="LogI0Backward0", dtype=FLOAT)
 log_i0.defvjp(self=lambda grad, self: grad * i1_over_i0(self))
