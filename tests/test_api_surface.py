@@ -158,6 +158,26 @@ CHECKPOINT = """
     CheckpointError checkpoint checkpoint_sequential
 """.split()
 
+DISTRIBUTIONS = """
+    AbsTransform AffineTransform Bernoulli Beta Binomial CatTransform Categorical Cauchy Chi2 ComposeTransform
+    ContinuousBernoulli CorrCholeskyTransform CumulativeDistributionTransform Dirichlet Distribution ExpTransform
+    Exponential ExponentialFamily FisherSnedecor Gamma Geometric Gumbel HalfCauchy HalfNormal Independent
+    IndependentTransform Kumaraswamy LKJCholesky Laplace LogNormal LogisticNormal LowRankMultivariateNormal
+    LowerCholeskyTransform MixtureSameFamily Multinomial MultivariateNormal NegativeBinomial Normal
+    OneHotCategorical Pareto Poisson PositiveDefiniteTransform PowerTransform RelaxedBernoulli
+    RelaxedOneHotCategorical ReshapeTransform SigmoidTransform SoftmaxTransform SoftplusTransform StackTransform
+    StickBreakingTransform StudentT TanhTransform Transform TransformedDistribution Uniform VonMises Weibull
+    biject_to constraints identity_transform kl_divergence register_kl transform_to transforms
+""".split()
+
+CONSTRAINTS = """
+    Constraint MixtureSameFamilyConstraint boolean cat corr_cholesky dependent dependent_property greater_than
+    greater_than_eq half_open_interval independent integer_interval interval is_dependent less_than
+    lower_cholesky lower_triangular multinomial nonnegative nonnegative_integer one_hot positive
+    positive_definite positive_integer positive_semidefinite real real_vector simplex square stack symmetric
+    unit_interval
+""".split()
+
 
 
 SURFACES = {
@@ -175,6 +195,8 @@ SURFACES = {
     "torch.utils.checkpoint": (lambda m: m.utils.checkpoint, CHECKPOINT),
     "torch.func": (lambda m: m.func, FUNC),
     "torch.autograd.forward_ad": (lambda m: m.autograd.forward_ad, FORWARD_AD),
+    "torch.distributions": (lambda m: m.distributions, DISTRIBUTIONS),
+    "torch.distributions.constraints": (lambda m: m.distributions.constraints, CONSTRAINTS),
 }
 
 
@@ -202,5 +224,6 @@ def test_public_modules_declare_all():
     import ndgrad.utils.data
     for mod in (ndgrad, ndgrad.autograd, ndgrad.linalg, ndgrad.nn.functional, ndgrad.optim, ndgrad.nn, ndgrad.nn.init,
                 ndgrad.nn.utils, ndgrad.optim.lr_scheduler, ndgrad.utils.data, ndgrad.func,
-                ndgrad.autograd.forward_ad):
+                ndgrad.autograd.forward_ad, ndgrad.distributions, ndgrad.distributions.constraints,
+                ndgrad.distributions.transforms):
         assert mod.__all__ and all(hasattr(mod, n) for n in mod.__all__), mod.__name__
