@@ -142,6 +142,11 @@ def test_against_torch(case, torch):
     if d.event_shape == ():
         u = np.linspace(0.1, 0.9, int(np.prod(tuple(d.batch_shape)) or 1)).reshape(tuple(d.batch_shape))
         _same(_call(lambda: d.icdf(ndgrad.tensor(u))), _call(lambda: td.icdf(torch.tensor(u))), "icdf")
+    # the graph ends in the node torch's formula ends in
+    for f, tf in ((lambda: d.log_prob(v), lambda: td.log_prob(tv)), (lambda: d.entropy(), lambda: td.entropy())):
+        a, b = _call(f), _call(tf)
+        if a[0] == b[0] == "ok" and b[1].grad_fn is not None:
+            assert a[1].grad_fn.name() == b[1].grad_fn.name()
     # gradients of log_prob and entropy with respect to every parameter
     lp = d.log_prob(v).sum()
     tlp = td.log_prob(tv).sum()
@@ -171,6 +176,18 @@ def test_against_torch(case, torch):
     if d.has_rsample:
         r = d.rsample((2,))
         assert r.requires_grad
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_float32_dtypes(case, torch):
+    name, ctor, params, value = case
+    d = ctor(D, *[ndgrad.tensor(p, dtype=ndgrad.float32) for p in params])
+    td = ctor(torch.distributions, *[torch.tensor(p, dtype=torch.float32) for p in params])
+    assert str(d.log_prob(ndgrad.tensor(value, dtype=ndgrad.float32)).dtype) == \
+        str(td.log_prob(torch.tensor(value, dtype=torch.float32)).dtype)
+    assert str(d.sample().dtype) == str(td.sample().dtype)
+    np.testing.assert_allclose(_np(d.log_prob(ndgrad.tensor(value, dtype=ndgrad.float32))),
+                               _np(td.log_prob(torch.tensor(value, dtype=torch.float32))), rtol=2e-4, atol=1e-5)
 
 
 GRADCHECK = ["Normal", "LogNormal", "Laplace", "Cauchy", "StudentT", "Exponential", "Gamma", "Beta", "Dirichlet",
