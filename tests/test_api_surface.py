@@ -161,7 +161,8 @@ CHECKPOINT = """
 DISTRIBUTIONS = """
     AbsTransform AffineTransform Bernoulli Beta Binomial CatTransform Categorical Cauchy Chi2 ComposeTransform
     ContinuousBernoulli CorrCholeskyTransform CumulativeDistributionTransform Dirichlet Distribution ExpTransform
-    Exponential ExponentialFamily FisherSnedecor Gamma Geometric Gumbel HalfCauchy HalfNormal Independent
+    Exponential ExponentialFamily FisherSnedecor Gamma GeneralizedPareto Geometric Gumbel HalfCauchy HalfNormal
+    Independent InverseGamma OneHotCategoricalStraightThrough Wishart
     IndependentTransform Kumaraswamy LKJCholesky Laplace LogNormal LogisticNormal LowRankMultivariateNormal
     LowerCholeskyTransform MixtureSameFamily Multinomial MultivariateNormal NegativeBinomial Normal
     OneHotCategorical Pareto Poisson PositiveDefiniteTransform PowerTransform RelaxedBernoulli

@@ -14,6 +14,7 @@ from .continuous import (Beta, Cauchy, Chi2, ContinuousBernoulli, Exponential, F
 from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,
                        OneHotCategorical, Poisson)
 from .distribution import Distribution, ExponentialFamily
+from .extra import GeneralizedPareto, InverseGamma, OneHotCategoricalStraightThrough, Wishart
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .multivariate import (Dirichlet, LKJCholesky, LogisticNormal, LowRankMultivariateNormal, MixtureSameFamily,
@@ -26,7 +27,8 @@ from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTra
                          Transform, identity_transform)
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
-           "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "Geometric", "Gumbel",
+           "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto",
+           "Geometric", "Gumbel", "InverseGamma", "OneHotCategoricalStraightThrough", "Wishart",
            "HalfCauchy", "HalfNormal", "Independent", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal",
            "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
            "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "RelaxedBernoulli",
@@ -38,8 +40,3 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "SoftplusTransform", "TanhTransform", "SoftmaxTransform", "StackTransform", "StickBreakingTransform",
            "Transform", "identity_transform", "constraints", "transforms"]
 
-
-def __getattr__(name: str) -> object:
-    if name in ("GeneralizedPareto", "InverseGamma", "Wishart", "OneHotCategoricalStraightThrough"):
-        raise NotImplementedError(f"ndgrad.distributions.{name} is not implemented")
-    raise AttributeError(f"module 'ndgrad.distributions' has no attribute {name!r}")
