@@ -682,6 +682,8 @@ def test_manual_seed_reproducible():
 
 
 def test_misc_api(torch):
+    assert set(torch.distributions.__all__) <= set(D.__all__)
+    assert set(torch.distributions.transforms.__all__) == set(D.transforms.__all__)
     d, td = D.Normal(0., 1.), torch.distributions.Normal(0., 1.)
     with pytest.warns(UserWarning, match="sample_n will be deprecated"):
         assert tuple(d.sample_n(4).shape) == (4,)
