@@ -711,3 +711,59 @@ def test_lazy_import():
     import sys
     code = "import ndgrad, sys; assert 'ndgrad.distributions' not in sys.modules; ndgrad.distributions.Normal"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+KL_FAMILIES = {
+    "Bernoulli": (lambda d, p: d.Bernoulli(p), [[0.3, 0.6]]),
+    "Beta": (lambda d, a, b: d.Beta(a, b), [[1.5, 0.7], [2.0, 3.0]]),
+    "Binomial": (lambda d, p: d.Binomial(5, p), [[0.3, 0.6]]),
+    "Categorical": (lambda d, p: d.Categorical(p), [[[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]]]),
+    "ContinuousBernoulli": (lambda d, p: d.ContinuousBernoulli(p), [[0.3, 0.7]]),
+    "Dirichlet": (lambda d, c: d.Dirichlet(c), [[[0.5, 1.5, 2.0], [3.0, 1.0, 0.7]]]),
+    "Exponential": (lambda d, r: d.Exponential(r), [[1.5, 0.7]]),
+    "Gamma": (lambda d, a, b: d.Gamma(a, b), [[2.0, 0.8], [1.5, 0.6]]),
+    "Geometric": (lambda d, p: d.Geometric(p), [[0.3, 0.6]]),
+    "Gumbel": (lambda d, a, b: d.Gumbel(a, b), [[0.3, -0.5], [1.2, 0.7]]),
+    "HalfNormal": (lambda d, s: d.HalfNormal(s), [[1.0, 2.0]]),
+    "Laplace": (lambda d, a, b: d.Laplace(a, b), [[0.2, -0.4], [1.1, 0.6]]),
+    "Normal": (lambda d, a, b: d.Normal(a, b), [[0.2, -0.4], [1.1, 0.6]]),
+    "Pareto": (lambda d, s, a: d.Pareto(s, a), [[0.5, 0.05], [2.5, 0.8]]),
+    "Poisson": (lambda d, r: d.Poisson(r), [[1.5, 0.4]]),
+    "Uniform": (lambda d, a, b: d.Uniform(a, b), [[0.1, -0.5], [0.8, 0.6]]),
+    "Cauchy": (lambda d, a, b: d.Cauchy(a, b), [[0.2, -0.4], [1.1, 0.6]]),
+    "OneHotCategorical": (lambda d, p: d.OneHotCategorical(p), [[[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]]]),
+}
+
+
+def _registered_pairs():
+    torch = pytest.importorskip("torch")
+    from torch.distributions import kl as tkl
+    return sorted((a.__name__, b.__name__) for a, b in tkl._KL_REGISTRY
+                  if a.__name__ in KL_FAMILIES and b.__name__ in KL_FAMILIES)
+
+
+def test_kl_registry_covers_torch(torch):
+    from torch.distributions import kl as tkl
+    mine = {(a.__name__, b.__name__) for a, b in D.kl._KL_REGISTRY}
+    assert {(a.__name__, b.__name__) for a, b in tkl._KL_REGISTRY} <= mine
+
+
+def test_kl_every_registered_pair(torch):
+    for pn, qn in _registered_pairs():
+        res = {}
+        for lib in (ndgrad, torch):
+            mp, pp = KL_FAMILIES[pn]
+            mq, qp = KL_FAMILIES[qn]
+            ps = [lib.tensor(x, dtype=lib.float64, requires_grad=True) for x in pp]
+            qs = [lib.tensor(x, dtype=lib.float64, requires_grad=True) for x in qp]
+            kl = lib.distributions.kl_divergence(mp(lib.distributions, *ps), mq(lib.distributions, *qs))
+            gs = lib.autograd.grad(kl[kl.isfinite()].sum(), ps + qs, allow_unused=True) \
+                if kl.requires_grad and bool(kl.isfinite().any()) else None
+            res[lib.__name__] = (kl, gs)
+        (kl, gs), (tkl_, tgs) = res["ndgrad"], res["torch"]
+        np.testing.assert_allclose(_np(kl), _np(tkl_), rtol=1e-6, atol=1e-9, err_msg=f"{pn}-{qn}")
+        assert tuple(kl.shape) == tuple(tkl_.shape), (pn, qn)
+        if tgs is not None:
+            for g, tg in zip(gs, tgs):
+                if tg is not None and g is not None:
+                    np.testing.assert_allclose(_np(g), _np(tg), rtol=1e-5, atol=1e-8, err_msg=f"{pn}-{qn}")

@@ -394,3 +394,179 @@ def _kl_gamma_normal(p: Any, q: Any) -> Tensor:
 def _kl_exponential_normal(p: Any, q: Any) -> Tensor:
     second = 2 / p.rate.pow(2) - 2 * q.loc / p.rate + q.loc.pow(2)
     return -p.entropy() + 0.5 * _t.log(2 * math.pi * q.scale.pow(2)) + second / (2 * q.scale.pow(2))
+
+
+# -- more cross-family pairs: expectations of log q under p, written out; infinite where p's support
+#    reaches outside q's ------------------------------------------------------------------------------------
+def _normal_cross(p: Any, q: Any, mean: Tensor, var: Tensor) -> Tensor:
+    """-H(p) - E_p[log Normal(q)] from p's mean and variance."""
+    return (-p.entropy() + q.scale.log() + 0.5 * math.log(2 * math.pi)
+            + (var + (mean - q.loc).pow(2)) / (2 * q.scale.pow(2)))
+
+
+def _gumbel_expect_logq(q: Any, mean: Tensor, mgf_neg: Tensor) -> Tensor:
+    """E_p[log Gumbel(q)] given E_p[x] and E_p[exp(-x / q.scale)]."""
+    return -q.scale.log() + q.loc / q.scale - mean / q.scale - _t.exp(q.loc / q.scale) * mgf_neg
+
+
+def _cb_expect_logq(q: Any, mean: Tensor) -> Tensor:
+    """E_p[log ContinuousBernoulli(q)] given E_p[x] (the density is log-linear in x)."""
+    return mean * q.logits + _t.log1p(-q.probs) + q._cont_bern_log_norm()
+
+
+def _uniform_mean_log(low: Tensor, high: Tensor) -> Tensor:
+    """E[log x] for x ~ Uniform(low, high), 0 <= low."""
+    return (_t.xlogy(high, high) - _t.xlogy(low, low)) / (high - low) - 1
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Any, q: Any) -> Tensor:
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p: Any, q: Any) -> Tensor:
+    return -p.entropy() - _cb_expect_logq(q, p.mean)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p: Any, q: Any) -> Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p: Any, q: Any) -> Tensor:
+    e_log = _t.digamma(p.concentration1) - _t.digamma(p.concentration1 + p.concentration0)
+    return (-p.entropy() - q.concentration * q.rate.log() + _t.lgamma(q.concentration)
+            - (q.concentration - 1) * e_log + q.rate * p.mean)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p: Any, q: Any) -> Tensor:
+    return _normal_cross(p, q, p.mean, p.variance)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p: Any, q: Any) -> Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p: Any, q: Any) -> Tensor:
+    return _normal_cross(p, q, p.mean, p.variance)
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p: Any, q: Any) -> Tensor:
+    result = -p.entropy() + (q.high - q.low).log()
+    return _t.where((q.low > 0) | (q.high < 1), _infinite_like(result), result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p: Any, q: Any) -> Tensor:
+    result = -p.entropy() - _cb_expect_logq(q, p.mean)
+    return _t.where((p.low < 0) | (p.high > 1), _infinite_like(result), result)
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p: Any, q: Any) -> Tensor:
+    rs = p.rate * q.scale
+    return -p.entropy() - _gumbel_expect_logq(q, p.mean, rs / (rs + 1))
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p: Any, q: Any) -> Tensor:
+    mgf = (1 + 1 / (p.rate * q.scale)).pow(-p.concentration)
+    return -p.entropy() - _gumbel_expect_logq(q, p.mean, mgf)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p: Any, q: Any) -> Tensor:
+    mgf = q.scale * (_t.exp(-p.low / q.scale) - _t.exp(-p.high / q.scale)) / (p.high - p.low)
+    return -p.entropy() - _gumbel_expect_logq(q, p.mean, mgf)
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p: Any, q: Any) -> Tensor:
+    return _normal_cross(p, q, p.mean, p.variance)
+
+
+def _pareto_moments(p: Any, bound: float) -> tuple:
+    """Pareto mean and variance with alpha replaced where it is <= bound (the caller masks those to inf), so
+    that no infinite intermediate reaches the backward pass."""
+    a = _t.where(p.alpha > bound, p.alpha, _t.full_like(p.alpha, bound + 1.0))
+    mean = a * p.scale / (a - 1)
+    a2 = _t.where(a > 2, a, _t.full_like(a, 3.0))
+    var = p.scale.pow(2) * a2 / ((a2 - 1).pow(2) * (a2 - 2))
+    return mean, var
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p: Any, q: Any) -> Tensor:
+    result = -p.entropy() - q.rate.log() + q.rate * _pareto_moments(p, 1.0)[0]
+    return _t.where(p.alpha <= 1, _infinite_like(result), result)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p: Any, q: Any) -> Tensor:
+    e_log = p.scale.log() + p.alpha.reciprocal()
+    result = (-p.entropy() - q.concentration * q.rate.log() + _t.lgamma(q.concentration)
+              - (q.concentration - 1) * e_log + q.rate * _pareto_moments(p, 1.0)[0])
+    return _t.where(p.alpha <= 1, _infinite_like(result), result)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p: Any, q: Any) -> Tensor:
+    result = _normal_cross(p, q, *_pareto_moments(p, 2.0))
+    return _t.where(p.alpha <= 2, _infinite_like(result), result)
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p: Any, q: Any) -> Tensor:
+    e_log = _uniform_mean_log(p.low, p.high)
+    e_log1m = _uniform_mean_log(1 - p.high, 1 - p.low)
+    lbeta = _t.lgamma(q.concentration1) + _t.lgamma(q.concentration0) \
+        - _t.lgamma(q.concentration1 + q.concentration0)
+    result = (-p.entropy() - (q.concentration1 - 1) * e_log - (q.concentration0 - 1) * e_log1m + lbeta)
+    return _t.where((p.low < 0) | (p.high > 1), _infinite_like(result), result)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p: Any, q: Any) -> Tensor:
+    result = -p.entropy() - q.rate.log() + q.rate * p.mean
+    return _t.where(p.low < 0, _infinite_like(result), result)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p: Any, q: Any) -> Tensor:
+    e_log = _uniform_mean_log(p.low, p.high)
+    result = (-p.entropy() - q.concentration * q.rate.log() + _t.lgamma(q.concentration)
+              - (q.concentration - 1) * e_log + q.rate * p.mean)
+    return _t.where(p.low < 0, _infinite_like(result), result)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p: Any, q: Any) -> Tensor:
+    e_log = _uniform_mean_log(p.low, p.high)
+    result = -p.entropy() - (q.alpha.log() + q.alpha * q.scale.log() - (q.alpha + 1) * e_log)
+    return _t.where(p.low < q.scale, _infinite_like(result), result)
+
+
+def _inf_on(attr: str) -> Callable:
+    def f(p: Any, q: Any) -> Tensor:
+        return _infinite_like(getattr(p, attr))
+    return f
+
+
+for _p, _attr, _qs in [
+        (Beta, "concentration0", (Pareto,)),
+        (ContinuousBernoulli, "probs", (Pareto,)),
+        (Exponential, "rate", (ContinuousBernoulli, Pareto)),
+        (Gamma, "concentration", (ContinuousBernoulli, Pareto)),
+        (Gumbel, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+        (Laplace, "loc", (ContinuousBernoulli,)),
+        (Normal, "loc", (ContinuousBernoulli,)),
+        (Pareto, "scale", (Beta, ContinuousBernoulli, Uniform)),
+        (Poisson, "rate", (Bernoulli, Binomial))]:
+    for _q in _qs:
+        register_kl(_p, _q)(_inf_on(_attr))
