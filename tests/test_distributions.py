@@ -619,6 +619,15 @@ def test_standard_gamma_implicit_gradient():
     dF = (sp.gammainc(a + h, x) - sp.gammainc(a - h, x)) / (2 * h)
     pdf = np.exp(sp.xlogy(a - 1, x) - x - sp.gammaln(a))
     np.testing.assert_allclose(_standard_gamma_grad_np(a, x), -dF / pdf, rtol=1e-6)
+    # and through autograd: the gradient of Gamma(alpha, 1).rsample() at the drawn sample
+    ndgrad.manual_seed(7)
+    alpha = ndgrad.tensor(a, dtype=ndgrad.float64, requires_grad=True)
+    xs = D.Gamma(alpha, 1.0).rsample()
+    (g,) = ndgrad.autograd.grad(xs.sum(), alpha)
+    xv = _np(xs)
+    dF = (sp.gammainc(a + h, xv) - sp.gammainc(a - h, xv)) / (2 * h)
+    pdf = np.exp(sp.xlogy(a - 1, xv) - xv - sp.gammaln(a))
+    np.testing.assert_allclose(_np(g), -dF / pdf, rtol=1e-5)
 
 
 def test_rsample_gradients_reparameterised():

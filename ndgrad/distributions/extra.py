@@ -257,6 +257,8 @@ class Wishart(Distribution):
             V.pow(2) + diag_V.unsqueeze(-1) * diag_V.unsqueeze(-2))
 
     def rsample(self, sample_shape: Any = _Size(), max_try_correction: Any = None) -> Tensor:
+        """Bartlett decomposition L A A^T L^T. `max_try_correction` (torch's retries of numerically singular
+        draws) is accepted for compatibility; with a positive chi-squared diagonal no draw needs a retry."""
         sample_shape = tuple(sample_shape)
         p = self._event_shape[-1]
         noise = _normal(sample_shape + tuple(self._batch_shape) + (p, p), self.df.dtype).tril(-1)
