@@ -200,6 +200,27 @@ SPECIAL = """
 TOP_LEVEL += "i0 igamma igammac mvlgamma polygamma special".split()
 TENSOR_METHODS += "i0 i0_ igamma igamma_ igammac igammac_ mvlgamma mvlgamma_ polygamma polygamma_".split()
 
+DISTRIBUTIONS = """
+    AbsTransform AffineTransform Bernoulli Beta Binomial CatTransform Categorical Cauchy Chi2 ComposeTransform
+    ContinuousBernoulli CorrCholeskyTransform CumulativeDistributionTransform Dirichlet Distribution ExpTransform
+    Exponential ExponentialFamily FisherSnedecor Gamma GeneralizedPareto Geometric Gumbel HalfCauchy HalfNormal
+    Independent InverseGamma OneHotCategoricalStraightThrough Wishart
+    IndependentTransform Kumaraswamy LKJCholesky Laplace LogNormal LogisticNormal LowRankMultivariateNormal
+    LowerCholeskyTransform MixtureSameFamily Multinomial MultivariateNormal NegativeBinomial Normal
+    OneHotCategorical Pareto Poisson PositiveDefiniteTransform PowerTransform RelaxedBernoulli
+    RelaxedOneHotCategorical ReshapeTransform SigmoidTransform SoftmaxTransform SoftplusTransform StackTransform
+    StickBreakingTransform StudentT TanhTransform Transform TransformedDistribution Uniform VonMises Weibull
+    biject_to constraints identity_transform kl_divergence register_kl transform_to transforms
+""".split()
+
+CONSTRAINTS = """
+    Constraint MixtureSameFamilyConstraint boolean cat corr_cholesky dependent dependent_property greater_than
+    greater_than_eq half_open_interval independent integer_interval interval is_dependent less_than
+    lower_cholesky lower_triangular multinomial nonnegative nonnegative_integer one_hot positive
+    positive_definite positive_integer positive_semidefinite real real_vector simplex square stack symmetric
+    unit_interval
+""".split()
+
 
 
 SURFACES = {
@@ -221,6 +242,8 @@ SURFACES = {
     "torch.utils.dlpack": (lambda m: m.utils.dlpack, UTILS_DLPACK),
     "torch.fft": (lambda m: m.fft, FFT),
     "torch.special": (lambda m: m.special, SPECIAL),
+    "torch.distributions": (lambda m: m.distributions, DISTRIBUTIONS),
+    "torch.distributions.constraints": (lambda m: m.distributions.constraints, CONSTRAINTS),
 }
 
 
@@ -249,5 +272,6 @@ def test_public_modules_declare_all():
     import ndgrad.fft
     for mod in (ndgrad.fft, ndgrad, ndgrad.autograd, ndgrad.linalg, ndgrad.nn.functional, ndgrad.optim, ndgrad.nn, ndgrad.nn.init,
                 ndgrad.nn.utils, ndgrad.optim.lr_scheduler, ndgrad.utils.data, ndgrad.func,
-                ndgrad.autograd.forward_ad):
+                ndgrad.autograd.forward_ad, ndgrad.distributions, ndgrad.distributions.constraints,
+                ndgrad.distributions.transforms):
         assert mod.__all__ and all(hasattr(mod, n) for n in mod.__all__), mod.__name__
