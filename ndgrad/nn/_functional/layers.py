@@ -69,10 +69,11 @@ def _check_p(p: float) -> None:
 
 
 def _dropout_mask(input: Tensor, p: float, shape: Sequence[int]) -> Tensor:
-    """Keep-mask scaled by 1/(1-p), from ndgrad's generator, in the input's dtype."""
+    """Keep-mask scaled by 1/(1-p) in the input's dtype: torch's bernoulli_(1 - p) on its stream."""
     if p == 1.0:
         return zeros(tuple(shape), dtype=input.dtype)
-    keep = rand(*shape, dtype=input.dtype if input.is_floating_point() else None) >= p
+    from ..._creation import _gen, from_numpy
+    keep = from_numpy(_gen(None)._torch_bernoulli(tuple(shape), 1.0 - p))
     return keep.to(input.dtype) * (1.0 / (1.0 - p))
 
 

@@ -39,6 +39,10 @@ class _LoaderIter(Iterator):
         self._loader = loader
         self._auto = loader._auto_collation
         self._index_iter = iter(loader._index_sampler)
+        # torch draws the workers' base seed here, from the loader's generator: the same draw keeps the
+        # default stream (and so every later number) in step with torch
+        from ..._creation import default_generator
+        self._base_seed = int((loader.generator or default_generator)._raw64(1)[0] % (1 << 63))
         self._iterable = loader._dataset_kind_iterable
         self._dataset_iter = iter(loader.dataset) if self._iterable else None
         self._ended = False

@@ -21,7 +21,7 @@ def _fresh_generator(generator: Any) -> Any:
     from ..._creation import Generator, default_generator
     if generator is not None:
         return generator
-    seed = int(default_generator._rng.integers(0, 2 ** 63 - 1))
+    seed = int(default_generator._raw64(1)[0] % np.uint64(2 ** 63))  # torch: empty((), int64).random_()
     return Generator().manual_seed(seed)
 
 
@@ -71,15 +71,15 @@ class RandomSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
-        rng = _fresh_generator(self.generator)._rng
+        g = _fresh_generator(self.generator)  # torch's draws: randint in blocks of 32, or randperm
         if self.replacement:
             for _ in range(self.num_samples // 32):
-                yield from rng.integers(0, n, 32).tolist()
-            yield from rng.integers(0, n, self.num_samples % 32).tolist()
+                yield from g._torch_random(32, 0, n).tolist()
+            yield from g._torch_random(self.num_samples % 32, 0, n).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from rng.permutation(n).tolist()
-            yield from rng.permutation(n)[:self.num_samples % n].tolist()
+                yield from g._torch_randperm(n).tolist()
+            yield from g._torch_randperm(n)[:self.num_samples % n].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -94,8 +94,8 @@ class SubsetRandomSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         from ..._creation import default_generator
-        rng = (self.generator or default_generator)._rng
-        for i in rng.permutation(len(self.indices)).tolist():
+        g = self.generator or default_generator
+        for i in g._torch_randperm(len(self.indices)).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
