@@ -63,6 +63,9 @@ def __getattr__(name: str) -> object:
     if name in ("viz", "cli", "nn", "func", "utils"):
         import importlib
         return importlib.import_module(f"ndgrad.{name}")
+    if name in ("multinomial", "normal", "bernoulli", "poisson"):  # random sampling ops, loaded on first use
+        from . import _random_ops
+        return getattr(_random_ops, name)
     raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")
 
 __all__ = sorted(set(_ops_all) | {
@@ -74,4 +77,5 @@ __all__ = sorted(set(_ops_all) | {
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "device", "is_tensor", "numel",
     "scalar_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "autograd", "linalg", "optim", "set_printoptions", "get_printoptions", "is_floating_point",
-    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load"})
+    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load",
+    "multinomial", "normal", "bernoulli", "poisson"})

@@ -590,8 +590,9 @@ from . import scan as _scan  # noqa: E402
 from . import special as _special  # noqa: E402
 from . import activation as _activation  # noqa: E402
 from . import conv as _conv  # noqa: E402
+from . import misc as _misc  # noqa: E402
 
-FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv)
+FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _misc)
 
 # Functions whose formulas do not conjugate yet would give wrong gradients for complex inputs: until they do,
 # they refuse complex tensors that require grad (their forward values on complex data are right).
@@ -600,7 +601,7 @@ _COMPLEX_GRAD_OK = {
     "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isreal", "isclose", "allclose", "equal", "all", "any",
     "signbit", "count_nonzero", "unique", "argsort", "heaviside",  # not differentiable
 }
-_COMPLEX_GRAD_FAMILIES = (_special, _scan, _linalg_ext, _activation, _conv)
+_COMPLEX_GRAD_FAMILIES = (_special, _scan, _linalg_ext, _activation, _conv, _misc)
 
 
 def _real_grads_only(fn: Any, name: str) -> Any:
