@@ -208,6 +208,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     if append is not None:
         parts.append(append)
     x = nd.cat(parts, dim) if len(parts) > 1 else input
+    if n == 0:  # torch returns a copy (CopyBackwards)
+        return nd.empty_like(x).copy_(x)
     for _ in range(n):
         m = x.shape[dim]
         if m == 0:
@@ -343,14 +345,13 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
     """Mirrors `torch.trapezoid`: the trapezoidal rule along dim, with sample points x or uniform spacing dx."""
     d = _trap_args(y, x, dx, dim, "trapezoid")
     n = y.shape[d]
+    if n == 0:  # torch returns plain zeros (no graph)
+        shape = tuple(s for i, s in enumerate(y.shape) if i != d)
+        return _nd().zeros(shape, dtype=_float_of(y.detach()).dtype)
     if x is not None:
-        if n == 0:
-            return y.sum(d) * 0
         dxs = _x_diffs(y, x, d, "trapezoid")
         return div_scalar(((y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) * dxs).sum(d), 2)
     h = 1 if dx is None else dx
-    if n == 0:
-        return mul_scalar(_float_of(y).sum(d), 0)
     ys = _float_of(y)
     return mul_scalar(ys.sum(d) - (ys.narrow(d, 0, 1).squeeze(d) + ys.narrow(d, n - 1, 1).squeeze(d)) * 0.5, h)
 
@@ -431,8 +432,9 @@ def _nansum_fwd(self, dim, keepdim):
 
 
 nansum_op = Op("nansum", _nansum_fwd, ("self",), ("dim", "keepdim"), node="NansumBackward0", dtype=SAME)
-nansum_op.defvjp(self=lambda grad, self, dim, keepdim, self_shape: P.where(
-    _isnan(self), 0.0, Rd._restore_dims(grad, self_shape, dim, keepdim)))
+# grad · [x is not NaN] as a product, as torch (an infinite incoming gradient gives NaN at NaN inputs)
+nansum_op.defvjp(self=lambda grad, self, dim, keepdim, self_shape:
+                 Rd._restore_dims(grad, self_shape, dim, keepdim) * (self == self))
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -522,8 +524,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
                            f"but got {interpolation}")
     if input.numel() == 0:
         raise RuntimeError(f"{name}() input tensor must be non-empty")
-    scalar_q = not isinstance(q, Tensor)
-    if scalar_q:
+    scalar_q = not isinstance(q, Tensor) or q.ndim == 0
+    if not isinstance(q, Tensor):
         qa = np.asarray([float(q)], input._data.dtype)
     else:
         if q.ndim > 1:
@@ -532,7 +534,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
             raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
         qa = q._data.reshape(-1)
     if np.any((qa < 0) | (qa > 1)):
-        if scalar_q:
+        if not isinstance(q, Tensor):
             raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(q)}")
         raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
     if dim is None:
@@ -566,6 +568,11 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         lo = np.floor(pos0).astype(np.int64)
         hi = np.ceil(pos0).astype(np.int64)
         frac = np.where(hi > lo, 0.5, 0.0).astype(raw.dtype)
+    # a slice whose result is NaN reads the last sorted value (a NaN), as torch: the gradient goes there
+    nan_rows = np.broadcast_to(cnt == 0, lo.shape)
+    lo = np.where(nan_rows, n - 1, lo)
+    hi = np.where(nan_rows, n - 1, hi)
+    frac = np.where(nan_rows, 0, frac).astype(raw.dtype)
     nq = qa.size
     outs = []
     for i in range(nq):
@@ -575,9 +582,6 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         else:
             vhi = nd.gather(sorted_x, d, _wrap(np.ascontiguousarray(hi[i])))
             v = nd.lerp(vlo, vhi, _wrap(np.ascontiguousarray(frac[i])))
-        nanmask = (cnt == 0)
-        if nanmask.any():
-            v = nd.where(_wrap(np.ascontiguousarray(nanmask)), _wrap(np.full((), np.nan, raw.dtype)), v)
         outs.append(v)
     r = nd.stack(outs, 0)  # (Q, ..., 1 at d, ...)
     if dim is None:
