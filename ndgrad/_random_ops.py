@@ -56,7 +56,8 @@ _FILL_OPS = {name: _sample_op(node) for name, node in (
     ("normal_", "NormalBackward0"), ("uniform_", "UniformBackward0"), ("exponential_", "ExponentialBackward0"),
     ("geometric_", "GeometricBackward0"), ("log_normal_", "LogNormalBackward0"), ("cauchy_", "CauchyBackward0"),
     ("random_from_to", "RandomBackward0"), ("random_to", "RandomBackward1"), ("random_", "RandomBackward2"),
-    ("bernoulli_tensor", "BernoulliBackward1"), ("bernoulli_float", "BernoulliBackward2"))}
+    ("bernoulli_float", "BernoulliBackward2"))}
+_FILL_OPS["bernoulli_tensor"] = _sample_op("BernoulliBackward1", ("self", "p"))  # p is an input (zero gradient)
 # every op here is constant in its inputs: forward mode gives zero tangents (the transposed zero vjp)
 
 
@@ -194,9 +195,10 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
 
 
 # -- in-place fills (Tensor methods) ------------------------------------------------------------------------------
-def _fill(self: Tensor, kind: str, vals: np.ndarray) -> Tensor:
+def _fill(self: Tensor, kind: str, vals: np.ndarray, *inputs: Tensor) -> Tensor:
     self._check_inplace()
-    return self._set_inplace(_FILL_OPS[kind](self, np.require(vals.astype(self._data.dtype), requirements="C")))
+    vals = np.require(vals.astype(self._data.dtype), requirements="C")
+    return self._set_inplace(_FILL_OPS[kind](self, *inputs, vals))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -283,7 +285,7 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
                                "message be improved?  If so, please report an enhancement request to PyTorch.)")
         vals = _rng(generator).random(shape) < np.broadcast_to(pa, shape)
-        return _fill(self, "bernoulli_tensor", vals)
+        return _fill(self, "bernoulli_tensor", vals, p)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
     return _fill(self, "bernoulli_float", _rng(generator).random(shape) < p)
