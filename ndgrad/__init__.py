@@ -60,7 +60,7 @@ import builtins  # noqa: E402  (after the dtype names that shadow bool/int/float
 
 def __getattr__(name: str) -> object:
     # optional parts load on first use, keeping `import ndgrad` fast
-    if name in ("viz", "cli", "nn", "func", "utils"):
+    if name in ("viz", "cli", "nn", "func", "utils", "_C"):
         import importlib
         return importlib.import_module(f"ndgrad.{name}")
     if name in ("multinomial", "normal", "bernoulli", "poisson"):  # random sampling ops, loaded on first use

@@ -591,8 +591,9 @@ from . import special as _special  # noqa: E402
 from . import activation as _activation  # noqa: E402
 from . import conv as _conv  # noqa: E402
 from . import misc as _misc  # noqa: E402
+from . import linalg_more as _linalg_more  # noqa: E402
 
-FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _misc)
+FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _misc, _linalg_more)
 
 # Functions whose formulas do not conjugate yet would give wrong gradients for complex inputs: until they do,
 # they refuse complex tensors that require grad (their forward values on complex data are right).
@@ -601,7 +602,7 @@ _COMPLEX_GRAD_OK = {
     "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isreal", "isclose", "allclose", "equal", "all", "any",
     "signbit", "count_nonzero", "unique", "argsort", "heaviside",  # not differentiable
 }
-_COMPLEX_GRAD_FAMILIES = (_special, _scan, _linalg_ext, _activation, _conv, _misc)
+_COMPLEX_GRAD_FAMILIES = (_special, _scan, _linalg_ext, _activation, _conv, _misc, _linalg_more)
 
 
 def _real_grads_only(fn: Any, name: str) -> Any:
@@ -629,4 +630,5 @@ for _fam in FAMILIES:
     globals().update({_n: _guard(_fam, _n, getattr(_fam, _n)) for _n in _fam.__all__})
     __all__ += [_n for _n in _fam.__all__ if _n not in __all__]
     _fam.METHODS.update({_n: _guard(_fam, _n, _f) for _n, _f in _fam.METHODS.items()})
-_linalg_ext.LINALG.update({_n: _real_grads_only(_f, f"linalg.{_n}") for _n, _f in _linalg_ext.LINALG.items()})
+_linalg_ext.LINALG.update({_n: _real_grads_only(_f, f"linalg.{_n}") for _n, _f in _linalg_ext.LINALG.items()
+                           if not isinstance(_f, type)})  # LinAlgError stays a class
