@@ -301,10 +301,10 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
         if t.ndim < 2:
             raise RuntimeError(f"linalg.solve_triangular: The input tensor {name} must have at least 2 dimensions.")
     _check_square(A, "linalg.solve_triangular")
-    _check_float(A, "linalg.solve_triangular")
-    if A._data.dtype != B._data.dtype:
-        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, but found A of type "
-                           f"{_TN.get(str(A._data.dtype))} and B of type {_TN.get(str(B._data.dtype))} instead")
+    if A._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for '{_TN.get(str(A._data.dtype))}'")
+    if B._data.dtype != A._data.dtype:  # torch computes in A's dtype
+        B = P.cast(B, A._data.dtype)
     n = A.shape[-1]
     k = B.shape[-2] if left else B.shape[-1]
     if k != n:
@@ -463,7 +463,8 @@ def _lu_check(A, name):
     if A.ndim < 2:
         raise RuntimeError(f"torch.{name}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} "
                            "instead")
-    _check_float(A, f"torch.{name}")
+    if A._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_TN.get(str(A._data.dtype))}'")
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, out: Any = None) -> tuple:
@@ -531,6 +532,9 @@ def _plu_grad(grads, self, result, pivot, self_shape):
     _, gL, gU = grads
     Pm, L, U = result
     m, n = self_shape[-2:]
+    # only L's strict lower part and U's upper part vary with A
+    gL = None if gL is None else X.tril_op(gL, -1)
+    gU = None if gU is None else X.triu_op(gU, 0)
     g = _lu_core_grad(gL, gU, L, U, m, n)
     return _mm(Pm, g)
 
@@ -567,7 +571,9 @@ def _lu_unpack_fwd(self, pivots, unpack_data, unpack_pivots):
     return Pm, np.ascontiguousarray(L), np.ascontiguousarray(U)
 
 
-def _lu_unpack_grad(grads, self_shape):
+def _lu_unpack_grad(grads, self_shape, unpack_data):
+    if not unpack_data:  # L and U are empty placeholders (torch's backward fails the same way)
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     _, gL, gU = grads
     m, n = self_shape[-2:]
     k = min(m, n)
@@ -627,8 +633,8 @@ def _lu_solve_grad_LU(grad, self, pivots, result, left, adjoint):
     gB = lu_solve_op(self, pivots, grad, left, not adjoint)
     if left:
         gA = -_mm(result, _mT(gB)) if adjoint else -_mm(gB, _mT(result))
-    else:
-        gA = -_mm(gB, _mT(result)) if adjoint else -_mm(_mT(result), gB)
+    else:  # X A = B: gA = -Xᵀ gB;  X Aᵀ = B: gA = -gBᵀ X
+        gA = -_mm(_mT(gB), result) if adjoint else -_mm(_mT(result), gB)
     n = _raw(self).shape[-1]
     L, U = _lu_unpacked(self, n, n)
     Pm = _perm_matrix(pivots, n, self)
@@ -769,6 +775,9 @@ def cond(A: Tensor, p: Any = None, *, out: Any = None) -> Tensor:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     _check_square(A, f"linalg.cond(ord={p})")
     _check_float(A, "linalg.cond")
+    if p == "nuc":  # Σσ · Σ1/σ (torch's node: MulBackward0)
+        sv = X.svdvals(A)
+        return sv.sum(-1) * (1 / sv).sum(-1)
     info = _lapack.lu(A._data)[2]
     if np.any(info):
         inv = inv_ex_op(A.detach())
@@ -777,7 +786,7 @@ def cond(A: Tensor, p: Any = None, *, out: Any = None) -> Tensor:
     r = X.matrix_norm(A, p) * X.matrix_norm(inv, p)
     if np.any(info):
         r = nd.where(_wrap(np.asarray(info != 0)), _wrap(np.full((), np.inf, A._data.dtype)), r)
-    return nd.nan_to_num(r, nan=math.inf)
+    return nd.nan_to_num(r, nan=math.inf, posinf=math.inf)
 
 
 # -- vecdot, multi_dot, diagonal, tensorinv, tensorsolve ------------------------------------------------------------
@@ -788,6 +797,8 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Any = None) -> Tensor:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{x.shape[dim]}] and src [{y.shape[dim]}] "
                            f"to have the same number of elements, but got {x.shape[dim]} and {y.shape[dim]} elements "
                            "respectively")
+    for t in (x, y):
+        _check_float(t, "linalg.vecdot")
     xc = P.conj(x) if x.is_complex() else x
     return (xc * y).sum(dim)
 
@@ -968,3 +979,23 @@ METHODS: dict = {n: globals()[n] for n in (
 # -- forward mode: ops not listed transpose their vjp
 for _op in (reshape_alias,):
     _op.defjvp(linear=True)
+
+
+def _eig_tangents(dA, A, Lv, V):
+    """torch's linalg_eig_jvp: dP = V⁻¹ dA V, dL = diag(dP), dV = V (dP / E, zero diagonal) with the
+    unit-norm correction dV -= V Re(diag(Vᴴ dV))."""
+    c = _raw(V).dtype
+    dAc = P.cast(dA, c) if _raw(dA).dtype != c else dA
+    dP = X.solve_op(V, _mm(dAc, V), False, True)
+    dL = X.diagonal_op(dP, 0, -2, -1)
+    n = _raw(Lv).shape[-1]
+    E = S.unsqueeze(Lv, -2) - S.unsqueeze(Lv, -1) + _c(np.eye(n, dtype=c), Lv)
+    Q = dP / E
+    Q = Q - X.diag_embed_op(X.diagonal_op(Q, 0, -2, -1), 0)
+    dV = _mm(V, Q)
+    corr = P.cast(P.real(X.diagonal_op(_mm(P.conj(_mT(V)), dV), 0, -2, -1)), c)
+    return dL, dV - V * S.unsqueeze(corr, -2)
+
+
+eig_op.defjvp(lambda ts, self, result: _eig_tangents(ts[0], self, result[0], result[1]))
+eigvals_op.defjvp(lambda ts, self, result: _eig_tangents(ts[0], self, result, eig_op(self)[1])[0])
