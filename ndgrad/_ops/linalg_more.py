@@ -37,8 +37,14 @@ def _nd() -> Any:
     return sys.modules["ndgrad"]
 
 
+_WARNED: set = set()
+
+
 def _deprecated(text: str) -> None:
-    warnings.warn(text, UserWarning, stacklevel=3)
+    """torch's deprecation warning of a legacy spelling, once per process (torch's TORCH_WARN_ONCE)."""
+    if text not in _WARNED:
+        _WARNED.add(text)
+        warnings.warn(text, UserWarning, stacklevel=3)
 
 
 def _i32(a) -> Tensor:
@@ -475,7 +481,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, o
     LU, piv, info = lu_factor_op(A, True)
     if check_errors and np.any(info._data):
         prefix, k = _lapack.batch_prefix(info._data)
-        raise LinAlgError(f"torch.linalg.lu_factor_ex: {prefix}U[{k},{k}] is zero and using it on lu_solve would "
+        raise RuntimeError(f"torch.linalg.lu_factor_ex: {prefix}U[{k},{k}] is zero and using it on lu_solve would "
                           "result in a division by zero. If you still want to perform the factorization, consider "
                           "calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
     return LuFactorExResult(LU, piv, info)
