@@ -323,3 +323,18 @@ add(OpInfo("linalg.vecdot", lambda lib, x, y, **kw: lib.linalg.vecdot(x, y, **kw
         lambda d, r: Sample((Arg(wc((6, 6), d, r).array.reshape(2, 3, 6)), A((2, 3), d, r)), desc="2x3 rhs")),
         ops=(X.solve_op,), **TOL32, errors=lambda: [E(F((2, 3, 5)), F((2, 3)))]),
     )
+
+
+# -- householder_product / orgqr -------------------------------------------------------------------------------------
+def _hh_samples(d, r):
+    yield Sample((A((4, 3), d, r), A((2,), d, r, 0.2, 1.5)), desc="k < n")
+    yield Sample((A((3, 3), d, r), A((3,), d, r, 0.2, 1.5)), desc="square, k = n")
+    yield Sample((A((2, 4, 2), d, r), A((2, 2), d, r, 0.2, 1.5)), desc="batch")
+
+
+add(OpInfo("linalg.householder_product", lambda lib, a, t: lib.linalg.householder_product(a, t), _hh_samples,
+           ops=(LM.householder_op,), **TOL32,
+           errors=lambda: [E(F((3,)), F((1,))), E(F((2, 3)), F((1,))), E(F((3, 2)), F((3,))), E(F((3, 2)), F((2, 1))),
+                           E(F((3, 2), np.float32), F((1,))), E(ints([[1, 0], [0, 1], [1, 1]]), ints([1]))]),
+    OpInfo("orgqr", lambda lib, a, t: lib.orgqr(a, t), _hh_samples, ops=(LM.householder_op,), **TOL32),
+    OpInfo("Tensor.orgqr", lambda lib, a, t: a.orgqr(t), _hh_samples, ops=(LM.householder_op,), **TOL32))

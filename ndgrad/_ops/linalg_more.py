@@ -28,7 +28,7 @@ from .linalg_ext import _c, _check_float, _check_square, _check_tensor, _mm, _mT
 
 __all__: list[str] = ["matrix_exp", "det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve",
                       "cholesky_inverse", "svd", "qr", "lu", "lu_solve", "lu_unpack", "matrix_power",
-                      "triangular_solve"]
+                      "triangular_solve", "orgqr"]
 _TN = X._TN
 
 
@@ -971,7 +971,103 @@ def eigvals(A: Tensor, *, out: Any = None) -> Tensor:
     return eigvals_op(A)
 
 
-LINALG_MORE = dict(lu_factor=lu_factor, lu_factor_ex=lu_factor_ex, lu=linalg_lu, lu_solve=linalg_lu_solve,
+# -- householder_product ------------------------------------------------------------------------------------------
+def _hh_fwd(self, tau):
+    m, n = self.shape[-2:]
+    k = tau.shape[-1]
+    batch = np.broadcast_shapes(self.shape[:-2], tau.shape[:-1])
+    Q = np.broadcast_to(np.eye(m, n, dtype=self.dtype), batch + (m, n)).copy()
+    for i in range(k - 1, -1, -1):  # Q = H_0 ... H_{k-1} E, applied from the right end
+        v = np.zeros(batch + (m,), self.dtype)
+        v[..., i] = 1
+        v[..., i + 1:] = self[..., i + 1:, i]
+        t = tau[..., i][..., None]
+        Q = Q - t[..., None] * v[..., :, None] * np.einsum("...i,...ij->...j", v, Q)[..., None, :]
+    return Q
+
+
+def _hh_parts(self, tau):
+    """The reflectors' vectors v_i (..., m, 1), τ_i (..., 1, 1) and H_i = I - τ_i v_i v_iᵀ, in ndgrad ops."""
+    m = _raw(self).shape[-2]
+    k = _raw(tau).shape[-1]
+    batch = _raw(self).shape[:-2]
+    vs, ts, Hs = [], [], []
+    for i in range(k):
+        head = np.zeros(batch + (i + 1, 1), _raw(self).dtype)
+        head[..., i, 0] = 1
+        below = S.narrow(S.narrow(self, -1, i, 1), -2, i + 1, m - i - 1)
+        v = S.cat([_c(head, self), below], -2, [i + 1, m - i - 1])
+        t = S.unsqueeze(S.narrow(tau, -1, i, 1), -1)
+        vs.append(v)
+        ts.append(t)
+        Hs.append(_c(np.eye(m, dtype=_raw(self).dtype), self) - t * _mm(v, _mT(v)))
+    return vs, ts, Hs
+
+
+def _hh_grads(grad, self, tau):
+    """Q = H_0⋯H_{k-1} E: with P_i = H_0⋯H_{i-1} and R_i = H_{i+1}⋯H_{k-1} E, gH_i = P_iᵀ G R_iᵀ, so
+    gτ_i = -v_iᵀ gH_i v_i and gv_i = -τ_i (gH_i + gH_iᵀ) v_i (its entries below the unit one go to A)."""
+    m, n = _raw(self).shape[-2:]
+    k = _raw(tau).shape[-1]
+    vs, ts, Hs = _hh_parts(self, tau)
+    E = _c(np.eye(m, n, dtype=_raw(self).dtype), self)
+    prefix = [None] * k
+    P_ = None
+    for i in range(k):
+        prefix[i] = P_
+        P_ = Hs[i] if P_ is None else _mm(P_, Hs[i])
+    R_ = E
+    gcols, gtaus = [None] * n, [None] * k
+    for i in range(k - 1, -1, -1):
+        GR = _mm(grad, _mT(R_))
+        gH = GR if prefix[i] is None else _mm(_mT(prefix[i]), GR)
+        v, t = vs[i], ts[i]
+        gtaus[i] = -S.squeeze_dim(_mm(_mT(v), _mm(gH, v)), (len(_raw(v).shape) - 2,))
+        gv = -t * _mm(gH + _mT(gH), v)
+        top = _c(np.zeros(_raw(gv).shape[:-2] + (i + 1, 1), _raw(gv).dtype), gv)
+        gcols[i] = S.cat([top, S.narrow(gv, -2, i + 1, m - i - 1)], -2, [i + 1, m - i - 1])
+        R_ = _mm(Hs[i], R_)
+    for j in range(k, n):
+        gcols[j] = _c(np.zeros(_raw(grad).shape[:-1] + (1,), _raw(grad).dtype), grad)
+    gA = S.cat(gcols, -1, [1] * n)
+    gtau = S.cat(gtaus, -1, [1] * k) if k else _c(np.zeros(_raw(tau).shape, _raw(tau).dtype), tau)
+    return gA, gtau
+
+
+householder_op = Op("linalg_householder_product", _hh_fwd, ("self", "tau"), node="LinalgHouseholderProductBackward0",
+                    dtype=SAME)
+householder_op.defvjp(self=lambda grad, self, tau: _hh_grads(grad, self, tau)[0],
+                      tau=lambda grad, self, tau: _hh_grads(grad, self, tau)[1])
+
+
+def householder_product(A: Tensor, tau: Tensor, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.linalg.householder_product`: the first n columns of H_1⋯H_k, H_i = I - τ_i v_i v_iᵀ with
+    v_i = (0, …, 0, 1, A[i+1:, i])."""
+    name = "torch.linalg.householder_product"
+    _check_tensor(A, "linalg_householder_product"), _check_tensor(tau, "linalg_householder_product", "tau")
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if A.shape[-2] < A.shape[-1]:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if A.shape[-1] < tau.shape[-1] if tau.ndim else False:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.ndim} and input.ndim is equal to {A.ndim}")
+    if A._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"orgqr_cpu\" not implemented for '{_TN.get(str(A._data.dtype))}'")
+    if tau._data.dtype != A._data.dtype:
+        raise RuntimeError(f"{name}: tau dtype {_TN.get(str(tau._data.dtype))} does not match input dtype "
+                           f"{_TN.get(str(A._data.dtype))}")
+    return householder_op(A, tau)
+
+
+def orgqr(input: Tensor, tau: Tensor) -> Tensor:
+    """Mirrors `torch.orgqr` (= linalg.householder_product)."""
+    return householder_product(input, tau)
+
+
+LINALG_MORE = dict(householder_product=householder_product, lu_factor=lu_factor, lu_factor_ex=lu_factor_ex, lu=linalg_lu, lu_solve=linalg_lu_solve,
                    solve_triangular=solve_triangular, matrix_power=matrix_power, matrix_rank=matrix_rank, cond=cond,
                    eig=eig, eigvals=eigvals, vecdot=vecdot, multi_dot=multi_dot, diagonal=linalg_diagonal,
                    tensorinv=tensorinv, tensorsolve=tensorsolve, inv_ex=inv_ex, cholesky_ex=cholesky_ex,
@@ -980,7 +1076,7 @@ X.LINALG.update(LINALG_MORE)
 
 METHODS: dict = {n: globals()[n] for n in (
     "logdet", "slogdet", "pinverse", "cholesky", "cholesky_solve", "cholesky_inverse", "svd", "qr", "lu",
-    "lu_solve", "matrix_power", "triangular_solve")}
+    "lu_solve", "matrix_power", "triangular_solve", "orgqr")}
 
 # -- forward mode: ops not listed transpose their vjp
 for _op in (reshape_alias,):
