@@ -6,8 +6,6 @@ tril_indices/triu_indices. The random sampling ops are tested statistically in t
 Known deviations from torch:
 - vander: torch 2.13's backward fails (its in-place cumprod trips the saved-tensor version check); ndgrad
   differentiates it. Marked xfail for "grad"; gradcheck checks ndgrad's gradient.
-- cdist computes every compute_mode directly (node CdistBackward0); torch's matrix-product shortcut for p=2
-  (forced, or automatic above 25 rows) records other nodes and rounds differently. Samples stay below 25 rows.
 """
 from __future__ import annotations
 
@@ -79,6 +77,8 @@ def _cdist_samples(d, r):
     yield Sample((a(3, 2), a(2, 2)), dict(p=INF), desc="p=inf")
     yield Sample((a(2, 3, 2), a(2, 2)), desc="batched, broadcast batch")
     yield Sample((a(3, 2), a(2, 2)), dict(compute_mode="donot_use_mm_for_euclid_dist"), desc="donot_use_mm")
+    yield Sample((a(3, 2), a(2, 2)), dict(compute_mode="use_mm_for_euclid_dist"), desc="use_mm (ViewBackward0)")
+    yield Sample((a(26, 2), a(2, 3, 2)), desc="more than 25 rows: the matrix-product route")
     x = make_distinct((3, 2), d, r)
     yield Sample((Arg(x), Arg(x[:2].copy())), desc="zero distances", gradcheck=False)
 
@@ -86,7 +86,8 @@ def _cdist_samples(d, r):
 add(OpInfo("cdist", lambda lib, x, y, **kw: lib.cdist(x, y, **kw), _cdist_samples, ops=(M.cdist_op,),
            rtol={f32: 1e-4}, atol={f32: 1e-5},
            errors=lambda: [E(F((3,)), F((2, 3))), E(F((2, 3)), F((2, 4))), E(ints([[1, 2]]), ints([[1, 2]])),
-                           E(F((2, 3)), F((2, 3)), p=-1.0), E(F((2, 3)), F((2, 3)), compute_mode="nope")]))
+                           E(F((2, 3)), F((2, 3)), p=-1.0), E(F((2, 3)), F((2, 3)), compute_mode="nope"),
+                           E(F((2, 3)), F((2, 3), np.float32))]))
 
 
 # -- diff, gradient, trapezoid ---------------------------------------------------------------------------------
