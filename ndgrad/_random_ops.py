@@ -126,7 +126,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         d = _resolve(dtype) or D.get_default_dtype()
         if not (d.is_floating_point or d.is_complex):
-            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_PRETTY[d.np.kind, d.np.itemsize]}'")
+            kind = _PRETTY[d.np.kind, d.np.itemsize]
+            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{kind}'")
         shape = _size(tuple(size) if isinstance(size, (list, tuple)) else (size,))
         vals = (mean + std * rng_of().standard_normal(shape)).astype(d.np)
         t = _wrap(vals)

@@ -53,7 +53,7 @@ def gen(shape, d, r) -> Arg:
     return Arg(make(shape, d, r, -2.0, 2.0, distinct=True))
 
 
-# -- aliases ------------------------------------------------------------------------------------------------------
+# -- aliases -------------------------------------------------------------------------------------------------------
 def _sq(d, r):
     yield Sample((wc((3, 3), d, r),), desc="3x3")
     yield Sample((wc((2, 2, 2), d, r),), desc="batch")
@@ -77,7 +77,7 @@ add(OpInfo("matrix_exp", lambda lib, a: lib.matrix_exp(a), _sq, ops=(X.matrix_ex
     )
 
 
-# -- Cholesky family ----------------------------------------------------------------------------------------------
+# -- Cholesky family -----------------------------------------------------------------------------------------------
 def _tri_of(L, upper=False):
     """The factor's triangle as a function of the input: torch's (and ndgrad's) gradient with respect to the
     factor is the full matrix, while the value reads one triangle, so finite differences need this."""
@@ -109,7 +109,7 @@ add(OpInfo("cholesky", _quiet(lambda lib, x, *up: lib.cholesky(spd(lib, x), *up)
     )
 
 
-# -- svd, qr --------------------------------------------------------------------------------------------------------
+# -- svd, qr -------------------------------------------------------------------------------------------------------
 def _svd_fixed(lib, a, *args):
     U, Sv, V = lib.svd(a, *args)
     if U.numel() and U.abs().sum() > 0:
@@ -132,7 +132,7 @@ add(OpInfo("svd", _svd_fixed, samples_of(
     )
 
 
-# -- matrix_power -----------------------------------------------------------------------------------------------------
+# -- matrix_power --------------------------------------------------------------------------------------------------
 def _mp_samples(d, r):
     for n in (0, 1, 2, 3, 5, -1, -2):
         yield Sample((A((3, 3), d, r, -0.7, 0.7) if n >= 0 else wc((3, 3), d, r), n), desc=f"n={n}")
@@ -148,7 +148,7 @@ add(OpInfo("matrix_power", lambda lib, a, n: lib.matrix_power(a, n), _mp_samples
     )
 
 
-# -- triangular solves -------------------------------------------------------------------------------------------------
+# -- triangular solves ---------------------------------------------------------------------------------------------
 def _tsolve_samples(d, r):
     yield Sample((A((3, 2), d, r), wc((3, 3), d, r)), desc="upper (reads the upper triangle)")
     yield Sample((A((3, 2), d, r), wc((3, 3), d, r), False), desc="lower")
@@ -183,7 +183,7 @@ add(OpInfo("linalg.solve_triangular", lambda lib, a, b, **kw: lib.linalg.solve_t
            dtypes=(f64,), ops=(LM.solve_triangular_op,), **TOL32))
 
 
-# -- LU -------------------------------------------------------------------------------------------------------------
+# -- LU ------------------------------------------------------------------------------------------------------------
 def _lu_samples(d, r):
     yield Sample((gen((3, 3), d, r),), desc="square")
     yield Sample((gen((2, 3, 3), d, r),), desc="batch")
@@ -251,7 +251,7 @@ add(OpInfo("linalg.inv_ex", lambda lib, a, **kw: lib.linalg.inv_ex(a, **kw), sam
     )
 
 
-# -- rank, cond --------------------------------------------------------------------------------------------------------
+# -- rank, cond ----------------------------------------------------------------------------------------------------
 def _rank_samples(d, r):
     b, c = make((3, 2), d, r), make((2, 4), d, r)
     yield Sample((Arg(np.asarray(b @ c, d), False),), desc="rank 2 of 3x4")
@@ -279,7 +279,7 @@ add(OpInfo("linalg.cond", lambda lib, a, *p: lib.linalg.cond(a, *p), _cond_sampl
            errors=lambda: [E(F((2, 3)), "fro"), E(F((2, 2)), 3), E(F((3,)))]))
 
 
-# -- eig ----------------------------------------------------------------------------------------------------------------
+# -- eig -----------------------------------------------------------------------------------------------------------
 def _eig(lib, a):
     Lv, V = lib.linalg.eig(a)
     return Lv.real, Lv.imag, V.abs()
@@ -297,7 +297,7 @@ add(OpInfo("linalg.eig", _eig, samples_of(
     )
 
 
-# -- vecdot, multi_dot, diagonal, tensorinv, tensorsolve ---------------------------------------------------------------------
+# -- vecdot, multi_dot, diagonal, tensorinv, tensorsolve -----------------------------------------------------------
 add(OpInfo("linalg.vecdot", lambda lib, x, y, **kw: lib.linalg.vecdot(x, y, **kw), samples_of(
     lambda d, r: Sample((A((3, 4), d, r), A((3, 4), d, r)), desc="last dim"),
     lambda d, r: Sample((A((3, 4), d, r), A((4,), d, r)), desc="broadcast"),
@@ -325,7 +325,7 @@ add(OpInfo("linalg.vecdot", lambda lib, x, y, **kw: lib.linalg.vecdot(x, y, **kw
     )
 
 
-# -- householder_product / orgqr -------------------------------------------------------------------------------------
+# -- householder_product / orgqr -----------------------------------------------------------------------------------
 def _hh_samples(d, r):
     yield Sample((A((4, 3), d, r), A((2,), d, r, 0.2, 1.5)), desc="k < n")
     yield Sample((A((3, 3), d, r), A((3,), d, r, 0.2, 1.5)), desc="square, k = n")

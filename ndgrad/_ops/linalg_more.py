@@ -157,8 +157,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Any = None
     if L.ndim < 2:
         raise RuntimeError(f"u should have at least 2 dimensions, but has {L.ndim} dimensions instead")
     if B._data.dtype != L._data.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_TN.get(str(B._data.dtype))} "
-                           f"and A of type {_TN.get(str(L._data.dtype))} instead.")
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{_TN.get(str(B._data.dtype))} and A of type {_TN.get(str(L._data.dtype))} instead.")
     _check_square(L, "cholesky_solve")
     if L.shape[-1] != B.shape[-2]:
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {L.shape[-2]} by "
@@ -373,8 +373,8 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
         raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is {A.shape[-2]} by "
                            f"{A.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
     if A._data.dtype != b._data.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_TN.get(str(b._data.dtype))} "
-                           f"and A of type {_TN.get(str(A._data.dtype))} instead.")
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{_TN.get(str(b._data.dtype))} and A of type {_TN.get(str(A._data.dtype))} instead.")
     _check_float(A, "triangular_solve")
     return TriangularSolveResult(*triangular_solve_op(b, A, bool(upper), bool(transpose), bool(unitriangular)))
 
@@ -1067,7 +1067,8 @@ def orgqr(input: Tensor, tau: Tensor) -> Tensor:
     return householder_product(input, tau)
 
 
-LINALG_MORE = dict(householder_product=householder_product, lu_factor=lu_factor, lu_factor_ex=lu_factor_ex, lu=linalg_lu, lu_solve=linalg_lu_solve,
+LINALG_MORE = dict(householder_product=householder_product, lu_factor=lu_factor, lu_factor_ex=lu_factor_ex,
+                   lu=linalg_lu, lu_solve=linalg_lu_solve,
                    solve_triangular=solve_triangular, matrix_power=matrix_power, matrix_rank=matrix_rank, cond=cond,
                    eig=eig, eigvals=eigvals, vecdot=vecdot, multi_dot=multi_dot, diagonal=linalg_diagonal,
                    tensorinv=tensorinv, tensorsolve=tensorsolve, inv_ex=inv_ex, cholesky_ex=cholesky_ex,

@@ -23,7 +23,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim
 from . import pointwise as P
 from . import reduction as Rd
 from . import shape as S
-from ._registry import FLOAT, PROMOTE, SAME, Op
+from ._registry import SAME, Op
 
 __all__: list[str] = [
     "fmax", "fmin", "cdist", "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander", "rot90",
@@ -239,7 +239,6 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
 
 
 def _spacing_list(input, spacing, dims, name="torch.gradient"):
-    nd = _nd()
     if spacing is None:
         return [None] * len(dims)
     if isinstance(spacing, (int, float)):
@@ -259,7 +258,6 @@ def _spacing_list(input, spacing, dims, name="torch.gradient"):
             out.append(s)
         else:
             out.append(float(s))
-    del nd
     return out
 
 
@@ -940,16 +938,12 @@ def _block_diag_fwd(tensors, shapes):
 def _block_diag_grad(grad, shapes):
     out = []
     i = j = 0
-    for s, orig in shapes_and_orig(shapes):
+    for s, orig in ((s[:2], s[2]) for s in shapes):
         blk = S.narrow(S.narrow(grad, 0, i, s[0]), 1, j, s[1])
         out.append(S.reshape(blk, orig))
         i += s[0]
         j += s[1]
     return out
-
-
-def shapes_and_orig(shapes):
-    return [(s[:2], s[2]) for s in shapes]
 
 
 block_diag_op = Op("block_diag", lambda tensors, shapes: _block_diag_fwd(tensors, [s[:2] for s in shapes]),
