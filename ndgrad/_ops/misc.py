@@ -1223,5 +1223,47 @@ METHODS.update({n: _random_method(n) for n in (
 # -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
 for _op in (rot90_op, mul_scalar, div_scalar, block_diag_op):
     _op.defjvp(linear=True)
-for _op in (fmax_op, fmin_op):
-    _op.defjvp(elementwise=True)
+fmin_op.defjvp(elementwise=True)
+
+
+def _tangent_or_zero(t, like):
+    return P.zeros_like(like) if t is None else t
+
+
+def _fmax_jvp(ts, self, other, result):
+    """torch's rule: other_t + [self > other or other is NaN] (self_t - other_t); at ties it takes other's
+    tangent (its backward gives self the gradient there)."""
+    st, ot = _tangent_or_zero(ts[0], result), _tangent_or_zero(ts[1], result)
+    pick = (self > other) | _isnan(other)
+    return P.where(pick, st + P.zeros_like(result), ot + P.zeros_like(result))
+
+
+fmax_op.defjvp(_fmax_jvp)
+
+
+def _lcse_jvp(ts, self, dim, result):
+    """torch's logcumsumexp_jvp: cumsum(e·t) / cumsum(e), e = exp(x - max x), a cumsum below 1e-13 counting as 1
+    (so leading -inf values get a zero tangent)."""
+    from .scan import cumsum_op
+    if self.ndim == 0:
+        return ts[0]
+    shift = np.max(np.where(np.isfinite(self._data), self._data, -np.inf), axis=dim, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    e = P.exp(self - _c(shift, self))
+    cs = cumsum_op(e, dim)
+    return cumsum_op(e * ts[0], dim) / P.where(cs < 1e-13, 1.0, cs)
+
+
+logcumsumexp_op.defjvp(_lcse_jvp)
+
+
+def _nanmedian_all_jvp(ts, self, result):
+    """torch's evenly_read_jvp: the mean tangent over the entries equal to the result (NaN when none is)."""
+    mask = _raw(self) == _raw(result)
+    if mask.size == 0:
+        return P.zeros_like(result)
+    return Rd.sum_dim(ts[0] * _c(mask.astype(_raw(self).dtype), self), tuple(range(self.ndim)), False) / \
+        _c(np.asarray(mask.sum(), _raw(self).dtype), self)
+
+
+nanmedian_all.defjvp(_nanmedian_all_jvp)
