@@ -590,8 +590,9 @@ from . import scan as _scan  # noqa: E402
 from . import special as _special  # noqa: E402
 from . import activation as _activation  # noqa: E402
 from . import conv as _conv  # noqa: E402
-from . import misc as _misc  # noqa: E402
-from . import linalg_more as _linalg_more  # noqa: E402
+from ._lazy import LazyFamily as _LazyFamily  # noqa: E402
+
+_misc, _linalg_more = _LazyFamily("misc"), _LazyFamily("linalg_more")  # imported on first use (_lazy.py)
 
 FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _misc, _linalg_more)
 

@@ -1032,6 +1032,7 @@ LINALG.update(norm=norm, vector_norm=vector_norm, matrix_norm=matrix_norm, inv=i
               solve=solve, cholesky=cholesky, qr=qr, svd=svd, svdvals=svdvals, eigh=eigh, eigvalsh=eigvalsh,
               pinv=pinv, lstsq=lstsq, matrix_exp=matrix_exp, cross=_linalg_cross, diagonal=None)
 del LINALG["diagonal"]
+LINALG["LinAlgError"] = LinAlgError
 METHODS.update(trace=trace, diag=diag, diagonal=diagonal, tril=tril, triu=triu, cross=cross, kron=kron,
                det=det, inverse=inv, matrix_exp=matrix_exp)
 

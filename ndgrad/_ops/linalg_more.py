@@ -1072,8 +1072,7 @@ LINALG_MORE = dict(householder_product=householder_product, lu_factor=lu_factor,
                    solve_triangular=solve_triangular, matrix_power=matrix_power, matrix_rank=matrix_rank, cond=cond,
                    eig=eig, eigvals=eigvals, vecdot=vecdot, multi_dot=multi_dot, diagonal=linalg_diagonal,
                    tensorinv=tensorinv, tensorsolve=tensorsolve, inv_ex=inv_ex, cholesky_ex=cholesky_ex,
-                   solve_ex=solve_ex, LinAlgError=LinAlgError)
-X.LINALG.update(LINALG_MORE)
+                   solve_ex=solve_ex)  # served as ndgrad.linalg.<name> by _lazy.linalg_attr
 
 METHODS: dict = {n: globals()[n] for n in (
     "logdet", "slogdet", "pinverse", "cholesky", "cholesky_solve", "cholesky_inverse", "svd", "qr", "lu",
