@@ -65,7 +65,7 @@ _SPECTRAL = ("view_as_real", "view_as_complex", "complex", "polar", "stft", "ist
 _LAZY_MODULES = {"viz", "cli", "nn", "func", "utils", "cuda", "backends", "amp", "accelerator", "cpu", "version", "run",
                  "functorch", "profiler", "jit", "hub", "onnx", "testing",
                  "special", "fft", "distributions", "distributed", "multiprocessing", "library",
-                 "serialization", "array_api"}
+                 "serialization", "array_api", "_C"}
 _LAZY_ATTRS = {
     **{n: "_env" for n in ("pi", "e", "inf", "nan", "newaxis", "set_default_device", "get_default_device",
                            "get_device_module", "set_float32_matmul_precision", "get_float32_matmul_precision",
@@ -80,7 +80,8 @@ _LAZY_ATTRS = {
     **{n: "amp" for n in ("autocast", "is_autocast_enabled", "get_autocast_dtype")},
     "compile": "_compile",
     "from_dlpack": "utils.dlpack",
-    **{n: "_ops.spectral" for n in _SPECTRAL},  # complex views, polar/complex, windows, stft/istft
+    **{n: "_ops.spectral" for n in _SPECTRAL},
+    **{n: "_random_ops" for n in ("multinomial", "normal", "bernoulli", "poisson")},  # sampling ops  # complex views, polar/complex, windows, stft/istft
     **{n: "_tensor_compat" for n in ("eig", "symeig", "lstsq")},
 }
 
@@ -114,4 +115,5 @@ __all__ = sorted(set(_ops_all) | set(_SPECTRAL) | {
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "device", "is_tensor", "numel",
     "scalar_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "autograd", "linalg", "optim", "set_printoptions", "get_printoptions", "is_floating_point",
-    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load", "from_dlpack"})
+    "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load", "from_dlpack",
+    "multinomial", "normal", "bernoulli", "poisson"})

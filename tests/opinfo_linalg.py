@@ -12,7 +12,7 @@ Cholesky and eigh read one triangle only, so they are differentiated through a s
 Known deviations from torch:
 - einsum is one op in ndgrad (EinsumBackward0); torch's grad_fn is the last op of its decomposition
   (ViewBackward0, PermuteBackward0, SumBackward1...): marked per sample.
-- Singular inputs raise RuntimeError; torch raises torch.linalg.LinAlgError (a RuntimeError subclass).
+- Singular inputs raise ndgrad.linalg.LinAlgError (a RuntimeError subclass) with torch's messages.
 - det's gradient at exactly singular matrices uses torch's SVD formula, for every matrix of the batch then.
 - diagonal returns a copy, not a view sharing the version counter.
 """

@@ -104,6 +104,26 @@ TENSOR_METHODS += """
     angle conj hardshrink imag log_softmax prelu real sgn softmax
 """.split()
 
+TOP_LEVEL += """
+    aminmax bernoulli bincount block_diag bucketize cartesian_prod cdist cholesky cholesky_inverse cholesky_solve
+    combinations corrcoef cov cumulative_trapezoid det diff fmax fmin frexp gradient histc histogram inverse
+    ldexp logcumsumexp logdet lu lu_solve lu_unpack matrix_exp matrix_power multinomial nanmean nanmedian
+    nanquantile nansum normal orgqr pinverse poisson qr quantile renorm rot90 searchsorted slogdet svd trapezoid
+    trapz triangular_solve tril_indices triu_indices vander
+""".split()
+
+TENSOR_METHODS += """
+    aminmax bernoulli bernoulli_ bincount cauchy_ cholesky cholesky_inverse cholesky_solve corrcoef cov diff
+    exponential_ fmax fmin frexp geometric_ histc histogram ldexp log_normal_ logcumsumexp logdet lu lu_solve
+    matrix_power multinomial nanmean nanmedian nanquantile nansum normal_ orgqr pinverse qr quantile random_
+    renorm rot90 slogdet svd triangular_solve uniform_
+""".split()
+
+LINALG += """
+    LinAlgError cholesky_ex cond diagonal eig eigvals householder_product inv_ex lu lu_factor lu_factor_ex lu_solve
+    matrix_power matrix_rank multi_dot solve_ex solve_triangular tensorinv tensorsolve vecdot
+""".split()
+
 NN = """
     AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool1d AdaptiveMaxPool2d AlphaDropout AvgPool1d AvgPool2d
     BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU Conv1d Conv2d

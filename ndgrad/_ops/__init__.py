@@ -592,8 +592,11 @@ from . import activation as _activation  # noqa: E402
 from . import conv as _conv  # noqa: E402
 from . import compat as _compat  # noqa: E402
 from . import specfun as _specfun  # noqa: E402
+from ._lazy import LazyFamily as _LazyFamily  # noqa: E402
 
-FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _compat, _specfun)
+_misc, _linalg_more = _LazyFamily("misc"), _LazyFamily("linalg_more")  # imported on first use (_lazy.py)
+
+FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _compat, _specfun, _misc, _linalg_more)
 
 # Functions whose formulas do not conjugate yet would give wrong gradients for complex inputs: until they do,
 # they refuse complex tensors that require grad (their forward values on complex data are right).
@@ -602,7 +605,7 @@ _COMPLEX_GRAD_OK = {
     "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isreal", "isclose", "allclose", "equal", "all", "any",
     "signbit", "count_nonzero", "unique", "argsort", "heaviside",  # not differentiable
 }
-_COMPLEX_GRAD_FAMILIES = (_special, _scan, _linalg_ext, _activation, _conv)
+_COMPLEX_GRAD_FAMILIES = (_special, _scan, _linalg_ext, _activation, _conv, _misc, _linalg_more)
 
 
 def _real_grads_only(fn: Any, name: str) -> Any:
@@ -630,4 +633,5 @@ for _fam in FAMILIES:
     globals().update({_n: _guard(_fam, _n, getattr(_fam, _n)) for _n in _fam.__all__})
     __all__ += [_n for _n in _fam.__all__ if _n not in __all__]
     _fam.METHODS.update({_n: _guard(_fam, _n, _f) for _n, _f in _fam.METHODS.items()})
-_linalg_ext.LINALG.update({_n: _real_grads_only(_f, f"linalg.{_n}") for _n, _f in _linalg_ext.LINALG.items()})
+_linalg_ext.LINALG.update({_n: _real_grads_only(_f, f"linalg.{_n}") for _n, _f in _linalg_ext.LINALG.items()
+                           if not isinstance(_f, type)})  # LinAlgError stays a class

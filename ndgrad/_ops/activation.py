@@ -172,12 +172,12 @@ hardtanh_op.defvjp(self=lambda grad, self, min_val, max_val: where((self > min_v
 
 
 def _threshold_fwd(self, threshold, value):
-    return np.where(self > threshold, self, value).astype(self.dtype, copy=False)
+    return np.where(self <= threshold, value, self).astype(self.dtype, copy=False)  # NaN stays NaN
 
 
 threshold_op = Op("threshold", _threshold_fwd, ("self",), ("threshold", "value"), node="ThresholdBackward0",
                   dtype=SAME)
-threshold_op.defvjp(self=lambda grad, self, threshold: where(self > threshold, grad, 0.0))
+threshold_op.defvjp(self=lambda grad, self, threshold: where(self <= threshold, 0.0, grad))
 
 def _inplace_twin(op, node, **formulas):
     """The same op under the node name torch gives its in-place form (e.g. `elu_` records EluBackward1)."""
@@ -191,7 +191,7 @@ celu_inplace_op = _inplace_twin(celu_op, "CeluBackward1", self=_elu_grad)
 leaky_relu_inplace_op = _inplace_twin(leaky_relu_op, "LeakyReluBackward1", self=lambda grad, self, negative_slope:
                                       where(self > 0, grad, grad * negative_slope))
 threshold_inplace_op = _inplace_twin(threshold_op, "ThresholdBackward1", self=lambda grad, self, threshold:
-                                     where(self > threshold, grad, 0.0))
+                                     where(self <= threshold, 0.0, grad))
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -21,6 +21,8 @@ from . import linalg as L
 from . import pointwise as P
 from . import reduction as Rd
 from . import shape as S
+from . import _lapack
+from ._lapack import LinAlgError  # noqa: F401  (ndgrad.linalg.LinAlgError)
 from ._registry import NONE, PROMOTE, SAME, Op
 
 __all__: list[str] = ["einsum", "tensordot", "kron", "trace", "diag", "diagonal", "tril", "triu", "cross"]
@@ -541,19 +543,18 @@ def norm(A: Tensor, ord: str | float | None = None, dim: int | Sequence[int] | N
 
 
 # -- inverse, determinants, solve ----------------------------------------------------------------------------
-def _lin(fn, name):
+def _lin(fn, name, a=None):
     try:
         return fn()
-    except np.linalg.LinAlgError as e:
-        raise RuntimeError(f"{name}: The diagonal element 1 is zero, the inversion could not be completed "
-                           f"because the input matrix is singular. ({e})") from None
+    except np.linalg.LinAlgError:
+        raise _lapack.singular_error(a, name) from None
 
 
 def _unsq2(x):
     return S.unsqueeze(S.unsqueeze(x, -1), -1)
 
 
-inv_op = Op("linalg_inv", lambda self: _lin(lambda: np.linalg.inv(self), "linalg.inv"), ("self",),
+inv_op = Op("linalg_inv", lambda self: _lin(lambda: np.linalg.inv(self), "linalg.inv", self), ("self",),
             node="LinalgInvExBackward0", dtype=SAME)
 inv_op.defvjp(self=lambda grad, result: -_mm(_mm(_mT(result), grad), _mT(result)))  # -A⁻ᵀ G A⁻ᵀ
 
@@ -616,7 +617,7 @@ def _solve(self, B, vec, left):
     try:
         x = np.linalg.solve(self, b)
     except np.linalg.LinAlgError:
-        raise RuntimeError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+        raise _lapack.solve_error(self) from None
     except ValueError as e:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({e})") from None
     return x[..., 0] if vec else x
@@ -663,8 +664,7 @@ def _cholesky(self, upper):
     try:
         r = np.linalg.cholesky(self)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.cholesky: The factorization could not be completed because the input is not "
-                           "positive-definite.") from None
+        raise _lapack.not_pd_error(self, "linalg.cholesky") from None
     return np.ascontiguousarray(np.swapaxes(r, -1, -2)) if upper else r
 
 
@@ -1032,6 +1032,7 @@ LINALG.update(norm=norm, vector_norm=vector_norm, matrix_norm=matrix_norm, inv=i
               solve=solve, cholesky=cholesky, qr=qr, svd=svd, svdvals=svdvals, eigh=eigh, eigvalsh=eigvalsh,
               pinv=pinv, lstsq=lstsq, matrix_exp=matrix_exp, cross=_linalg_cross, diagonal=None)
 del LINALG["diagonal"]
+LINALG["LinAlgError"] = LinAlgError
 METHODS.update(trace=trace, diag=diag, diagonal=diagonal, tril=tril, triu=triu, cross=cross, kron=kron,
                det=det, inverse=inv, matrix_exp=matrix_exp)
 

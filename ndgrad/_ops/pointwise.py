@@ -393,7 +393,8 @@ def _relu(x):
 
 
 relu = Op("relu", _relu, ("self",), dtype=SAME)
-relu.defvjp(self=lambda grad, result: grad * (result > 0))  # relu'(x) = [x > 0] (0 at 0)
+# relu'(x) = 0 where x <= 0 (0 at 0), else 1: a NaN input passes its gradient through, as torch's
+relu.defvjp(self=lambda grad, result: where(result <= 0, 0.0, grad))
 
 floor = Op("floor", _no_bool(np.floor, "floor_vml_cpu"), ("self",), dtype=SAME)
 ceil = Op("ceil", _no_bool(np.ceil, "ceil_vml_cpu"), ("self",), dtype=SAME)
@@ -471,11 +472,12 @@ maximum = Op("maximum", _real_only(np.maximum, "maximum not implemented for comp
              ("self", "other"))
 minimum = Op("minimum", _real_only(np.minimum, "minimum not implemented for complex tensors.", RuntimeError),
              ("self", "other"))
-# ties share the gradient equally, as torch
-maximum.defvjp(self=lambda grad, self, other: where(self == other, grad / 2, grad * (self > other)),
-               other=lambda grad, self, other: where(self == other, grad / 2, grad * (other > self)))
-minimum.defvjp(self=lambda grad, self, other: where(self == other, grad / 2, grad * (self < other)),
-               other=lambda grad, self, other: where(self == other, grad / 2, grad * (other < self)))
+# ties share the gradient equally, as torch; the losing side gets 0 and, where a NaN makes the comparison
+# false both ways, both sides get the whole gradient (torch's masks)
+maximum.defvjp(self=lambda grad, self, other: where(self == other, grad / 2, where(self < other, 0.0, grad)),
+               other=lambda grad, self, other: where(self == other, grad / 2, where(other < self, 0.0, grad)))
+minimum.defvjp(self=lambda grad, self, other: where(self == other, grad / 2, where(self > other, 0.0, grad)),
+               other=lambda grad, self, other: where(self == other, grad / 2, where(other > self, 0.0, grad)))
 
 # -- comparisons and logic (no derivative) -----------------------------------------------------------
 eq = Op("eq", np.equal, ("self", "other"), dtype=COMPARE)

@@ -169,11 +169,14 @@ prod_dim.defvjp(self=_prod_dim_grad)
 
 
 # -- max / min ------------------------------------------------------------------------------------------
-def _even_split(grad, self, result, dims, keepdim, self_shape):
-    # ties share the gradient evenly (torch's rule for full max()/amax())
+def _even_split(grad, self, result, dims, keepdim, self_shape, nan_ties=False):
+    # ties share the gradient evenly (torch's rule for full max()/amax()); full max()/min() count a NaN
+    # result as tied with every NaN of the input, amax/amin do not (their gradient is then NaN, as torch's)
     r = _restore_dims(result, self_shape, dims, keepdim)
     g = _restore_dims(grad, self_shape, dims, keepdim)
     mask = self == r
+    if nan_ties:
+        mask = mask | ((self != self) & (r != r))
     from .pointwise import cast
     m = cast(mask, getattr(grad.dtype, "np", grad.dtype)) if hasattr(grad, "dtype") else mask
     count = sum_dim(m, dims, True)
@@ -207,7 +210,7 @@ max_all = Op("max", _max_all, ("self",), node="MaxBackward1", dtype=SAME)
 min_all = Op("min", _min_all, ("self",), node="MinBackward1", dtype=SAME)
 for _o in (max_all, min_all):
     _o.defvjp(self=lambda grad, self, result, self_shape:
-              _even_split(grad, self, result, tuple(range(len(self_shape))), False, self_shape))
+              _even_split(grad, self, result, tuple(range(len(self_shape))), False, self_shape, True))
 
 amax = Op("amax", lambda self, dim, keepdim: _no_complex(self, "max_values_cpu") or np.max(self, axis=dim, keepdims=keepdim), ("self",),
           ("dim", "keepdim"), dtype=SAME)
