@@ -214,7 +214,9 @@ class Generator:
         """n integers in [low, high): random() % range (random64 for ranges of 2**32 and more)."""
         rng = high - low
         raw = self._raw32(n) if rng < (1 << 32) else self._raw64(n)
-        return (raw % np.uint64(rng)).astype(np.int64) + low if rng < (1 << 63) else raw.astype(np.int64)
+        if rng >= (1 << 64):
+            return raw.astype(np.int64)
+        return ((raw % np.uint64(rng)).astype(np.uint64) + np.uint64(low % (1 << 64))).astype(np.int64)
 
     def _torch_bernoulli(self, shape: tuple, p: Any) -> np.ndarray:
         n = int(np.prod(shape, dtype=np.int64))

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _dtype as D
-from ._creation import Generator, _resolve, _rng, _size
+from ._creation import Generator, _gen, _resolve, _rng, _size
 from ._ops import pointwise as P
 from ._ops._registry import NONE, SAME, Op
 from ._tensor import _PRETTY, Tensor, _wrap
@@ -97,10 +97,35 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         else:
             # exponential race: the k smallest E/w are a draw without replacement; categories of weight 0
             # come last, in index order (as torch)
-            keys = np.where(w > 0, rng.exponential(size=n_cat) / np.where(w > 0, w, 1.0), np.inf)
-            out_rows.append(np.argsort(keys, kind="stable")[:num_samples])
+            # torch's stream: q = exponential_(1) in the input's dtype, the largest w / q win
+            q = _torch_exponential(_gen(generator), (n_cat,), p.dtype).astype(np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                score = np.where(w > 0, w.astype(p.dtype).astype(np.float64) / q, -np.inf)
+            out_rows.append(np.argsort(-score, kind="stable")[:num_samples])
     res = np.stack(out_rows).astype(np.int64)
     return _wrap(res.reshape(num_samples) if p.ndim == 1 else res)
+
+
+# -- torch's stream (see Generator in _creation.py) ----------------------------------------------------------------
+def _real(dt: Any) -> np.dtype:
+    dt = np.dtype(dt)
+    return dt if dt in (np.float32, np.float64) else np.dtype(np.float32)
+
+
+def _torch_normal(g: Generator, shape: tuple, dt: Any, mean: float, std: float) -> np.ndarray:
+    return g._torch_normal(tuple(shape), _real(dt), mean, std).astype(dt)
+
+
+def _torch_unit(g: Generator, shape: tuple, dt: Any) -> np.ndarray:
+    """Uniforms as torch's per-element kernels draw them: 53 bits for double tensors, 24 otherwise."""
+    n = int(np.prod(shape, dtype=np.int64))
+    return g._torch_unit(n, np.dtype(dt) == np.float64).reshape(shape)
+
+
+def _torch_exponential(g: Generator, shape: tuple, dt: Any) -> np.ndarray:
+    """torch's exponential_(1): -log1p(-u) with 53-bit uniforms, in the tensor's dtype."""
+    n = int(np.prod(shape, dtype=np.int64))
+    return (-np.log1p(-g._torch_unit(n, True))).astype(dt).reshape(shape)
 
 
 # -- normal ---------------------------------------------------------------------------------------------------
@@ -129,7 +154,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
             kind = _PRETTY[d.np.kind, d.np.itemsize]
             raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{kind}'")
         shape = _size(tuple(size) if isinstance(size, (list, tuple)) else (size,))
-        vals = (mean + std * rng_of().standard_normal(shape)).astype(d.np)
+        vals = _torch_normal(_gen(generator), shape, d.np, mean, std)
         t = _wrap(vals)
         if requires_grad:
             t.requires_grad_()
@@ -157,7 +182,9 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
         raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
                            f"non-singleton dimension {i}") from None
     dt = ref._data.dtype
-    vals = (m + s * rng_of().standard_normal(shape)).astype(dt)
+    # torch: output.normal_(0, 1), then mul_(std), add_(mean), in the output's dtype
+    z = _torch_normal(_gen(generator), shape, dt, 0.0, 1.0)
+    vals = (z * s.astype(dt) + m.astype(dt)).astype(dt)
     op = _normal_ops[mt, st]
     args = [x for x, is_t in ((mean, mt), (std, st)) if is_t]
     return op(*args, np.ascontiguousarray(vals).reshape(shape))
@@ -173,13 +200,13 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
     if p is not None:
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-        vals = (_rng(generator).random(a.shape) < p).astype(a.dtype)
+        vals = _gen(generator)._torch_bernoulli(a.shape, p).astype(a.dtype)
         return _bernoulli_p_op(input, vals)
     _float_kernel(a, "bernoulli_tensor_cpu_p_")
     if np.any(~((a >= 0) & (a <= 1))):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
                            "be improved?  If so, please report an enhancement request to PyTorch.)")
-    vals = (_rng(generator).random(a.shape) < a).astype(a.dtype)
+    vals = (_torch_unit(_gen(generator), a.shape, a.dtype) < a).astype(a.dtype)
     return _bernoulli_op(input, vals)
 
 
@@ -207,7 +234,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     _float_kernel(self._data, "normal_kernel_cpu")
-    return _fill(self, "normal_", mean + std * _rng(generator).standard_normal(self._data.shape))
+    return _fill(self, "normal_", _torch_normal(_gen(generator), self._data.shape, self._data.dtype, mean, std))
 
 
 def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Generator | None = None,
@@ -217,7 +244,14 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Ge
     _float_kernel(self._data, "check_uniform_bounds")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_:g} > to={to:g}")
-    return _fill(self, "uniform_", from_ + (to - from_) * _rng(generator).random(self._data.shape))
+    dt = self._data.dtype
+    g = _gen(generator)
+    if dt.kind == "c":
+        r = np.dtype(np.float64 if dt == np.complex128 else np.float32)
+        parts = g._torch_uniform(self._data.shape + (2,), r, from_, to)
+        return _fill(self, "uniform_", parts[..., 0] + 1j * parts[..., 1])
+    return _fill(self, "uniform_", g._torch_uniform(self._data.shape, dt if dt in (np.float32, np.float64)
+                                                    else np.dtype(np.float32), from_, to))
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -225,7 +259,8 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     _float_kernel(self._data, "exponential_cpu")
-    return _fill(self, "exponential_", _rng(generator).exponential(1.0 / lambd, self._data.shape))
+    return _fill(self, "exponential_", _torch_exponential(_gen(generator), self._data.shape, self._data.dtype)
+                 / lambd)
 
 
 def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -> Tensor:
@@ -273,7 +308,9 @@ def random_(self: Tensor, from_: int | None = None, to: int | None = None, *,
         lo, hi, kind = int(from_), int(to), "random_from_to"
     if lo >= hi:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
-    vals = _rng(generator).integers(lo, hi, self._data.shape, dtype=np.int64 if hi <= 2 ** 63 else np.uint64)
+    n = int(np.prod(self._data.shape, dtype=np.int64))
+    vals = _gen(generator)._torch_random(n, lo, hi).reshape(self._data.shape) if hi - lo <= 2 ** 63 else \
+        _rng(generator).integers(lo, hi, self._data.shape, dtype=np.uint64)
     return _fill(self, kind, vals)
 
 
@@ -285,11 +322,11 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
         if np.any(~((pa >= 0) & (pa <= 1))):
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
                                "message be improved?  If so, please report an enhancement request to PyTorch.)")
-        vals = _rng(generator).random(shape) < np.broadcast_to(pa, shape)
+        vals = _torch_unit(_gen(generator), shape, self._data.dtype) < np.broadcast_to(pa, shape)
         return _fill(self, "bernoulli_tensor", vals, p)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-    return _fill(self, "bernoulli_float", _rng(generator).random(shape) < p)
+    return _fill(self, "bernoulli_float", _gen(generator)._torch_bernoulli(shape, p))
 
 
 METHODS: dict = {"normal_": normal_, "uniform_": uniform_, "exponential_": exponential_, "geometric_": geometric_,
