@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import (activation, attention, container, conv, dropout, flatten, linear, loss, module, normalization,
                pooling, rnn, sparse)
+from . import distance, loss_extra, more  # noqa: E402
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
@@ -16,6 +17,9 @@ from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
+from .loss_extra import *  # noqa: F401,F403
+from .more import *  # noqa: F401,F403
 
 __all__ = [n for m in (activation, attention, container, conv, dropout, flatten, linear, loss, module,
-                       normalization, pooling, rnn, sparse) for n in m.__all__]
+                       normalization, pooling, rnn, sparse, distance, loss_extra, more) for n in m.__all__]
