@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import (activation, attention, container, conv, dropout, flatten, linear, loss, module, normalization,
                pooling, rnn, sparse)
-from . import distance, loss_extra, more  # noqa: E402
+from . import distance, lazy, loss_extra, more  # noqa: E402
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
@@ -20,6 +20,7 @@ from .sparse import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .loss_extra import *  # noqa: F401,F403
 from .more import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
 
 __all__ = [n for m in (activation, attention, container, conv, dropout, flatten, linear, loss, module,
-                       normalization, pooling, rnn, sparse, distance, loss_extra, more) for n in m.__all__]
+                       normalization, pooling, rnn, sparse, distance, loss_extra, more, lazy) for n in m.__all__]
