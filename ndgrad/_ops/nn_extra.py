@@ -112,7 +112,7 @@ def _bag_weight_grad(grad, weight, per_sample_weights, weight_shape, indices, ba
         wv = weight._data if isinstance(weight, Tensor) else weight
         arg = _max_arg(wv, indices, bags, nbags, keep)
         g = grad * _const((counts > 0)[:, None].astype(_dt(grad)), grad)
-        return gather_backward(g, arg, 0, tuple(weight_shape))
+        return gather_backward(g, _const(arg, g), 0, tuple(weight_shape))
     coef = keep.astype(_dt(grad))
     if mode == "mean":
         coef = coef / np.maximum(counts, 1)[bags]

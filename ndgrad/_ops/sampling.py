@@ -131,7 +131,8 @@ for _key, _node in _NAMES.items():
              node=_node, dtype=SAME)
     _op.defvjp(self=lambda grad, mats, nearest: upsample_backward(grad, mats, False))
     _op.defjvp(linear=True)
-    UPSAMPLE[_key] = _op
+    UPSAMPLE[_key] = globals()[_op.name] = _op  # module-level names, so that the op table's meta-test sees each
+del _op, _key, _node
 upsample_backward.defvjp(grad=lambda grad, mats: UPSAMPLE[("linear", 1)](grad, mats, False))
 upsample_backward.defjvp(linear=True)
 
