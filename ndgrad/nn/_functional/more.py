@@ -57,7 +57,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     neighbouring channels)^beta."""
     dim = input.ndim
     if dim < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+        raise ValueError("Expected 3D or higher dimensionality" + " " * 26 +  # torch's text has these spaces
+                         f"input (got {dim} dimensions)")
     if input.numel() == 0:
         return input
     div = input.mul(input)
