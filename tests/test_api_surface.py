@@ -116,6 +116,24 @@ NN_FUNCTIONAL = """
     threshold_ unfold
 """.split()
 
+# the rest of nn (issue 11)
+NN += """
+    CTCLoss CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d CosineSimilarity
+    EmbeddingBag GaussianNLLLoss HingeEmbeddingLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d LPPool1d LPPool2d
+    LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConvTranspose1d LazyConvTranspose2d
+    LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LocalResponseNorm MultiLabelMarginLoss
+    MultiLabelSoftMarginLoss MultiMarginLoss PairwiseDistance PixelShuffle PixelUnshuffle RReLU ReflectionPad1d
+    ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d TripletMarginLoss
+    TripletMarginWithDistanceLoss UninitializedBuffer UninitializedParameter Upsample UpsamplingBilinear2d
+    UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d
+""".split()
+NN_FUNCTIONAL += """
+    ctc_loss embedding_bag gaussian_nll_loss hinge_embedding_loss instance_norm interpolate local_response_norm
+    lp_pool1d lp_pool2d multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss pixel_shuffle
+    pixel_unshuffle rrelu rrelu_ triplet_margin_loss triplet_margin_with_distance_loss upsample upsample_bilinear
+    upsample_nearest
+""".split()
+
 NN_INIT = """
     calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal kaiming_normal_ kaiming_uniform
     kaiming_uniform_ normal normal_ ones_ orthogonal orthogonal_ sparse sparse_ trunc_normal_ uniform
