@@ -180,6 +180,9 @@ _LAYERS = [
     ("LPPool2d", (1.5, 2, 1, True), (1, 2, 4, 5)), ("InstanceNorm1d", (3,), (2, 3, 5)),
     ("InstanceNorm2d", (3, 1e-5, 0.1, True), (2, 3, 4, 4)), ("InstanceNorm3d", (2,), (2, 2, 3, 2, 2)),
     ("InstanceNorm1d", (3, 1e-5, 0.1, True, True), (3, 5)), ("RReLU", (0.1, 0.3), (2, 5)),
+    ("Conv3d", (4, 2, (2, 3, 1), 1, 1, 1, 2), (1, 4, 3, 4, 3)), ("Conv3d", (2, 3, 2, 1, 1, 1, 1, True, "circular"),
+                                                                   (2, 3, 3, 3)),
+    ("ConvTranspose3d", (2, 4, 2, 2, 1, 1), (1, 2, 2, 3, 2)),
 ]
 
 
@@ -188,6 +191,7 @@ def test_layer_modules(torch, cls, args, shape):
     tm, nm = getattr(torch.nn, cls)(*args).double(), getattr(ndgrad.nn, cls)(*args).double()
     assert repr(tm) == repr(nm)
     assert list(tm.state_dict()) == list(nm.state_dict())
+    nm.load_state_dict({k: ndgrad.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})  # same weights
     x = _arr(*shape) if cls != "LPPool2d" else RNG.random(shape) + 0.1
     if cls == "RReLU":
         tm.eval(), nm.eval()
@@ -247,6 +251,7 @@ def test_embedding_bag_module(torch):
 # ---------------------------------------------------------------------------------------------------- lazy modules
 _LAZY = [("LazyLinear", (3,), (2, 4)), ("LazyConv1d", (4, 3), (2, 3, 6)), ("LazyConv2d", (4, 3, 1, 1), (2, 3, 5, 5)),
          ("LazyConvTranspose1d", (2, 3, 2), (1, 4, 5)), ("LazyConvTranspose2d", (2, 3), (1, 4, 3, 3)),
+         ("LazyConv3d", (2, 2), (1, 3, 3, 3, 3)), ("LazyConvTranspose3d", (2, 2, 2), (1, 2, 2, 3, 2)),
          ("LazyBatchNorm1d", (), (4, 3)), ("LazyBatchNorm2d", (), (2, 3, 2, 2)), ("LazyBatchNorm3d", (), (2, 2, 2, 2, 2)),
          ("LazyInstanceNorm1d", (), (2, 3, 4)), ("LazyInstanceNorm2d", (), (2, 3, 2, 3)),
          ("LazyInstanceNorm3d", (), (2, 2, 2, 2, 3))]

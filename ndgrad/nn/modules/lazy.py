@@ -1,4 +1,4 @@
-"""Mirrors `torch.nn`'s lazy modules: LazyLinear, LazyConv1d/2d, LazyConvTranspose1d/2d, LazyBatchNorm1d/2d/3d,
+"""Mirrors `torch.nn`'s lazy modules: LazyLinear, LazyConv1d/2d/3d, LazyConvTranspose1d/2d/3d, LazyBatchNorm1d/2d/3d,
 LazyInstanceNorm1d/2d/3d, and the uninitialised parameters and buffers they hold until the first call.
 
 A lazy module's parameters are `UninitializedParameter`s: placeholders without a shape. The first forward call
@@ -16,13 +16,13 @@ from ... import _dtype as D
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .more import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 
 __all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d",
-           "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
            "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 _SHAPE_MSG = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
@@ -249,6 +249,8 @@ LazyConv1d = _lazy_conv("LazyConv1d", Conv1d, 1, False)
 LazyConv2d = _lazy_conv("LazyConv2d", Conv2d, 2, False)
 LazyConvTranspose1d = _lazy_conv("LazyConvTranspose1d", ConvTranspose1d, 1, True)
 LazyConvTranspose2d = _lazy_conv("LazyConvTranspose2d", ConvTranspose2d, 2, True)
+LazyConv3d = _lazy_conv("LazyConv3d", Conv3d, 3, False)
+LazyConvTranspose3d = _lazy_conv("LazyConvTranspose3d", ConvTranspose3d, 3, True)
 
 
 class _LazyNormMixin(LazyModuleMixin):
