@@ -182,7 +182,9 @@ _LAYERS = [
     ("InstanceNorm1d", (3, 1e-5, 0.1, True, True), (3, 5)), ("RReLU", (0.1, 0.3), (2, 5)),
     ("Conv3d", (4, 2, (2, 3, 1), 1, 1, 1, 2), (1, 4, 3, 4, 3)), ("Conv3d", (2, 3, 2, 1, 1, 1, 1, True, "circular"),
                                                                    (2, 3, 3, 3)),
-    ("ConvTranspose3d", (2, 4, 2, 2, 1, 1), (1, 2, 2, 3, 2)),
+    ("ConvTranspose3d", (2, 4, 2, 2, 1, 1), (1, 2, 2, 3, 2)), ("MaxPool3d", (2, 1, 1), (1, 2, 3, 4, 3)),
+    ("AvgPool3d", (2, 1, 1, True, False), (2, 3, 3, 3)), ("AdaptiveAvgPool3d", ((2, None, 3),), (1, 2, 3, 4, 5)),
+    ("AdaptiveMaxPool3d", (2,), (1, 2, 3, 4, 5)), ("Upsample", ((3, 4, 2), None, "area"), (1, 1, 4, 5, 3)),
 ]
 
 

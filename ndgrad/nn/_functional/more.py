@@ -223,8 +223,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             return _C.adaptive_avg_pool1d(input, output_size)
         if dim == 2:
             return _C.adaptive_avg_pool2d(input, output_size)
-        raise NotImplementedError("ndgrad: interpolate(mode='area') of 5-D input needs adaptive_avg_pool3d, which is "
-                                  "not implemented")
+        from ..._ops.pool3d import adaptive_avg_pool3d
+        return adaptive_avg_pool3d(input, output_size)
     scales = tuple(1.0 / s for s in scale_factors) if scale_factors is not None else (None,) * dim
     return _S.upsample(input, mode, tuple(output_size), scales, bool(align_corners), bool(antialias))
 
