@@ -125,3 +125,42 @@ add(OpInfo("nn.functional.rrelu", _rrelu_eval, _RR, ops=(X.rrelu_op,)),
                               Sample((A((5, 2), d, r), ints([1, 2, 4, 2]), ints([0, 2]), A((4,), d, r)),
                                      dict(padding_idx=2), desc="padding_idx")]),
            ops=(X.embedding_bag_op,), **TOL32))
+
+
+# ---- grid_sample, affine_grid (ndgrad/_ops/grid.py)
+from ndgrad._ops import grid as G  # noqa: E402
+
+
+def _gs(mode, padding):
+    def f(lib, x, g, **kw):
+        return lib.nn.functional.grid_sample(x, g, mode=mode, padding_mode=padding, **kw)
+    return f
+
+
+def _gs_samples(d, r):
+    yield Sample((A((1, 1, 3, 3), d, r), A((1, 2, 2, 2), d, r, -1.2, 1.2)), dict(align_corners=False), desc="tiny")
+    yield Sample((A((2, 2, 4, 5), d, r), A((2, 3, 2, 2), d, r, -1.3, 1.3)), dict(align_corners=True),
+                 desc="align_corners")
+
+
+_GS_ERR = lambda: [E(F((1, 1, 3, 3)), F((1, 2, 2, 3)), align_corners=False),  # noqa: E731
+                   E(F((2, 1, 3, 3)), F((1, 2, 2, 2)), align_corners=False),
+                   E(F((1, 1, 3, 3)), F((1, 2, 2)), align_corners=False),
+                   E(F((1, 1, 3, 3)), F((1, 2, 2, 2)), align_corners=False, mode="area")]
+for _m in ("bilinear", "nearest", "bicubic"):
+    for _p in ("zeros", "border", "reflection"):
+        add(OpInfo(f"nn.functional.grid_sample({_m}, {_p})", _gs(_m, _p), _gs_samples,
+                   ops=(G.grid_sampler_2d, G.gs_scatter) + (() if _m == "nearest" else (G.gs_gather,)), **TOL32,
+                   errors=_GS_ERR if (_m, _p) == ("bilinear", "zeros") else None))
+
+
+def _ag_samples(d, r):
+    yield Sample((A((2, 2, 3), d, r), (2, 1, 3, 4)), dict(align_corners=False), desc="2-d")
+    yield Sample((A((1, 3, 4), d, r), (1, 1, 2, 3, 2)), dict(align_corners=True), desc="3-d")
+
+
+add(OpInfo("nn.functional.affine_grid", lambda lib, t, s, **kw: lib.nn.functional.affine_grid(t, s, **kw),
+           _ag_samples, ops=(G.affine_grid_op, G.affine_grid_backward),
+           errors=lambda: [E(F((2, 2, 3)), (2, 1, 3), align_corners=False),
+                           E(F((2, 3, 3)), (2, 1, 3, 4), align_corners=False),
+                           E(F((2, 2, 3)), (2, 1, 2, 3, 4), align_corners=False)]))

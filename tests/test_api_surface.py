@@ -128,7 +128,7 @@ NN += """
     UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d
 """.split()
 NN_FUNCTIONAL += """
-    adaptive_avg_pool3d adaptive_max_pool3d avg_pool3d max_pool3d conv3d conv_transpose3d ctc_loss embedding_bag gaussian_nll_loss hinge_embedding_loss instance_norm interpolate local_response_norm
+    adaptive_avg_pool3d adaptive_max_pool3d affine_grid avg_pool3d grid_sample max_pool3d conv3d conv_transpose3d ctc_loss embedding_bag gaussian_nll_loss hinge_embedding_loss instance_norm interpolate local_response_norm
     lp_pool1d lp_pool2d multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss pixel_shuffle
     pixel_unshuffle rrelu rrelu_ triplet_margin_loss triplet_margin_with_distance_loss upsample upsample_bilinear
     upsample_nearest

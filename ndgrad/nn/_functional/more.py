@@ -1,5 +1,5 @@
 """Mirrors the rest of `torch.nn.functional` that programs use: instance_norm, local_response_norm, rrelu,
-lp_pool1d/2d, pixel_shuffle/unshuffle, interpolate/upsample*, embedding_bag.
+lp_pool1d/2d, pixel_shuffle/unshuffle, interpolate/upsample*, embedding_bag, grid_sample, affine_grid.
 
 Composites follow torch's own composition (so grad_fn names agree): instance_norm is a batch norm over the
 (1, N*C, ...) view, local_response_norm an average pool of squares, lp_pool an average pool of powers. Pixel
@@ -12,6 +12,7 @@ import warnings
 from typing import Any
 
 from ..._ops import conv as _C
+from ..._ops.grid import affine_grid, grid_sample
 from ..._ops import nn_extra as _X
 from ..._ops import sampling as _S
 from ..._tensor import Tensor
@@ -21,7 +22,7 @@ from .layers import batch_norm
 
 __all__: list[str] = ["instance_norm", "local_response_norm", "rrelu", "rrelu_", "lp_pool1d", "lp_pool2d",
                       "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
-                      "upsample_bilinear", "embedding_bag"]
+                      "upsample_bilinear", "embedding_bag", "grid_sample", "affine_grid"]
 
 
 # ----------------------------------------------------------------------------------------------- normalization
