@@ -294,3 +294,32 @@ def test_uninitialized_parameter_errors_like_torch(torch):
     assert type(m).__name__ == "LazyLinear" and tuple(m.weight.shape) == (2, 5)  # class changes at forward only
     m(ndgrad.ones(1, 5))
     assert type(m).__name__ == "Linear"
+
+
+def test_unpool_and_fractional_modules(torch):
+    base = RNG.permutation(2 * 3 * 4 * 6).reshape(2, 3, 4, 6).astype(np.float64)
+    for cls, args in (("MaxUnpool2d", (2,)), ("MaxUnpool1d", (3, 2, 1)), ("MaxUnpool3d", (2,))):
+        assert repr(getattr(torch.nn, cls)(*args)) == repr(getattr(ndgrad.nn, cls)(*args))
+
+    def f(lib, x):
+        out, idx = lib.nn.MaxPool2d(2, return_indices=True)(x)
+        return lib.nn.MaxUnpool2d(2)(out, idx, output_size=(5, 7))
+    _same(torch, f, [base])
+    samples = RNG.random((2, 3, 2))
+
+    def g(lib, x):
+        return lib.nn.FractionalMaxPool2d((2, 3), output_size=(3, 2), _random_samples=lib.tensor(samples))(x)
+    _same(torch, g, [base])
+    tm = torch.nn.FractionalMaxPool2d(2, output_ratio=0.5, return_indices=True)
+    nm = ndgrad.nn.FractionalMaxPool2d(2, output_ratio=0.5, return_indices=True)
+    assert repr(tm) == repr(nm) and list(tm.state_dict()) == list(nm.state_dict())
+    out, idx = nm(ndgrad.tensor(base))
+    assert tuple(out.shape) == tuple(tm(torch.tensor(base))[0].shape) and str(idx.dtype) == "torch.int64"
+    np.testing.assert_array_equal(out.numpy(), base.reshape(6, -1)[np.arange(6)[:, None], idx.numpy().reshape(6, -1)]
+                                  .reshape(out.shape))
+    for bad in (lambda lib: lib.nn.FractionalMaxPool2d(2), lambda lib: lib.nn.FractionalMaxPool2d(2, 3, 0.5),
+                lambda lib: lib.nn.FractionalMaxPool2d(2, output_ratio=1.5),
+                lambda lib: lib.nn.functional.max_unpool2d(lib.ones(1, 1, 2, 2), lib.tensor([[[[0, 1], [2, 99]]]]), 2),
+                lambda lib: lib.nn.functional.max_unpool2d(lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2).long(), 2,
+                                                           output_size=(9, 9))):
+        _errors_like_torch(torch, bad)

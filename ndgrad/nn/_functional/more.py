@@ -13,6 +13,8 @@ from typing import Any
 
 from ..._ops import conv as _C
 from ..._ops.grid import affine_grid, grid_sample
+from ..._ops.unpool import fractional_max_pool2d
+from ..._ops.unpool import max_unpool as _unpool
 from ..._ops import nn_extra as _X
 from ..._ops import sampling as _S
 from ..._tensor import Tensor
@@ -22,7 +24,8 @@ from .layers import batch_norm
 
 __all__: list[str] = ["instance_norm", "local_response_norm", "rrelu", "rrelu_", "lp_pool1d", "lp_pool2d",
                       "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
-                      "upsample_bilinear", "embedding_bag", "grid_sample", "affine_grid"]
+                      "upsample_bilinear", "embedding_bag", "grid_sample", "affine_grid", "max_unpool1d",
+                      "max_unpool2d", "max_unpool3d", "fractional_max_pool2d"]
 
 
 # ----------------------------------------------------------------------------------------------- normalization
@@ -259,4 +262,22 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     return _X.embedding_bag_fn(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
                                per_sample_weights, include_last_offset, padding_idx)
 
+
+# ----------------------------------------------------------------------------------------------- unpooling
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """Mirrors `torch.nn.functional.max_unpool1d`: values written back at max_pool1d's indices."""
+    return _unpool(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """Mirrors `torch.nn.functional.max_unpool2d`."""
+    return _unpool(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """Mirrors `torch.nn.functional.max_unpool3d`."""
+    return _unpool(input, indices, kernel_size, stride, padding, output_size, 3)
 
