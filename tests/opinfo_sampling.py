@@ -150,7 +150,8 @@ _GS_ERR = lambda: [E(F((1, 1, 3, 3)), F((1, 2, 2, 3)), align_corners=False),  # 
 for _m in ("bilinear", "nearest", "bicubic"):
     for _p in ("zeros", "border", "reflection"):
         add(OpInfo(f"nn.functional.grid_sample({_m}, {_p})", _gs(_m, _p), _gs_samples,
-                   ops=(G.grid_sampler_2d, G.gs_scatter) + (() if _m == "nearest" else (G.gs_gather,)), **TOL32,
+                   ops=(G.grid_sampler_2d, G.gs_scatter) + (() if _m == "nearest" else (G.gs_gather,)),
+                   **TOL32,
                    errors=_GS_ERR if (_m, _p) == ("bilinear", "zeros") else None))
 
 

@@ -134,6 +134,7 @@ NN_FUNCTIONAL += """
     pixel_unshuffle rrelu rrelu_ triplet_margin_loss triplet_margin_with_distance_loss upsample upsample_bilinear
     upsample_nearest
 """.split()
+TOP_LEVEL += ["conv3d", "conv_transpose3d"]
 
 NN_INIT = """
     calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal kaiming_normal_ kaiming_uniform

@@ -319,7 +319,8 @@ def test_unpool_and_fractional_modules(torch):
                                   .reshape(out.shape))
     for bad in (lambda lib: lib.nn.FractionalMaxPool2d(2), lambda lib: lib.nn.FractionalMaxPool2d(2, 3, 0.5),
                 lambda lib: lib.nn.FractionalMaxPool2d(2, output_ratio=1.5),
-                lambda lib: lib.nn.functional.max_unpool2d(lib.ones(1, 1, 2, 2), lib.tensor([[[[0, 1], [2, 99]]]]), 2),
+                lambda lib: lib.nn.functional.max_unpool2d(lib.ones(1, 1, 2, 2), lib.tensor([[[[0, 1], [2, 99]]]]),
+                                                           2),
                 lambda lib: lib.nn.functional.max_unpool2d(lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2).long(), 2,
                                                            output_size=(9, 9))):
         _errors_like_torch(torch, bad)

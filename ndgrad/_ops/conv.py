@@ -32,7 +32,8 @@ from .._tensor import Tensor
 from ._registry import NONE, SAME, Op
 from .reduction import sum_dim
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d",
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+           "max_pool2d",
            "avg_pool1d", "adaptive_avg_pool1d"]
 METHODS: dict = {}
 

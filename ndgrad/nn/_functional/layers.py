@@ -149,11 +149,6 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
 
 
 # -- normalization -------------------------------------------------------------------------------------------
-def _chan_shape(input: Tensor) -> tuple:
-    """Shape that broadcasts a per-channel vector (dim 1) over `input`."""
-    return (1, input.shape[1]) + (1,) * (input.ndim - 2)
-
-
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:

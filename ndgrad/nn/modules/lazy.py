@@ -21,8 +21,8 @@ from .linear import Linear
 from .more import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 
-__all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d",
-           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+__all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
            "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 _SHAPE_MSG = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
@@ -128,7 +128,8 @@ class LazyModuleMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        self._load_hook = self._register_load_state_dict_pre_hook(self._lazy_load_hook)  # type: ignore[attr-defined]
+        self._load_hook = self._register_load_state_dict_pre_hook(  # type: ignore[attr-defined]
+            self._lazy_load_hook)
         self._initialize_hook = self.register_forward_pre_hook(  # type: ignore[attr-defined]
             LazyModuleMixin._infer_parameters, with_kwargs=True)
 
