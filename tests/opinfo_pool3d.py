@@ -103,3 +103,20 @@ add(OpInfo("nn.functional.max_unpool2d", _unpool(2, (1, 2, 4, 4), kernel_size=2)
            ops=(U.fractional_max_pool2d_op, C.max_pool_scatter, C.max_pool_gather),
            errors=lambda: [E(F((1, 2, 4, 4)), Arg(np.full((1, 2, 2), 0.5), requires_grad=False), kernel_size=3,
                              output_size=(3, 2)), E(F((1, 2, 4, 4)), None, kernel_size=2)]))
+
+
+def _frac3(lib, x, samples, **kw):
+    return lib.nn.functional.fractional_max_pool3d(x, _random_samples=samples, **kw)
+
+
+def _frac3_samples(d, r):
+    yield Sample((D((1, 3, 3, 2), d, r), Arg(r.random((1, 1, 3)).astype(d), requires_grad=False)),
+                 dict(kernel_size=(2, 2, 1), output_size=(1, 1, 1)), desc="tiny unbatched")
+    yield Sample((D((2, 2, 6, 7, 5), d, r), Arg(r.random((2, 2, 3)).astype(d), requires_grad=False)),
+                 dict(kernel_size=(2, 3, 1), output_size=(4, 3, 3), return_indices=True), desc="indices")
+
+
+add(OpInfo("nn.functional.fractional_max_pool3d", _frac3, _frac3_samples,
+           ops=(U.fractional_max_pool3d_op, C.max_pool_scatter, C.max_pool_gather),
+           errors=lambda: [E(F((1, 1, 4, 4, 4)), Arg(np.full((1, 1, 3), 0.5), requires_grad=False), kernel_size=2,
+                             output_size=(2, 3, 2))]))

@@ -254,7 +254,8 @@ def test_embedding_bag_module(torch):
 _LAZY = [("LazyLinear", (3,), (2, 4)), ("LazyConv1d", (4, 3), (2, 3, 6)), ("LazyConv2d", (4, 3, 1, 1), (2, 3, 5, 5)),
          ("LazyConvTranspose1d", (2, 3, 2), (1, 4, 5)), ("LazyConvTranspose2d", (2, 3), (1, 4, 3, 3)),
          ("LazyConv3d", (2, 2), (1, 3, 3, 3, 3)), ("LazyConvTranspose3d", (2, 2, 2), (1, 2, 2, 3, 2)),
-         ("LazyBatchNorm1d", (), (4, 3)), ("LazyBatchNorm2d", (), (2, 3, 2, 2)), ("LazyBatchNorm3d", (), (2, 2, 2, 2, 2)),
+         ("LazyBatchNorm1d", (), (4, 3)), ("LazyBatchNorm2d", (), (2, 3, 2, 2)),
+         ("LazyBatchNorm3d", (), (2, 2, 2, 2, 2)),
          ("LazyInstanceNorm1d", (), (2, 3, 4)), ("LazyInstanceNorm2d", (), (2, 3, 2, 3)),
          ("LazyInstanceNorm3d", (), (2, 2, 2, 2, 3))]
 
@@ -317,7 +318,13 @@ def test_unpool_and_fractional_modules(torch):
     assert tuple(out.shape) == tuple(tm(torch.tensor(base))[0].shape) and str(idx.dtype) == "torch.int64"
     np.testing.assert_array_equal(out.numpy(), base.reshape(6, -1)[np.arange(6)[:, None], idx.numpy().reshape(6, -1)]
                                   .reshape(out.shape))
+    t3 = torch.nn.FractionalMaxPool3d(2, output_size=(2, 3, 2), _random_samples=torch.tensor(RNG.random((1, 3, 3))))
+    n3 = ndgrad.nn.FractionalMaxPool3d(2, output_size=(2, 3, 2),
+                                       _random_samples=ndgrad.tensor(t3._random_samples.numpy()))
+    assert repr(t3) == repr(n3) and list(t3.state_dict()) == list(n3.state_dict())
+    _same(torch, lambda lib, x: (t3 if lib is torch else n3)(x), [RNG.random((3, 4, 5, 4))])
     for bad in (lambda lib: lib.nn.FractionalMaxPool2d(2), lambda lib: lib.nn.FractionalMaxPool2d(2, 3, 0.5),
+                lambda lib: lib.nn.FractionalMaxPool3d(2), lambda lib: lib.nn.FractionalMaxPool3d(2, output_ratio=2.0),
                 lambda lib: lib.nn.FractionalMaxPool2d(2, output_ratio=1.5),
                 lambda lib: lib.nn.functional.max_unpool2d(lib.ones(1, 1, 2, 2), lib.tensor([[[[0, 1], [2, 99]]]]),
                                                            2),

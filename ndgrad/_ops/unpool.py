@@ -1,5 +1,5 @@
-"""max_unpool2d/3d (MaxUnpool2DBackward0, MaxUnpool3DBackward0) and fractional_max_pool2d
-(FractionalMaxPool2DBackward0).
+"""max_unpool2d/3d (MaxUnpool2DBackward0, MaxUnpool3DBackward0) and fractional_max_pool2d/3d
+(FractionalMaxPool2DBackward0, FractionalMaxPool3DBackward0).
 
 Unpooling writes each value at its flat index in a zero output: the max pools' scatter, whose adjoint is their
 gather (conv.py), so derivatives of any order work. Fractional max pooling takes the maximum over kh x kw windows
@@ -155,3 +155,68 @@ def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = No
         samples = np.asarray(_random_samples._data)
     out, idx = fractional_max_pool2d_op(input, ks, osz, samples.reshape(n, input.shape[-3], 2))
     return (out, idx) if return_indices else out
+
+
+def _frac3_fwd(self, kernel_size, output_size, samples):
+    x = self if self.ndim == 5 else self[None]
+    n, c, d, h, w = x.shape
+    kt, kh, kw = kernel_size
+    ot, oh, ow = output_size
+    st = _intervals(samples[..., 0], d, kt, ot, x.dtype)  # torch's order: (T, H, W) here, (W, H) in 2-d
+    sh = _intervals(samples[..., 1], h, kh, oh, x.dtype)
+    sw = _intervals(samples[..., 2], w, kw, ow, x.dtype)
+    e = (slice(None), slice(None))
+    dd = st[e + (slice(None), None, None, None, None, None)] + np.arange(kt)[:, None, None]
+    hh = sh[e + (None, slice(None), None, None, None, None)] + np.arange(kh)[:, None]
+    ww = sw[e + (None, None, slice(None), None, None, None)] + np.arange(kw)
+    flat = ((dd * h + hh) * w + ww).reshape(n, c, ot, oh, ow, kt * kh * kw)
+    vals = np.take_along_axis(x.reshape(n, c, -1), flat.reshape(n, c, -1), 2).reshape(flat.shape)
+    m, k = _first_max(np.moveaxis(vals, -1, 0))
+    idx = np.take_along_axis(flat, k.astype(np.int64)[..., None], -1)[..., 0]
+    if self.ndim == 4:
+        return m[0], idx[0]
+    return m, idx
+
+
+def _scatter_flat3(grad, indices, self_shape):
+    shape = tuple(self_shape)
+    return unsafe_view(max_pool_scatter(grad, indices, _flat_shape(shape, 3), True), shape)
+
+
+fractional_max_pool3d_op = Op("fractional_max_pool3d", _frac3_fwd, ("self",), ("kernel_size", "output_size",
+                                                                              "samples"),
+                              node="FractionalMaxPool3DBackward0", dtype=SAME, n_out=2, diff_out=(True, False))
+fractional_max_pool3d_op.defvjp(self=lambda grads, result, self_shape: _scatter_flat3(grads[0], result[1],
+                                                                                     self_shape))
+fractional_max_pool3d_op.defjvp(lambda ts, self, *rest, result: (max_pool_gather(
+    unsafe_view(ts[0], _flat_shape(tuple(ts[0].shape), 3)), result[1]), None))
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
+    """Mirrors `torch.nn.functional.fractional_max_pool3d` (samples from ndgrad's generator unless given)."""
+    if output_size is None and output_ratio is None:
+        raise ValueError("fractional_max_pool3d requires specifying either an output_size or an output_ratio")
+    ks = _tuple(kernel_size, 3)
+    if output_size is None:
+        ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * 3
+        output_size = tuple(int(input.shape[-3 + i] * ratio[i]) for i in range(3))
+    osz = _tuple(output_size, 3)
+    if input.ndim < 4 and _random_samples is None:  # torch fails reading the channel count first
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
+                         f"{max(input.ndim, 1) - 1}], but got -4)")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"fractional_max_pool3d_out(): Expected 4D or 5D tensor, but got: {list(input.shape)}")
+    for i, name in enumerate(("time", "height", "width")):
+        size = input.shape[-3 + i]
+        if osz[i] + ks[i] - 1 >= size:  # torch's 3-d check is strict (the 2-d one is not)
+            raise RuntimeError(f"fractional_max_pool3d_out(): pool {name} {ks[i]} too large relative to input "
+                               f"{name} {size}")
+    n = 1 if input.ndim == 4 else input.shape[0]
+    if _random_samples is None:
+        samples = rand(n, input.shape[-4], 3, dtype=input.dtype)._data
+    else:
+        samples = np.asarray(_random_samples._data)
+    out, idx = fractional_max_pool3d_op(input, ks, osz, samples.reshape(n, input.shape[-4], 3))
+    return (out, idx) if return_indices else out
+

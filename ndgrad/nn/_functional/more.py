@@ -13,7 +13,7 @@ from typing import Any
 
 from ..._ops import conv as _C
 from ..._ops.grid import affine_grid, grid_sample
-from ..._ops.unpool import fractional_max_pool2d
+from ..._ops.unpool import fractional_max_pool2d, fractional_max_pool3d
 from ..._ops.unpool import max_unpool as _unpool
 from ..._ops import nn_extra as _X
 from ..._ops import sampling as _S
@@ -25,7 +25,8 @@ from .layers import batch_norm
 __all__: list[str] = ["instance_norm", "local_response_norm", "rrelu", "rrelu_", "lp_pool1d", "lp_pool2d",
                       "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
                       "upsample_bilinear", "embedding_bag", "grid_sample", "affine_grid", "max_unpool1d",
-                      "max_unpool2d", "max_unpool3d", "fractional_max_pool2d"]
+                      "max_unpool2d", "max_unpool3d", "fractional_max_pool2d",
+                      "fractional_max_pool3d"]
 
 
 # ----------------------------------------------------------------------------------------------- normalization

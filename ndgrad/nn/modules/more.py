@@ -20,7 +20,7 @@ __all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "Replication
            "ConstantPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "PixelShuffle", "PixelUnshuffle",
            "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "InstanceNorm1d", "InstanceNorm2d",
            "InstanceNorm3d", "LocalResponseNorm", "RReLU", "LPPool1d", "LPPool2d", "EmbeddingBag", "MaxUnpool1d",
-           "MaxUnpool2d", "MaxUnpool3d", "FractionalMaxPool2d"]
+           "MaxUnpool2d", "MaxUnpool3d", "FractionalMaxPool2d", "FractionalMaxPool3d"]
 
 
 # ----------------------------------------------------------------------------------------------- padding
@@ -392,27 +392,40 @@ class MaxUnpool3d(_MaxUnpoolNd):
     _n = 3
 
 
-class FractionalMaxPool2d(Module):
-    """Mirrors `torch.nn.FractionalMaxPool2d` (pseudo-random window offsets from ndgrad's generator)."""
+class _FractionalMaxPoolNd(Module):
+    _n = 2
 
     def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
                  return_indices: bool = False, _random_samples: Tensor | None = None) -> None:
         super().__init__()
-        pair = lambda v: tuple(v) if isinstance(v, (list, tuple)) else (v, v)  # noqa: E731
-        self.kernel_size = pair(kernel_size)
+        tup = lambda v: tuple(v) if isinstance(v, (list, tuple)) else (v,) * self._n  # noqa: E731
+        self.kernel_size = tup(kernel_size)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
-        self.output_size = pair(output_size) if output_size is not None else None
-        self.output_ratio = pair(output_ratio) if output_ratio is not None else None
+        self.output_size = tup(output_size) if output_size is not None else None
+        self.output_ratio = tup(output_ratio) if output_ratio is not None else None
+        name = type(self).__name__
         if output_size is None and output_ratio is None:
-            raise ValueError("FractionalMaxPool2d requires specifying either an output size, or a pooling ratio")
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
         if output_size is not None and output_ratio is not None:
             raise ValueError("only one of output_size and output_ratio may be specified")
-        if self.output_ratio is not None and not (0 < self.output_ratio[0] < 1 and 0 < self.output_ratio[1] < 1):
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
             raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
     def forward(self, input: Tensor) -> Any:
         """Max over pseudo-randomly placed windows."""
-        return F.fractional_max_pool2d(input, self.kernel_size, self.output_size, self.output_ratio,
-                                       self.return_indices, _random_samples=self._random_samples)
+        fn = F.fractional_max_pool2d if self._n == 2 else F.fractional_max_pool3d
+        return fn(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                  _random_samples=self._random_samples)
 
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Mirrors `torch.nn.FractionalMaxPool2d` (pseudo-random window offsets from ndgrad's generator)."""
+
+    _n = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Mirrors `torch.nn.FractionalMaxPool3d` (pseudo-random window offsets from ndgrad's generator)."""
+
+    _n = 3
