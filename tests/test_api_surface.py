@@ -118,21 +118,24 @@ NN_FUNCTIONAL = """
 
 # the rest of nn (issue 11)
 NN += """
-    AdaptiveAvgPool3d AdaptiveMaxPool3d AvgPool3d FractionalMaxPool2d FractionalMaxPool3d MaxPool3d MaxUnpool1d MaxUnpool2d
-    MaxUnpool3d CTCLoss Conv3d ConvTranspose3d LazyConv3d LazyConvTranspose3d CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d CosineSimilarity
-    EmbeddingBag GaussianNLLLoss HingeEmbeddingLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d LPPool1d LPPool2d
-    LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConvTranspose1d LazyConvTranspose2d
-    LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LocalResponseNorm MultiLabelMarginLoss
-    MultiLabelSoftMarginLoss MultiMarginLoss PairwiseDistance PixelShuffle PixelUnshuffle RReLU ReflectionPad1d
-    ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d TripletMarginLoss
-    TripletMarginWithDistanceLoss UninitializedBuffer UninitializedParameter Upsample UpsamplingBilinear2d
-    UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d
+    AdaptiveAvgPool3d AdaptiveMaxPool3d AvgPool3d CircularPad1d CircularPad2d CircularPad3d ConstantPad1d
+    ConstantPad2d ConstantPad3d Conv3d ConvTranspose3d CosineSimilarity CTCLoss EmbeddingBag FractionalMaxPool2d
+    FractionalMaxPool3d GaussianNLLLoss HingeEmbeddingLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d
+    LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
+    LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear
+    LocalResponseNorm LPPool1d LPPool2d LPPool3d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d
+    MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss PairwiseDistance PixelShuffle PixelUnshuffle
+    ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d RReLU
+    TripletMarginLoss TripletMarginWithDistanceLoss UninitializedBuffer UninitializedParameter Upsample
+    UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d
 """.split()
 NN_FUNCTIONAL += """
-    fractional_max_pool2d fractional_max_pool3d max_unpool1d max_unpool2d max_unpool3d adaptive_avg_pool3d adaptive_max_pool3d affine_grid avg_pool3d grid_sample max_pool3d conv3d conv_transpose3d ctc_loss embedding_bag gaussian_nll_loss hinge_embedding_loss instance_norm interpolate local_response_norm
-    lp_pool1d lp_pool2d multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss pixel_shuffle
-    pixel_unshuffle rrelu rrelu_ triplet_margin_loss triplet_margin_with_distance_loss upsample upsample_bilinear
-    upsample_nearest
+    adaptive_avg_pool3d adaptive_max_pool3d affine_grid avg_pool3d conv3d conv_transpose3d ctc_loss
+    embedding_bag fractional_max_pool2d fractional_max_pool3d gaussian_nll_loss grid_sample hinge_embedding_loss
+    instance_norm interpolate local_response_norm lp_pool1d lp_pool2d lp_pool3d max_pool3d max_unpool1d
+    max_unpool2d max_unpool3d multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss pixel_shuffle
+    pixel_unshuffle rrelu rrelu_ triplet_margin_loss triplet_margin_with_distance_loss upsample
+    upsample_bilinear upsample_nearest
 """.split()
 TOP_LEVEL += ["conv3d", "conv_transpose3d"]
 

@@ -177,7 +177,8 @@ _LAYERS = [
     ("Upsample", (None, 1.5, "trilinear", True), (1, 1, 2, 3, 2)), ("UpsamplingNearest2d", (None, 2), (1, 2, 2, 3)),
     ("UpsamplingBilinear2d", ((5, 4),), (1, 2, 3, 3)), ("LocalResponseNorm", (3,), (2, 5, 4)),
     ("LocalResponseNorm", (2, 0.1, 0.5, 2.0), (2, 4, 3, 3)), ("LPPool1d", (2, 3), (2, 3, 7)),
-    ("LPPool2d", (1.5, 2, 1, True), (1, 2, 4, 5)), ("InstanceNorm1d", (3,), (2, 3, 5)),
+    ("LPPool2d", (1.5, 2, 1, True), (1, 2, 4, 5)),
+    ("LPPool3d", (2, (2, 1, 2)), (1, 2, 4, 3, 4)), ("InstanceNorm1d", (3,), (2, 3, 5)),
     ("InstanceNorm2d", (3, 1e-5, 0.1, True), (2, 3, 4, 4)), ("InstanceNorm3d", (2,), (2, 2, 3, 2, 2)),
     ("InstanceNorm1d", (3, 1e-5, 0.1, True, True), (3, 5)), ("RReLU", (0.1, 0.3), (2, 5)),
     ("Conv3d", (4, 2, (2, 3, 1), 1, 1, 1, 2), (1, 4, 3, 4, 3)), ("Conv3d", (2, 3, 2, 1, 1, 1, 1, True, "circular"),
@@ -194,7 +195,7 @@ def test_layer_modules(torch, cls, args, shape):
     assert repr(tm) == repr(nm)
     assert list(tm.state_dict()) == list(nm.state_dict())
     nm.load_state_dict({k: ndgrad.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})  # same weights
-    x = _arr(*shape) if cls != "LPPool2d" else RNG.random(shape) + 0.1
+    x = _arr(*shape) if not cls.startswith("LPPool") else RNG.random(shape) + 0.1
     if cls == "RReLU":
         tm.eval(), nm.eval()
     _same(torch, lambda lib, x: (tm if lib is torch else nm)(x), [x])
@@ -234,6 +235,7 @@ def test_instance_norm_gradgradcheck():
     _gradchecks(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), _arr(2, 3, 4), _arr(3), _arr(3))
     _gradchecks(lambda x: F.local_response_norm(x, 3, alpha=0.5), _arr(2, 4, 3))
     _gradchecks(lambda x: F.lp_pool2d(x, 2.0, 2), RNG.random((1, 2, 4, 4)) + 0.5)
+    _gradchecks(lambda x: F.lp_pool3d(x, 1.5, 2), RNG.random((1, 1, 2, 2, 4)) + 0.5)
 
 
 def test_embedding_bag_module(torch):

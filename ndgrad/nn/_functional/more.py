@@ -22,7 +22,7 @@ from ...autograd.grad_mode import no_grad
 from .activation import relu as _relu
 from .layers import batch_norm
 
-__all__: list[str] = ["instance_norm", "local_response_norm", "rrelu", "rrelu_", "lp_pool1d", "lp_pool2d",
+__all__: list[str] = ["instance_norm", "local_response_norm", "rrelu", "rrelu_", "lp_pool1d", "lp_pool2d", "lp_pool3d",
                       "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
                       "upsample_bilinear", "embedding_bag", "grid_sample", "affine_grid", "max_unpool1d",
                       "max_unpool2d", "max_unpool3d", "fractional_max_pool2d",
@@ -119,6 +119,18 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = N
     else:
         out = _C.avg_pool1d(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
     return (out.sign() * _relu(out.abs())).mul(kernel_size).pow(1.0 / norm_type)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """Mirrors `torch.nn.functional.lp_pool3d`."""
+    from ..._ops.pool3d import avg_pool3d
+    kd, kh, kw = tuple(kernel_size) if isinstance(kernel_size, (list, tuple)) else (kernel_size,) * 3
+    if stride is not None:
+        out = avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avg_pool3d(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    return (out.sign() * _relu(out.abs())).mul(kd * kh * kw).pow(1.0 / norm_type)
 
 
 # ----------------------------------------------------------------------------------------------- pixel shuffle

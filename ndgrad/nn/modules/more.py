@@ -17,10 +17,11 @@ from .normalization import _BatchNorm
 
 __all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
            "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
-           "ConstantPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "PixelShuffle", "PixelUnshuffle",
-           "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "InstanceNorm1d", "InstanceNorm2d",
-           "InstanceNorm3d", "LocalResponseNorm", "RReLU", "LPPool1d", "LPPool2d", "EmbeddingBag", "MaxUnpool1d",
-           "MaxUnpool2d", "MaxUnpool3d", "FractionalMaxPool2d", "FractionalMaxPool3d"]
+           "ConstantPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "PixelShuffle",
+           "PixelUnshuffle", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm", "RReLU", "LPPool1d", "LPPool2d",
+           "LPPool3d", "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "FractionalMaxPool2d",
+           "FractionalMaxPool3d"]
 
 
 # ----------------------------------------------------------------------------------------------- padding
@@ -276,6 +277,14 @@ class LPPool2d(_LPPoolNd):
     def forward(self, input: Tensor) -> Tensor:
         """The p-norm of each window."""
         return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool3d(_LPPoolNd):
+    """Mirrors `torch.nn.LPPool3d`."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """The p-norm of each window."""
+        return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 # ----------------------------------------------------------------------------------------------- embedding bag
