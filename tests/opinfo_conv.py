@@ -141,3 +141,21 @@ add(OpInfo("nn.functional.unfold", _f("unfold"), _unfold_samples, ops=(C.im2col,
            errors=lambda: [E(F((5, 6)), 2), E(F((2, 3, 5, 6)), 7), E(F((2, 3, 5, 6)), 2, stride=0)]),
     OpInfo("nn.functional.fold", _f("fold"), _fold_samples, ops=(C.im2col, C.col2im),
            errors=lambda: [E(F((2, 12, 5)), (5, 6), 2), E(F((2, 7, 20)), (5, 6), 2), E(F((2, 3, 4, 20)), (5, 6), 2)]))
+
+
+def _conv3d_samples(d, r):
+    yield Sample((A((1, 1, 2, 3, 2), d, r), A((1, 1, 2, 2, 1), d, r), A((1,), d, r)), desc="tiny")
+    yield Sample((A((2, 4, 4, 5, 4), d, r), A((6, 2, 2, 3, 2), d, r), A((6,), d, r)),
+                 dict(stride=(2, 1, 1), padding=(1, 0, 1), dilation=(1, 2, 1), groups=2), desc="grouped strided")
+    yield Sample((A((2, 4, 3, 3), d, r), A((3, 2, 3, 1, 2), d, r)), dict(padding="same"), desc="unbatched same")
+
+
+def _conv_t3d_samples(d, r):
+    yield Sample((A((1, 1, 2, 2, 1), d, r), A((1, 1, 2, 1, 2), d, r), A((1,), d, r)), dict(stride=2), desc="tiny")
+    yield Sample((A((2, 4, 3, 2, 3), d, r), A((4, 3, 2, 2, 2), d, r), A((6,), d, r)),
+                 dict(stride=2, padding=1, output_padding=1, groups=2, dilation=(1, 2, 1)), desc="grouped")
+
+
+add(OpInfo("conv3d", _f("conv3d"), _conv3d_samples, ops=_CONV_OPS, **TOL32,
+           errors=lambda: [E(F((3, 4, 4)), F((2, 2, 2, 2, 2))), E(F((1, 2, 4, 4, 4)), F((2, 3, 2, 2, 2)))]),
+    OpInfo("conv_transpose3d", _f("conv_transpose3d"), _conv_t3d_samples, ops=_CONV_OPS, **TOL32))

@@ -151,6 +151,29 @@ NN_FUNCTIONAL = """
     threshold_ unfold
 """.split() + ["rms_norm"]
 
+# the rest of nn (issue 11)
+NN += """
+    AdaptiveAvgPool3d AdaptiveMaxPool3d AvgPool3d CircularPad1d CircularPad2d CircularPad3d ConstantPad1d
+    ConstantPad2d ConstantPad3d Conv3d ConvTranspose3d CosineSimilarity CTCLoss EmbeddingBag FractionalMaxPool2d
+    FractionalMaxPool3d GaussianNLLLoss HingeEmbeddingLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d
+    LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
+    LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear
+    LocalResponseNorm LPPool1d LPPool2d LPPool3d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d
+    MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss PairwiseDistance PixelShuffle PixelUnshuffle
+    ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d RReLU
+    TripletMarginLoss TripletMarginWithDistanceLoss UninitializedBuffer UninitializedParameter Upsample
+    UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d
+""".split()
+NN_FUNCTIONAL += """
+    adaptive_avg_pool3d adaptive_max_pool3d affine_grid avg_pool3d conv3d conv_transpose3d ctc_loss
+    embedding_bag fractional_max_pool2d fractional_max_pool3d gaussian_nll_loss grid_sample hinge_embedding_loss
+    instance_norm interpolate local_response_norm lp_pool1d lp_pool2d lp_pool3d max_pool3d max_unpool1d
+    max_unpool2d max_unpool3d multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss pixel_shuffle
+    pixel_unshuffle rrelu rrelu_ triplet_margin_loss triplet_margin_with_distance_loss upsample
+    upsample_bilinear upsample_nearest
+""".split()
+TOP_LEVEL += ["conv3d", "conv_transpose3d"]
+
 NN_INIT = """
     calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal kaiming_normal_ kaiming_uniform
     kaiming_uniform_ normal normal_ ones_ orthogonal orthogonal_ sparse sparse_ trunc_normal_ uniform

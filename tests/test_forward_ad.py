@@ -38,7 +38,7 @@ def test_jvp_matches_vjp(info):
     checked = 0
     for sample in info.samples(np.float64, rng0):
         fn, leaves = _as_function(info, sample)
-        if not leaves:
+        if not leaves or not sample.gradcheck:  # gradcheck=False: the reverse gradient is not the derivative
             continue
         rng = np.random.default_rng(0)
         try:

@@ -402,7 +402,7 @@ def test_entry_exercises_its_ops(info):
             g1 = ndgrad.autograd.grad(outs, leaves, ws, create_graph=True, allow_unused=True)
             g1 = [g for g in g1 if g is not None and g.requires_grad]
             _graph_ops(g1, seen)
-            if not g1:
+            if not g1 or not info.gradgrad:  # no second derivative (ctc_loss raises torch's error there)
                 continue
             s = sum(((g * g.detach()).sum() for g in g1), ndgrad.zeros((), dtype=g1[0].dtype))
             g2 = ndgrad.autograd.grad(s, leaves + ws, create_graph=True, allow_unused=True)

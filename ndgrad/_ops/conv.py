@@ -32,7 +32,8 @@ from .._tensor import Tensor
 from ._registry import NONE, SAME, Op
 from .reduction import sum_dim
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+           "max_pool2d",
            "avg_pool1d", "adaptive_avg_pool1d"]
 METHODS: dict = {}
 
@@ -211,6 +212,68 @@ def _conv_weight_np(x, gy, stride, padding, dilation, groups, kernel):
     return np.matmul(gm, cols.transpose(0, 2, 1)).reshape(o, cg, kh, kw)
 
 
+# ---- 3-d as a sum of 2-d ones: the depth axis folded into the batch, one 2-d kernel call per depth offset
+def _depth_fold(x: np.ndarray) -> np.ndarray:
+    """(N, C, D, H, W) -> (N*D, C, H, W)."""
+    n, c, d, h, w = x.shape
+    return np.ascontiguousarray(x.transpose(0, 2, 1, 3, 4)).reshape(n * d, c, h, w)
+
+
+def _depth_unfold(y: np.ndarray, n: int) -> np.ndarray:
+    nd, c, h, w = y.shape
+    return y.reshape(n, nd // n, c, h, w).transpose(0, 2, 1, 3, 4)
+
+
+def _depth_pad(x: np.ndarray, p: int) -> np.ndarray:
+    if not p:
+        return x
+    out = np.zeros(x.shape[:2] + (x.shape[2] + 2 * p,) + x.shape[3:], x.dtype)
+    out[:, :, p:p + x.shape[2]] = x
+    return out
+
+
+def _conv3d_np(x, w, stride, padding, dilation, groups):
+    n = x.shape[0]
+    kd = w.shape[2]
+    (sd, *s2), (pd, *p2), (dd, *d2) = stride, padding, dilation
+    do = _out_len(x.shape[2], kd, sd, pd, dd)
+    xp = _depth_pad(x, pd)
+    out = None
+    for k in range(kd):
+        xb = _depth_fold(xp[:, :, k * dd:k * dd + (do - 1) * sd + 1:sd])
+        y = _conv2d_np(xb, w[:, :, k], tuple(s2), tuple(p2), tuple(d2), groups)
+        out = y if out is None else np.add(out, y, out=out)
+    return np.ascontiguousarray(_depth_unfold(out, n))
+
+
+def _conv_t3d_np(x, w, stride, padding, dilation, groups, out_dhw):
+    n, _, di = x.shape[:3]
+    kd = w.shape[2]
+    (sd, *s2), (pd, *p2), (dd, *d2) = stride, padding, dilation
+    dout = out_dhw[0]
+    db = max((di - 1) * sd + dd * (kd - 1) + 1, pd + dout)
+    xb = _depth_fold(x)
+    out = None
+    for k in range(kd):
+        y = _depth_unfold(_conv_t2d_np(xb, w[:, :, k], tuple(s2), tuple(p2), tuple(d2), groups, tuple(out_dhw[1:])),
+                          n)
+        if out is None:
+            out = np.zeros(y.shape[:2] + (db,) + y.shape[3:], y.dtype)
+        out[:, :, k * dd:k * dd + (di - 1) * sd + 1:sd] += y
+    return np.ascontiguousarray(out[:, :, pd:pd + dout])
+
+
+def _conv_weight3d_np(x, gy, stride, padding, dilation, groups, kernel):
+    kd = kernel[0]
+    (sd, *s2), (pd, *p2), (dd, *d2) = stride, padding, dilation
+    do = gy.shape[2]
+    xp = _depth_pad(x, pd)
+    gyb = _depth_fold(gy)
+    parts = [_conv_weight_np(_depth_fold(xp[:, :, k * dd:k * dd + (do - 1) * sd + 1:sd]), gyb, tuple(s2), tuple(p2),
+                             tuple(d2), groups, tuple(kernel[1:])) for k in range(kd)]
+    return np.stack(parts, axis=2)
+
+
 # ---- 1-d as 2-d
 def _to2d(params: tuple, fill: int) -> tuple:
     return (fill, *params) if len(params) == 1 else tuple(params)
@@ -233,6 +296,16 @@ def _check_dtypes(input, weight, bias):
 
 def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     _check_dtypes(input, weight, bias)
+    if input.ndim == 5:
+        if transposed:
+            out_dhw = tuple((input.shape[2 + i] - 1) * stride[i] - 2 * padding[i]
+                            + dilation[i] * (weight.shape[2 + i] - 1) + 1 + output_padding[i] for i in range(3))
+            out = _conv_t3d_np(input, weight, stride, padding, dilation, groups, out_dhw)
+        else:
+            out = _conv3d_np(input, weight, stride, padding, dilation, groups)
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1, 1)
+        return out
     one_d = input.ndim == 3
     x, w = _as4d(input), _as4d(weight)
     st, pd, dl = _to2d(stride, 1), _to2d(padding, 0), _to2d(dilation, 1)
@@ -293,6 +366,8 @@ for _op in (convolution, convolution_bb):
 
 
 def _convolution_weight(input, grad_output, stride, padding, dilation, groups, kernel_size):
+    if input.ndim == 5:
+        return _conv_weight3d_np(input, grad_output, stride, padding, dilation, groups, kernel_size)
     one_d = input.ndim == 3
     gw = _conv_weight_np(_as4d(input), _as4d(grad_output), _to2d(stride, 1), _to2d(padding, 0),
                          _to2d(dilation, 1), groups, _to2d(kernel_size, 1))
@@ -763,6 +838,19 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """Mirrors `torch.nn.functional.conv2d`."""
     return _conv_nd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """Mirrors `torch.nn.functional.conv3d`."""
+    return _conv_nd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Mirrors `torch.nn.functional.conv_transpose3d`."""
+    return _conv_nd(3, "conv_transpose3d", input, weight, bias, stride, padding, dilation, groups, True,
+                    output_padding)
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,

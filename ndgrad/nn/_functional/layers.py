@@ -9,12 +9,15 @@ import math
 from typing import Sequence
 
 
+import numpy as np
+
 from ... import _ops as O
+from ..._ops import normalization as _N
 from ..._creation import arange, rand, zeros
 from ..._ops.linalg import addmm as _addmm
 from ..._ops.linalg import mm
 from ..._ops.shape import t as _t_op
-from ..._tensor import Tensor
+from ..._tensor import Tensor, _wrap
 from ...autograd.grad_mode import no_grad
 
 __all__ = ["linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -147,11 +150,6 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
 
 
 # -- normalization -------------------------------------------------------------------------------------------
-def _chan_shape(input: Tensor) -> tuple:
-    """Shape that broadcasts a per-channel vector (dim 1) over `input`."""
-    return (1, input.shape[1]) + (1,) * (input.ndim - 2)
-
-
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -163,33 +161,26 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                     ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
-    cs = _chan_shape(input)
     if training:
         n = input.numel() // c
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        dims = (0,) + tuple(range(2, input.ndim))
-        mean = O.mean(input, dims, keepdim=True)
-        var = O.var(input, dims, keepdim=True, correction=0)
         if running_mean is not None or running_var is not None:
+            dims = (0,) + tuple(range(2, input.ndim))
+            x = input._data
+            mean = x.mean(axis=dims)
             with no_grad():
                 if running_mean is not None:
-                    running_mean.mul_(1 - momentum).add_(mean.detach().reshape(-1).to(running_mean.dtype) * momentum)
+                    running_mean.mul_(1 - momentum).add_(_wrap(np.asarray(mean)).to(running_mean.dtype) * momentum)
                 if running_var is not None:
-                    unbiased = var.detach().reshape(-1) * (n / (n - 1))
-                    running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype) * momentum)
-        out = (input - mean) * O.rsqrt(var + eps)
-    else:
-        if running_mean is None:
-            raise RuntimeError("running_mean must be defined in evaluation mode")
-        if running_var is None:
-            raise RuntimeError("running_var must be defined in evaluation mode")
-        out = (input - running_mean.reshape(cs)) * O.rsqrt(running_var.reshape(cs) + eps)
-    if weight is not None:
-        out = out * weight.reshape(cs)
-    if bias is not None:
-        out = out + bias.reshape(cs)
-    return out
+                    unbiased = x.var(axis=dims) * (n / (n - 1))
+                    running_var.mul_(1 - momentum).add_(_wrap(np.asarray(unbiased)).to(running_var.dtype) * momentum)
+        return _N.native_batch_norm(input, weight, bias, None, None, True, eps)
+    if running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    if running_var is None:
+        raise RuntimeError("running_var must be defined in evaluation mode")
+    return _N.native_batch_norm(input, weight, bias, running_mean._data, running_var._data, False, eps)
 
 
 def _shape_list(s: Sequence[int]) -> str:
@@ -208,15 +199,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
         if t is not None and tuple(t.shape) != ns:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{_shape_list(t.shape)} and normalized_shape = {_shape_list(ns)}")
-    dims = tuple(range(input.ndim - k, input.ndim))
-    mean = O.mean(input, dims, keepdim=True)
-    var = O.var(input, dims, keepdim=True, correction=0)
-    out = (input - mean) * O.rsqrt(var + eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return _N.native_layer_norm(input, weight, bias, k, eps)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -233,16 +216,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {_shape_list(t.shape)} and input of shape "
                                f"{_shape_list(input.shape)}")
-    g = O.reshape(input, (n, num_groups, -1))
-    mean = O.mean(g, (2,), keepdim=True)
-    var = O.var(g, (2,), keepdim=True, correction=0)
-    out = O.reshape((g - mean) * O.rsqrt(var + eps), tuple(input.shape))
-    cs = _chan_shape(input)
-    if weight is not None:
-        out = out * weight.reshape(cs)
-    if bias is not None:
-        out = out + bias.reshape(cs)
-    return out
+    return _N.native_group_norm(input, weight, bias, num_groups, eps)
 
 
 # -- embedding -----------------------------------------------------------------------------------------------
@@ -285,16 +259,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
-    out = O.index_select(weight, 0, flat).reshape(tuple(input.shape) + (weight.shape[1],))
-    if out.requires_grad:
-        if padding_idx is not None:
-            keep = (input != padding_idx).unsqueeze(-1)
-            out = O.where(keep, out, out.detach())  # same values, no gradient at padding positions
-        if scale_grad_by_freq:
-            _, inv, counts = O.unique(flat, return_inverse=True, return_counts=True)
-            freq = O.index_select(counts, 0, inv).reshape(tuple(input.shape) + (1,)).to(out.dtype)
-            out.register_hook(lambda g: g / freq)
-    return out
+    idx = input._data if input._data.dtype == np.int64 else input._data.astype(np.int64)
+    return _N.embedding(weight, idx, padding_idx, bool(scale_grad_by_freq))
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import (activation, attention, container, conv, dropout, flatten, linear, loss, module, normalization,
                pooling, rnn, sparse)
 from . import rmsnorm, transformer
+from . import distance, lazy, loss_extra, more  # noqa: E402
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
@@ -20,5 +21,11 @@ from .sparse import *  # noqa: F401,F403
 from .rmsnorm import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 
+from .distance import *  # noqa: F401,F403
+from .loss_extra import *  # noqa: F401,F403
+from .more import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
+
 __all__ = [n for m in (activation, attention, container, conv, dropout, flatten, linear, loss, module,
-                       normalization, pooling, rnn, sparse, rmsnorm, transformer) for n in m.__all__]
+                       normalization, pooling, rnn, sparse, rmsnorm, transformer, distance, loss_extra, more, lazy)
+           for n in m.__all__]
