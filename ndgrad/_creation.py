@@ -192,15 +192,24 @@ class Generator:
         ct = np.float64 if double else np.float32  # torch fills in the tensor's type
         data = self._torch_unit(n, double).astype(ct)
 
+        if not double:
+            from ._avx_mathfun import log_ps, sincos_ps
+
         def fill16(d: np.ndarray) -> np.ndarray:
             d = d.reshape(-1, 16)
             u1 = ct(1) - d[:, :8]
             u2 = d[:, 8:]
-            radius = np.sqrt(ct(-2) * np.log(u1))
-            theta = ct(2.0 * math.pi) * u2
             out = np.empty_like(d)
-            out[:, :8] = radius * np.cos(theta) * ct(std) + ct(mean)
-            out[:, 8:] = radius * np.sin(theta) * ct(std) + ct(mean)
+            if double:  # torch's scalar loop in double
+                radius = np.sqrt(-2.0 * np.log(u1))
+                theta = 2.0 * math.pi * u2
+                out[:, :8] = radius * np.cos(theta) * std + mean
+                out[:, 8:] = radius * np.sin(theta) * std + mean
+            else:  # torch's vectorised float kernel: its log/sincos, then one fused multiply-add
+                radius = np.sqrt(ct(-2) * log_ps(u1))
+                sin, cos = sincos_ps(ct(2.0 * math.pi) * u2)
+                for k, part in ((slice(0, 8), radius * cos), (slice(8, 16), radius * sin)):
+                    out[:, k] = (part.astype(np.float64) * float(ct(std)) + float(ct(mean))).astype(ct)
             return out.reshape(-1)
 
         m = n - n % 16

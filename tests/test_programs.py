@@ -122,9 +122,9 @@ def test_set_default_device_makes_factories_refuse(torch):
     try:
         assert _outcome(lambda: ndgrad.zeros(2)) == _outcome(lambda: torch.zeros(2))
         assert ndgrad.get_default_device().type == "cuda"
-    finally:
-        ndgrad.set_default_device("cpu")
-        torch.set_default_device("cpu")
+    finally:  # None, not "cpu": torch keeps a device mode active for any explicit default device
+        ndgrad.set_default_device(None)
+        torch.set_default_device(None)
     assert ndgrad.zeros(2).shape == (2,)
 
 
