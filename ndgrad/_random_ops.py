@@ -89,16 +89,18 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if np.any(rows.sum(axis=1) <= 0):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    rng = _rng(generator)
+    g = _gen(generator)
     out_rows = []
     for w in rows:
-        if replacement:
-            out_rows.append(rng.choice(n_cat, size=num_samples, replace=True, p=w / w.sum()))
+        if replacement and num_samples > 1:
+            # torch: a 53-bit uniform per sample, binary search in the normalised cumulative distribution
+            cum = np.cumsum(w.astype(p.dtype)).astype(p.dtype)
+            cum = cum / cum[-1]
+            u = g._torch_unit(num_samples, True)
+            out_rows.append(np.minimum(np.searchsorted(cum, u, side="left"), n_cat - 1))
         else:
-            # exponential race: the k smallest E/w are a draw without replacement; categories of weight 0
-            # come last, in index order (as torch)
-            # torch's stream: q = exponential_(1) in the input's dtype, the largest w / q win
-            q = _torch_exponential(_gen(generator), (n_cat,), p.dtype).astype(np.float64)
+            # torch's exponential race: q = exponential_(1) in the input's dtype, the largest w / q win
+            q = _torch_exponential(g, (n_cat,), p.dtype).astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
                 score = np.where(w > 0, w.astype(p.dtype).astype(np.float64) / q, -np.inf)
             out_rows.append(np.argsort(-score, kind="stable")[:num_samples])
