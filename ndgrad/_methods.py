@@ -538,6 +538,9 @@ def bind() -> None:
     }
     for name, fn in extra.items():
         setattr(Tensor, name, fn)
+    for name in O._KEEPDIMS:
+        if name in Tensor.__dict__ and not getattr(Tensor.__dict__[name], "_keepdims_alias", False):
+            setattr(Tensor, name, O._accept_keepdims(Tensor.__dict__[name]))
     from . import _tensor_compat
     for name, fn in _tensor_compat.methods().items():
         if name not in Tensor.__dict__:

@@ -635,3 +635,27 @@ for _fam in FAMILIES:
     _fam.METHODS.update({_n: _guard(_fam, _n, _f) for _n, _f in _fam.METHODS.items()})
 _linalg_ext.LINALG.update({_n: _real_grads_only(_f, f"linalg.{_n}") for _n, _f in _linalg_ext.LINALG.items()
                            if not isinstance(_f, type)})  # LinAlgError stays a class
+
+
+# numpy's spelling `keepdims=` is accepted for `keepdim=` by torch's reductions
+_KEEPDIMS = ("sum", "mean", "prod", "amax", "amin", "max", "min", "std", "var", "logsumexp", "all", "any", "argmax",
+             "argmin", "median", "mode", "kthvalue", "std_mean", "var_mean")
+
+
+def _accept_keepdims(fn: Any) -> Any:
+    import functools
+
+    @functools.wraps(fn)
+    def f(*args: Any, **kwargs: Any) -> Any:
+        if "keepdims" in kwargs:
+            if "keepdim" in kwargs:
+                raise TypeError(f"{fn.__name__}() got multiple values for argument 'keepdim'")
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+    f._keepdims_alias = True  # type: ignore[attr-defined]
+    return f
+
+
+for _n in _KEEPDIMS:
+    if _n in globals() and not getattr(globals()[_n], "_keepdims_alias", False):
+        globals()[_n] = _accept_keepdims(globals()[_n])
