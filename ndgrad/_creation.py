@@ -220,9 +220,10 @@ class Generator:
         return out.astype(dt).reshape(shape)
 
     def _torch_random(self, n: int, low: int, high: int) -> np.ndarray:
-        """n integers in [low, high): random() % range (random64 for ranges of 2**32 and more)."""
+        """n integers in [low, high): random() % range (random64 % range for ranges of 2**28 and more, as
+        torch's CPU kernel does)."""
         rng = high - low
-        raw = self._raw32(n) if rng < (1 << 32) else self._raw64(n)
+        raw = self._raw32(n) if rng < (1 << 28) else self._raw64(n)
         if rng >= (1 << 64):
             return raw.astype(np.int64)
         return ((raw % np.uint64(rng)).astype(np.uint64) + np.uint64(low % (1 << 64))).astype(np.int64)
