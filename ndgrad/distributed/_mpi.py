@@ -1,0 +1,80 @@
+"""The MPI side of `ndgrad.distributed`: finding mpi4py, communicators, and waiting on requests without
+busy-waiting forever (a bounded wait that yields the CPU, so oversubscribed ranks do not starve each other and
+a hung collective raises instead of hanging)."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import sysconfig
+import time
+from typing import Any
+
+INSTALL = ("ndgrad.distributed needs MPI: install the extra with `pip install \"ndgrad[distributed]\"` "
+           "(the packages mpi4py and mpich)")
+
+
+def available() -> bool:
+    """mpi4py importable (without initialising MPI)."""
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+def MPI() -> Any:
+    """The mpi4py.MPI module (initialises MPI on first use)."""
+    if not available():
+        raise RuntimeError(INSTALL)
+    import mpi4py
+    if "mpi4py.MPI" not in sys.modules:
+        mpi4py.rc.thread_level = "serialized"   # one thread talks to MPI at a time; cheaper than "multiple"
+    from mpi4py import MPI as M
+    return M
+
+
+def mpiexec() -> str:
+    """The mpiexec that belongs to this Python (the mpich wheel installs it next to the interpreter's scripts),
+    else the first one on PATH."""
+    for d in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        p = os.path.join(d, "mpiexec")
+        if os.path.exists(p):
+            return p
+    p = shutil.which("mpiexec")
+    if p is None:
+        raise RuntimeError(INSTALL + "; no `mpiexec` was found")
+    return p
+
+
+# Environment for ranks started by ndgrad's launchers: MPICH on a machine with fewer cores than ranks.
+# Ranks wait in ndgrad's own polling loop (which sleeps), so the remaining knob is MPICH's internal progress
+# loops: yield to the scheduler instead of spinning.
+LAUNCH_ENV = {"MPIR_CVAR_POLLS_BEFORE_YIELD": "1", "MPIR_CVAR_ENABLE_HEAVY_YIELD": "1"}
+
+
+class DistTimeout(RuntimeError):
+    pass
+
+
+def wait(reqs: Any, timeout: float, what: str, comm_desc: str) -> None:
+    """Complete one request or a list of them within `timeout` seconds: spin briefly (latency), then poll with
+    growing sleeps (up to 1 ms) so other processes get the core. Raises DistBackendError on timeout."""
+    M = MPI()
+    many = isinstance(reqs, list)
+    test = M.Request.Testall if many else (lambda r: r.Test())
+    if test(reqs):
+        return
+    t0 = time.monotonic()
+    spin_until = t0 + 2e-4
+    while time.monotonic() < spin_until:
+        if test(reqs):
+            return
+    delay = 1e-5
+    deadline = t0 + timeout
+    while not test(reqs):
+        now = time.monotonic()
+        if now > deadline:
+            from . import DistBackendError
+            raise DistBackendError(
+                f"ndgrad.distributed: {what} timed out after {timeout:g} s on {comm_desc}: another rank died, "
+                "hangs, or called a different collective (or the same one with other sizes)")
+        time.sleep(delay)
+        delay = min(delay * 2, 1e-3)
