@@ -802,27 +802,17 @@ def irecv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 
     M = _mpi.MPI()
     peer = group_src if group_src is not None else (M.ANY_SOURCE if src is None else _peer(pg, src, "source"))
     out = np.empty(tensor.numel(), tensor._data.dtype)
-    status = M.Status()
     req = pg._comm.Irecv(_bytes(out), source=peer, tag=tag)
-    holder: list = []
 
-    def finish() -> int:
-        _put(tensor, out)
-        return pg._ranks[holder[0].Get_source()] if holder else peer
-    w = Work(pg, [], "recv", None, keep=out)
-    # wait with the status so an any-source receive learns its sender
     def complete() -> int:
-        _mpi.wait(req, pg._timeout, "recv", pg._desc)
         st = M.Status()
-        req.Wait(st)  # already complete: only fills the status
-        holder.append(st)
+        _mpi.wait(req, pg._timeout, "recv", pg._desc, status=st)
         count = st.Get_count(M.BYTE)
         if count != out.nbytes:
             raise RuntimeError(f"recv: expected a message of {out.nbytes} bytes, got {count}")
-        return finish()
-    w._finish = complete
-    del status
-    return w
+        _put(tensor, out)
+        return pg._ranks[st.Get_source()]
+    return Work(pg, [], "recv", complete, keep=(out, req))
 
 
 def send(tensor: Tensor, dst: int | None = None, group: Any = None, tag: int = 0,

@@ -54,12 +54,12 @@ class DistTimeout(RuntimeError):
     pass
 
 
-def wait(reqs: Any, timeout: float, what: str, comm_desc: str) -> None:
+def wait(reqs: Any, timeout: float, what: str, comm_desc: str, status: Any = None) -> None:
     """Complete one request or a list of them within `timeout` seconds: spin briefly (latency), then poll with
     growing sleeps (up to 1 ms) so other processes get the core. Raises DistBackendError on timeout."""
     M = MPI()
     many = isinstance(reqs, list)
-    test = M.Request.Testall if many else (lambda r: r.Test())
+    test = M.Request.Testall if many else (lambda r: r.Test(status))
     if test(reqs):
         return
     t0 = time.monotonic()
