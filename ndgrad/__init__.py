@@ -60,7 +60,7 @@ import builtins  # noqa: E402  (after the dtype names that shadow bool/int/float
 
 def __getattr__(name: str) -> object:
     # optional parts load on first use, keeping `import ndgrad` fast
-    if name in ("viz", "cli", "nn", "func", "utils"):
+    if name in ("viz", "cli", "nn", "func", "utils", "distributed", "multiprocessing"):
         import importlib
         return importlib.import_module(f"ndgrad.{name}")
     raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")
