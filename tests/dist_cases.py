@@ -51,7 +51,7 @@ def ops_for(dtype):
     if dtype == torch.bool:
         return [dist.ReduceOp.SUM, dist.ReduceOp.MAX, dist.ReduceOp.MIN, dist.ReduceOp.PRODUCT]
     if dtype.is_complex:
-        return [dist.ReduceOp.SUM, dist.ReduceOp.PRODUCT, dist.ReduceOp.AVG]
+        return [dist.ReduceOp.SUM, dist.ReduceOp.AVG]   # torch refuses the others on complex tensors
     return [dist.ReduceOp.SUM, dist.ReduceOp.PRODUCT, dist.ReduceOp.MIN, dist.ReduceOp.MAX, dist.ReduceOp.AVG]
 
 

@@ -411,9 +411,9 @@ def _op_plan(a: np.ndarray, op: Any, fname: str) -> tuple:
     if not isinstance(op, RedOpType):
         raise TypeError(f"op must be a ReduceOp, got {op!r}")
     kind = a.dtype.kind
-    if kind == "c" and op in (RedOpType.MIN, RedOpType.MAX):
+    if kind == "c" and op not in (RedOpType.SUM, RedOpType.AVG):
         raise ValueError(f"{fname} does not support {op} on complex tensors")
-    if kind in "fc" and op in (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR):
+    if kind == "f" and op in (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR):
         raise ValueError(f"{fname} does not support {op} on floating point or complex tensors")
     if kind == "b":
         if op is RedOpType.AVG:

@@ -78,3 +78,29 @@ def wait(reqs: Any, timeout: float, what: str, comm_desc: str, status: Any = Non
                 "hangs, or called a different collective (or the same one with other sizes)")
         time.sleep(delay)
         delay = min(delay * 2, 1e-3)
+
+
+def supervise(popen: Any, workdir: str, prefix: str, timeout: float | None = None) -> int | None:
+    """Wait for an mpiexec job whose ranks write `<workdir>/<prefix>-<rank>` when they fail: stop the whole job as
+    soon as one does (the others may wait for it forever in MPI's start-up), as torchrun does. Returns the exit
+    status, or None when `timeout` passed first."""
+    import subprocess
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            return popen.wait(0.05)
+        except subprocess.TimeoutExpired:
+            pass
+        if any(f.startswith(prefix + "-") for f in os.listdir(workdir)):
+            try:
+                return popen.wait(0.5)   # mpiexec may end the job itself
+            except subprocess.TimeoutExpired:
+                popen.terminate()
+                try:
+                    popen.wait(5)
+                except subprocess.TimeoutExpired:
+                    popen.kill()
+                    popen.wait()
+            return popen.returncode
+        if end is not None and time.monotonic() > end:
+            return None

@@ -15,6 +15,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from typing import Sequence
 
@@ -43,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def command(args: argparse.Namespace) -> tuple[list[str], dict]:
-    """(mpiexec command line, environment) for the parsed arguments."""
+def command(args: argparse.Namespace, workdir: str = ".") -> tuple[list[str], dict]:
+    """(mpiexec command line, environment) for the parsed arguments; failing ranks report into `workdir`."""
     nproc = args.nproc_per_node
     n = os.cpu_count() or 1 if nproc in ("cpu", "auto") else int(nproc)
     if n < 1:
@@ -57,12 +58,14 @@ def command(args: argparse.Namespace) -> tuple[list[str], dict]:
     if args.no_python:
         prog = [args.training_script]
     elif args.module:
-        prog = [sys.executable, "-u", "-m", args.training_script]
+        prog = [sys.executable, "-u", "-m", "ndgrad.distributed._rank", workdir, "-m", args.training_script]
     else:
-        prog = [sys.executable, "-u", args.training_script]
+        prog = [sys.executable, "-u", "-m", "ndgrad.distributed._rank", workdir, args.training_script]
     prog += list(args.training_script_args)
     env = dict(os.environ)
     env.update(_mpi.LAUNCH_ENV)
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
     env.update(MASTER_ADDR=args.master_addr, MASTER_PORT=str(args.master_port), WORLD_SIZE=str(n),
                LOCAL_WORLD_SIZE=str(n), GROUP_RANK=str(args.node_rank), GROUP_WORLD_SIZE="1",
                ROLE_NAME=args.role, ROLE_WORLD_SIZE=str(n),
@@ -81,13 +84,19 @@ def command(args: argparse.Namespace) -> tuple[list[str], dict]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    cmd, env = command(args)
-    proc = subprocess.Popen(cmd, env=env)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        return proc.wait()
+    with tempfile.TemporaryDirectory(prefix="ndgrad-run-") as workdir:
+        cmd, env = command(args, workdir)
+        proc = subprocess.Popen(cmd, env=env)
+        try:
+            code = _mpi.supervise(proc, workdir, "fail")
+        except KeyboardInterrupt:
+            proc.terminate()
+            return proc.wait()
+        fails = sorted(f for f in os.listdir(workdir) if f.startswith("fail-"))
+        if fails:   # the first failing rank's status, as torchrun reports it
+            with open(os.path.join(workdir, fails[0])) as f:
+                return int(f.read() or 1)
+        return code  # type: ignore[return-value]
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from typing import Any, Callable, Sequence
 
 from ..distributed import _mpi
@@ -70,9 +69,8 @@ class ProcessContext:
     def join(self, timeout: float | None = None) -> bool:
         """True when every worker finished; False if `timeout` passed first. Raises ProcessRaisedException /
         ProcessExitedException when one failed (the others are stopped by mpiexec)."""
-        try:
-            code = self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
+        code = _mpi.supervise(self.popen, self.workdir, "error", timeout)
+        if code is None:
             return False
         try:
             self._check(code)
@@ -121,8 +119,7 @@ def start_processes(fn: Callable, args: Sequence[Any] = (), nprocs: int = 1, joi
     ctx = ProcessContext(subprocess.Popen(cmd, env=env), workdir, nprocs)
     if not join:
         return ctx
-    while not ctx.join():
-        time.sleep(0.05)
+    ctx.join()
     return None
 
 

@@ -30,9 +30,7 @@ class DataParallel(Module):
 
 def data_parallel(module: Module, inputs: Any, device_ids: Sequence[Any] | None = None, output_device: Any = None,
                   dim: int = 0, module_kwargs: Any = None) -> Any:
-    """Mirrors `torch.nn.parallel.data_parallel` without GPUs: `module(*inputs, **module_kwargs)`."""
-    if device_ids:
-        raise ValueError("ndgrad has no GPUs: data_parallel(device_ids=...) must be None")
-    if not isinstance(inputs, tuple):
-        inputs = (inputs,) if inputs is not None else ()
-    return module(*inputs, **(module_kwargs or {}))
+    """Mirrors `torch.nn.parallel.data_parallel`, which needs an accelerator: on a CPU-only machine torch raises
+    `RuntimeError: device type could not be determined`, and so does ndgrad (call the module, or use
+    DataParallel, which falls back to calling it)."""
+    raise RuntimeError("device type could not be determined")
