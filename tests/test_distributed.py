@@ -570,3 +570,23 @@ def test_multiprocessing_spawn_runs_a_process_group(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout.splitlines() == ["sums [6.0, 6.0, 6.0]", "sums [0.0, 0.0]", "raised 1 True True",
                                      "sums [1.0, 1.0]", "joined 2"], p.stdout
+
+
+@needs_mpi
+def test_ddp_digits_example_runs_under_the_launcher(tmp_path):
+    pytest.importorskip("sklearn")
+    p = subprocess.run([sys.executable, "-m", "ndgrad.distributed.run", "--nproc-per-node", "2",
+                        str(ROOT / "examples" / "train_digits_ddp.py"), "--epochs", "4", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "2 processes, global batch 64, 23 steps per epoch"
+    acc = float(lines[-2].split("test acc ")[1].split("%")[0])
+    assert lines[-2].startswith("epoch  4") and acc >= 90.0, p.stdout
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        from train_digits import make_models
+    finally:
+        sys.path.pop(0)
+    cnn = make_models(ndgrad)["cnn"]
+    cnn.load_state_dict(ndgrad.load(tmp_path / "digits_cnn_ddp.pt"))   # a plain model's keys: no "module."
