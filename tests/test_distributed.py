@@ -590,3 +590,36 @@ def test_ddp_digits_example_runs_under_the_launcher(tmp_path):
         sys.path.pop(0)
     cnn = make_models(ndgrad)["cnn"]
     cnn.load_state_dict(ndgrad.load(tmp_path / "digits_cnn_ddp.pt"))   # a plain model's keys: no "module."
+
+
+def _indented_after(text: str, marker: str) -> str:
+    """The indented (4-space) block that follows `marker` in a docs page, dedented."""
+    lines = text[text.index(marker) + len(marker):].splitlines()[1:]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    block = []
+    for ln in lines:
+        if ln.startswith("    ") or not ln.strip():
+            block.append(ln)
+        else:
+            break
+    return textwrap.dedent("\n".join(block)).strip("\n") + "\n"
+
+
+@needs_mpi
+def test_docs_multi_process_program_prints_what_the_page_shows(tmp_path):
+    """docs/distributed.md shows a torchrun program and its output on 2 and 4 processes (indented blocks, which
+    tests/test_docs.py does not run in one process): run them with the launcher."""
+    text = (ROOT / "docs" / "distributed.md").read_text(encoding="utf-8")
+    (tmp_path / "ddp_train.py").write_text(_indented_after(text, "<!-- script: ddp_train.py -->"))
+    runs = [m.split(" -->")[0] for m in text.split("<!-- run: ")[1:]]
+    assert len(runs) == 2
+    for cmd in runs:
+        shown = _indented_after(text, f"<!-- run: {cmd} -->").splitlines()
+        assert shown[0] == f"$ {cmd}"
+        argv = cmd.split()
+        assert argv[0] == "ndgrad-run"
+        p = subprocess.run([sys.executable, "-m", "ndgrad.distributed.run", *argv[1:]], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=90, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.splitlines() == shown[1:], p.stdout

@@ -23,7 +23,8 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 TOPICS = ["index.md", "derivatives.md", "partial-and-higher-order-derivatives.md", "custom-functions.md",
           "optimisation.md", "control-flow.md", "detaching.md", "accumulation.md", "jacobians-and-hessians.md",
-          "command-line.md", "file-format.md", "debugging.md", "training.md", "forward-mode-and-func.md"]
+          "command-line.md", "file-format.md", "debugging.md", "training.md", "forward-mode-and-func.md",
+          "distributed.md"]
 # the ⚠ rows of the tutorial scenarios: the page must show the true output and name the wrong claim
 WARNINGS = {
     "partial-and-higher-order-derivatives.md": ["tensor([23.], grad_fn=<AddBackward0>)", "tensor([16.])", "17", "10"],
