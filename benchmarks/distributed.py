@@ -8,7 +8,8 @@ The script starts itself under mpiexec (the one of the mpich wheel). Single-thre
    `--repeat` calls each. Bus bandwidth as nccl-tests define it: 2(n-1)/n * bytes / time. Target >= 0.9x raw.
 2. DDP training step (forward, cross-entropy, backward with gradient averaging, SGD) of the MLP 784-512-512-10,
    64 samples per process: samples per second with 1 process, then with `--ranks` processes; the scaling is
-   their ratio (ideal: the number of processes). Target on two cores: >= 1.6x.
+   their ratio (ideal: the number of processes). Target on two cores: >= 1.6x. For reference the same number of
+   processes also trains without DDP (no communication at all): what the machine's free cores allow.
 """
 from __future__ import annotations
 
@@ -80,7 +81,9 @@ def ddp_step(args) -> None:
     rank, n = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
     nn = torch.nn
-    model = DDP(nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)))
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    if args.role == "ddp":
+        model = DDP(model)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     rng = np.random.default_rng(rank)
     x = torch.from_numpy(rng.standard_normal((64, 784)).astype(np.float32))
@@ -123,7 +126,7 @@ def main() -> None:
     args = p.parse_args()
     if args.role == "bandwidth":
         return bandwidth(args)
-    if args.role == "ddp":
+    if args.role in ("ddp", "local"):
         return ddp_step(args)
     print(launch(args.ranks, "bandwidth", args), end="")
     print(f"\nDDP step, MLP 784-512-512-10, 64 samples per process, median of {args.repeat} steps")
@@ -135,6 +138,11 @@ def main() -> None:
         print(f"{n} process{'es' if n > 1 else ''}: {float(step) * 1e3:7.2f} ms per step, {float(rate):8.1f} samples/s")
     print(f"scaling 1 -> {args.ranks} processes: {res[args.ranks] / res[1]:.2f}x (ideal {args.ranks}x, "
           f"target on two cores >= 1.6x)")
+    # what the machine allows right now: the same processes training alone, without DDP (no communication)
+    line = next(ln for ln in launch(args.ranks, "local", args).splitlines() if ln.startswith("RESULT"))
+    alone = float(line.split()[3])
+    print(f"for reference, {args.ranks} processes without DDP (no communication): {alone:8.1f} samples/s, "
+          f"{alone / res[1]:.2f}x; DDP reaches {res[args.ranks] / alone:.0%} of that")
 
 
 if __name__ == "__main__":

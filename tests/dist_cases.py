@@ -214,8 +214,6 @@ def _train_compare(rank, n, kind, steps, batch, opt_name, bucket_cap_mb=None, ac
     ref = make(0)
     local = make(100 + rank)       # different on each rank: DDP's broadcast from rank 0 must fix that
     ddp = DDP(local, bucket_cap_mb=bucket_cap_mb)
-    for p, q in zip(ref.parameters(), local.parameters()):
-        assert np.array_equal(p.detach().numpy(), q.detach().numpy()) == (True if True else None) or rank != 0 or True
     # after construction every rank holds rank 0's parameters; rank 0's are make(100)
     first = make(100)
     for p, q in zip(first.parameters(), local.parameters()):
@@ -264,7 +262,7 @@ def case_ddp_mlp(rank, n):
 
 
 def case_ddp_cnn(rank, n):
-    _train_compare(rank, n, "cnn", steps=3, batch=8 * n, opt_name="sgd", bucket_cap_mb=0.01)
+    _train_compare(rank, n, "cnn", steps=2, batch=4 * n, opt_name="sgd", bucket_cap_mb=0.01)
 
 
 def case_ddp_unused(rank, n):
@@ -327,7 +325,7 @@ def case_ddp_buffers(rank, n):
 
 
 def case_mismatch(rank, n):
-    # TORCH_DISTRIBUTED_DEBUG=DETAIL is set by the test: collectives check sizes across ranks first
+    # every collective checks, alongside its own transfer, that the ranks passed the same sizes
     t = torch.zeros(3 + rank)
     try:
         dist.all_reduce(t)
@@ -335,6 +333,15 @@ def case_mismatch(rank, n):
         assert "Detected mismatch between collectives on ranks" in str(e) and "bytes" in str(e), str(e)
     else:
         raise AssertionError("mismatched sizes were not detected")
+    try:
+        if rank == 0:
+            dist.broadcast(torch.zeros(2), src=0)
+        else:
+            dist.barrier()
+    except RuntimeError as e:
+        assert "Detected mismatch between collectives on ranks" in str(e), str(e)
+    else:
+        raise AssertionError("different collectives were not detected")
 
 
 def case_timeout(rank, n):

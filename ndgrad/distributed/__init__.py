@@ -149,7 +149,7 @@ class group:
 class _State:
     world: ProcessGroup | None = None
     groups: list = []
-    debug = False
+    check = True
 
 
 _state = _State()
@@ -224,7 +224,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     pg._desc = f"rank {comm.Get_rank()} of the world ({comm.Get_size()} ranks)"
     _state.world = group.WORLD = GroupMember.WORLD = pg
     _state.groups = [pg]
-    _state.debug = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() == "DETAIL"
+    _state.check = os.environ.get("NDGRAD_DISTRIBUTED_CHECK", "1") != "0" or \
+        os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() == "DETAIL"
 
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
@@ -306,6 +307,7 @@ class Work:
                  keep: Any = None) -> None:
         self._pg, self._reqs, self._what, self._finish, self._keep = pg, reqs, what, finish, keep
         self._done = False
+        self._check: Any = None     # the size/collective fingerprint, verified before the data is waited for
         self._exc: BaseException | None = None
         self._result: Any = None
 
@@ -315,6 +317,9 @@ class Work:
                 raise self._exc
             return
         try:
+            if self._check is not None:
+                _mpi.wait(self._check.req, self._pg._timeout, self._what, self._pg._desc)
+                self._check.verify()
             if self._reqs:
                 _mpi.wait(self._reqs, self._pg._timeout, self._what, self._pg._desc)
             if self._finish is not None:
@@ -330,7 +335,8 @@ class Work:
         return True
 
     def is_completed(self) -> bool:
-        if not self._done and (not self._reqs or _mpi.MPI().Request.Testall(self._reqs)):
+        reqs = self._reqs + ([self._check.req] if self._check is not None else [])
+        if not self._done and (not reqs or _mpi.MPI().Request.Testall(reqs)):
             self._complete()
         return self._done
 
@@ -356,8 +362,9 @@ class Work:
 
 
 def _run(pg: ProcessGroup, reqs: list, what: str, finish: Callable[[], Any] | None, async_op: bool,
-         keep: Any = None) -> Any:
+         keep: Any = None, check: Any = None) -> Any:
     w = Work(pg, reqs, what, finish, keep)
+    w._check = check
     if async_op:
         return w
     w._complete()
@@ -433,19 +440,35 @@ def _op_plan(a: np.ndarray, op: Any, fname: str) -> tuple:
     return a, _mpi_type(a.dtype), mop, post
 
 
-def _fingerprint(pg: ProcessGroup, what: str, nbytes: int) -> None:
-    """TORCH_DISTRIBUTED_DEBUG=DETAIL: check that every rank called the same collective with the same size."""
-    code = sum(map(ord, what))
-    v = np.array([nbytes, -nbytes, code, -code], np.int64)
-    r = np.empty_like(v)
-    M = _mpi.MPI()
-    _mpi.wait(pg._comm.Iallreduce([v, M.INT64_T], [r, M.INT64_T], op=M.MAX), pg._timeout, what, pg._desc)
-    if r[2] != -r[3]:
-        raise RuntimeError(f"Detected mismatch between collectives on ranks: rank {pg.rank()} called {what}, "
-                           "another rank a different collective")
-    if r[0] != -r[1]:
-        raise RuntimeError(f"Detected mismatch between collectives on ranks: {what} was called with tensors of "
-                           f"{-r[1]} to {r[0]} bytes on the ranks of the group (rank {pg.rank()}: {nbytes})")
+class _Check:
+    """Cross-rank check that every rank called the same collective with the same size: a small non-blocking
+    all_reduce (MAX of [n, -n, code, -code]) started together with the collective's own, so its latency
+    overlaps. MPI itself silently reduces mismatched sizes (MPICH reduces the common part), so this is what turns
+    a mismatch into an error. On by default; NDGRAD_DISTRIBUTED_CHECK=0 turns it off."""
+
+    __slots__ = ("pg", "what", "nbytes", "v", "r", "req")
+
+    def __init__(self, pg: ProcessGroup, what: str, nbytes: int) -> None:
+        M = _mpi.MPI()
+        code = sum(map(ord, what))
+        self.pg, self.what, self.nbytes = pg, what, nbytes
+        self.v = np.array([nbytes, -nbytes, code, -code], np.int64)
+        self.r = np.empty_like(self.v)
+        self.req = pg._comm.Iallreduce([self.v, M.INT64_T], [self.r, M.INT64_T], op=M.MAX)
+
+    def verify(self) -> None:
+        r = self.r
+        if r[2] != -r[3]:
+            raise RuntimeError(f"Detected mismatch between collectives on ranks: rank {self.pg.rank()} called "
+                               f"{self.what}, another rank a different collective")
+        if r[0] != -r[1]:
+            raise RuntimeError(f"Detected mismatch between collectives on ranks: {self.what} was called with "
+                               f"tensors of {-r[1]} to {r[0]} bytes on the ranks of the group (rank "
+                               f"{self.pg.rank()}: {self.nbytes} bytes)")
+
+
+def _fingerprint(pg: ProcessGroup, what: str, nbytes: int) -> "_Check | None":
+    return _Check(pg, what, nbytes) if _state.check and pg.size() > 1 else None
 
 
 def _not_member(what: str) -> None:
@@ -473,8 +496,7 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None, async_
         return _not_member("all_reduce")
     a = _flat(tensor)
     src, mtype, mop, post = _op_plan(a, op, "all_reduce")
-    if _state.debug:
-        _fingerprint(pg, "all_reduce", a.nbytes)
+    chk = _fingerprint(pg, "all_reduce", a.nbytes)
     out = src if src is a and a.flags.c_contiguous and np.shares_memory(a, tensor._data) else None
     M = _mpi.MPI()
     if out is not None:
@@ -487,7 +509,7 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None, async_
     def finish() -> None:
         r = out if post is None else post(out, n)
         _put(tensor, r.astype(tensor._data.dtype, copy=False))
-    return _run(pg, [req], "all_reduce", finish, async_op, keep=(src, out))
+    return _run(pg, [req], "all_reduce", finish, async_op, keep=(src, out), check=chk)
 
 
 def broadcast(tensor: Tensor, src: int | None = None, group: Any = None, async_op: bool = False,
@@ -499,11 +521,10 @@ def broadcast(tensor: Tensor, src: int | None = None, group: Any = None, async_o
         return _not_member("broadcast")
     root = group_src if group_src is not None else _group_rank(pg, 0 if src is None else src, "broadcast")
     a = _flat(tensor)
-    if _state.debug:
-        _fingerprint(pg, "broadcast", a.nbytes)
+    chk = _fingerprint(pg, "broadcast", a.nbytes)
     buf = a if a.flags.c_contiguous and np.shares_memory(a, tensor._data) else a.copy()
     req = pg._comm.Ibcast(_bytes(buf), root=root)
-    return _run(pg, [req], "broadcast", lambda: _put(tensor, buf), async_op, keep=buf)
+    return _run(pg, [req], "broadcast", lambda: _put(tensor, buf), async_op, keep=buf, check=chk)
 
 
 def reduce(tensor: Tensor, dst: int | None = None, op: Any = ReduceOp.SUM, group: Any = None,
@@ -516,8 +537,7 @@ def reduce(tensor: Tensor, dst: int | None = None, op: Any = ReduceOp.SUM, group
     root = group_dst if group_dst is not None else _group_rank(pg, 0 if dst is None else dst, "reduce")
     a = _flat(tensor)
     src, mtype, mop, post = _op_plan(a, op, "reduce")
-    if _state.debug:
-        _fingerprint(pg, "reduce", a.nbytes)
+    chk = _fingerprint(pg, "reduce", a.nbytes)
     out = np.empty_like(src)
     req = pg._comm.Ireduce([src, mtype], [out, mtype], op=mop, root=root)
     n = pg.size()
@@ -526,7 +546,7 @@ def reduce(tensor: Tensor, dst: int | None = None, op: Any = ReduceOp.SUM, group
         if pg.rank() == root:
             r = out if post is None else post(out, n)
             _put(tensor, r.astype(tensor._data.dtype, copy=False))
-    return _run(pg, [req], "reduce", finish, async_op, keep=(src, out))
+    return _run(pg, [req], "reduce", finish, async_op, keep=(src, out), check=chk)
 
 
 def _shape(t: Tensor) -> str:
@@ -549,15 +569,14 @@ def all_gather(tensor_list: list, tensor: Tensor, group: Any = None, async_op: b
             raise RuntimeError(f"ProcessGroupGloo::allgather: invalid tensor {'size' if t.shape != tensor.shape else 'type'}"
                                f" at index {i} (expected {_shape(tensor)}, got {_shape(t)})")
     a = np.ascontiguousarray(_flat(tensor))
-    if _state.debug:
-        _fingerprint(pg, "all_gather", a.nbytes)
+    chk = _fingerprint(pg, "all_gather", a.nbytes)
     out = np.empty((n, a.size), a.dtype)
     req = pg._comm.Iallgather(_bytes(a), _bytes(out))
 
     def finish() -> None:
         for t, row in zip(tensor_list, out):
             _put(t, row)
-    return _run(pg, [req], "all_gather", finish, async_op, keep=(a, out))
+    return _run(pg, [req], "all_gather", finish, async_op, keep=(a, out), check=chk)
 
 
 def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
@@ -574,11 +593,11 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: A
         raise RuntimeError(f"ProcessGroupGloo::allgather: invalid tensor size at index 0 (expected "
                            f"({n * a.size}), got ({output_tensor.numel()}))" if output_tensor.dtype == input_tensor.dtype
                            else "output tensor must have the same type as input tensor")
-    if _state.debug:
-        _fingerprint(pg, "all_gather_into_tensor", a.nbytes)
+    chk = _fingerprint(pg, "all_gather_into_tensor", a.nbytes)
     out = np.empty(n * a.size, a.dtype)
     req = pg._comm.Iallgather(_bytes(a), _bytes(out))
-    return _run(pg, [req], "all_gather_into_tensor", lambda: _put(output_tensor, out), async_op, keep=(a, out))
+    return _run(pg, [req], "all_gather_into_tensor", lambda: _put(output_tensor, out), async_op, keep=(a, out),
+                check=chk)
 
 
 def reduce_scatter(output: Tensor, input_list: list, op: Any = ReduceOp.SUM, group: Any = None,
@@ -620,8 +639,7 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
 
 def _reduce_scatter(pg: ProcessGroup, output: Tensor, a: np.ndarray, op: Any, what: str, async_op: bool) -> Any:
     src, mtype, mop, post = _op_plan(np.ascontiguousarray(a), op, what)
-    if _state.debug:
-        _fingerprint(pg, what, a.nbytes)
+    chk = _fingerprint(pg, what, a.nbytes)
     k = output.numel()
     out = np.empty(k, src.dtype)
     req = pg._comm.Ireduce_scatter_block([src, mtype], [out, mtype], op=mop)
@@ -630,7 +648,7 @@ def _reduce_scatter(pg: ProcessGroup, output: Tensor, a: np.ndarray, op: Any, wh
     def finish() -> None:
         r = out if post is None else post(out, n)
         _put(output, r.astype(output._data.dtype, copy=False))
-    return _run(pg, [req], what, finish, async_op, keep=(src, out))
+    return _run(pg, [req], what, finish, async_op, keep=(src, out), check=chk)
 
 
 def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = None, group: Any = None,
@@ -655,8 +673,7 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = No
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
     a = np.ascontiguousarray(_flat(tensor))
-    if _state.debug:
-        _fingerprint(pg, "gather", a.nbytes)
+    chk = _fingerprint(pg, "gather", a.nbytes)
     out = np.empty((n, a.size), a.dtype) if me else None
     req = pg._comm.Igather(_bytes(a), _bytes(out) if me else None, root=root)
 
@@ -664,7 +681,7 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = No
         if me:
             for t, row in zip(gather_list, out):  # type: ignore[arg-type]
                 _put(t, row)
-    return _run(pg, [req], "gather", finish, async_op, keep=(a, out))
+    return _run(pg, [req], "gather", finish, async_op, keep=(a, out), check=chk)
 
 
 def scatter(tensor: Tensor, scatter_list: list | None = None, src: int | None = None, group: Any = None,
@@ -691,11 +708,10 @@ def scatter(tensor: Tensor, scatter_list: list | None = None, src: int | None = 
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
     else:
         send = None
-    if _state.debug:
-        _fingerprint(pg, "scatter", tensor._data.nbytes)
+    chk = _fingerprint(pg, "scatter", tensor._data.nbytes)
     out = np.empty(tensor.numel(), tensor._data.dtype)
     req = pg._comm.Iscatter(_bytes(send) if me else None, _bytes(out), root=root)
-    return _run(pg, [req], "scatter", lambda: _put(tensor, out), async_op, keep=(send, out))
+    return _run(pg, [req], "scatter", lambda: _put(tensor, out), async_op, keep=(send, out), check=chk)
 
 
 def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | None = None,
@@ -729,10 +745,9 @@ def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | 
     sd, rd = list(np.cumsum([0] + sc[:-1])), list(np.cumsum([0] + rc[:-1]))
     a = np.ascontiguousarray(_flat(input))
     out = np.empty(output.numel(), output._data.dtype)
-    if _state.debug:
-        _fingerprint(pg, "all_to_all_single", 0)
+    chk = _fingerprint(pg, "all_to_all_single", 0)
     req = pg._comm.Ialltoallv([_bytes(a), (sc, sd)], [_bytes(out), (rc, rd)])
-    return _run(pg, [req], "all_to_all_single", lambda: _put(output, out), async_op, keep=(a, out))
+    return _run(pg, [req], "all_to_all_single", lambda: _put(output, out), async_op, keep=(a, out), check=chk)
 
 
 def all_to_all(output_tensor_list: list, input_tensor_list: list, group: Any = None, async_op: bool = False) -> Any:
@@ -751,6 +766,7 @@ def all_to_all(output_tensor_list: list, input_tensor_list: list, group: Any = N
     rc = [t._data.nbytes for t in output_tensor_list]
     a = np.concatenate([_bytes(np.ascontiguousarray(t._data)) for t in input_tensor_list]) if n else None
     out = np.empty(sum(rc), np.uint8)
+    chk = _fingerprint(pg, "all_to_all", 0)
     req = pg._comm.Ialltoallv([a, (sc, list(np.cumsum([0] + sc[:-1])))],
                               [out, (rc, list(np.cumsum([0] + rc[:-1])))])
 
@@ -759,7 +775,7 @@ def all_to_all(output_tensor_list: list, input_tensor_list: list, group: Any = N
         for t, c in zip(output_tensor_list, rc):
             _put(t, out[o:o + c].view(t._data.dtype))
             o += c
-    return _run(pg, [req], "all_to_all", finish, async_op, keep=(a, out))
+    return _run(pg, [req], "all_to_all", finish, async_op, keep=(a, out), check=chk)
 
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Any:
@@ -767,7 +783,8 @@ def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -
     pg = _pg(group)
     if pg is None:
         return _not_member("barrier")
-    return _run(pg, [pg._comm.Ibarrier()], "barrier", None, async_op)
+    chk = _fingerprint(pg, "barrier", 0)
+    return _run(pg, [pg._comm.Ibarrier()], "barrier", None, async_op, check=chk)
 
 
 # -- point to point ---------------------------------------------------------------------------------------

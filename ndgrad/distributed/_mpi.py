@@ -55,19 +55,28 @@ class DistTimeout(RuntimeError):
 
 
 def wait(reqs: Any, timeout: float, what: str, comm_desc: str, status: Any = None) -> None:
-    """Complete one request or a list of them within `timeout` seconds: spin briefly (latency), then poll with
-    growing sleeps (up to 1 ms) so other processes get the core. Raises DistBackendError on timeout."""
+    """Complete one request or a list of them within `timeout` seconds: spin for 0.5 ms (latency), then poll
+    yielding the core between polls for up to 50 ms, then poll with sleeps growing to 1 ms (a long wait costs
+    no CPU). Raises DistBackendError on timeout."""
     M = MPI()
     many = isinstance(reqs, list)
     test = M.Request.Testall if many else (lambda r: r.Test(status))
     if test(reqs):
         return
     t0 = time.monotonic()
-    spin_until = t0 + 2e-4
+    spin_until = t0 + 5e-4
     while time.monotonic() < spin_until:
         if test(reqs):
             return
-    delay = 1e-5
+    # then poll and hand the core to any other runnable process between polls: a large message moves in chunks
+    # that need both sides to poll, so sleeping here would stall it; after 50 ms, sleep between polls
+    yield_until = t0 + 0.05
+    yield_ = getattr(os, "sched_yield", lambda: time.sleep(0))
+    while time.monotonic() < yield_until:
+        if test(reqs):
+            return
+        yield_()
+    delay = 1e-4
     deadline = t0 + timeout
     while not test(reqs):
         now = time.monotonic()

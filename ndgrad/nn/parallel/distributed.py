@@ -203,6 +203,9 @@ class DistributedDataParallel(Module):
         i = self._pos[id(p)]
         if i in self._ready:
             return
+        for b in self._buckets[:self._next]:   # MPI moves data only inside MPI calls: let started buckets progress
+            if b.work is not None and not b.work._done:
+                b.work.is_completed()
         self._mark(i, used=True)
 
     def _mark(self, i: int, used: bool) -> None:
