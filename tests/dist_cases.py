@@ -305,23 +305,20 @@ def case_ddp_unused(rank, n):
 
 def case_ddp_buffers(rank, n):
     nn = torch.nn
-    torch.manual_seed(rank)
-    m = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
-    ddp = DDP(m)
-    x = torch.randn(6, 4) + rank
-    ddp(x).sum().backward()
-    # rank 0's running stats are broadcast before each forward: after one more forward every rank has the
-    # statistics its own batch produced on top of rank 0's
-    got = [None] * n
-    dist.all_gather_object(got, m[1].running_mean.numpy())
-    before = got[0].copy()
-    ddp(x).sum().backward()
-    after = [None] * n
-    dist.all_gather_object(after, m[1].num_batches_tracked.item())
-    assert after == [2] * n
-    d3 = DDP(nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)), broadcast_buffers=False)
-    assert d3.broadcast_buffers is False
-    assert before.shape == (4,)
+    for flag in (True, False):
+        torch.manual_seed(rank)
+        m = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+        ddp = DDP(m, broadcast_buffers=flag)
+        # construction broadcast rank 0's buffers
+        assert m[1].running_mean.tolist() == [0.0] * 4 and m[1].running_var.tolist() == [1.0] * 4
+        with torch.no_grad():
+            m[1].running_mean.fill_(float(rank))
+        ddp.eval()                     # running statistics are used, not updated
+        out = ddp(torch.ones(2, 4))
+        out.sum().backward()
+        want = 0.0 if flag else float(rank)   # rank 0's buffers are copied before each forward
+        assert m[1].running_mean.tolist() == [want] * 4, (flag, m[1].running_mean)
+        assert ddp.broadcast_buffers is flag
 
 
 def case_mismatch(rank, n):

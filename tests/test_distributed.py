@@ -331,6 +331,29 @@ def test_ddp_errors(both):
         NDDP(nd.nn.Linear(2, 2)).register_comm_hook(None, None)
 
 
+@needs_mpi
+def test_ddp_unfinished_reduction_matches_torch(both):
+    """A forward without backward is fine; a backward that leaves a parameter without gradient makes the next
+    forward raise torch's error, naming the parameter indices."""
+    got = []
+    for m in both:
+        class Two(m.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = m.nn.Linear(2, 2)
+                self.b = m.nn.Linear(2, 2)
+
+            def forward(self, x):
+                return self.a(x)
+        d = m.nn.parallel.DistributedDataParallel(Two())
+        d(m.ones(1, 2))
+        d(m.ones(1, 2))
+        d(m.ones(1, 2)).sum().backward()
+        got.append(_errors(lambda: d(m.ones(1, 2))))
+        assert d.module.b.weight.grad is None
+    assert got[0] == got[1] and got[0][0] == "RuntimeError"
+
+
 def test_ddp_before_init_raises_torchs_error(torch):
     if not HAVE_MPI:
         pytest.skip("needs mpi4py")

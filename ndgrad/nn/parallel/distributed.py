@@ -32,7 +32,9 @@ UNFINISHED = (
     "in calculating loss. \nIf you already have done the above, then the distributed data parallel module wasn't "
     "able to locate the output tensors in the return value of your module's `forward` function. Please include "
     "the loss function and the structure of the return value of `forward` of your module when reporting this "
-    "issue (e.g. list, dict, iterable).\nParameter indices which did not receive grad for rank {rank}: {idx}")
+    "issue (e.g. list, dict, iterable).\nParameter indices which did not receive grad for rank {rank}: {idx}\n In "
+    "addition, you can set the environment variable TORCH_DISTRIBUTED_DEBUG to either INFO or DETAIL to print out "
+    "information about which particular parameters did not receive gradient on this rank as part of this error")
 
 
 class _Bucket:
@@ -101,6 +103,7 @@ class DistributedDataParallel(Module):
                 self._where[id(p)] = b
         self._handles = [p.register_post_accumulate_grad_hook(self._on_grad) for p in params]
         self._armed = False          # this iteration's backward averages gradients
+        self._backward_seen = False  # a hook ran since the forward that armed them
         self._next = 0               # next bucket to start
         self._used: np.ndarray = np.zeros(len(params), np.int32)
         self._ready: set = set()
@@ -164,7 +167,7 @@ class DistributedDataParallel(Module):
     # -- forward ----------------------------------------------------------------------------------------------
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         from ...autograd.grad_mode import is_grad_enabled
-        if self._armed:
+        if self._armed and self._backward_seen:
             missing = sorted(set(range(len(self._params))) - self._ready)
             self._armed = False
             raise RuntimeError(UNFINISHED.format(rank=self.process_group.rank(),
@@ -183,7 +186,11 @@ class DistributedDataParallel(Module):
     def _prepare(self, out: Any) -> None:
         """Arm the hooks for the coming backward; with find_unused_parameters, parameters the graph of `out` does
         not reach are ready at once (they contribute zeros)."""
+        for b in self._buckets:   # a forward whose backward never ran: let buckets it started complete first
+            if b.work is not None:
+                b.work.wait()
         self._armed = True
+        self._backward_seen = False
         self._next = 0
         self._ready = set()
         self._used[:] = 0
@@ -200,6 +207,7 @@ class DistributedDataParallel(Module):
     def _on_grad(self, p: Any) -> None:
         if not self._armed:
             return
+        self._backward_seen = True
         i = self._pos[id(p)]
         if i in self._ready:
             return
