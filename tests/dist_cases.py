@@ -146,8 +146,9 @@ def case_p2p_objects_groups(rank, n):
     r = dist.irecv(got, src=None, tag=7)
     s = dist.isend(torch.full((3,), 100.0 + rank), right, tag=7)
     s.wait()
-    r.wait()
-    assert r.source_rank() == left and got.tolist() == [100.0 + left] * 3
+    while not r.is_completed():
+        time.sleep(0.001)
+    assert r.wait() and r.source_rank() == left and got.tolist() == [100.0 + left] * 3
     objs = [None] * n
     dist.all_gather_object(objs, {"rank": rank, "x": [rank] * rank})
     assert objs == [{"rank": r, "x": [r] * r} for r in range(n)]

@@ -308,6 +308,8 @@ class Work:
         self._pg, self._reqs, self._what, self._finish, self._keep = pg, reqs, what, finish, keep
         self._done = False
         self._check: Any = None     # the size/collective fingerprint, verified before the data is waited for
+        self._probe: Any = None     # recv: a non-blocking test filling the status
+        self._probed = False
         self._exc: BaseException | None = None
         self._result: Any = None
 
@@ -335,8 +337,14 @@ class Work:
         return True
 
     def is_completed(self) -> bool:
+        if self._done:
+            return True
+        if self._probe is not None:
+            if not self._probed and not self._probe():
+                return False
+            self._probed = True
         reqs = self._reqs + ([self._check.req] if self._check is not None else [])
-        if not self._done and (not reqs or _mpi.MPI().Request.Testall(reqs)):
+        if not reqs or _mpi.MPI().Request.Testall(reqs):
             self._complete()
         return self._done
 
@@ -821,15 +829,19 @@ def irecv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 
     out = np.empty(tensor.numel(), tensor._data.dtype)
     req = pg._comm.Irecv(_bytes(out), source=peer, tag=tag)
 
+    st = M.Status()
+
     def complete() -> int:
-        st = M.Status()
-        _mpi.wait(req, pg._timeout, "recv", pg._desc, status=st)
+        if not w._probed:
+            _mpi.wait(req, pg._timeout, "recv", pg._desc, status=st)
         count = st.Get_count(M.BYTE)
         if count != out.nbytes:
             raise RuntimeError(f"recv: expected a message of {out.nbytes} bytes, got {count}")
         _put(tensor, out)
         return pg._ranks[st.Get_source()]
-    return Work(pg, [], "recv", complete, keep=(out, req))
+    w = Work(pg, [], "recv", complete, keep=(out, req))
+    w._probe = lambda: req.Test(st)   # non-blocking test that also fills the status (for is_completed)
+    return w
 
 
 def send(tensor: Tensor, dst: int | None = None, group: Any = None, tag: int = 0,

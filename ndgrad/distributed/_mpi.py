@@ -27,7 +27,10 @@ def MPI() -> Any:
     import mpi4py
     if "mpi4py.MPI" not in sys.modules:
         mpi4py.rc.thread_level = "serialized"   # one thread talks to MPI at a time; cheaper than "multiple"
-    from mpi4py import MPI as M
+    try:
+        from mpi4py import MPI as M
+    except (ImportError, RuntimeError) as e:   # mpi4py without a loadable MPI library
+        raise RuntimeError(f"{INSTALL}; mpi4py is installed but MPI could not be loaded: {e}") from e
     return M
 
 
