@@ -22,7 +22,7 @@ import ndgrad.distributed as dist  # noqa: E402
 from ndgrad.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 
 DTYPES = [torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.float32,
-          torch.float64, torch.complex64, torch.complex128]
+          torch.float64, torch.complex64, torch.complex128] + ([torch.bfloat16] if hasattr(torch, "bfloat16") else [])
 
 
 def rank_input(r: int, dtype, shape=(2, 3)) -> np.ndarray:
@@ -39,11 +39,13 @@ def expected_reduce(arrs: list, op) -> np.ndarray:
     s = np.stack(arrs)
     if s.dtype == np.bool_:
         return s.any(0) if op in (dist.ReduceOp.SUM, dist.ReduceOp.MAX) else s.all(0)
-    wide = s.astype(np.float32) if s.dtype == np.float16 else s
+    wide = s.astype(np.float32) if s.dtype == np.float16 or s.dtype.name == "bfloat16" else s
     r = {dist.ReduceOp.SUM: lambda: wide.sum(0), dist.ReduceOp.PRODUCT: lambda: wide.prod(0),
          dist.ReduceOp.MIN: lambda: wide.min(0), dist.ReduceOp.MAX: lambda: wide.max(0),
          dist.ReduceOp.AVG: lambda: (wide.sum(0) / len(arrs)) if s.dtype.kind in "fc"
          else np.trunc(wide.sum(0) / len(arrs))}[op]()
+    if s.dtype.name == "bfloat16":
+        return r.astype(s.dtype)
     return r.astype(s.dtype)
 
 

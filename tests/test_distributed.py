@@ -120,7 +120,7 @@ def test_init_checks(both):
 # -- collectives at world size one, against torch's gloo ---------------------------------------------------------
 
 DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "complex64",
-          "complex128"]
+          "complex128"] + (["bfloat16"] if hasattr(ndgrad, "bfloat16") else [])
 
 
 def _torch_call(fn) -> bool:

@@ -425,11 +425,13 @@ def _op_plan(a: np.ndarray, op: Any, fname: str) -> tuple:
     M = _mpi.MPI()
     if not isinstance(op, RedOpType):
         raise TypeError(f"op must be a ReduceOp, got {op!r}")
+    if a.dtype == np.float16 or a.dtype.name == "bfloat16":
+        a = a.astype(np.float32)   # half types are reduced in float32 (MPI has no portable type), rounded once
     kind = a.dtype.kind
     if kind == "c" and op not in (RedOpType.SUM, RedOpType.AVG):
         raise ValueError(f"{fname} does not support {op} on complex tensors")
     if kind == "f" and op in (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR):
-        raise ValueError(f"{fname} does not support {op} on floating point or complex tensors")
+        raise ValueError(f"{fname} does not support {op} on floating point tensors")
     if kind == "b":
         if op is RedOpType.AVG:
             raise ValueError(f"{fname} does not support {op} on bool tensors")
@@ -438,9 +440,6 @@ def _op_plan(a: np.ndarray, op: Any, fname: str) -> tuple:
         return a, M.C_BOOL, mop, None
     mop = {RedOpType.SUM: M.SUM, RedOpType.AVG: M.SUM, RedOpType.PRODUCT: M.PROD, RedOpType.MIN: M.MIN,
            RedOpType.MAX: M.MAX, RedOpType.BAND: M.BAND, RedOpType.BOR: M.BOR, RedOpType.BXOR: M.BXOR}[op]
-    dt = a.dtype
-    if dt == np.float16:   # reduced in float32 (MPI has no portable half type), then rounded once
-        a = a.astype(np.float32)
     post = None
     if op is RedOpType.AVG:
         def post(r: np.ndarray, n: int) -> np.ndarray:

@@ -252,7 +252,7 @@ class DistributedDataParallel(Module):
         for b in self._buckets:
             b.work.wait()
             flat = b.tensor._data
-            if flat.dtype.kind in "fc":
+            if flat.dtype.kind in "fc" or flat.dtype.name == "bfloat16":
                 flat /= n
             else:
                 flat //= n
