@@ -42,7 +42,7 @@ def expected_reduce(arrs: list, op) -> np.ndarray:
     wide = s.astype(np.float32) if s.dtype == np.float16 or s.dtype.name == "bfloat16" else s
     r = {dist.ReduceOp.SUM: lambda: wide.sum(0), dist.ReduceOp.PRODUCT: lambda: wide.prod(0),
          dist.ReduceOp.MIN: lambda: wide.min(0), dist.ReduceOp.MAX: lambda: wide.max(0),
-         dist.ReduceOp.AVG: lambda: (wide.sum(0) / len(arrs)) if s.dtype.kind in "fc"
+         dist.ReduceOp.AVG: lambda: (wide.sum(0) / len(arrs)) if wide.dtype.kind in "fc"
          else np.trunc(wide.sum(0) / len(arrs))}[op]()
     if s.dtype.name == "bfloat16":
         return r.astype(s.dtype)
