@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 def command(args: argparse.Namespace, workdir: str = ".") -> tuple[list[str], dict]:
     """(mpiexec command line, environment) for the parsed arguments; failing ranks report into `workdir`."""
     nproc = args.nproc_per_node
-    n = os.cpu_count() or 1 if nproc in ("cpu", "auto") else int(nproc)
+    n = (os.cpu_count() or 1) if nproc in ("cpu", "auto") else int(nproc)
     if n < 1:
         raise SystemExit("ndgrad-run: --nproc-per-node must be at least 1")
     if str(args.nnodes) not in ("1", "1:1"):
