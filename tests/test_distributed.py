@@ -442,14 +442,14 @@ def test_launcher_command_sets_torchruns_variables(monkeypatch):
                                                      "--lr", "0.1"]))
     assert cmd[0] == "/x/mpiexec"
     segments = " ".join(cmd[1:]).split(" : ")
-    assert segments == [f"-n 1 -env RANK {r} -env LOCAL_RANK {r} -env ROLE_RANK {r} {sys.executable} -u -m "
+    assert segments == [f"-n 1 -env RANK {r} -env LOCAL_RANK {r} -env ROLE_RANK {r} {sys.executable} -m "
                         "ndgrad.distributed._rank . t.py --lr 0.1" for r in range(3)]
     assert env["WORLD_SIZE"] == "3" and env["MASTER_PORT"] == "1234" and env["MASTER_ADDR"] == "127.0.0.1"
     assert env["OMP_NUM_THREADS"] == "1" and env["LOCAL_WORLD_SIZE"] == "3"
     with pytest.raises(SystemExit, match="one node only"):
         run.command(run._parser().parse_args(["--nnodes", "2", "t.py"]))
     m = run.command(run._parser().parse_args(["-m", "pkg.train"]))[0]
-    assert m[-6:] == ["-u", "-m", "ndgrad.distributed._rank", ".", "-m", "pkg.train"]
+    assert m[-5:] == ["-m", "ndgrad.distributed._rank", ".", "-m", "pkg.train"]
 
 
 def test_multiprocessing_has_torchs_surface(torch):
@@ -524,7 +524,10 @@ rank, world = dist.get_rank(), dist.get_world_size()
 assert rank == int(os.environ["RANK"]) == int(os.environ["LOCAL_RANK"]) and world == int(os.environ["WORLD_SIZE"])
 t = torch.tensor([float(rank + 1)])
 dist.all_reduce(t)
-print(f"rank {rank}/{world} sum {t.item()} port {os.environ['MASTER_PORT']} args {sys.argv[1:]}", flush=True)
+lines = [None] * world   # printed by rank 0 only: lines of several processes may interleave on a shared pipe
+dist.all_gather_object(lines, f"rank {rank}/{world} sum {t.item()} port {os.environ['MASTER_PORT']} args {sys.argv[1:]}")
+if rank == 0:
+    print("\\n".join(lines))
 dist.destroy_process_group()
 """
 
@@ -537,7 +540,7 @@ def test_ndgrad_run_starts_a_torchrun_program(tmp_path):
                         "29511", str(script), "--lr", "3"], capture_output=True, text=True, timeout=60,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert p.returncode == 0, p.stderr
-    lines = sorted(p.stdout.splitlines())
+    lines = p.stdout.splitlines()
     assert lines == [f"rank {r}/2 sum 3.0 port 29511 args ['--lr', '3']" for r in range(2)]
     bad = tmp_path / "bad.py"
     # rank 1 fails before MPI starts up, while rank 0 waits for it in init_process_group: the launcher stops it

@@ -58,9 +58,9 @@ def command(args: argparse.Namespace, workdir: str = ".") -> tuple[list[str], di
     if args.no_python:
         prog = [args.training_script]
     elif args.module:
-        prog = [sys.executable, "-u", "-m", "ndgrad.distributed._rank", workdir, "-m", args.training_script]
+        prog = [sys.executable, "-m", "ndgrad.distributed._rank", workdir, "-m", args.training_script]
     else:
-        prog = [sys.executable, "-u", "-m", "ndgrad.distributed._rank", workdir, args.training_script]
+        prog = [sys.executable, "-m", "ndgrad.distributed._rank", workdir, args.training_script]
     prog += list(args.training_script_args)
     env = dict(os.environ)
     env.update(_mpi.LAUNCH_ENV)
