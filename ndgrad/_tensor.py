@@ -76,6 +76,7 @@ class Tensor:
     # rarely set, so class defaults rather than per-tensor slots (keeps tensor creation cheap)
     _accum = None          # weakref to this leaf's AccumulateGrad node
     _hooks = None          # {id: hook} on a leaf
+    _post_acc_hooks = None  # {id: hook(tensor)} run after the engine accumulated into this leaf's .grad
     _retains_grad = False
     _base = None          # for a view: the tensor whose memory it shows (never itself a view)
     _view_chain = None    # for a view: ((op, params), ...) re-deriving it from _base
@@ -199,6 +200,20 @@ class Tensor:
             self._hooks = {}
         h = RemovableHandle(self._hooks)
         self._hooks[h.id] = hook
+        return h
+
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> Any:
+        """Mirrors `Tensor.register_post_accumulate_grad_hook`: hook(tensor) runs after backward has accumulated
+        into this leaf's `.grad` (its return value is ignored)."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd.graph import RemovableHandle
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = {}
+        h = RemovableHandle(self._post_acc_hooks)
+        self._post_acc_hooks[h.id] = hook
         return h
 
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,

@@ -49,7 +49,7 @@ TENSOR_METHODS = """
     masked_scatter masked_scatter_ masked_select matmul matrix_exp max maximum mean median min minimum mm mode
     moveaxis movedim mul mul_ multiply multiply_ mv nan_to_num nan_to_num_ narrow ndim ndimension ne neg neg_
     negative nelement new_empty new_full new_ones new_tensor new_zeros nonzero norm not_equal numel numpy
-    outer output_nr permute pow pow_ prod reciprocal reciprocal_ register_hook relu relu_ remainder remainder_
+    outer output_nr permute pow pow_ prod reciprocal reciprocal_ register_hook register_post_accumulate_grad_hook relu relu_ remainder remainder_
     repeat repeat_interleave requires_grad requires_grad_ reshape reshape_as retain_grad retains_grad roll
     round round_ rsqrt rsqrt_ scatter scatter_ scatter_add scatter_add_ scatter_reduce scatter_reduce_ select
     shape short sigmoid sigmoid_ sign sign_ signbit sin sin_ sinc sinc_ sinh size sort split sqrt sqrt_ square
@@ -266,7 +266,26 @@ CONSTRAINTS = """
 
 
 
+DISTRIBUTED = """
+    Backend DistBackendError DistError GroupMember ProcessGroup ReduceOp Work all_gather all_gather_into_tensor
+    all_gather_object all_reduce all_to_all all_to_all_single barrier broadcast broadcast_object_list
+    destroy_process_group gather gather_object get_backend get_global_rank get_process_group_ranks get_rank
+    get_world_size group init_process_group irecv is_available is_gloo_available is_initialized is_mpi_available
+    is_nccl_available is_torchelastic_launched isend new_group recv reduce reduce_scatter reduce_scatter_tensor
+    scatter scatter_object_list send
+""".split()
+NN_PARALLEL = "DataParallel DistributedDataParallel data_parallel".split()
+MULTIPROCESSING = """
+    Pipe Process ProcessContext ProcessExitedException ProcessRaisedException Queue SimpleQueue cpu_count
+    current_process get_all_sharing_strategies get_context get_sharing_strategy get_start_method set_sharing_strategy
+    set_start_method spawn start_processes
+""".split()
+
 SURFACES = {
+    "torch.distributed": (lambda m: m.distributed, DISTRIBUTED),
+    "torch.nn.parallel": (lambda m: m.nn.parallel, NN_PARALLEL),
+    "torch.multiprocessing": (lambda m: __import__(m.__name__ + ".multiprocessing").multiprocessing, MULTIPROCESSING),
+    "torch.utils.data.distributed": (lambda m: m.utils.data.distributed, ["DistributedSampler"]),
     "torch": (lambda m: m, TOP_LEVEL),
     "torch.Tensor": (lambda m: m.Tensor, TENSOR_METHODS + TENSOR_DUNDERS),
     "torch.linalg": (lambda m: m.linalg, LINALG),

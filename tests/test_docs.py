@@ -24,7 +24,7 @@ PAGES = sorted(DOCS.glob("*.md"))
 TOPICS = ["index.md", "derivatives.md", "partial-and-higher-order-derivatives.md", "custom-functions.md",
           "optimisation.md", "control-flow.md", "detaching.md", "accumulation.md", "jacobians-and-hessians.md",
           "command-line.md", "file-format.md", "debugging.md", "training.md", "forward-mode-and-func.md",
-          "distributions.md"]
+          "distributions.md", "distributed.md"]
 # the ⚠ rows of the tutorial scenarios: the page must show the true output and name the wrong claim
 WARNINGS = {
     "partial-and-higher-order-derivatives.md": ["tensor([23.], grad_fn=<AddBackward0>)", "tensor([16.])", "17", "10"],

@@ -278,6 +278,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                 elif not capture:
                     # no hook gave this gradient: it may be taken over rather than copied (see _exclusive)
                     _accumulate_into(var, g, graph, not (node._hooked or var._hooks))
+                if var._post_acc_hooks and not capture:
+                    for h in tuple(var._post_acc_hooks.values()):
+                        h(var)
                 continue
             if targets and node in targets:
                 for nr, k in targets[node]:

@@ -1,0 +1,8 @@
+"""Mirrors `torch.nn.parallel`: DistributedDataParallel (gradient averaging across processes, on
+`ndgrad.distributed`) and DataParallel (on a CPU-only machine: calls the module)."""
+from __future__ import annotations
+
+from .data_parallel import DataParallel, data_parallel
+from .distributed import DistributedDataParallel
+
+__all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
