@@ -75,6 +75,17 @@ UNAVAILABLE: dict[str, str] = {
     "distributed.optim": "distributed optimizers are " + _DIST,
     "distributed.elastic": "elastic launching is " + _DIST,
     "distributed.algorithms": "communication hooks and join are " + _DIST,
+    "distributed.nn": "distributed autograd functions (torch.distributed.nn) are " + _DIST,
+    "distributed.launch": "the deprecated launcher is replaced by ndgrad-run (torchrun's interface)",
+    "distributed.launcher": "elastic launching is " + _DIST,
+    "nn.parallel.scatter": "scattering across GPUs is " + _CUDA,
+    "nn.parallel.gather": "gathering from GPUs is " + _CUDA,
+    "nn.parallel.replicate": "replicating onto GPUs is " + _CUDA,
+    "nn.parallel.parallel_apply": "running replicas on GPUs is " + _CUDA,
+    "nn.parallel.comm": "GPU-to-GPU communication is " + _CUDA,
+    "nn.quantized": "no quantized modules",
+    "nn.qat": "no quantization-aware training modules",
+    "nn.intrinsic": "no fused quantized modules",
     "futures": "no torch.futures (it serves torch.distributed.rpc)",
     "package": "torch.package archives contain code, which ndgrad never runs",
 }
@@ -170,6 +181,7 @@ def attribute(module_name: str, attr: str) -> Any:
 
 
 _NOT_MODULES = {"sparse_coo_tensor", "sparse_csr_tensor", "quantize_per_tensor", "quantize_per_channel",
+                "nn.parallel.scatter", "nn.parallel.gather", "nn.parallel.replicate", "nn.parallel.parallel_apply",
                 "float8_e4m3fn", "float8_e5m2", "complex32", "jit.save", "jit.load", "cuda.graph"}
 
 

@@ -946,3 +946,9 @@ def scatter_object_list(scatter_object_output_list: list, scatter_object_input_l
         data = pickle.dumps(list(scatter_object_input_list))
     objs = pickle.loads(_bcast_bytes(pg, data, root, "scatter_object_list"))
     scatter_object_output_list[0] = objs[pg.rank()]
+
+
+def __getattr__(name: str) -> object:
+    # torch names ndgrad does not provide (rpc, fsdp, ...) resolve to their clear error (ndgrad/_unavailable.py)
+    import importlib
+    return importlib.import_module("ndgrad._unavailable").attribute(__name__, name)

@@ -16,4 +16,4 @@ def __getattr__(name: str) -> object:
         return importlib.import_module("ndgrad.nn.parallel")
     if name == "DataParallel":
         return importlib.import_module("ndgrad.nn.parallel").DataParallel
-    raise AttributeError(f"module 'ndgrad.nn' has no attribute {name!r}")
+    return importlib.import_module("ndgrad._unavailable").attribute(__name__, name)
