@@ -40,3 +40,41 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "SoftplusTransform", "TanhTransform", "SoftmaxTransform", "StackTransform", "StickBreakingTransform",
            "Transform", "identity_transform", "constraints", "transforms"]
 
+
+
+# torch keeps each family in a module of its own (`torch.distributions.normal.Normal`); programs import those
+# paths, so each is an alias module here holding the same classes
+_FAMILY_MODULES = {
+    "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"], "categorical": ["Categorical"],
+    "cauchy": ["Cauchy"], "chi2": ["Chi2"], "continuous_bernoulli": ["ContinuousBernoulli"],
+    "dirichlet": ["Dirichlet"], "exp_family": ["ExponentialFamily"], "exponential": ["Exponential"],
+    "fishersnedecor": ["FisherSnedecor"], "gamma": ["Gamma"], "generalized_pareto": ["GeneralizedPareto"],
+    "geometric": ["Geometric"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"],
+    "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"], "laplace": ["Laplace"],
+    "lkj_cholesky": ["LKJCholesky"], "log_normal": ["LogNormal"], "logistic_normal": ["LogisticNormal"],
+    "lowrank_multivariate_normal": ["LowRankMultivariateNormal"], "mixture_same_family": ["MixtureSameFamily"],
+    "multinomial": ["Multinomial"], "multivariate_normal": ["MultivariateNormal"],
+    "negative_binomial": ["NegativeBinomial"], "normal": ["Normal"],
+    "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"], "pareto": ["Pareto"],
+    "poisson": ["Poisson"], "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"],
+    "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"], "studentT": ["StudentT"],
+    "uniform": ["Uniform"], "von_mises": ["VonMises"], "weibull": ["Weibull"], "wishart": ["Wishart"],
+}
+
+
+def _alias_modules() -> None:
+    import sys
+    import types
+    for _mod, _names in _FAMILY_MODULES.items():
+        full = f"{__name__}.{_mod}"
+        m = types.ModuleType(full, f"torch.distributions.{_mod} (an alias: the classes live in ndgrad.distributions)")
+        for _n in _names:
+            cls = globals().get(_n)
+            if cls is not None:
+                setattr(m, _n, cls)
+        m.__all__ = [n for n in _names if hasattr(m, n)]
+        sys.modules.setdefault(full, m)
+        globals().setdefault(_mod, sys.modules[full])
+
+
+_alias_modules()
