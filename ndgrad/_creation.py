@@ -109,7 +109,17 @@ class Generator:
     def __init__(self, device: Any = "cpu") -> None:
         _check_device(device)
         self.device = globals()["device"]("cpu")
-        self.manual_seed(67280421310721)  # torch's default seed
+        self._seed = 67280421310721  # torch's default seed; the engine is made on first use (numpy.random
+        self._engine = None          # costs ~10 ms of `import ndgrad`)
+        self._gen = None
+        self._normal_cache: float | None = None
+
+    @property
+    def _bits(self) -> Any:
+        if self._engine is None:
+            self._engine = np.random.MT19937()
+            self._engine._legacy_seeding(self._seed & 0xFFFFFFFF)  # std::mt19937(seed) keeps the low 32 bits
+        return self._engine
 
     @property
     def _rng(self) -> np.random.Generator:
@@ -123,10 +133,9 @@ class Generator:
         if seed < 0:
             seed += 1 << 64
         self._seed = seed
-        self._bits = np.random.MT19937()
-        self._bits._legacy_seeding(seed & 0xFFFFFFFF)  # std::mt19937(seed) keeps the low 32 bits
+        self._engine = None
         self._gen = None
-        self._normal_cache: float | None = None
+        self._normal_cache = None
         return self
 
     def seed(self) -> int:

@@ -590,11 +590,11 @@ from . import scan as _scan  # noqa: E402
 from . import special as _special  # noqa: E402
 from . import activation as _activation  # noqa: E402
 from . import conv as _conv  # noqa: E402
-from . import compat as _compat  # noqa: E402
-from . import specfun as _specfun  # noqa: E402
 from ._lazy import LazyFamily as _LazyFamily  # noqa: E402
 
-_misc, _linalg_more = _LazyFamily("misc"), _LazyFamily("linalg_more")  # imported on first use (_lazy.py)
+# imported on first use (_lazy.py)
+_misc, _linalg_more = _LazyFamily("misc"), _LazyFamily("linalg_more")
+_specfun, _compat = _LazyFamily("specfun"), _LazyFamily("compat")
 
 FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _compat, _specfun, _misc, _linalg_more)
 

@@ -12,6 +12,22 @@ import importlib
 from typing import Any, Callable
 
 LAZY: dict = {
+    "compat": (
+        ("asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "float_power", "positive",
+         "fix", "clamp_min", "clamp_max", "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack",
+         "dstack", "column_stack", "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes", "isin",
+         "broadcast_shapes", "unravel_index", "is_nonzero", "is_same_size", "is_signed", "asarray", "inner",
+         "index_put", "addmv", "addr", "baddbmm", "addbmm", "diag_embed", "diagflat"),
+        ("asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "float_power", "positive",
+         "fix", "clamp_min", "clamp_max", "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes",
+         "is_nonzero", "is_same_size", "is_signed", "inner", "index_put", "addmv", "addr", "baddbmm", "addbmm",
+         "diag_embed", "diagflat", "deg2rad_", "rad2deg_", "float_power_", "fix_", "clamp_min_", "clamp_max_",
+         "addmv_", "addr_", "baddbmm_", "addbmm_", "index_put_", "asinh_", "arcsinh_", "acosh_", "arccosh_", "atanh_",
+         "arctanh_", "sum_to_size")),
+    "specfun": (
+        ("i0", "polygamma", "mvlgamma", "igamma", "igammac"),
+        ("i0", "mvlgamma", "igamma", "igammac", "polygamma", "i0_", "mvlgamma_", "igamma_", "igammac_",
+         "polygamma_")),
     "misc": (
         ("fmax", "fmin", "cdist", "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander", "rot90",
          "nansum", "nanmean", "nanmedian", "quantile", "nanquantile", "logcumsumexp", "renorm", "cov", "corrcoef",
