@@ -124,8 +124,8 @@ class stream:
 
 def __getattr__(name: str) -> Any:
     if name == "amp":
-        from . import amp
-        return amp
+        import importlib
+        return importlib.import_module("ndgrad.cuda.amp")
     from .._legacy import CUDA_TYPES
     if name in CUDA_TYPES:
         return CUDA_TYPES[name]
