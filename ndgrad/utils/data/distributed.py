@@ -16,8 +16,8 @@ class DistributedSampler(Sampler[int]):
     index list is padded by repeating its beginning so that every rank gets the same number of samples; with it,
     the tail that does not divide evenly is dropped. Call `set_epoch(e)` before each epoch for a new order.
 
-    The permutation comes from ndgrad's Generator (NumPy's PCG64) seeded with `seed + epoch`, so it is the same on
-    every rank and reproducible, but not torch's sequence of numbers (torch's randperm uses its own generator)."""
+    The permutation is `randperm` on a Generator seeded with `seed + epoch`, as torch's: the same on every rank,
+    and the same order torch's sampler gives."""
 
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
@@ -49,7 +49,7 @@ class DistributedSampler(Sampler[int]):
             from ..._creation import Generator
             g = Generator()
             g.manual_seed(self.seed + self.epoch)
-            indices: list = g._rng.permutation(n).tolist()
+            indices: list = g._torch_randperm(n).tolist()
         else:
             indices = list(range(n))
         if not self.drop_last:
