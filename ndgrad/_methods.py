@@ -239,7 +239,7 @@ def _convert_index(idx):
                 continue
             advanced = True
             out.append(a)
-        elif isinstance(i, (list, np.ndarray)):
+        elif isinstance(i, (list, np.ndarray, range)):
             a = np.asarray(i)
             if a.dtype.kind in "fV":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")

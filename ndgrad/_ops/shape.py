@@ -252,7 +252,15 @@ for _o in (split, split_with_sizes):
 
 
 def _getitem(self, idx):
-    r = self[idx]
+    try:
+        r = self[idx]
+    except IndexError as e:
+        msg = str(e)
+        if msg.startswith("shape mismatch"):  # torch's wording, with its shape lists
+            shapes = [list(a.shape) for a in idx if isinstance(a, np.ndarray)]
+            raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                             + ", ".join(str(sh) for sh in shapes)) from None
+        raise
     if not isinstance(r, np.ndarray):
         r = self[(*idx, Ellipsis)]  # every dim taken by an int: a 0-d view, not a scalar copy
     return r
