@@ -30,7 +30,6 @@ UNAVAILABLE: dict[str, str] = {
     "jit.save": "TorchScript archives cannot be written; save a state_dict with ndgrad.save",
     "jit.load": "TorchScript archives contain code, which ndgrad never runs; load a state_dict with ndgrad.load",
     "utils.cpp_extension": "C++/CUDA extensions " + _COMPILER,
-    "utils.tensorboard": "no TensorBoard writer",
     "library": "custom C++ operator registration " + _COMPILER,
     "ops": "no registry of C++ operators",
     # numeric formats

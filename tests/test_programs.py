@@ -558,3 +558,48 @@ def test_ndgrad_run_exit_codes(tmp_path):
     r = subprocess.run([sys.executable, "-m", "ndgrad", "run", str(tmp_path / "missing.py")], capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 2 and "can't open file" in r.stderr
+
+
+# -- TensorBoard scalars ----------------------------------------------------------------------------------------------
+def test_crc32c_check_value():
+    from ndgrad.utils.tensorboard import _crc32c
+    assert _crc32c(b"123456789") == 0xE3069283   # the standard CRC-32C check value
+
+
+def test_summary_writer_records_are_framed(tmp_path):
+    import struct
+    from ndgrad.utils.tensorboard import SummaryWriter, _masked_crc
+    with SummaryWriter(str(tmp_path)) as w:
+        w.add_scalar("loss", ndgrad.tensor(0.5), 3)
+    (f,) = tmp_path.glob("events.out.tfevents.*")
+    data, records = f.read_bytes(), []
+    while data:
+        (n,) = struct.unpack("<Q", data[:8])
+        assert struct.unpack("<I", data[8:12])[0] == _masked_crc(data[:8])
+        body = data[12:12 + n]
+        assert struct.unpack("<I", data[12 + n:16 + n])[0] == _masked_crc(body)
+        records.append(body)
+        data = data[16 + n:]
+    assert len(records) == 2 and b"brain.Event:2" in records[0] and b"loss" in records[1]
+    with pytest.raises(NotImplementedError, match="add_image is not available"):
+        SummaryWriter(str(tmp_path)).add_image("x", None)
+
+
+def test_summary_writer_read_by_tensorboard_like_torchs(tmp_path, torch):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    out = {}
+    for t in (ndgrad, torch):
+        tb = importlib.import_module(t.__name__ + ".utils.tensorboard")
+        d = str(tmp_path / t.__name__)
+        w = tb.SummaryWriter(d)
+        for i in range(3):
+            w.add_scalar("Loss/train", t.tensor(1.0 / (i + 1)), i)
+        w.add_scalars("run", {"a": 1.0, "b": 2.5}, 7)
+        w.close()
+        ea = EventAccumulator(d)
+        ea.Reload()
+        eb = EventAccumulator(d + "/run_b")
+        eb.Reload()
+        out[t] = ([(e.step, e.value) for e in ea.Scalars("Loss/train")], [(e.step, e.value) for e in eb.Scalars("run")])
+    assert out[ndgrad] == out[torch]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["data", "checkpoint", "benchmark", "model_zoo", "safetensors", "dlpack"]
+__all__ = ["data", "checkpoint", "benchmark", "model_zoo", "safetensors", "dlpack", "tensorboard"]
 
 
 def __getattr__(name: str) -> Any:
