@@ -603,3 +603,15 @@ def test_summary_writer_read_by_tensorboard_like_torchs(tmp_path, torch):
         eb.Reload()
         out[t] = ([(e.step, e.value) for e in ea.Scalars("Loss/train")], [(e.step, e.value) for e in eb.Scalars("run")])
     assert out[ndgrad] == out[torch]
+
+
+def test_random_pruning_draws_torchs_entries(torch):
+    masks = {}
+    for t in (ndgrad, torch):
+        prune = importlib.import_module(t.__name__ + ".nn.utils.prune")
+        t.manual_seed(0)
+        m = t.nn.Linear(6, 4)
+        t.manual_seed(3)
+        prune.random_unstructured(m, "weight", amount=0.4)
+        masks[t] = m.weight_mask.tolist()
+    assert masks[ndgrad] == masks[torch]

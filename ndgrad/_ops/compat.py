@@ -15,6 +15,7 @@ from .. import _dtype as D
 from .._tensor import Size, Tensor, _wrap
 from ._registry import FLOAT, Op
 from .pointwise import sqrt
+from .special import _inplace, _method  # the same method makers as the other families
 
 def _conj(x: Any) -> Any:
     from .pointwise import _cj as cj
@@ -431,22 +432,6 @@ _METHOD_NAMES = ["asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "de
                  "addr", "baddbmm", "addbmm", "diag_embed", "diagflat"]
 _INPLACE_NAMES = ["deg2rad", "rad2deg", "float_power",
                   "fix", "clamp_min", "clamp_max", "addmv", "addr", "baddbmm", "addbmm"]
-
-
-def _method(fn: Any) -> Any:
-    def m(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        return fn(self, *args, **kwargs)
-    m.__name__ = fn.__name__
-    m.__doc__ = fn.__doc__
-    return m
-
-
-def _inplace(fn: Any) -> Any:
-    def m(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        self._check_inplace()
-        return self._set_inplace(fn(self, *args, **kwargs))
-    m.__name__ = fn.__name__ + "_"
-    return m
 
 
 METHODS: dict = {n: _method(globals()[n]) for n in _METHOD_NAMES}

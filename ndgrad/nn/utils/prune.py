@@ -215,8 +215,8 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Mirrors `prune.RandomUnstructured`: zero `amount` entries chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Zero the `amount` entries that `_drop` picks (flat indices), keeping what earlier masks removed."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -224,38 +224,37 @@ class RandomUnstructured(BasePruningMethod):
         _validate_amount(amount)
         self.amount = amount
 
+    def _drop(self, t: Tensor, k: int) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         n = t.numel()
         _validate_amount_vs_size(self.amount, n)
         k = _n_to_prune(self.amount, n)
         mask = default_mask._data.copy()
         if k:
-            r = C.default_generator._rng.random(t.shape)
-            mask.reshape(-1)[np.argsort(r.reshape(-1), kind="stable")[-k:]] = 0
+            mask.reshape(-1)[self._drop(t, k)] = 0
         return C.from_numpy(mask)
+
+
+class RandomUnstructured(_Unstructured):
+    """Mirrors `prune.RandomUnstructured`: zero the `amount` entries with the largest of uniform draws (torch's
+    rand_like, so a seeded program prunes the entries torch prunes)."""
+
+    def _drop(self, t: Tensor, k: int) -> np.ndarray:
+        r = C.rand(*t.shape, dtype=t.dtype if t.is_floating_point() else None)._data
+        return np.argsort(-r.reshape(-1), kind="stable")[:k]
 
     @classmethod
     def apply(cls, module: Any, name: str, amount: Any) -> "BasePruningMethod":  # type: ignore[override]
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Mirrors `prune.L1Unstructured`: zero the `amount` entries of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: Any) -> None:
-        _validate_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        n = t.numel()
-        _validate_amount_vs_size(self.amount, n)
-        k = _n_to_prune(self.amount, n)
-        mask = default_mask._data.copy()
-        if k:
-            mask.reshape(-1)[_smallest(np.abs(t.detach()._data), k)] = 0
-        return C.from_numpy(mask)
+    def _drop(self, t: Tensor, k: int) -> np.ndarray:
+        return _smallest(np.abs(t.detach()._data), k)
 
     @classmethod
     def apply(cls, module: Any, name: str, amount: Any,  # type: ignore[override]
