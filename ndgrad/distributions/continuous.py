@@ -44,13 +44,16 @@ def _np_sample(self: Distribution, shape: Any, dtype: Any, fn: Any) -> Tensor:
 
 
 def _uniform(shape: Any, dtype: Any, low: float = 0.0, high: float = 1.0) -> Tensor:
+    """torch.rand on torch's stream (then the affine map), as torch's samplers draw."""
     with _t.no_grad():
-        return _t.from_numpy(_rng(None).uniform(low, high, size=tuple(shape)).astype(dtype.np))
+        u = _t.rand(*tuple(shape), dtype=dtype) if len(tuple(shape)) else _t.rand((), dtype=dtype)
+        return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
 
 
 def _normal(shape: Any, dtype: Any) -> Tensor:
+    """empty(shape).normal_() on torch's stream, as torch's `_standard_normal`."""
     with _t.no_grad():
-        return _t.from_numpy(_rng(None).standard_normal(size=tuple(shape)).astype(dtype.np))
+        return _t.randn(*tuple(shape), dtype=dtype) if len(tuple(shape)) else _t.randn((), dtype=dtype)
 
 
 def _batch_shape(*params: Any) -> Any:

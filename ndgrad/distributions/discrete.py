@@ -103,9 +103,8 @@ class Bernoulli(ExponentialFamily):
 
     def sample(self, sample_shape: Any = _Size()) -> Tensor:
         shape = tuple(self._extended_shape(sample_shape))
-        with _t.no_grad():
-            p = np.broadcast_to(_np(self.probs), shape)
-            return _from(_rng(None).random(shape) < p, self.probs.dtype)
+        with _t.no_grad():  # torch.bernoulli(probs.expand(shape)), on torch's stream
+            return _t.bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -286,16 +285,11 @@ class Categorical(Distribution):
 
     def sample(self, sample_shape: Any = _Size()) -> Tensor:
         sample_shape = tuple(sample_shape)
-        with _t.no_grad():
-            p = _np(self.probs).astype(np.float64).reshape(-1, self._num_events)
+        with _t.no_grad():  # torch.multinomial(probs_2d, n, True).T, on torch's stream
+            probs_2d = self.probs.reshape(-1, self._num_events)
             n = int(np.prod(sample_shape)) if sample_shape else 1
-            cdf = np.cumsum(p, -1)
-            cdf = cdf / cdf[:, -1:]
-            u = _rng(None).random((n, p.shape[0], 1))
-            idx = (u > cdf[None]).sum(-1)
-            idx = np.minimum(idx, self._num_events - 1)
-            out = idx.reshape(sample_shape + tuple(self._batch_shape))
-            return _t.from_numpy(out.astype(np.int64))
+            samples_2d = _t.multinomial(probs_2d, n, True).T
+            return samples_2d.reshape(sample_shape + tuple(self._batch_shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
