@@ -179,6 +179,8 @@ PROPERTIES = {
     "nbytes": lambda self: self._data.nbytes,
     "itemsize": lambda self: self._data.itemsize,
     "is_cpu": lambda self: True,
+    **{n: (lambda self: False) for n in ("is_xpu", "is_mps", "is_ipu", "is_vulkan", "is_mtia", "is_maia",
+                                          "is_mkldnn", "is_nested")},
     "name": lambda self: None,
     "mH": adjoint,
 }

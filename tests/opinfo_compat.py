@@ -121,6 +121,11 @@ add(OpInfo("positive", _m("positive"), _X, ops=()),
     OpInfo("is_same_size", lambda lib, x: lib.tensor(float(lib.is_same_size(x, x))), _X, differentiable=False,
            ops=()),
     OpInfo("is_signed", lambda lib, x: lib.tensor(float(lib.is_signed(x))), _X, differentiable=False, ops=()),
+    OpInfo("vdot", _m("vdot"), samples_of(lambda d, r: Sample((A((5,), d, r), A((5,), d, r)))), ops=()),
+    OpInfo("put", lambda lib, x, v: lib.put(x, lib.tensor([0, 5, 2]), v), samples_of(
+        lambda d, r: Sample((A((2, 3), d, r), A((3,), d, r)))), ops=()),
+    OpInfo("Tensor.put_(accumulate)", lambda lib, x, v: (x * 1).put_(lib.tensor([1, 1, 4]), v, accumulate=True),
+           samples_of(lambda d, r: Sample((A((2, 3), d, r), A((3,), d, r)))), ops=()),
     )
 
 
@@ -128,7 +133,7 @@ add(OpInfo("positive", _m("positive"), _X, ops=()),
 import opinfo as _oi  # noqa: E402
 
 _NAMES = {"addmv", "addr", "baddbmm", "addbmm", "diag_embed", "Tensor.sum_to_size", "index_put(accumulate)",
-          "atleast_3d"}
+          "atleast_3d", "vdot", "put", "Tensor.put_(accumulate)"}
 for _info in _oi.OPS:
     if _info.name in _NAMES and not _info.xfail:  # noqa: F821
         _info.xfail = dict(_COMPOSITE)

@@ -328,6 +328,15 @@ TENSOR_MISC = {
     "unravel_index": lambda t: tuple(x.tolist() for x in t.unravel_index(t.tensor([4, 5]), (2, 3))),
     "deg2rad int": lambda t: t.deg2rad(t.tensor([1, 2])),
     "float_power dtype": lambda t: t.float_power(t.tensor([2.0]), 2),
+    "vdot": lambda t: t.vdot(t.tensor([1.0, 2.0, 3.0]), t.tensor([4.0, 5.0, 6.0])),
+    "vdot complex": lambda t: t.vdot(t.tensor([1 + 2j, 3j]), t.tensor([2 - 1j, 1 + 1j])),
+    "vdot 2-d": lambda t: t.vdot(t.ones(2, 2), t.ones(2, 2)),
+    "put": lambda t: t.zeros(2, 3).put(t.tensor([0, 4]), t.tensor([9.0, 8.0])),
+    "put_ accumulate": lambda t: t.zeros(2, 3).put_(t.tensor([1, 1]), t.tensor([1.0, 2.0]), accumulate=True),
+    "is_xpu/is_mps": lambda t: (t.zeros(1).is_xpu, t.zeros(1).is_mps, t.zeros(1).is_nested),
+    "to_empty": lambda t: t.nn.Linear(2, 3).to_empty(device="cpu").weight.shape,
+    "default backend": lambda t: tuple(importlib.import_module(t.__name__ + ".distributed")
+                                       .get_default_backend_for_device(d) for d in ("cpu", "cuda")),
 }
 
 

@@ -377,6 +377,26 @@ def _affine(input: Tensor, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
     return a + (input if beta == 1 else input * beta)
 
 
+def vdot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.vdot`: the dot product with the first argument conjugated (1-d tensors)."""
+    t = _ops()
+    _tensor_arg(input, "vdot")
+    _tensor_arg(other, "vdot", "other", 2)
+    return t.dot(input.conj() if input.is_complex() else input, other)
+
+
+def _put_(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """Mirrors `Tensor.put_`: write (or add) source at flat positions of self."""
+    new = self.reshape(-1).index_put((index.reshape(-1),), source.reshape(-1), accumulate).reshape(self.shape)
+    self._check_inplace()
+    return self._set_inplace(new)
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """Mirrors `torch.put` (out of place)."""
+    return _put_(input.clone(), index, source, accumulate)
+
+
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Mirrors `torch.diag_embed` (last dimension onto a diagonal of two new dimensions)."""
     t = _ops()
@@ -424,12 +444,12 @@ __all__ = ["asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad"
            "positive", "fix", "clamp_min", "clamp_max", "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack",
            "row_stack", "dstack", "column_stack", "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes",
            "isin", "broadcast_shapes", "unravel_index", "is_nonzero", "is_same_size", "is_signed", "asarray",
-           "inner", "index_put", "addmv", "addr", "baddbmm", "addbmm", "diag_embed", "diagflat"]
+           "inner", "index_put", "addmv", "addr", "baddbmm", "addbmm", "diag_embed", "diagflat", "vdot", "put"]
 
 _METHOD_NAMES = ["asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "float_power",
                  "positive", "fix", "clamp_min", "clamp_max", "tensor_split", "hsplit", "vsplit", "dsplit",
                  "split_with_sizes", "is_nonzero", "is_same_size", "is_signed", "inner", "index_put", "addmv",
-                 "addr", "baddbmm", "addbmm", "diag_embed", "diagflat"]
+                 "addr", "baddbmm", "addbmm", "diag_embed", "diagflat", "vdot", "put"]
 _INPLACE_NAMES = ["deg2rad", "rad2deg", "float_power",
                   "fix", "clamp_min", "clamp_max", "addmv", "addr", "baddbmm", "addbmm"]
 
@@ -441,3 +461,4 @@ for _n, _o in (("asinh", asinh_inplace), ("acosh", acosh_inplace), ("atanh", ata
     METHODS[_n + "_"] = METHODS["arc" + _n[1:] + "_"] = _inplace(lambda self, _o=_o: _o(self))
     METHODS[_n + "_"].__name__ = _n + "_"
 METHODS["sum_to_size"] = sum_to_size
+METHODS["put_"] = _put_

@@ -952,3 +952,11 @@ def __getattr__(name: str) -> object:
     # torch names ndgrad does not provide (rpc, fsdp, ...) resolve to their clear error (ndgrad/_unavailable.py)
     import importlib
     return importlib.import_module("ndgrad._unavailable").attribute(__name__, name)
+
+
+def get_default_backend_for_device(device: Any) -> str:
+    """Mirrors `torch.distributed.get_default_backend_for_device`: torch's registry ("nccl" for cuda, "gloo"
+    otherwise; ndgrad runs "gloo" on MPI)."""
+    from .._creation import device as _device
+    t = (device if isinstance(device, _device) else _device(device)).type
+    return "nccl" if t == "cuda" else "gloo"

@@ -196,6 +196,13 @@ _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward
                "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
 
+def _fresh_like(t: Tensor) -> Tensor:
+    """A tensor of t's shape and dtype with new (uninitialised) storage."""
+    import numpy as _np
+    from ..._tensor import _wrap
+    return _wrap(_np.empty_like(t._data))
+
+
 class Module:
     """Base class for all neural network modules. Mirrors `torch.nn.Module`."""
 
@@ -611,6 +618,13 @@ class Module:
         """Raises as in a CPU-only torch. Mirrors `Module.cuda`."""
         from ..._creation import NO_CUDA
         raise AssertionError(NO_CUDA)
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> "Module":
+        """Mirrors `Module.to_empty`: parameters and buffers get new, uninitialised storage on `device`
+        (only the CPU here)."""
+        from ..._creation import _check_device
+        _check_device(device)
+        return self._apply(_fresh_like)
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """Mirrors `Module.compile` (in place; ndgrad.compile runs the module unchanged)."""
