@@ -171,7 +171,21 @@ class Generator:
             return (self._raw64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
         return (self._raw32(n) & np.uint64((1 << 24) - 1)).astype(np.float64) * 2.0 ** -24
 
+    @staticmethod
+    def _draw_type(dt: np.dtype) -> np.dtype:
+        """The real type torch draws in: the part type of complex, float32 for the half types."""
+        return np.dtype(np.float64) if dt in (np.float64, np.complex128) else np.dtype(np.float32)
+
     def _torch_uniform(self, shape: tuple, dt: np.dtype, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+        """U[lo, hi) in dtype dt: complex as interleaved real and imaginary parts (torch's view_as_real),
+        the half types drawn in float32."""
+        dt = np.dtype(dt)
+        if dt not in (np.float32, np.float64):
+            real = self._draw_type(dt)
+            if dt.kind == "c":
+                parts = self._torch_uniform(tuple(shape) + (2,), real, lo, hi)
+                return (parts[..., 0] + 1j * parts[..., 1]).astype(dt)
+            return self._torch_uniform(shape, real, lo, hi).astype(dt)
         n = int(np.prod(shape, dtype=np.int64))
         double = dt == np.float64
         x = self._torch_unit(n, double)
@@ -193,6 +207,15 @@ class Generator:
         return r * math.cos(theta)
 
     def _torch_normal(self, shape: tuple, dt: np.dtype, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+        """N(mean, std²) in dtype dt: complex as interleaved parts each with std/√2 (torch's normal_), the half
+        types drawn in float32."""
+        dt = np.dtype(dt)
+        if dt not in (np.float32, np.float64):
+            real = self._draw_type(dt)
+            if dt.kind == "c":
+                parts = self._torch_normal(tuple(shape) + (2,), real, mean, std / math.sqrt(2.0))
+                return (parts[..., 0] + 1j * parts[..., 1]).astype(dt)
+            return self._torch_normal(shape, real, mean, std).astype(dt)
         n = int(np.prod(shape, dtype=np.int64))
         if n < 16:
             return np.array([self._normal_one() * std + mean for _ in range(n)], dtype=np.float64).astype(
@@ -663,14 +686,7 @@ def rand(*size: Any, generator: Generator | None = None, out: Any = None, dtype:
     d = _resolve(dtype) or D.get_default_dtype()
     _float_kernel(d, "check_uniform_bounds")
     shape = _size(size)
-    g = _gen(generator)
-    if d.is_complex:  # real and imaginary parts each uniform on [0, 1), interleaved as torch stores them
-        r = d.to_real().np
-        parts = g._torch_uniform(shape + (2,), r)
-        return _finish((parts[..., 0] + 1j * parts[..., 1]).astype(d.np), requires_grad)
-    if d.np.kind == "V" or d.np == np.float16:  # torch draws half types through float
-        return _finish(g._torch_uniform(shape, np.dtype(np.float32)).astype(d.np), requires_grad)
-    return _finish(g._torch_uniform(shape, d.np), requires_grad)
+    return _finish(_gen(generator)._torch_uniform(shape, d.np), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, out: Any = None, dtype: Any = None, layout: Any = None,
@@ -680,13 +696,7 @@ def randn(*size: Any, generator: Generator | None = None, out: Any = None, dtype
     d = _resolve(dtype) or D.get_default_dtype()
     _float_kernel(d, "normal_kernel_cpu")
     shape = _size(size)
-    g = _gen(generator)
-    if d.is_complex:  # complex normal of variance 1: each part has variance 1/2, as torch
-        parts = g._torch_normal(shape + (2,), d.to_real().np, 0.0, math.sqrt(0.5))
-        return _finish((parts[..., 0] + 1j * parts[..., 1]).astype(d.np), requires_grad)
-    if d.np.kind == "V" or d.np == np.float16:
-        return _finish(g._torch_normal(shape, np.dtype(np.float32)).astype(d.np), requires_grad)
-    return _finish(g._torch_normal(shape, d.np), requires_grad)
+    return _finish(_gen(generator)._torch_normal(shape, d.np), requires_grad)
 
 
 def _float_kernel(d: D.dtype, kernel: str) -> None:

@@ -109,15 +109,6 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 
 
 # -- torch's stream (see Generator in _creation.py) ----------------------------------------------------------------
-def _real(dt: Any) -> np.dtype:
-    dt = np.dtype(dt)
-    return dt if dt in (np.float32, np.float64) else np.dtype(np.float32)
-
-
-def _torch_normal(g: Generator, shape: tuple, dt: Any, mean: float, std: float) -> np.ndarray:
-    return g._torch_normal(tuple(shape), _real(dt), mean, std).astype(dt)
-
-
 def _torch_unit(g: Generator, shape: tuple, dt: Any) -> np.ndarray:
     """Uniforms as torch's per-element kernels draw them: 53 bits for double tensors, 24 otherwise."""
     n = int(np.prod(shape, dtype=np.int64))
@@ -156,7 +147,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
             kind = _PRETTY[d.np.kind, d.np.itemsize]
             raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{kind}'")
         shape = _size(tuple(size) if isinstance(size, (list, tuple)) else (size,))
-        vals = _torch_normal(_gen(generator), shape, d.np, mean, std)
+        vals = _gen(generator)._torch_normal(shape, d.np, mean, std)
         t = _wrap(vals)
         if requires_grad:
             t.requires_grad_()
@@ -185,7 +176,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
                            f"non-singleton dimension {i}") from None
     dt = ref._data.dtype
     # torch: output.normal_(0, 1), then mul_(std), add_(mean), in the output's dtype
-    z = _torch_normal(_gen(generator), shape, dt, 0.0, 1.0)
+    z = _gen(generator)._torch_normal(shape, dt)
     vals = (z * s.astype(dt) + m.astype(dt)).astype(dt)
     op = _normal_ops[mt, st]
     args = [x for x, is_t in ((mean, mt), (std, st)) if is_t]
@@ -236,7 +227,8 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     _float_kernel(self._data, "normal_kernel_cpu")
-    return _fill(self, "normal_", _torch_normal(_gen(generator), self._data.shape, self._data.dtype, mean, std))
+    return _fill(self, "normal_", _gen(generator)._torch_normal(self._data.shape, self._data.dtype, mean,
+                                                                     std))
 
 
 def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Generator | None = None,
@@ -246,14 +238,7 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Ge
     _float_kernel(self._data, "check_uniform_bounds")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_:g} > to={to:g}")
-    dt = self._data.dtype
-    g = _gen(generator)
-    if dt.kind == "c":
-        r = np.dtype(np.float64 if dt == np.complex128 else np.float32)
-        parts = g._torch_uniform(self._data.shape + (2,), r, from_, to)
-        return _fill(self, "uniform_", parts[..., 0] + 1j * parts[..., 1])
-    return _fill(self, "uniform_", g._torch_uniform(self._data.shape, dt if dt in (np.float32, np.float64)
-                                                    else np.dtype(np.float32), from_, to))
+    return _fill(self, "uniform_", _gen(generator)._torch_uniform(self._data.shape, self._data.dtype, from_, to))
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:

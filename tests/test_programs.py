@@ -624,3 +624,14 @@ def test_random_pruning_draws_torchs_entries(torch):
         prune.random_unstructured(m, "weight", amount=0.4)
         masks[t] = m.weight_mask.tolist()
     assert masks[ndgrad] == masks[torch]
+
+
+def test_complex_and_half_draws_follow_torch(torch):
+    cases = [lambda t: t.rand(3, dtype=t.complex64), lambda t: t.randn(20, dtype=t.complex128),
+             lambda t: t.randn(4, dtype=t.float16), lambda t: t.empty(6, dtype=t.complex64).normal_(1.0, 2.0),
+             lambda t: t.empty(18, dtype=t.complex64).uniform_(-1, 1),
+             lambda t: t.nn.init.normal_(t.empty(3, 3, dtype=t.complex64))]
+    for f in cases:
+        torch.manual_seed(0)
+        ndgrad.manual_seed(0)
+        assert f(ndgrad).tolist() == f(torch).tolist()

@@ -42,13 +42,7 @@ def _sample_uniform(tensor: Tensor, a: float, b: float, generator: Generator | N
     if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
         raise RuntimeError(f"{'from' if not math.isfinite(a) else 'to'} is out of bounds for "
                            f"{_CPP_NAME[tensor._data.dtype.name]}")
-    g = _gen(generator)
-    shape = tensor._data.shape
-    dt = tensor._data.dtype
-    if dt.kind == "c":  # interleaved real and imaginary parts, as torch stores them
-        parts = g._torch_uniform(shape + (2,), np.dtype(np.float64 if dt == np.complex128 else np.float32), a, b)
-        return parts[..., 0] + 1j * parts[..., 1]
-    return g._torch_uniform(shape, dt if dt in (np.float32, np.float64) else np.dtype(np.float32), a, b)
+    return _gen(generator)._torch_uniform(tensor._data.shape, tensor._data.dtype, a, b)
 
 
 def _sample_normal(tensor: Tensor, mean: float, std: float, generator: Generator | None) -> np.ndarray:
@@ -56,14 +50,7 @@ def _sample_normal(tensor: Tensor, mean: float, std: float, generator: Generator
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_kind(tensor)}'")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    g = _gen(generator)
-    shape = tensor._data.shape
-    dt = tensor._data.dtype
-    if dt.kind == "c":  # torch: real and imaginary parts each with std / sqrt(2), interleaved
-        parts = g._torch_normal(shape + (2,), np.dtype(np.float64 if dt == np.complex128 else np.float32),
-                                mean, std / math.sqrt(2.0))
-        return parts[..., 0] + 1j * parts[..., 1]
-    return g._torch_normal(shape, dt if dt in (np.float32, np.float64) else np.dtype(np.float32), mean, std)
+    return _gen(generator)._torch_normal(tensor._data.shape, tensor._data.dtype, mean, std)
 
 
 def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float:
