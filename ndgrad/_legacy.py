@@ -82,8 +82,6 @@ class tensortype:
                 return a.detach()
             if isinstance(a, str):
                 raise TypeError("new(): invalid data type 'str'")
-            if isinstance(a, (tuple, list)) and len(a) and _size_args(tuple(a)) and False:
-                pass
             from ._creation import tensor
             return tensor(a, dtype=d)
         raise TypeError(f"new() received an invalid combination of arguments - got "

@@ -586,14 +586,19 @@ def _repr(orig: Callable) -> Callable:
 _SAVED: list = []  # (owner, name, original) while a level is active
 
 
-def _op_classes() -> list:
-    from .._ops._registry import Op
-    out, stack = [], [Op]
+def _subclasses(root: type) -> list:
+    """root and every class below it (the classes whose methods forward mode and the profiler swap)."""
+    out, stack = [], [root]
     while stack:
         c = stack.pop()
         out.append(c)
         stack.extend(c.__subclasses__())
     return out
+
+
+def _op_classes() -> list:
+    from .._ops._registry import Op
+    return _subclasses(Op)
 
 
 def _patch(owner: Any, name: str, new: Any) -> None:

@@ -83,26 +83,6 @@ _ACTIVE: list = []  # the recorders of running profilers (innermost last)
 _saved: dict = {}
 
 
-def _op_classes() -> list:
-    from .._ops._registry import Op
-    seen, todo = [], [Op]
-    while todo:
-        c = todo.pop()
-        seen.append(c)
-        todo.extend(c.__subclasses__())
-    return seen
-
-
-def _node_classes() -> list:
-    from ..autograd.graph import Node
-    seen, todo = [], [Node]
-    while todo:
-        c = todo.pop()
-        seen.append(c)
-        todo.extend(c.__subclasses__())
-    return seen
-
-
 def _timed_call(orig: Callable) -> Callable:
     def __call__(self: Any, *args: Any) -> Any:
         if not _ACTIVE:
@@ -137,11 +117,14 @@ def _timed_apply(orig: Callable) -> Callable:
 
 
 def _install() -> None:
-    for cls in _op_classes():
+    from .._ops._registry import Op
+    from ..autograd.forward_ad import _subclasses
+    from ..autograd.graph import Node
+    for cls in _subclasses(Op):
         if "__call__" in cls.__dict__ and not hasattr(cls.__dict__["__call__"], "_ndgrad_orig"):
             _saved[(cls, "__call__")] = cls.__dict__["__call__"]
             setattr(cls, "__call__", _timed_call(cls.__dict__["__call__"]))
-    for cls in _node_classes():
+    for cls in _subclasses(Node):
         if "apply_grads" in cls.__dict__ and not hasattr(cls.__dict__["apply_grads"], "_ndgrad_orig"):
             _saved[(cls, "apply_grads")] = cls.__dict__["apply_grads"]
             setattr(cls, "apply_grads", _timed_apply(cls.__dict__["apply_grads"]))
