@@ -658,6 +658,19 @@ def _reduce_scatter(pg: ProcessGroup, output: Tensor, a: np.ndarray, op: Any, wh
     return _run(pg, [req], what, finish, async_op, keep=(src, out), check=chk)
 
 
+def _check_root_list(lst: Any, arg: str, op: str, label: str, n: int, tensor: Tensor) -> None:
+    """The root's list of a gather/scatter: one tensor per rank, each of `tensor`'s size and dtype (gloo's
+    texts)."""
+    _check_list(lst, arg)
+    if len(lst) != n:
+        raise RuntimeError(f"ProcessGroupGloo::{op}: Incorrect {label.lower()} list size {len(lst)}. {label} "
+                           f"list size should be {n}, same as size of the process group.")
+    for i, t in enumerate(lst):
+        if t.shape != tensor.shape or t.dtype != tensor.dtype:
+            raise RuntimeError(f"ProcessGroupGloo::{op}: invalid tensor size at index {i} (expected "
+                               f"{_shape(tensor)}, got {_shape(t)})")
+
+
 def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = None, group: Any = None,
            async_op: bool = False, group_dst: int | None = None) -> Any:
     """Mirrors `torch.distributed.gather`: `gather_list[i]` on `dst` receives rank i's `tensor`."""
@@ -669,14 +682,7 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = No
     n = pg.size()
     me = pg.rank() == root
     if me:
-        _check_list(gather_list, "gather_list")
-        if len(gather_list) != n:  # type: ignore[arg-type]
-            raise RuntimeError(f"ProcessGroupGloo::gather: Incorrect output list size {len(gather_list)}. Output "  # type: ignore[arg-type]
-                               f"list size should be {n}, same as size of the process group.")
-        for i, t in enumerate(gather_list):  # type: ignore[arg-type]
-            if t.shape != tensor.shape or t.dtype != tensor.dtype:
-                raise RuntimeError(f"ProcessGroupGloo::gather: invalid tensor size at index {i} (expected "
-                                   f"{_shape(tensor)}, got {_shape(t)})")
+        _check_root_list(gather_list, "gather_list", "gather", "Output", n, tensor)
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
     a = np.ascontiguousarray(_flat(tensor))
@@ -702,14 +708,7 @@ def scatter(tensor: Tensor, scatter_list: list | None = None, src: int | None = 
     n = pg.size()
     me = pg.rank() == root
     if me:
-        _check_list(scatter_list, "scatter_list")
-        if len(scatter_list) != n:  # type: ignore[arg-type]
-            raise RuntimeError(f"ProcessGroupGloo::scatter: Incorrect input list size {len(scatter_list)}. Input "  # type: ignore[arg-type]
-                               f"list size should be {n}, same as size of the process group.")
-        for i, t in enumerate(scatter_list):  # type: ignore[arg-type]
-            if t.shape != tensor.shape or t.dtype != tensor.dtype:
-                raise RuntimeError(f"ProcessGroupGloo::scatter: invalid tensor size at index {i} (expected "
-                                   f"{_shape(tensor)}, got {_shape(t)})")
+        _check_root_list(scatter_list, "scatter_list", "scatter", "Input", n, tensor)
         send = np.concatenate([_flat(t) for t in scatter_list]) if n else None  # type: ignore[union-attr]
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
