@@ -173,10 +173,8 @@ def attribute(module_name: str, attr: str) -> Any:
     why = reason(name)
     if why is None:
         raise AttributeError(f"module {'torch.' + rel if rel else 'torch'!r} has no attribute {attr!r}")
-    if name in UNAVAILABLE and "." not in attr and attr[:1].islower() and not name.startswith("Tensor."):
-        # a lower-case name listed on its own may be a submodule (torch.fx, torch.distributed.rpc)
-        return module(name, why) if _is_namespace(name) else placeholder(name, why)
-    return placeholder(name, why)
+    # a listed lower-case name is a submodule (torch.fx, torch.distributed.rpc); anything else a placeholder
+    return module(name, why) if name in UNAVAILABLE and _is_namespace(name) else placeholder(name, why)
 
 
 _NOT_MODULES = {"sparse_coo_tensor", "sparse_csr_tensor", "quantize_per_tensor", "quantize_per_channel",
@@ -185,7 +183,8 @@ _NOT_MODULES = {"sparse_coo_tensor", "sparse_csr_tensor", "quantize_per_tensor",
 
 
 def _is_namespace(name: str) -> bool:
-    return name not in _NOT_MODULES
+    """Whether an unavailable name stands for a module (`torch.fx`), not a function, class or Tensor method."""
+    return name not in _NOT_MODULES and name.rsplit(".", 1)[-1][:1].islower() and not name.startswith("Tensor.")
 
 
 class _Finder:
