@@ -22,8 +22,7 @@ from ._creation import (Generator, arange, as_tensor, default_generator, device,
                         numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
                         randperm, scalar_tensor, seed, tensor, zeros, zeros_like)
 from ._format import get_printoptions, set_printoptions
-from . import autograd, linalg, optim
-from .serialization import load, save
+from . import autograd
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                                  no_grad, set_grad_enabled)
@@ -65,7 +64,7 @@ _SPECTRAL = ("view_as_real", "view_as_complex", "complex", "polar", "stft", "ist
 _LAZY_MODULES = {"viz", "cli", "nn", "func", "utils", "cuda", "backends", "amp", "accelerator", "cpu", "version", "run",
                  "functorch", "profiler", "jit", "hub", "onnx", "testing",
                  "special", "fft", "distributions", "distributed", "multiprocessing", "library",
-                 "serialization", "array_api", "_C"}
+                 "serialization", "array_api", "_C", "optim", "linalg"}
 _LAZY_ATTRS = {
     **{n: "_env" for n in ("pi", "e", "inf", "nan", "newaxis", "set_default_device", "get_default_device",
                            "get_device_module", "set_float32_matmul_precision", "get_float32_matmul_precision",
@@ -79,6 +78,7 @@ _LAZY_ATTRS = {
                               "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor", "set_default_tensor_type")},
     **{n: "amp" for n in ("autocast", "is_autocast_enabled", "get_autocast_dtype")},
     "compile": "_compile",
+    "save": "serialization", "load": "serialization",
     "from_dlpack": "utils.dlpack",
     **{n: "_ops.spectral" for n in _SPECTRAL},
     **{n: "_random_ops" for n in ("multinomial", "normal", "bernoulli", "poisson")},  # sampling ops  # complex views, polar/complex, windows, stft/istft

@@ -589,12 +589,12 @@ from . import linalg_ext as _linalg_ext  # noqa: E402
 from . import scan as _scan  # noqa: E402
 from . import special as _special  # noqa: E402
 from . import activation as _activation  # noqa: E402
-from . import conv as _conv  # noqa: E402
 from ._lazy import LazyFamily as _LazyFamily  # noqa: E402
 
 # imported on first use (_lazy.py)
 _misc, _linalg_more = _LazyFamily("misc"), _LazyFamily("linalg_more")
 _specfun, _compat = _LazyFamily("specfun"), _LazyFamily("compat")
+_conv = _LazyFamily("conv")
 
 FAMILIES = (_special, _scan, _indexing, _linalg_ext, _activation, _conv, _compat, _specfun, _misc, _linalg_more)
 
@@ -609,9 +609,6 @@ _COMPLEX_GRAD_FAMILIES = (_special, _scan, _linalg_ext, _activation, _conv, _mis
 
 
 def _real_grads_only(fn: Any, name: str) -> Any:
-    import functools
-
-    @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if _mode.enabled:
             for a in (*args, *kwargs.values()):
@@ -620,7 +617,15 @@ def _real_grads_only(fn: Any, name: str) -> Any:
                         raise NotImplementedError(f"ndgrad: the derivative of {name} for complex tensors is not "
                                                   "implemented yet")
         return fn(*args, **kwargs)
+    _wraps(guarded, fn)
     return guarded
+
+
+def _wraps(wrapper: Any, fn: Any) -> None:
+    """functools.wraps, less its cost (hundreds of these are made at import)."""
+    wrapper.__name__, wrapper.__qualname__ = getattr(fn, "__name__", "?"), getattr(fn, "__qualname__", "?")
+    wrapper.__doc__, wrapper.__module__ = fn.__doc__, getattr(fn, "__module__", None)
+    wrapper.__wrapped__ = fn
 
 
 def _guard(fam: Any, name: str, fn: Any) -> Any:

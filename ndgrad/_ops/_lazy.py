@@ -1,4 +1,4 @@
-"""Op families that load on first use, so that `import ndgrad` does not pay for them.
+"""Op families that load on first use, so that `import ndgrad` does not pay for them (the conv kernels among them).
 
 `LazyFamily` stands in for a family module (misc.py, linalg_more.py) in `_ops.FAMILIES`: it has the module's
 `__all__` and a `METHODS` dict, whose entries are trampolines that import the module on their first call and
@@ -37,6 +37,10 @@ LAZY: dict = {
          "logcumsumexp", "renorm", "cov", "corrcoef", "aminmax", "frexp", "ldexp", "bincount", "histc", "histogram",
          "normal_", "uniform_", "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "bernoulli_",
          "bernoulli", "multinomial")),
+    "conv": (
+        ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+         "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d"),
+        ()),
     "linalg_more": (
         ("matrix_exp", "det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve",
          "cholesky_inverse", "svd", "qr", "lu", "lu_solve", "lu_unpack", "matrix_power", "triangular_solve", "orgqr"),

@@ -75,15 +75,28 @@ class Op:
         self._needed_cache: dict = {}
         self._plans: dict = {}
         self.saves_result = False
-        node_name = node or (name[0].upper() + name[1:] + "Backward0")
-        base = VariadicNode if variadic else OpNode
-        self.node_cls = type(node_name, (base,), {"__slots__": (), "_op": self, "_name": node_name})
+        self._node_name = node or (name[0].upper() + name[1:] + "Backward0")
         if type(self) is Op and not variadic and not self.multi and self.n_in in (1, 2) and \
                 (self.n_in == 1 or self.promote == (0, 1)):
             self.__class__ = _Op1 if self.n_in == 1 else _Op2
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+    class _NodeClass:
+        """`op.node_cls`, the op's node class (torch's `MulBackward0`...), made when the op first records a
+        node: creating a class per op at import would cost `import ndgrad` milliseconds. It is then stored on
+        the op itself, so later lookups are plain attribute reads."""
+
+        def __get__(self, op: "Op", owner: type) -> type:
+            if op is None:
+                return self  # type: ignore[return-value]
+            name = op._node_name
+            base = VariadicNode if op.variadic else OpNode
+            cls = op.__dict__["node_cls"] = type(name, (base,), {"__slots__": (), "_op": op, "_name": name})
+            return cls
+
+    node_cls = _NodeClass()
 
     # -- declaring derivatives -----------------------------------------------------------------
     def defvjp(self, /, **formulas: Callable) -> "Op":
