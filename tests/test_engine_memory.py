@@ -262,3 +262,62 @@ def test_taken_over_grads_stay_independent_across_retained_passes():
     for i, p in enumerate(grads):
         for q in grads[i + 1:]:
             assert not np.shares_memory(p._data, q._data)
+
+
+# -- deep graphs and the cyclic collector (engine.FREEZE_AFTER) ----------------------------------------------------
+def _deep_chain(n):
+    x = ndgrad.tensor([0.5], requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0001
+    return x, y
+
+
+def test_a_deep_graph_is_frozen_while_built_and_given_back_by_backward():
+    import gc
+    from ndgrad.autograd import engine
+    assert gc.get_freeze_count() == 0
+    x, y = _deep_chain(3 * engine.FREEZE_AFTER)
+    gc.collect(1)  # a middle collection: the callback freezes what survived it
+    assert gc.get_freeze_count() > 0
+    y.backward()
+    assert gc.get_freeze_count() == 0
+    assert abs(x.grad.item() - 1.0001 ** (3 * engine.FREEZE_AFTER)) < 1e-3
+
+
+def test_a_small_graph_and_a_programs_own_freeze_are_left_alone():
+    import gc
+    from ndgrad.autograd import engine
+    x, y = _deep_chain(10)
+    gc.collect(1)
+    assert gc.get_freeze_count() == 0  # below FREEZE_AFTER: nothing frozen
+    y.backward()
+    keep = [[object()] for _ in range(100)]
+    gc.freeze()
+    try:
+        n = gc.get_freeze_count()
+        x, y = _deep_chain(2 * engine.FREEZE_AFTER)
+        gc.collect(1)
+        # the program froze objects: ndgrad neither adds (the graph is thousands of objects) nor gives back (frozen
+        # objects that die leave the count, hence <=)
+        assert 0 < gc.get_freeze_count() <= n
+        y.backward()
+        assert 0 < gc.get_freeze_count() <= n
+    finally:
+        gc.unfreeze()
+    del keep
+
+
+def test_a_graph_that_is_never_backpropagated_is_given_back_as_it_grows(monkeypatch):
+    import gc
+    from ndgrad.autograd import engine
+    monkeypatch.setitem(engine._gc_state, "release_at", 2 * engine.FREEZE_AFTER)
+    x, y = _deep_chain(engine.FREEZE_AFTER + 10)
+    gc.collect(1)
+    assert gc.get_freeze_count() > 0
+    y2 = y
+    for _ in range(engine.FREEZE_AFTER):
+        y2 = y2 * 1.0
+    gc.collect(1)  # past release_at: given back
+    assert gc.get_freeze_count() == 0
+    engine._release_frozen()

@@ -1,9 +1,11 @@
 """The backward engine: iterative, dependency-counted, deterministic.
 
-1. Walk the graph from the roots without recursion, counting for each node how many consumers
-   feed it. `backward()` runs every reachable node, as torch does; with `inputs` (and in `grad`)
-   only the nodes from which an input can be reached run.
-3. Run ready nodes in reverse creation order (a heap on the sequence number, as torch does):
+1. With `inputs` (and in `grad`), walk the graph from the roots without recursion, counting for each
+   node how many consumers feed it, and keep only the nodes from which an input can be reached.
+   `backward()` runs every reachable node, as torch does, without a walk: a node is created after the
+   nodes of its inputs, so taking nodes in decreasing sequence number already runs each one after all
+   of its consumers.
+2. Run ready nodes in reverse creation order (a heap on the sequence number, as torch does):
    tensor hooks and retain_grad first, then the node's formulas; each gradient is popped from its
    buffer as soon as it is consumed, and saved values are released unless `retain_graph`.
 
@@ -61,6 +63,55 @@ def _check_hook_result(fn: Any, old: Tensor, new: Any) -> None:
         raise RuntimeError(f"hook '{name}' has changed the type of value (was torch.{_PRETTY[a.kind, a.itemsize]}Tensor "
                            f"got torch.{_PRETTY[b.kind, b.itemsize]}Tensor)")
 
+
+# -- deep graphs and the cyclic garbage collector -------------------------------------------------------------
+# Graph nodes and tensors are Python objects that CPython's cyclic collector tracks. A graph is acyclic and is
+# freed by reference counting, but while it grows every full collection walks all of it again (one whenever the
+# old generation has grown by a quarter), so building a 10^5-op graph costs several times per op what a
+# 10^3-op one does. Once the graph built since the last backward pass passes FREEZE_AFTER nodes, the objects that
+# survived a collection are moved to the collector's permanent generation (gc.freeze) after each middle or full
+# collection, so that later collections only walk what is new; the backward pass, which frees the graph, gives
+# them back (gc.unfreeze). Cyclic garbage made before a freeze waits until then; a graph that is never
+# backpropagated is given back at every doubling of its size (so such garbage cannot pile up), and nothing is
+# frozen when the program froze objects itself.
+FREEZE_AFTER = 4096
+_gc_state = {"base": 0, "frozen": False, "release_at": 1 << 20}
+
+
+def _node_count() -> int:
+    from .graph import _seq
+    return int(repr(_seq)[6:-1])  # itertools.count's repr, read without advancing it
+
+
+def _gc_callback(phase: str, info: dict) -> None:
+    if phase != "stop" or info["generation"] == 0:
+        return
+    st = _gc_state
+    grown = _node_count() - st["base"]
+    if grown < FREEZE_AFTER:
+        return
+    if st["frozen"]:
+        if grown >= st["release_at"]:  # a graph that keeps growing without a backward pass
+            gc.unfreeze()
+            st["frozen"] = False
+            st["release_at"] *= 2
+            return
+    elif gc.get_freeze_count():
+        return  # the program's own frozen objects: leave the permanent generation alone
+    gc.freeze()
+    st["frozen"] = True
+
+
+def _release_frozen() -> None:
+    st = _gc_state
+    st["base"] = _node_count()
+    st["release_at"] = 1 << 20
+    if st["frozen"]:
+        st["frozen"] = False
+        gc.unfreeze()
+
+
+gc.callbacks.append(_gc_callback)
 
 _getrefcount = sys.getrefcount
 _OWN: tuple | None = None     # reference counts of an engine-only gradient (and of its base), measured once
@@ -193,7 +244,7 @@ def _prune(nodes: set, targets: dict, deps: dict) -> set:
 
 
 def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
-              inputs: Sequence[Tensor] | None) -> tuple:
+              inputs: Sequence[Tensor] | None, walk: bool = True) -> tuple:
     """Root buffers, targets (node -> [(output_nr, input position)]), dependency counts and the needed set
     (None: every reachable node). Shared by run_backward and the batched engine (_batched.py)."""
     # -- root edges and their gradients
@@ -216,6 +267,8 @@ def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
             fn, nr = _edge(t)
             targets.setdefault(fn, []).append((nr, k))
 
+    if not walk:  # run_backward without inputs needs no dependency counts (see there)
+        return start, targets, None, None
     # -- discovery and dependency counts in one iterative pass
     deps: dict = {}
     seen = set(start)
@@ -239,11 +292,16 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
     """Backpropagate `grads` from `roots`. With `capture`, return gradients for `inputs` instead of
     accumulating them (autograd.grad); otherwise accumulate into leaves (or only into `inputs`)."""
     graph = create_graph
-    start, targets, deps, needed = _discover(roots, grads, graph, inputs)
+    # Nodes run in decreasing sequence number (creation order reversed), as in torch. A node is always created
+    # after the nodes of its inputs, so when the largest-numbered node found so far comes up, every consumer of
+    # it has run: without `inputs`, the queue alone orders the pass and no walk counts dependencies first
+    # (`deps` is None, `queued` the nodes seen). With `inputs`, the walk prunes to the nodes that lead there.
+    start, targets, deps, needed = _discover(roots, grads, graph, inputs, walk=inputs is not None)
 
     captured: list = [None] * (len(inputs) if inputs is not None else 0)
     buffers: dict = dict(start)
-    heap = [(-fn._seq, fn) for fn in start if deps.get(fn, 0) == 0 and (needed is None or fn in needed)]
+    queued = set(start) if deps is None else None
+    heap = [(-fn._seq, fn) for fn in start if deps is None or deps.get(fn, 0) == 0 and (needed is None or fn in needed)]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
     prev_mode = _mode.enabled
@@ -312,6 +370,11 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                         while len(cb) <= nr:
                             cb.append(None)
                         cb[nr] = g if cb[nr] is None else cb[nr] + g
+                if deps is None:
+                    if child not in queued:
+                        queued.add(child)
+                        push(heap, (-child._seq, child))
+                    continue
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
@@ -322,6 +385,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
         _capturing = prev_capturing
         if gc_was_enabled:
             gc.enable()
+        _release_frozen()
 
     if not capture:
         return None
