@@ -1,21 +1,1265 @@
-"""`torch.compile`: accepts torch's arguments and runs the model or function unchanged (eagerly).
+"""`ndgrad.compile`: trace a call once, then replay it as generated straight-line NumPy code.
 
-ndgrad has no graph compiler yet; programs that call `torch.compile(model)` keep working and give the same
-numbers as without it.
+How it works (ARCHITECTURE.md, "compile"):
+1. Tracing. The first call for a new guard key runs the function eagerly, with the data of its input tensors
+   (arguments, the module's parameters and buffers, tensors the function reads from its globals and
+   closure) replaced by views of class `_Traced`, an ndarray subclass. Every NumPy computation on such an
+   array reports itself (`__array_ufunc__`, `__array_function__`, the ndarray methods below, and `np.asarray`
+   and its relatives, which are patched while tracing), so the tracer sees exactly the NumPy calls eager
+   ndgrad makes, in order, including those of the op table's forward functions. Draws from a Generator are
+   recorded as calls, so a replay draws fresh numbers from the same stream. Then the backward pass is traced
+   the same way: the engine runs once with placeholder output gradients, capturing the inputs' gradients.
+2. Code generation. The recorded calls become two Python functions over NumPy arrays: a forward that returns
+   the outputs and the values the backward needs, and a backward from those values and the output gradients
+   to the inputs' gradients. They are `exec`uted once and cached; `compiled.code` shows their source.
+3. Replay. Later calls whose guards hold (input shapes, dtypes, requires_grad, grad mode, the modules'
+   training flags, the identity of parameters, buffers and captured tensors, the non-tensor arguments) run the
+   generated forward; outputs that require grad get one node, `CompiledFunctionBackward`, which runs the
+   generated backward. The same NumPy functions run in the same order as in eager mode, so results are
+   bitwise identical to eager's.
+4. Graph breaks. Anything the tracer cannot replay exactly (a tensor turned into a Python value: `item()`,
+   `bool()`, `tolist()`, `numpy()`; tensor hooks; module hooks; a captured tensor that requires grad but is
+   not an input; an ndarray method without a recording) stops the trace: the function then runs eagerly from
+   then on, with one warning, or raises `Unsupported` with `fullgraph=True`. Past 8 guard keys (torch's
+   recompile limit) a function runs eagerly with one warning. A compiled region does not support double
+   backward (torch's error), as torch's AOT autograd does not.
 """
 from __future__ import annotations
 
+import builtins
 import functools
+import re
+import warnings
 from typing import Any, Callable
+
+import numpy as np
 
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs", "onnxrt", "openxla", "tvm")
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+RECOMPILE_LIMIT = 8
+
+
+class Unsupported(RuntimeError):
+    """Raised with `fullgraph=True` where the tracer cannot capture the whole call (torch: `Unsupported`)."""
+
+
+class _Break(Exception):
+    pass
+
+
+_TRACER: "Any" = None  # the active _Tracer, or None
+from ._tensor import Tensor as _TensorCls  # noqa: E402
+from .autograd.grad_mode import state as _MODE  # noqa: E402
+_plain_view = np.ndarray.view
+
+
+# -- the traced array ------------------------------------------------------------------------------------------------
+class _Traced(np.ndarray):
+    """An ndarray that reports every computation on it to the active tracer (a view: the same memory)."""
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        return _call(fn, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _call(func, args, kwargs)
+
+    # Python values out of an array: the decision taken on them becomes a guard of the generated code
+    def __bool__(self) -> bool:
+        return _value(bool, self)
+
+    def __float__(self) -> float:
+        return _value(float, self)
+
+    def __int__(self) -> int:
+        return _value(int, self)
+
+    def __index__(self) -> int:
+        return _value(_index, self)
+
+    def __complex__(self) -> complex:
+        return _value(complex, self)
+
+    def item(self, *args: Any) -> Any:
+        return _value(_item, self, *args)
+
+    def tolist(self) -> Any:
+        return _value(_tolist, self)
+
+    def _no(self, *a: Any, **k: Any) -> Any:
+        raise _Break("an array was iterated or turned into bytes inside a compiled region")
+
+    tobytes = __iter__ = _no
+
+    def __getitem__(self, key: Any) -> Any:
+        return _call(_METHODS["__getitem__"], (self, key), {})
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _call(_METHODS["__setitem__"], (self, key, value), {}, inplace=True)
+
+    @property
+    def shape(self) -> tuple:  # type: ignore[override]
+        return np.ndarray.shape.__get__(self)
+
+    @shape.setter
+    def shape(self, value: Any) -> None:  # `a.shape = ...` reshapes in place: a recorded statement too
+        np.ndarray.shape.__set__(self, value)
+        tr = _TRACER
+        if tr is not None:
+            tr.nodes.append((tr.phase, _set_shape, tr.encode((self, value)), {}, None, True))
+
+    @property
+    def strides(self) -> tuple:  # type: ignore[override]
+        return np.ndarray.strides.__get__(self)
+
+    @strides.setter
+    def strides(self, value: Any) -> None:
+        raise _Break("strides set by hand inside a compiled region")
+
+    @property
+    def T(self) -> Any:  # type: ignore[override]
+        return _call(_METHODS["transpose"], (self,), {})
+
+    @property
+    def mT(self) -> Any:  # type: ignore[override]
+        return _call(_METHODS["swapaxes"], (self, -1, -2), {})
+
+
+def _set_shape(a: Any, shape: Any) -> None:
+    a.shape = shape
+
+
+class _GuardFailed(Exception):
+    pass
+
+
+def _index(a: Any) -> int:
+    return a.__index__()
+
+
+def _item(a: Any, *args: Any) -> Any:
+    return a.item(*args)
+
+
+def _tolist(a: Any) -> Any:
+    return a.tolist()
+
+
+def _same(x: Any, y: Any) -> bool:
+    return x == y or (x != x and y != y)  # NaN equals NaN here
+
+
+def _guard(value: Any, expected: Any) -> None:
+    """In generated code: a Python value the traced call depended on must come out the same."""
+    if not (_same(value, expected) if type(expected) is not list else
+            len(value) == len(expected) and all(map(_same, _flat_list(value), _flat_list(expected)))):
+        raise _GuardFailed
+
+
+def _flat_list(x: Any) -> list:
+    if type(x) is list:
+        out = []
+        for v in x:
+            out.extend(_flat_list(v))
+        return out
+    return [x]
+
+
+def _value(conv: Any, a: Any, *args: Any) -> Any:
+    """A Python value from a traced array: computed, and recorded as a guard that later calls check."""
+    v = conv(_plain_view(a, np.ndarray), *args)
+    tr = _TRACER
+    if tr is not None:
+        name = tr.ids.get(id(a))
+        if name is None:
+            raise _Break("a Python value was taken from an array the tracer did not record")
+        tmp = f"p{tr.n}"
+        tr.n += 1
+        tr.nodes.append((tr.phase, conv, (_Var(name), *tr.encode(args)), {}, _Var(tmp), False))
+        tr.nodes.append((tr.phase, _guard, (_Var(tmp), tr.encode(v)), {}, None, True))
+        if tr.phase == "bwd":
+            raise _Break("a backward formula took a Python value from a gradient")
+        tr.guards += 1
+    return v
+
+
+class _Method:
+    """An ndarray method as a recordable callable: `_Method("reshape")(a, 2, 3)` is `a.reshape(2, 3)`."""
+
+    def __init__(self, name: str, inplace: bool = False) -> None:
+        self.name = name
+        self.inplace = inplace
+        self.fn = getattr(np.ndarray, name)
+
+    def __call__(self, a: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(a, *args, **kwargs)
+
+
+_METHOD_NAMES = ("__getitem__", "reshape", "transpose", "astype", "copy", "ravel", "flatten", "squeeze", "swapaxes",
+                 "take", "repeat", "argmax", "argmin", "argsort", "cumsum", "cumprod", "dot", "nonzero", "clip",
+                 "round", "conj", "conjugate", "diagonal", "trace", "view", "max", "min", "sum", "mean", "prod",
+                 "any", "all", "std", "var", "searchsorted", "compress", "choose", "partition", "argpartition")
+_INPLACE_METHODS = ("__setitem__", "fill", "put", "sort", "resize")
+_METHODS = {n: _Method(n) for n in _METHOD_NAMES}
+_METHODS.update({n: _Method(n, True) for n in _INPLACE_METHODS})
+
+
+def _make_method(name: str) -> Callable:
+    m = _METHODS[name]
+    inplace = m.inplace
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return _call(m, (self, *args), kwargs, inplace=inplace)
+    method.__name__ = name
+    return method
+
+
+for _n in _METHOD_NAMES + _INPLACE_METHODS:
+    if _n not in ("__getitem__", "__setitem__"):
+        setattr(_Traced, _n, _make_method(_n))
+
+
+# -- recording ------------------------------------------------------------------------------------------------------
+class _Var:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _Const:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _unwrap(x: Any) -> Any:
+    """The same structure with every traced array as a plain ndarray view (what the real call gets)."""
+    if isinstance(x, _Traced):
+        return _plain_view(x, np.ndarray)
+    t = type(x)
+    if t is tuple or t is list:
+        return t(_unwrap(v) for v in x)
+    if t is dict:
+        return {k: _unwrap(v) for k, v in x.items()}
+    return x
+
+
+def _call(fn: Any, args: Any, kwargs: dict, inplace: bool = False) -> Any:
+    """Run one NumPy call on plain arrays; when tracing, record it and wrap its results as traced arrays."""
+    res = fn(*_unwrap(args), **_unwrap(kwargs))
+    tr = _TRACER
+    if tr is None:
+        return res
+    return tr.record(fn, args, kwargs, res, inplace)
+
+
+_LITERALS = (int, float, bool, str, type(None), type(Ellipsis), complex)
+_META = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj, np.min_scalar_type,
+         np.may_share_memory, np.shares_memory}
+
+
+class _Tracer:
+    def __init__(self) -> None:
+        self.ids: dict = {}        # id(traced array) -> var name
+        self.keep: list = []       # the traced arrays (their ids stay unique while tracing)
+        self.values: dict = {}     # var name -> traced array
+        self.nodes: list = []      # (phase, fn, args template, kwargs template, out names, inplace)
+        self.consts: dict = {}     # const name -> object
+        self.const_ids: dict = {}  # id(object) -> const name
+        self.phase = "fwd"
+        self.n = 0
+        self.scalars: set = set()  # vars that are NumPy scalars (not arrays) when the code runs
+        self.guards = 0
+
+    # -- names
+    def var(self, arr: np.ndarray, prefix: str = "v") -> Any:
+        t = arr if isinstance(arr, _Traced) else _plain_view(arr, _Traced)
+        name = f"{prefix}{self.n}"
+        self.n += 1
+        self.ids[id(t)] = name
+        self.keep.append(t)
+        self.values[name] = t
+        return t
+
+    def const(self, obj: Any) -> _Const:
+        name = self.const_ids.get(id(obj))
+        if name is None:
+            name = f"c{len(self.consts)}"
+            self.consts[name] = obj
+            self.const_ids[id(obj)] = name
+        return _Const(name)
+
+    # -- templates
+    def encode(self, x: Any) -> Any:
+        if isinstance(x, _Traced):
+            name = self.ids.get(id(x))
+            if name is None:
+                raise _Break("an array was derived by a NumPy call the tracer does not record")
+            return _Var(name)
+        if isinstance(x, np.ndarray):
+            b = x
+            while b is not None:
+                if isinstance(b, _Traced) or id(b) in self.ids:
+                    raise _Break("an array escaped the trace (a view taken without a recording)")
+                b = getattr(b, "base", None)
+            return self.const(x)
+        t = type(x)
+        if t is tuple or t is list:
+            return t(self.encode(v) for v in x)
+        if t is dict:
+            return {k: self.encode(v) for k, v in x.items()}
+        if t is slice:
+            return slice(self.encode(x.start), self.encode(x.stop), self.encode(x.step))
+        if t in _LITERALS or isinstance(x, (np.generic, np.dtype)):
+            if t is float and not np.isfinite(x):
+                return self.const(x)
+            return x
+        return self.const(x)
+
+    def wrap(self, res: Any) -> Any:
+        """Results as traced arrays (a NumPy scalar becomes a 0-d one), and their template of names."""
+        if isinstance(res, np.ndarray):
+            t = self.var(res)
+            return t, _Var(self.ids[id(t)])
+        if isinstance(res, np.generic):
+            t = self.var(np.asarray(res))
+            return t, _Var(self.ids[id(t)])
+        if type(res) in (tuple, list):
+            pairs = [self.wrap(r) for r in res]
+            return type(res)(p[0] for p in pairs), type(res)(p[1] for p in pairs)
+        return res, None
+
+    def record(self, fn: Any, args: Any, kwargs: dict, res: Any, inplace: bool) -> Any:
+        if not inplace and fn in _META:
+            return res  # a question about shape or dtype, not about values
+        a, k = self.encode(tuple(args)), self.encode(dict(kwargs))
+        out = kwargs.get("out")
+        if out is not None:
+            inplace = True
+        if inplace:
+            target = k["out"] if "out" in k else a[0] if a else None
+            for t in (target if type(target) is tuple else (target,)):
+                if isinstance(t, _Const):
+                    raise _Break("an in-place write into an array made outside the trace")
+            self.nodes.append((self.phase, fn, a, k, None, True))
+            if out is not None:  # the result is the `out` array(s) themselves
+                outs = out if isinstance(out, tuple) else (out,)
+                return outs[0] if len(outs) == 1 else outs
+            if fn is _METHODS["__setitem__"] or isinstance(fn, _Method):
+                return res if res is None else self.wrap_inplace(fn, res, a, k)
+            return res
+        if isinstance(res, (np.dtype, type)):
+            return res
+        wrapped, names = self.wrap(res)
+        if isinstance(res, np.generic):
+            self.scalars.add(names.name)
+        if names is None:
+            if res is None:
+                self.nodes.append((self.phase, fn, a, k, None, True))
+                return res
+            raise _Break(f"{getattr(fn, '__name__', fn)} returned {type(res).__name__}, which the tracer cannot follow")
+        self.nodes.append((self.phase, fn, a, k, names, False))
+        return wrapped
+
+    def wrap_inplace(self, fn: Any, res: Any, a: Any, k: Any) -> Any:
+        raise _Break(f"in-place method {fn.name} returned a value")
+
+    def record_call(self, fn: Any, args: tuple, kwargs: dict, res: Any) -> Any:
+        """A side-effecting call (a random draw): always kept, its result traced."""
+        a, k = self.encode(args), self.encode(kwargs)
+        wrapped, names = self.wrap(res)
+        if names is None:
+            raise _Break("a random draw returned a value the tracer cannot follow")
+        self.nodes.append((self.phase, fn, a, k, names, True))
+        return wrapped
+
+
+# -- patches active while tracing -----------------------------------------------------------------------------------
+def _contains_traced(x: Any) -> bool:
+    if isinstance(x, _Traced):
+        return True
+    if type(x) in (list, tuple):
+        return any(_contains_traced(v) for v in x)
+    return False
+
+
+def _conversion(name: str) -> Callable:
+    orig = getattr(np, name)
+
+    def conv(*args: Any, **kwargs: Any) -> Any:
+        if _TRACER is not None and (any(_contains_traced(a) for a in args) or
+                                    any(_contains_traced(v) for v in kwargs.values())):
+            return _call(orig, args, kwargs)
+        return orig(*args, **kwargs)
+    conv.__name__ = name
+    conv._orig = orig  # type: ignore[attr-defined]
+    return conv
+
+
+_CONVERSIONS = ("asarray", "asanyarray", "array", "ascontiguousarray", "asfortranarray", "require", "frombuffer")
+_CREATIONS = ("zeros", "ones", "empty", "full", "eye", "identity", "arange", "linspace", "tri")
+
+
+def _creation(name: str) -> Callable:
+    """A new array made while tracing is made again at every replay (it may be written into)."""
+    orig = getattr(np, name)
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        if _TRACER is None:
+            return orig(*args, **kwargs)
+        return _call(orig, args, kwargs)
+    make.__name__ = name
+    make._orig = orig  # type: ignore[attr-defined]
+    return make
+_DRAWS = ("_torch_unit", "_torch_uniform", "_torch_normal", "_torch_random", "_torch_bernoulli", "_torch_randperm",
+          "_raw32", "_raw64", "_normal_one")
+
+
+class _Patches:
+    """Install/remove what tracing needs outside this module (numpy conversions, generator draws, breaks)."""
+
+    def __init__(self) -> None:
+        self.saved: list = []
+
+    def set(self, owner: Any, name: str, value: Any) -> None:
+        self.saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
+        setattr(owner, name, value)
+
+    def install(self) -> None:
+        from ._creation import Generator
+        from ._tensor import Tensor
+        from .autograd.graph import Node
+        for n in _CONVERSIONS:
+            self.set(np, n, _conversion(n))
+        for n in _CREATIONS:
+            self.set(np, n, _creation(n))
+        depth = [0]
+        for n in _DRAWS:
+            orig = getattr(Generator, n)
+
+            def draw(self_: Any, *args: Any, _orig: Any = orig, _n: str = n, **kwargs: Any) -> Any:
+                if depth[0] or _TRACER is None:
+                    return _orig(self_, *args, **kwargs)
+                depth[0] += 1
+                try:
+                    res = _orig(self_, *_unwrap(args), **_unwrap(kwargs))
+                finally:
+                    depth[0] -= 1
+                if _n == "_normal_one":
+                    raise _Break("a scalar random draw (the tracer replays array draws only)")
+                return _TRACER.record_call(_orig.__get__(self_), args, kwargs, res)
+            draw.__wrapped__ = orig  # type: ignore[attr-defined]
+            draw.__name__ = n
+            self.set(Generator, n, draw)
+
+        # as_strided and sliding_window_view make views from raw strides (invisible to the dispatch): one call each
+        import sys
+        from numpy.lib import stride_tricks
+        for fname in ("as_strided", "sliding_window_view"):
+            orig_f = getattr(stride_tricks, fname)
+
+            def strided(*args: Any, _f: Any = orig_f, **kwargs: Any) -> Any:
+                if _TRACER is not None and _contains_traced(args[0]):
+                    return _call(_f, args, kwargs)
+                return _f(*args, **kwargs)
+            strided.__name__ = fname
+            self.set(stride_tricks, fname, strided)
+            for mname, mod in list(sys.modules.items()):
+                if mname.startswith("ndgrad.") and mod is not None and getattr(mod, fname, None) is orig_f:
+                    self.set(mod, fname, strided)
+        vec_call = np.vectorize.__call__
+
+        def vectorized(self_: Any, *args: Any, **kwargs: Any) -> Any:
+            if _TRACER is not None and (any(_contains_traced(a) for a in args) or
+                                        any(_contains_traced(v) for v in kwargs.values())):
+                return _call(functools.partial(vec_call, self_), args, kwargs)
+            return vec_call(self_, *args, **kwargs)
+        self.set(np.vectorize, "__call__", vectorized)
+
+        def breaker(what: str) -> Callable:
+            def f(*a: Any, **k: Any) -> Any:
+                raise _Break(what)
+            return f
+        self.set(Tensor, "numpy", breaker("Tensor.numpy() inside a compiled region"))
+        self.set(Tensor, "__array__", breaker("a tensor converted to a NumPy array inside a compiled region"))
+        self.set(Tensor, "register_hook", breaker("a tensor hook registered inside a compiled region"))
+        self.set(Node, "register_hook", breaker("a node hook registered inside a compiled region"))
+        self.set(Node, "register_prehook", breaker("a node hook registered inside a compiled region"))
+
+    def remove(self) -> None:
+        for owner, name, old in reversed(self.saved):
+            if old is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+        self.saved.clear()
+
+
+_MISSING = object()
+
+
+# -- code generation ------------------------------------------------------------------------------------------------
+def _fn_text(fn: Any, consts: dict, const_ids: dict) -> str:
+    if fn is _guard:
+        return "_guard"
+    if fn is _set_shape:
+        return "_set_shape"
+    if getattr(builtins, getattr(fn, "__name__", ""), None) is fn:
+        return fn.__name__
+    if isinstance(fn, np.ufunc):
+        if getattr(np, fn.__name__, None) is fn:
+            return f"np.{fn.__name__}"
+    elif getattr(fn, "__self__", None) is not None and isinstance(fn.__self__, np.ufunc):
+        u = fn.__self__
+        if getattr(np, u.__name__, None) is u:
+            return f"np.{u.__name__}.{fn.__name__}"
+    elif isinstance(fn, _Method):
+        return "." + fn.name
+    else:
+        name = getattr(fn, "__name__", None)
+        if name and getattr(np, name, None) is fn:
+            return f"np.{name}"
+        orig = getattr(np, name, None) if name else None
+        if orig is not None and getattr(orig, "_orig", None) is fn:
+            return f"np.{name}"
+    name = const_ids.get(id(fn))
+    if name is None:
+        name = f"f{len(consts)}"
+        consts[name] = fn
+        const_ids[id(fn)] = name
+    return name
+
+
+def _text(x: Any) -> str:
+    if isinstance(x, (_Var, _Const)):
+        return x.name
+    t = type(x)
+    if t is tuple:
+        inner = ", ".join(_text(v) for v in x)
+        return f"({inner},)" if len(x) == 1 else f"({inner})"
+    if t is list:
+        return "[" + ", ".join(_text(v) for v in x) + "]"
+    if t is dict:
+        return "{" + ", ".join(f"{k!r}: {_text(v)}" for k, v in x.items()) + "}"
+    if t is slice:
+        return f"slice({_text(x.start)}, {_text(x.stop)}, {_text(x.step)})"
+    if isinstance(x, np.dtype):
+        return f"np.dtype({str(x)!r})"
+    if isinstance(x, np.generic):
+        return f"np.{type(x).__name__}({x.item()!r})"
+    return repr(x)
+
+
+def _index_text(key: Any) -> str:
+    if type(key) is tuple:
+        return ", ".join(_index_text(k) for k in key) if key else "()"
+    if type(key) is slice:
+        parts = [("" if v is None else _text(v)) for v in (key.start, key.stop, key.step)]
+        return ":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else "")
+    if key is Ellipsis:
+        return "..."
+    if key is None:
+        return "None"
+    return _text(key)
+
+
+# NumPy functions that only forward to the ndarray method of the same name (numpy/_core/fromnumeric.py): the
+# generated code calls the method directly, which skips a Python-level wrapper and computes the same thing
+_AS_METHOD = {getattr(np, n): n for n in ("swapaxes", "transpose", "reshape", "squeeze", "ravel", "take", "repeat",
+                                           "argmax", "argmin", "argsort", "cumsum", "cumprod", "diagonal", "nonzero",
+                                           "searchsorted", "compress", "choose", "clip", "round")}
+
+
+def _line(fn_txt: str, a: tuple, k: dict, outs: Any) -> str:
+    if fn_txt == "_set_shape":
+        return f"{a[0].name}.shape = {_text(a[1])}"
+    if fn_txt == ".__getitem__":
+        call = f"{a[0].name}[{_index_text(a[1])}]"
+    elif fn_txt == ".__setitem__":
+        return f"{a[0].name}[{_index_text(a[1])}] = {_text(a[2])}"
+    else:
+        if fn_txt.startswith("."):
+            head, rest = f"{_text(a[0])}{fn_txt}", a[1:]
+        else:
+            head, rest = fn_txt, a
+        parts = [_text(v) for v in rest] + [f"{key}={_text(v)}" for key, v in k.items()]
+        call = f"{head}({', '.join(parts)})"
+    if outs is None:
+        return call
+    return f"{_targets(outs)} = {call}"
+
+
+def _targets(outs: Any) -> str:
+    if isinstance(outs, _Var):
+        return outs.name
+    if outs is None:
+        return "_"
+    inner = ", ".join(_targets(o) for o in outs)
+    return f"({inner},)" if len(outs) == 1 else f"({inner})"
+
+
+def _names_in(x: Any, acc: set) -> set:
+    if isinstance(x, _Var):
+        acc.add(x.name)
+    elif type(x) in (tuple, list):
+        for v in x:
+            _names_in(v, acc)
+    elif type(x) is dict:
+        for v in x.values():
+            _names_in(v, acc)
+    elif type(x) is slice:
+        _names_in((x.start, x.stop, x.step), acc)
+    return acc
+
+
+_AS_ARRAY = {np.asarray, np.asanyarray}
+
+
+def _rename(x: Any, alias: dict) -> Any:
+    if not alias:
+        return x
+    if isinstance(x, _Var):
+        n = alias.get(x.name)
+        return x if n is None else _Var(n)
+    t = type(x)
+    if t in (tuple, list):
+        return t(_rename(v, alias) for v in x)
+    if t is dict:
+        return {k: _rename(v, alias) for k, v in x.items()}
+    if t is slice:
+        return slice(_rename(x.start, alias), _rename(x.stop, alias), _rename(x.step, alias))
+    return x
+
+
+def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_outs: list) -> tuple:
+    """Source of the forward and backward functions; returns (fwd source, bwd source, saved names, namespace)."""
+    consts, const_ids = dict(tr.consts), dict(tr.const_ids)
+    # np.asarray of an array is the array itself: such calls (the op table wraps every result with one) become
+    # renamings instead of lines
+    alias: dict = {}
+    nodes = []
+    for node in tr.nodes:
+        phase, fn, a, k, outs, side = node
+        a, k = _rename(a, alias), _rename(k, alias)
+        if (fn in _AS_ARRAY and not k and len(a) == 1 and isinstance(a[0], _Var) and isinstance(outs, _Var)
+                and a[0].name not in tr.scalars):
+            alias[outs.name] = a[0].name
+            continue
+        nodes.append((phase, fn, a, k, outs, side))
+    inputs = list(inputs)
+    outputs = [alias.get(o, o) for o in outputs]
+    grad_outs = [alias.get(g, g) for g in grad_outs]
+    fwd_nodes = [n for n in nodes if n[0] == "fwd"]
+    bwd_nodes = [n for n in nodes if n[0] == "bwd"]
+    # backward: drop calls nobody needs (no side effects there: the engine only computes)
+    needed = set(g for g in grad_outs if g is not None)
+    kept_b = []
+    for node in reversed(bwd_nodes):
+        _, fn, a, k, outs, side = node
+        if side or (outs is not None and _names_in(outs, set()) & needed):
+            kept_b.append(node)
+            _names_in(a, needed)
+            _names_in(k, needed)
+    kept_b.reverse()
+    defined_b = set(grad_ins)
+    for node in kept_b:
+        if node[4] is not None:
+            _names_in(node[4], defined_b)
+    saved = sorted((needed - defined_b), key=lambda s: (s[0], int(s[1:])))
+    # forward: keep what the outputs, the saved values or a side effect need
+    need_f = set(o for o in outputs if o is not None) | set(saved)
+    kept_f = []
+    for node in reversed(fwd_nodes):
+        _, fn, a, k, outs, side = node
+        if side or (outs is not None and _names_in(outs, set()) & need_f):
+            kept_f.append(node)
+            _names_in(a, need_f)
+            _names_in(k, need_f)
+    kept_f.reverse()
+
+    def fn_txt(fn: Any, a: tuple, k: dict) -> str:
+        m = _AS_METHOD.get(fn) if not isinstance(fn, (np.ufunc, _Method)) else None
+        if (m is not None and a and isinstance(a[0], _Var) and a[0].name not in tr.scalars and
+                (not k or m not in ("transpose", "reshape") and set(k) <= {"axis", "out", "dtype", "decimals"})):
+            return "." + m
+        return _fn_text(fn, consts, const_ids)
+
+    def body(nodes: list, keep: set) -> list:
+        """The lines, each followed by `del` of the arrays it used for the last time (as eager mode frees its
+        temporaries: holding them all until the return would make every new array fresh memory)."""
+        last: dict = {}
+        for i, (_, fn, a, k, outs, _) in enumerate(nodes):
+            for n in _names_in((a, k), set()):
+                last[n] = i
+        lines = []
+        for i, (_, fn, a, k, outs, _) in enumerate(nodes):
+            lines.append("    " + _line(fn_txt(fn, a, k), a, k, outs))
+            dead = sorted(n for n in _names_in((a, k), set()) if last.get(n) == i and n not in keep)
+            if outs is not None:  # a result nobody reads (a call kept for its side effect)
+                dead += sorted(n for n in _names_in(outs, set()) if n not in last and n not in keep)
+            if dead:
+                lines.append(f"    del {', '.join(dead)}")
+        return lines
+
+    fwd_ret = [o if o is not None else "None" for o in outputs] + list(saved)
+    fwd_src = (f"def forward({', '.join(inputs)}):\n" + "\n".join(body(kept_f, set(fwd_ret) | set(inputs)) + [""]) +
+               f"    return ({', '.join(fwd_ret)}{',' if len(fwd_ret) == 1 else ''})\n")
+    bwd_ret = [g if g is not None else "None" for g in grad_outs]
+    bwd_src = (f"def backward({', '.join(saved + grad_ins)}):\n" + "\n".join(body(kept_b, set(bwd_ret)) + [""]) +
+               f"    return ({', '.join(bwd_ret)}{',' if len(bwd_ret) == 1 else ''})\n")
+    ns = {"np": np, "_guard": _guard, **consts}
+    used = set(re.findall(r"\b[cf]\d+\b", fwd_src + bwd_src))
+    notes = [f"#   {n} = {_describe(consts[n])}" for n in sorted(used, key=lambda s: (s[0], int(s[1:]))) if n in consts]
+    if notes:
+        bwd_src += "\n# constants:\n" + "\n".join(notes) + "\n"
+    return fwd_src, bwd_src, saved, ns
+
+
+def _describe(obj: Any) -> str:
+    """A constant of the generated code, for a reader."""
+    if isinstance(obj, np.ndarray):
+        if obj.size <= 4:
+            return f"np.{np.array_repr(obj)}"
+        return f"an array of shape {obj.shape}, {obj.dtype}"
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    owner = getattr(obj, "__self__", None)
+    if owner is not None and name:
+        return f"{type(owner).__name__}.{name.split('.')[-1]} (bound to the {type(owner).__name__} in use)"
+    return name or type(obj).__name__
+
+
+# -- the compiled node ----------------------------------------------------------------------------------------------
+def _node_class() -> type:
+    from .autograd.graph import FREED, FREED_MSG, Node
+
+    class CompiledFunctionBackward(Node):
+        """One node for a compiled region's outputs: runs the generated backward."""
+        __slots__ = ()
+        _name = "CompiledFunctionBackward"
+
+        def apply_grads(self, grads: list, graph: bool) -> list:
+            if graph:
+                raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
+            saved = self._saved
+            if saved is FREED:
+                raise RuntimeError(FREED_MSG)
+            for _, box, ver, t in self._versions:
+                if box[0] != ver:
+                    from ._ops._registry import version_error
+                    raise version_error(t._data, box, ver, None)
+            entry = self.__dict__["_entry"]
+            gs = []
+            for k, (shape, dt) in enumerate(entry.out_meta):
+                g = grads[k] if k < len(grads) else None
+                gs.append(np.zeros(shape, dt) if g is None else g)
+            return list(entry.bwd(*saved, *gs))
+    return CompiledFunctionBackward
+
+
+_NODE_CLS: Any = None
+
+
+# -- one compiled entry (one guard key) -----------------------------------------------------------------------------
+class _Entry:
+    __slots__ = ("fwd", "bwd", "fwd_src", "bwd_src", "n_out", "out_meta", "out_req", "diff_pos", "out_spec",
+                 "rebind", "bumps", "n_saved", "fixed", "arg_new", "arg_dups", "sources", "module_leaves", "guarded",
+                 "draws", "verified")
+
+
+def _flatten(x: Any, out: list) -> Any:
+    """Tensors of a pytree (tuples, lists, dicts) in order, and a spec to rebuild it."""
+    from ._tensor import Tensor
+    if isinstance(x, Tensor):
+        out.append(x)
+        return ("T", len(out) - 1)
+    t = type(x)
+    if t in (tuple, list):
+        return (t, [_flatten(v, out) for v in x])
+    if t is dict:
+        return ("D", [(k, _flatten(v, out)) for k, v in x.items()])
+    return ("V", x)
+
+
+def _rebuild(spec: Any, vals: list) -> Any:
+    kind = spec[0]
+    if kind == "T":
+        return vals[spec[1]]
+    if kind == "V":
+        return spec[1]
+    if kind == "D":
+        return {k: _rebuild(s, vals) for k, s in spec[1]}
+    return kind(_rebuild(s, vals) for s in spec[1])
+
+
+def _captured(fn: Any) -> list:
+    """Tensors a function reads from its closure or globals (two levels into lists, tuples and dicts)."""
+    from ._tensor import Tensor
+    code = getattr(fn, "__code__", None)
+    found: list = []
+    if code is None:
+        return found
+    pool = [c.cell_contents for c in (fn.__closure__ or ()) if _cell_ok(c)]
+    g = getattr(fn, "__globals__", {})
+    pool += [g[n] for n in code.co_names if n in g]
+
+    def visit(v: Any, depth: int) -> None:
+        if isinstance(v, Tensor):
+            found.append(v)
+        elif depth and type(v) in (list, tuple):
+            for w in v:
+                visit(w, depth - 1)
+        elif depth and type(v) is dict:
+            for w in v.values():
+                visit(w, depth - 1)
+    for v in pool:
+        visit(v, 2)
+    return found
+
+
+def _has_tensor(v: Any, depth: int = 2) -> bool:
+    from ._tensor import Tensor
+    if isinstance(v, Tensor):
+        return True
+    if depth and type(v) in (list, tuple):
+        return any(_has_tensor(w, depth - 1) for w in v)
+    if depth and type(v) is dict:
+        return any(_has_tensor(w, depth - 1) for w in v.values())
+    return False
+
+
+def _shallow(v: Any) -> Any:
+    """The identities of a container's items (a list of parameters may be changed in place)."""
+    if type(v) in (list, tuple):
+        return tuple(id(w) for w in v)
+    if type(v) is dict:
+        return tuple((k, id(w)) for k, w in v.items())
+    return None
+
+
+def _scan(x: Any, flat: list) -> Any:
+    """One pass over the arguments: the guard key (shapes, dtypes, requires_grad, values of the rest) and the
+    tensors, in order."""
+    if isinstance(x, _TensorCls):
+        flat.append(x)
+        d = x._data
+        return (d.shape, d.strides, d.dtype, x._requires_grad)
+    t = type(x)
+    if t is tuple or t is list:
+        return (t, tuple([_scan(v, flat) for v in x]))
+    if t is dict:
+        return (t, tuple([(k, _scan(v, flat)) for k, v in x.items()]))
+    try:
+        hash(x)
+        return (t, x)
+    except TypeError:
+        return (t, id(x))
+
+
+def _cell_ok(c: Any) -> bool:
+    try:
+        c.cell_contents
+        return True
+    except ValueError:
+        return False
+
+
+class CompiledFunction:
+    """What `ndgrad.compile(fn)` returns for a function (and what OptimizedModule calls)."""
+
+    def __init__(self, fn: Callable, module: Any = None, fullgraph: bool = False, disable: bool = False) -> None:
+        self.fn = fn
+        self.module = module
+        self.fullgraph = fullgraph
+        self.disabled = disable
+        self.cache: dict = {}
+        self.eager_reason: str | None = None
+        self.last: _Entry | None = None
+        self._mods = list(module.modules()) if module is not None else None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    # -- the source a reader can look at
+    @property
+    def code(self) -> str:
+        """The generated forward and backward of the most recent trace (or why there is none)."""
+        e = self.last
+        if e is None:
+            return f"# eager: {self.eager_reason}" if self.eager_reason else "# not traced yet"
+        return e.fwd_src + "\n" + e.bwd_src
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        return self if obj is None else functools.partial(self.__call__, obj)
+
+    # -- guards
+    def _module_state(self) -> tuple:
+        mods = self._mods
+        return tuple(x.training for x in mods) if mods else ()
+
+    def _module_leaves(self) -> tuple:
+        """The module's parameters and buffers, read from each submodule's own dicts (cheap enough per call)."""
+        out = []
+        for m in self._mods:
+            out.extend(m._parameters.values())
+            out.extend(m._buffers.values())
+        return tuple(t for t in out if t is not None)
+
+    def _sources(self) -> tuple:
+        """Where captured tensors come from: closure cells and global names, with the object found there."""
+        fn = self.fn
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return ()
+        srcs = []
+        for c in fn.__closure__ or ():
+            if _cell_ok(c) and _has_tensor(c.cell_contents):
+                srcs.append((c, None, c.cell_contents, _shallow(c.cell_contents)))
+        g = getattr(fn, "__globals__", {})
+        for n in code.co_names:
+            v = g.get(n)
+            if v is not None and _has_tensor(v):
+                srcs.append((g, n, v, _shallow(v)))
+        return tuple(srcs)
+
+    def _fixed_leaves(self) -> list:
+        leaves: list = []
+        seen: set = set()
+        pool = list(self._module_leaves()) if self._mods else []
+        pool += _captured(self.fn)
+        for t in pool:
+            if id(t) not in seen:
+                seen.add(id(t))
+                leaves.append(t)
+        return leaves
+
+    def _guards_hold(self, e: "_Entry", flat: list) -> bool:
+        for src, name, obj, snap in e.sources:
+            cur = src.cell_contents if name is None else src.get(name)
+            if cur is not obj or _shallow(cur) != snap:
+                return False
+        if self._mods and tuple(map(id, self._module_leaves())) != e.module_leaves:
+            return False
+        for i, j in e.arg_dups:
+            if flat[i] is not e.fixed[j]:
+                return False
+        return True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.disabled or self.eager_reason is not None:
+            return self.fn(*args, **kwargs)
+        flat: list = []
+        key = (_scan(args, flat), _scan(kwargs, flat) if kwargs else None, _MODE.enabled, self._module_state())
+        entry = self.cache.get(key)
+        if entry is not None and self._guards_hold(entry, flat):
+            if not entry.verified:
+                return self._verify(entry, flat, args, kwargs)
+            return self._replay(entry, flat, _MODE.enabled, args, kwargs)
+        if len(self.cache) >= RECOMPILE_LIMIT:
+            self._go_eager(f"torch._dynamo hit config.recompile_limit ({RECOMPILE_LIMIT})")
+            return self.fn(*args, **kwargs)
+        return self._trace(key, args, kwargs, _MODE.enabled)
+
+    def _go_eager(self, reason: str) -> None:
+        self.eager_reason = reason
+        warnings.warn(f"ndgrad.compile: running {getattr(self.fn, '__qualname__', self.fn)} eagerly: {reason}",
+                      UserWarning, stacklevel=3)
+
+    # -- tracing
+    def _trace(self, key: Any, args: tuple, kwargs: dict, grad: bool) -> Any:
+        global _TRACER, _NODE_CLS
+        from ._creation import default_generator
+        from ._tensor import Tensor, _wrap
+        from .autograd import engine
+        flat: list = []
+        spec = _flatten((args, kwargs), flat)
+        fixed = self._fixed_leaves()
+        pos = {id(t): j for j, t in enumerate(fixed)}
+        arg_new, arg_dups = [], []
+        for i, t in enumerate(flat):
+            j = pos.get(id(t))
+            if j is None:
+                pos[id(t)] = len(fixed) + len(arg_new)
+                arg_new.append(i)
+            elif j < len(fixed):
+                arg_dups.append((i, j))
+        leaves = fixed + [flat[i] for i in arg_new]
+        if self.module is not None:
+            for m in self.module.modules():
+                if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
+                    return self._fail("module hooks inside a compiled region", args, kwargs)
+        tr = _Tracer()
+        originals = [t._data for t in leaves]
+        versions = [t._vc[0] for t in leaves]
+        # detached stand-ins for the argument tensors: the traced graph starts at the region's inputs
+        stand: dict = {}
+        for t in flat:
+            if t.grad_fn is not None:
+                s = _wrap(t._data)
+                s._requires_grad = True
+                stand[id(t)] = s
+        leaf_stand = [stand.get(id(t), t) for t in leaves]
+        for t, s in zip(leaves, leaf_stand):
+            if s is not t:
+                s._vc = t._vc
+        rng_state = default_generator.get_state()
+        snapshots = [(t, t._data.copy()) for t in leaves if not t._requires_grad]
+        in_names = []
+        for s, d in zip(leaf_stand, originals):
+            tv = tr.var(d, "a")
+            in_names.append(tr.ids[id(tv)])
+            s._data = tv
+        call_args = _rebuild(spec, [stand.get(id(t), t) for t in flat])
+        patches = _Patches()
+        seq0 = engine._node_count()
+        _TRACER = tr
+        patches.install()
+        try:
+            try:
+                result = self.fn(*call_args[0], **call_args[1])
+                out_flat: list = []
+                out_spec = _flatten(result, out_flat)
+                for o in out_flat:
+                    if not isinstance(o._data, _Traced) or id(o._data) not in tr.ids:
+                        if any(o is s for s in leaf_stand):
+                            continue
+                        raise _Break("an output was computed outside the trace")
+                diff_out = [k for k, o in enumerate(out_flat) if o._requires_grad and grad]
+                diff_leaf = [k for k, s in enumerate(leaf_stand) if s._requires_grad and grad]
+                tr.phase = "bwd"
+                g_names: list = []
+                grads_b: list = [None] * len(diff_leaf)
+                if diff_out:  # every path back from the outputs must end at an input of the region
+                    self._check_graph([out_flat[k] for k in diff_out], [leaf_stand[k] for k in diff_leaf], seq0)
+                if diff_out and diff_leaf:
+                    gins = []
+                    for k in diff_out:
+                        o = out_flat[k]._data
+                        gv = tr.var(np.ones(o.shape, o.dtype), "g")
+                        g_names.append(tr.ids[id(gv)])
+                        gins.append(gv)
+                    res = engine.run_backward([out_flat[k] for k in diff_out], gins, False, False,
+                                              inputs=[leaf_stand[k] for k in diff_leaf], capture=True,
+                                              allow_unused=True)
+                    for j, g in enumerate(res):
+                        if g is not None:
+                            name = tr.ids.get(id(g._data))
+                            if name is None:
+                                raise _Break("a gradient was computed outside the trace")
+                            grads_b[j] = name
+            finally:
+                _TRACER = None
+                patches.remove()
+                rebound = [k for k, (s, d) in enumerate(zip(leaf_stand, originals))
+                           if s._data is not tr.values[in_names[k]]]
+                rebind_vals = {k: leaf_stand[k]._data for k in rebound}
+                for s, d in zip(leaf_stand, originals):
+                    s._data = d
+        except _Break as e:
+            default_generator.set_state(rng_state)
+            for t, snap in snapshots:
+                np.copyto(t._data, snap)
+            for t, v in zip(leaves, versions):
+                t._vc[0] = v
+            return self._fail(str(e), args, kwargs)
+        # -- generate
+        out_names = [tr.ids.get(id(o._data)) if isinstance(o._data, _Traced) else None for o in out_flat]
+        for k, o in enumerate(out_flat):
+            if out_names[k] is None:  # an input returned as it is
+                j = next(j for j, s in enumerate(leaf_stand) if s is o)
+                out_names[k] = in_names[j]
+        rebind_names = [tr.ids.get(id(rebind_vals[k])) for k in rebound]
+        if any(n is None for n in rebind_names):
+            return self._fail("an input tensor's data was replaced by an untraced array", args, kwargs, ran=True)
+        fwd_src, bwd_src, saved, ns = _generate(tr, in_names, out_names + rebind_names, g_names, grads_b)
+        ns_f = dict(ns)
+        exec(builtins.compile(fwd_src, f"<ndgrad.compile forward of {getattr(self.fn, '__qualname__', 'fn')}>", "exec"), ns_f)
+        exec(builtins.compile(bwd_src, f"<ndgrad.compile backward of {getattr(self.fn, '__qualname__', 'fn')}>", "exec"), ns_f)
+        e = _Entry()
+        e.fwd, e.bwd, e.fwd_src, e.bwd_src = ns_f["forward"], ns_f["backward"], fwd_src, bwd_src
+        e.n_out = len(out_flat)
+        e.out_spec = out_spec
+        e.out_req = [o._requires_grad for o in out_flat]
+        e.diff_pos = (diff_out, diff_leaf)
+        e.out_meta = [(out_flat[k]._data.shape, out_flat[k]._data.dtype) for k in diff_out]
+        e.fixed, e.arg_new, e.arg_dups = fixed, arg_new, arg_dups
+        e.guarded = tr.guards > 0
+        e.verified = False
+        e.draws = any(n[5] and n[1].__class__.__name__ == "method" and n[1].__name__ in _DRAWS for n in tr.nodes)
+        e.sources = self._sources()
+        e.module_leaves = tuple(map(id, self._module_leaves())) if self._mods else ()
+        e.rebind = rebound
+        e.bumps = [(k, t._vc[0] - v) for k, (t, v) in enumerate(zip(leaves, versions)) if t._vc[0] != v]
+        e.n_saved = len(saved)
+        self.cache[key] = e
+        self.last = e
+        # this call's results: the traced values (plain views), with the compiled node for their backward
+        vals = {n: _plain_view(tr.values[n], np.ndarray) for n in tr.values}
+        outs = [vals[n] for n in out_names]
+        saved_vals = [vals[n] for n in saved]
+        for k in rebound:
+            leaves[k]._data = vals[rebind_names[rebound.index(k)]]
+        return self._finish(e, leaves, outs, saved_vals, grad, bump=False)
+
+    def _check_graph(self, outs: list, targets: list, seq0: int) -> None:
+        """The traced graph may reach only the region's inputs: no captured tensor that requires grad, no
+        graph from before the call."""
+        from .autograd.graph import AccumulateGrad
+        tset = set(id(t) for t in targets)
+        seen: set = set()
+        stack = [o.grad_fn for o in outs if o.grad_fn is not None]
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            if isinstance(n, AccumulateGrad):
+                if id(n.variable) not in tset:
+                    raise _Break("a tensor that requires grad is used but is not an input of the compiled region "
+                                 "(pass it as an argument, or make it a parameter of the module)")
+                continue
+            if n._seq < seq0:
+                raise _Break("the traced graph reaches a graph built before the call")
+            if n._hooked or n._post_hooks:
+                raise _Break("hooks inside a compiled region")
+            for c, _ in n.next_functions:
+                if c is not None:
+                    stack.append(c)
+
+    def _fail(self, reason: str, args: tuple, kwargs: dict, ran: bool = False) -> Any:
+        if self.fullgraph:
+            raise Unsupported(reason)
+        self._go_eager(reason)
+        return self.fn(*args, **kwargs)
+
+    # -- replay
+    def _verify(self, e: _Entry, flat: list, args: tuple, kwargs: dict) -> Any:
+        """The second call of an entry (new data, as a rule) runs both ways: the generated forward on copies of
+        what it may change, then eager mode, whose results are returned. Unless the outputs and the updated
+        buffers agree bit for bit, the function stays eager (a value the tracer missed would otherwise be
+        replayed as a stale constant)."""
+        from ._creation import default_generator
+        leaves = e.fixed + [flat[i] for i in e.arg_new] if e.arg_new else e.fixed
+        state = default_generator.get_state()
+        snaps = [(t, t._data.copy()) for t in leaves if not t._requires_grad]
+        try:
+            res = e.fwd(*[t._data for t in leaves])
+            outs = [np.array(r, copy=True) for r in res[:e.n_out]]
+            after = [t._data.copy() for t, _ in snaps]
+        except _GuardFailed:
+            outs = None
+        finally:
+            default_generator.set_state(state)
+            for t, snap in snaps:
+                np.copyto(t._data, snap)
+        result = self.fn(*args, **kwargs)
+        if outs is None:
+            return result
+        got: list = []
+        _flatten(result, got)
+        same = len(got) == len(outs) and all(
+            a._data.shape == b.shape and a._data.dtype == b.dtype and np.array_equal(a._data, b, equal_nan=True)
+            for a, b in zip(got, outs))
+        same = same and all(np.array_equal(t._data, b, equal_nan=True) for (t, _), b in zip(snaps, after))
+        if same:
+            e.verified = True
+        else:
+            self._go_eager("the generated code did not reproduce eager mode on a second call (a value the tracer "
+                           "could not see)")
+        return result
+
+    def _replay(self, e: _Entry, flat: list, grad: bool, args: tuple, kwargs: dict) -> Any:
+        leaves = e.fixed + [flat[i] for i in e.arg_new] if e.arg_new else e.fixed
+        if e.guarded:
+            # a guard may fail halfway: keep what the replay could change so that eager mode can start over
+            from ._creation import default_generator
+            state = default_generator.get_state() if e.draws else None
+            snaps = [(t, t._data.copy()) for t in leaves if not t._requires_grad]
+            try:
+                res = e.fwd(*[t._data for t in leaves])
+            except _GuardFailed:
+                if state is not None:
+                    default_generator.set_state(state)
+                for t, snap in snaps:
+                    np.copyto(t._data, snap)
+                return self.fn(*args, **kwargs)
+        else:
+            res = e.fwd(*[t._data for t in leaves])
+        n = e.n_out
+        outs = res[:n]
+        k0 = n
+        rebind = e.rebind
+        if rebind:
+            for j, k in enumerate(rebind):
+                leaves[k]._data = res[n + j]
+            k0 = n + len(rebind)
+        return self._finish(e, leaves, list(outs), list(res[k0:]), grad)
+
+    def _finish(self, e: _Entry, leaves: list, outs: list, saved: list, grad: bool, bump: bool = True) -> Any:
+        global _NODE_CLS
+        from ._tensor import _wrap
+        from ._ops._registry import _edge
+        if bump:
+            for k, n in e.bumps:
+                leaves[k]._vc[0] += n
+        diff_out, diff_leaf = e.diff_pos
+        tensors = []
+        node = None
+        if diff_out and diff_leaf:
+            if _NODE_CLS is None:
+                _NODE_CLS = _node_class()
+            node = _NODE_CLS(tuple(_edge(leaves[k]) for k in diff_leaf), saved,
+                             [(j, leaves[k]._vc, leaves[k]._vc[0], leaves[k]) for j, k in enumerate(diff_leaf)], ())
+            node.__dict__["_entry"] = e
+        pos = {k: j for j, k in enumerate(diff_out)}
+        for k, arr in enumerate(outs):
+            if arr.__class__ is not np.ndarray:
+                arr = np.asarray(arr)
+            j = pos.get(k)
+            if node is not None and j is not None:
+                tensors.append(_wrap(arr, None, node, j))
+            else:
+                tensors.append(_wrap(arr))
+        return _rebuild(e.out_spec, tensors)
+
+
+# -- the public entry points ----------------------------------------------------------------------------------------
+def _optimized_module_class() -> type:
+    from .nn.modules.module import Module
+
+    class OptimizedModule(Module):
+        """What `ndgrad.compile(module)` returns (torch: torch._dynamo.eval_frame.OptimizedModule): the module
+        as `_orig_mod` (so state_dict keys gain the `_orig_mod.` prefix, as in torch), called through the
+        compiled forward."""
+
+        def __init__(self, mod: Any, fullgraph: bool = False, disable: bool = False) -> None:
+            super().__init__()
+            self._orig_mod = mod
+            self.__dict__["_compiled"] = CompiledFunction(mod.forward, mod, fullgraph, disable)
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return self.__dict__["_compiled"](*args, **kwargs)
+
+        @property
+        def code(self) -> str:
+            return self.__dict__["_compiled"].code
+
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self._modules["_orig_mod"], name)
+    return OptimizedModule
+
+
+_OPT_CLS: Any = None
 
 
 def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,
             backend: str | Callable = "inductor", mode: str | None = None, options: dict | None = None,
             disable: bool = False) -> Any:
-    """Mirrors `torch.compile`'s signature; returns the model/function itself (or a decorator)."""
+    """Mirrors `torch.compile`: returns the function (or, for a module, an OptimizedModule) compiled to
+    straight-line NumPy code on its first call (see this module's docstring). Also a decorator."""
+    global _OPT_CLS
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
     if mode not in _MODES:
@@ -29,4 +1273,12 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
                                  options=options, disable=disable)
     if not callable(model):
         raise RuntimeError("torch.compile() expects a callable, got " + type(model).__name__)
-    return model
+    from .nn.modules.module import Module
+    if isinstance(model, Module):
+        if _OPT_CLS is None:
+            _OPT_CLS = _optimized_module_class()
+        return _OPT_CLS(model, fullgraph, disable)
+    return CompiledFunction(model, None, fullgraph, disable)
+
+
+

@@ -4,6 +4,7 @@
     ndgrad plot "x**3 - 3*x" --range -3:3 --order 2  the function and its derivatives on one chart
     ndgrad graph "x**3 + 2*x**2" --at x=2 -o g.svg   the computation graph (DOT, or SVG/PNG by Graphviz)
     ndgrad explain "x**3 + 2*x**2" --at x=2          the backward pass node by node
+    ndgrad compile "x*y + sin(x)" --at x=3,y=2       the NumPy code ndgrad.compile generates for it
     ndgrad tour                                      the tutorial lessons, each with its output
 
 `python -m ndgrad ...` is the same command. Expressions are parsed safely (`ndgrad._expr`: an allow-list
@@ -323,6 +324,30 @@ def _cmd_explain(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compile(a: argparse.Namespace) -> int:
+    import ndgrad
+    expr = _parse(a.expr)
+    at = _at(a.at)
+    _check_vars(expr, at)
+    leaves = _leaves(expr, at)
+    if expr.is_vector:
+        raise UsageError("compile shows the code of one output: give a scalar expression, not a vector")
+    names = list(expr.variables)
+
+    def f(*values: Any) -> Any:
+        return expr(**dict(zip(names, values)))
+    f.__qualname__ = "f"
+    compiled = ndgrad.compile(f)
+    with ndgrad.enable_grad():
+        out = compiled(*leaves.values())
+    if not out.requires_grad:
+        raise UsageError(f"{expr.source!r} does not depend on any variable: there is no backward pass to compile")
+    inputs = ", ".join(f"a{i} = {v}" for i, v in enumerate(names))
+    _emit("\n".join(_header(expr, at) + [f"value {_num(out.item())}", "",
+                                         f"# inputs: {inputs}; returns f, then what backward needs", compiled.code]))
+    return 0
+
+
 # -- tour ----------------------------------------------------------------------------------------------------------
 def _cmd_tour(a: argparse.Namespace) -> int:
     import ndgrad
@@ -433,6 +458,15 @@ def _parser() -> tuple[_Parser, set]:
     e.add_argument("--at", action="append", metavar="NAME=VALUE", help=_AT_HELP)
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.set_defaults(run=_cmd_explain)
+
+    c = add("compile", "the NumPy code ndgrad.compile generates",
+            "Trace EXPR once with ndgrad.compile and print the straight-line NumPy code it generates: a forward "
+            "function that returns the value and what the backward pass needs, and a backward function that "
+            "applies the chain rule, line by line.",
+            "  ndgrad compile \"x*y + sin(x)\" --at x=3,y=2")
+    c.add_argument("expr", metavar="EXPR")
+    c.add_argument("--at", action="append", metavar="NAME=VALUE", help=_AT_HELP)
+    c.set_defaults(run=_cmd_compile)
 
     t = add("tour", "run the tutorial lessons one by one",
             "Run the everyday autograd lessons of popular PyTorch tutorials with ndgrad, showing each snippet "

@@ -370,9 +370,10 @@ def test_assert_close_messages_like_torch(torch):
 def test_compile_and_jit_run_the_model_unchanged():
     m = ndgrad.nn.Linear(3, 2)
     x = ndgrad.randn(4, 3)
-    assert ndgrad.compile(m) is m and ndgrad.compile(mode="max-autotune")(m) is m
+    om = ndgrad.compile(mode="max-autotune")(m)  # compiled (tests/test_compile.py), wrapping the module as torch
+    assert om._orig_mod is m and ndgrad.equal(om(x), m(x))
     assert ndgrad.jit.script(m) is m and ndgrad.jit.trace(m, x) is m
-    assert m.compile() is None
+    assert m.compile() is None and ndgrad.equal(m(x), om(x))
     with pytest.raises(RuntimeError, match="Invalid backend"):
         ndgrad.compile(m, backend="nope")
 

@@ -19,6 +19,7 @@ from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from weakref import ref as _weakref
 
 from .. import _dtype as D
 from .._tensor import Tensor, _new, _wrap
@@ -463,9 +464,8 @@ def _edge(t: Tensor) -> tuple:
     ref = t._accum
     acc = ref() if ref is not None else None
     if acc is None:
-        import weakref
         acc = AccumulateGrad(t)
-        t._accum = weakref.ref(acc)
+        t._accum = _weakref(acc)
     return (acc, 0)
 
 

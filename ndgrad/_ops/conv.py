@@ -436,9 +436,9 @@ def _max_pool2d(self, kernel_size, stride, padding, dilation, ceil_mode):
     st = np.stack([v for _, _, v in _offsets(xp, kh, kw, sh, sw, dh, dw, ho, wo)])
     m, k = _first_max(st)
     del st
-    table = np.array([i * dh * w + j * dw for i in range(kh) for j in range(kw)], np.int64)
     base = (np.arange(ho) * sh - ph)[:, None] * w + (np.arange(wo) * sw - pw)[None, :]
-    idx = table.take(k)
+    k64 = k.astype(np.int64)  # window offset (i, j) = divmod(k, kw): arithmetic, which ndgrad.compile can trace
+    idx = (k64 // kw) * (dh * w) + (k64 % kw) * dw
     idx += base
     if (ph or pw or eh or ew) and (x.dtype.kind not in "fV" or np.isneginf(m).any()):
         # a window whose maximum is the padding value: torch points at its first real position

@@ -71,7 +71,43 @@ def _lgamma1(v):
         return math.inf
 
 
-_erf = _vec(math.erf)
+_erf_exact = _vec(math.erf)
+# erf's Taylor coefficients 2/√π (-1)^n / (n! (2n+1)), n = 0..11: below |x| = 0.75 the first omitted term is < 4e-11
+_ERF_TAYLOR = [2 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(12)][::-1]
+# Numerical Recipes' Chebyshev fit of erfc (relative error below 1.2e-7 for every x)
+_ERFC_CHEB = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+              -0.82215223, 0.17087277)
+
+
+def _erf_low_precision(x):
+    """erf of float32/float16/bfloat16 values, vectorised: computed in float64 to ~3e-8 relative error (the
+    Taylor series below |x| = 0.75, 1 - erfc above), so the result is within one unit in the last place of the
+    correctly rounded value, as torch's own float32 kernel is. math.erf element by element (kept for float64)
+    made GELU networks spend most of their time here."""
+    a = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        x2 = a * a
+        p = _ERF_TAYLOR[0]
+        for c in _ERF_TAYLOR[1:]:
+            p = p * x2 + c
+        taylor = a * p
+        z = np.abs(a)
+        t = 1.0 / (1.0 + 0.5 * z)
+        q = _ERFC_CHEB[-1]
+        for c in _ERFC_CHEB[-2::-1]:
+            q = q * t + c
+        erfc = t * np.exp(q - z * z)
+        out = np.where(z < 0.75, taylor, np.copysign(1.0 - erfc, a))
+    return out.astype(x.dtype)
+
+
+def _erf(x):
+    x = np.asarray(x)
+    if x.dtype.kind == "V" or x.dtype in (np.float32, np.float16):
+        return _erf_low_precision(x)
+    return _erf_exact(x)
+
+
 _erfc = _vec(math.erfc)
 _lgamma = _vec(_lgamma1)
 

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from .graph import FREED, AccumulateGrad, Node
+from .graph import FREED, AccumulateGrad, Node, _seq
 from . import _instrument
 from .anomaly_mode import run_checked
 from .grad_mode import state as _mode
@@ -79,8 +79,7 @@ _gc_state = {"base": 0, "frozen": False, "release_at": 1 << 20}
 
 
 def _node_count() -> int:
-    from .graph import _seq
-    return int(repr(_seq)[6:-1])  # itertools.count's repr, read without advancing it
+    return next(_seq)  # the sequence only needs to increase: taking a number is the cheapest way to read it
 
 
 def _gc_callback(phase: str, info: dict) -> None:

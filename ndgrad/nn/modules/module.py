@@ -627,9 +627,11 @@ class Module:
         return self._apply(_fresh_like)
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
-        """Mirrors `Module.compile` (in place; ndgrad.compile runs the module unchanged)."""
+        """Mirrors `Module.compile`: compiles this module's forward in place (see ndgrad.compile)."""
         from ... import _compile
-        _compile.compile(self.forward, *args, **kwargs)
+        _compile.compile(lambda: None, *args, **kwargs)  # torch's argument checks
+        opts = {k: kwargs[k] for k in ("fullgraph", "disable") if k in kwargs}
+        self.__dict__["forward"] = _compile.CompiledFunction(type(self).forward.__get__(self), self, **opts)
 
     def cpu(self) -> "Module":
         """Parameters already live on the CPU. Mirrors `Module.cpu`."""

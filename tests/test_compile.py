@@ -1,0 +1,300 @@
+"""ndgrad.compile: traced once, replayed as generated NumPy code, bitwise identical to eager mode.
+
+Each family trains two copies of one model for several steps, one eager and one compiled, and requires the
+outputs, gradients, parameters and buffers to be equal bit for bit, and the compiled outputs to hang on one
+CompiledFunctionBackward node (proof that the generated code ran, not an eager fallback)."""
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import ndgrad
+from ndgrad import nn
+from ndgrad._compile import Unsupported
+
+F = nn.functional
+
+
+class _LSTMHead(nn.Module):
+    def __init__(self, cell: type) -> None:
+        super().__init__()
+        self.rnn = cell(6, 8, batch_first=True)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+class _EmbedNorm(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(10, 8)
+        self.norm = nn.LayerNorm(8)
+        self.out = nn.Linear(8, 3)
+
+    def forward(self, idx):
+        return self.out(self.norm(self.emb(idx)).mean(1))
+
+
+FAMILIES = {
+    "mlp+dropout": (lambda: nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3)), (8, 6)),
+    "batchnorm1d+gelu": (lambda: nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.GELU(), nn.Linear(16, 3)),
+                         (8, 6)),
+    "cnn": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                  nn.Linear(4 * 4 * 4, 3)), (5, 1, 8, 8)),
+    "cnn+batchnorm2d+avgpool": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.SiLU(),
+                                                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)),
+                                (5, 1, 8, 8)),
+    "lstm": (lambda: _LSTMHead(nn.LSTM), (4, 5, 6)),
+    "gru": (lambda: _LSTMHead(nn.GRU), (4, 5, 6)),
+    "embedding+layernorm": (_EmbedNorm, None),
+}
+OPTIMIZERS = {"sgd": lambda p: ndgrad.optim.SGD(p, lr=0.1, momentum=0.9), "adam": lambda p: ndgrad.optim.Adam(p, 1e-2)}
+
+
+def _same(a, b) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a.detach().numpy(), b.detach().numpy(), equal_nan=True))
+
+
+@pytest.mark.parametrize("opt", OPTIMIZERS)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_compiled_training_is_bitwise_eager(family, opt):
+    make, shape = FAMILIES[family]
+    ndgrad.manual_seed(0)
+    eager = make()
+    twin = copy.deepcopy(eager)
+    compiled = ndgrad.compile(twin)
+    o1, o2 = OPTIMIZERS[opt](eager.parameters()), OPTIMIZERS[opt](twin.parameters())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback to eager mode would warn
+        for step in range(4):
+            ndgrad.manual_seed(step)
+            x = ndgrad.randint(0, 10, (4, 5)) if shape is None else ndgrad.randn(*shape)
+            ndgrad.manual_seed(100 + step)
+            y1 = eager(x)
+            ndgrad.manual_seed(100 + step)  # dropout draws the same numbers in both
+            y2 = compiled(x)
+            # the second call runs both ways to check the generated code (and returns eager's result)
+            assert type(y2.grad_fn).__name__ == ("AddmmBackward0" if step == 1 else "CompiledFunctionBackward")
+            assert _same(y1, y2)
+            for m, y, o in ((eager, y1, o1), (twin, y2, o2)):
+                o.zero_grad()
+                F.cross_entropy(y, ndgrad.arange(y.shape[0]) % 3).backward()
+            for (name, a), b in zip(eager.named_parameters(), twin.parameters()):
+                assert _same(a.grad, b.grad), (step, name)
+            o1.step()
+            o2.step()
+            for a, b in zip(eager.state_dict().values(), twin.state_dict().values()):
+                assert _same(a, b)
+    assert "def forward(" in compiled.code and "def backward(" in compiled.code
+
+
+def _micrograd(seed=0):
+    rng = np.random.default_rng(seed)
+    return [(ndgrad.tensor(rng.standard_normal((16, 16)).astype(np.float32) / 4, requires_grad=True),
+             ndgrad.zeros(16, requires_grad=True)) for _ in range(4)]
+
+
+def test_a_function_with_captured_parameters_compiles_and_shows_its_code():
+    params = _micrograd()
+
+    def loss_fn(x, y):
+        h = x
+        for w, b in params:
+            h = ndgrad.tanh(F.linear(h, w, b))
+        return F.mse_loss(h, y)
+    compiled = ndgrad.compile(loss_fn)
+    x, y = ndgrad.randn(8, 16), ndgrad.randn(8, 16)
+    for _ in range(3):
+        loss = compiled(x, y)
+        loss.backward()
+        got = [p.grad.clone() for pair in params for p in pair]
+        for pair in params:
+            for p in pair:
+                p.grad = None
+        loss_fn(x, y).backward()
+        want = [p.grad.clone() for pair in params for p in pair]
+        for pair in params:
+            for p in pair:
+                p.grad = None
+        assert all(_same(a, b) for a, b in zip(got, want))
+    code = compiled.code
+    assert "np.matmul" in code and "np.tanh" in code
+    assert code.count("np.matmul(") == 4 + 7  # one per layer forward, two per layer backward but the input's
+
+
+def test_decorator_forms_and_module_compile_in_place():
+    @ndgrad.compile
+    def f(x):
+        return (x * 2).sin()
+
+    @ndgrad.compile(fullgraph=True)
+    def g(x):
+        return x.exp() + 1
+    x = ndgrad.randn(3)
+    assert _same(f(x), (x * 2).sin()) and _same(f(x), (x * 2).sin())
+    assert _same(g(x), x.exp() + 1) and "np.exp" in g.code
+    m = nn.Linear(3, 2)
+    ref = m(x)
+    m.compile()
+    out = m(x)
+    m(x)  # the second call checks the generated code against eager mode
+    assert _same(out, ref) and type(m(x).grad_fn).__name__ == "CompiledFunctionBackward"
+
+
+def test_optimized_module_wraps_the_original_like_torch():
+    m = nn.Linear(3, 2)
+    om = ndgrad.compile(m)
+    assert type(om).__name__ == "OptimizedModule" and om._orig_mod is m
+    assert list(om.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]
+    assert om.in_features == 3  # attributes reach the original module
+    om.eval()
+    assert not m.training
+
+
+def test_a_python_value_taken_from_a_tensor_becomes_a_guard():
+    def f(x):
+        if x.sum() > 0:  # data-dependent control flow: the decision is checked at every replay
+            return x * 2
+        return x * 3
+    cf = ndgrad.compile(f)
+    pos, neg = ndgrad.ones(3), -ndgrad.ones(3)
+    for x in (pos, pos, pos, neg, pos, neg):
+        assert _same(cf(x), f(x))
+    assert "_guard(" in cf.code
+
+
+def test_fallback_warns_once_and_fullgraph_raises():
+    def f(x):
+        y = x * 2
+        y.register_hook(lambda g: g * 0)  # hooks are not captured
+        return y
+    x = ndgrad.randn(3, requires_grad=True)
+    cf = ndgrad.compile(f)
+    with pytest.warns(UserWarning, match="eagerly"):
+        out = cf(x)
+    out.sum().backward()
+    assert _same(x.grad, ndgrad.zeros(3))  # the hook ran: eager mode
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cf(x)  # no second warning
+    with pytest.raises(Unsupported):
+        ndgrad.compile(f, fullgraph=True)(x)
+
+
+def test_recompiles_past_torch_limit_run_eagerly():
+    cf = ndgrad.compile(lambda x: x + 1)
+    with pytest.warns(UserWarning, match="recompile_limit"):
+        for n in range(1, 11):
+            assert _same(cf(ndgrad.ones(n)), ndgrad.ones(n) + 1)
+    assert len(cf.cache) == 8
+
+
+def test_double_backward_through_a_compiled_region_is_refused_as_in_torch():
+    cf = ndgrad.compile(lambda x: (x ** 3).sum())
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = cf(x)
+    with pytest.raises(RuntimeError, match="does not currently support double backward"):
+        ndgrad.autograd.grad(y, x, create_graph=True)
+
+
+def test_second_backward_without_retain_graph_is_refused():
+    cf = ndgrad.compile(lambda x: (x * x).sum())
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = cf(x)
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_inputs_from_an_earlier_graph_receive_their_gradient():
+    w = ndgrad.randn(3, requires_grad=True)
+    cf = ndgrad.compile(lambda h: (h.tanh() * 2).sum())
+    for _ in range(3):
+        w.grad = None
+        cf(w * 3).backward()
+        got = w.grad.clone()
+        w.grad = None
+        ((w * 3).tanh() * 2).sum().backward()
+        assert _same(got, w.grad)
+
+
+def test_in_place_update_of_an_input_is_replayed():
+    def f(x, buf):
+        buf.mul_(0.5).add_(x)  # like a running statistic
+        return x * buf
+    cf = ndgrad.compile(f)
+    b1, b2 = ndgrad.zeros(3), ndgrad.zeros(3)
+    for k in range(4):
+        x = ndgrad.full((3,), float(k + 1))
+        assert _same(cf(x, b1), f(x, b2))
+        assert _same(b1, b2)
+    assert b1._version == b2._version
+
+
+def test_a_captured_tensor_that_requires_grad_is_not_lost():
+    holder = type("Holder", (), {})()
+    holder.w = ndgrad.randn(3, requires_grad=True)  # reached through an attribute: not an input the tracer sees
+
+    def f(x):
+        return (x * holder.w).sum()
+    cf = ndgrad.compile(f)
+    with pytest.warns(UserWarning, match="eagerly"):
+        cf(ndgrad.ones(3)).backward()
+    assert holder.w.grad is not None  # eager mode: the gradient still arrives
+
+
+def test_argument_validation_is_torch_s():
+    with pytest.raises(RuntimeError, match="Invalid backend"):
+        ndgrad.compile(lambda x: x, backend="nope")
+    with pytest.raises(RuntimeError, match="Either mode or options"):
+        ndgrad.compile(lambda x: x, mode="default", options={})
+    with pytest.raises(RuntimeError, match="expects a callable"):
+        ndgrad.compile(3)
+
+
+# -- every family and optimizer of tests/test_training.py, compiled against eager -------------------------------------
+from test_training import OPTIMIZERS as TRAIN_OPTIMIZERS  # noqa: E402
+from test_training import _data, _models  # noqa: E402
+
+
+@pytest.mark.parametrize("opt_name", list(TRAIN_OPTIMIZERS))
+@pytest.mark.parametrize("name", list(_models(ndgrad)))
+def test_training_families_compiled_are_bitwise_eager(name, opt_name):
+    ndgrad.manual_seed(0)
+    eager = _models(ndgrad)[name][0]().double()
+    twin = copy.deepcopy(eager)
+    compiled = ndgrad.compile(twin)
+    x, y = _data(name, _models(ndgrad)[name][1])
+    xt = ndgrad.tensor(x) if x.dtype.kind == "i" else ndgrad.tensor(x, dtype=ndgrad.float64)
+    yt = ndgrad.tensor(y)
+    runs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback to eager mode would warn
+        for model, call in ((eager, eager), (twin, compiled)):
+            opt = getattr(ndgrad.optim, opt_name)(model.parameters(), **TRAIN_OPTIMIZERS[opt_name])
+            sched = ndgrad.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+            losses, kinds = [], []
+            model.train()
+            for _ in range(6):
+                opt.zero_grad()
+                out = call(xt)
+                kinds.append(type(out.grad_fn).__name__)
+                loss = F.cross_entropy(out, yt, label_smoothing=0.1)
+                loss.backward()
+                opt.step()
+                sched.step()
+                losses.append(loss.item())
+            model.eval()
+            with ndgrad.no_grad():
+                final = call(xt)
+            runs.append((losses, final, [v.clone() for v in model.state_dict().values()], kinds))
+    (la, oa, sa, _), (lb, ob, sb, kinds) = runs
+    assert kinds.count("CompiledFunctionBackward") == 5  # all but the checking second call
+    assert la == lb
+    assert _same(oa, ob)
+    assert all(_same(a, b) for a, b in zip(sa, sb))
