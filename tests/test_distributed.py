@@ -279,6 +279,32 @@ def test_post_accumulate_grad_hook_matches_torch(torch):
         assert seen == []
 
 
+def test_post_accumulate_grad_hooks_run_as_soon_as_ready_like_torch(torch):
+    """A leaf's gradient is accumulated (and its hooks run) as soon as it is complete, before the rest of the
+    graph, also when the previous iteration's graph is still alive during the next forward (the leaves'
+    AccumulateGrad nodes are then reused). DDP starts its buckets from these hooks."""
+    logs = []
+    for m in (ndgrad, torch):
+        m.manual_seed(0)
+        nn = m.nn
+        net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2))
+        log: list = []
+        for name, p in net.named_parameters():
+            p.register_post_accumulate_grad_hook(lambda p, name=name: log.append(name))
+        x = m.randn(5, 4)
+        loss = None
+        for _ in range(3):
+            h1 = net[0](x)
+            h1.register_hook(lambda g: log.append("h1"))
+            h2 = net[2](net[1](h1))
+            h2.register_hook(lambda g: log.append("h2"))
+            loss = net[4](net[3](h2)).sum()   # the previous loss (and its graph) lives until this assignment
+            loss.backward()
+        logs.append(log)
+    assert logs[0] == logs[1]
+    assert logs[0][:8] == ["4.bias", "4.weight", "h2", "2.bias", "2.weight", "h1", "0.bias", "0.weight"]
+
+
 # -- DDP and DataParallel at world size one, against torch ---------------------------------------------------
 
 @needs_mpi
