@@ -427,7 +427,7 @@ def _bytes(a: np.ndarray) -> np.ndarray:
 
 
 _TYPES: dict = {}   # numpy dtype -> MPI datatype, filled when MPI is first used
-_PLANS: dict = {}   # (numpy dtype, RedOpType) -> (dtype to reduce in or None, MPI datatype, MPI op, is AVG)
+_PLANS: dict = {}   # (numpy dtype, id of a RedOpType) -> (dtype to reduce in or None, MPI datatype, MPI op, is AVG)
 
 
 def _mpi_type(dt: np.dtype) -> Any:
@@ -443,10 +443,9 @@ def _mpi_type(dt: np.dtype) -> Any:
 def _plan(dt: np.dtype, op: Any, fname: str) -> tuple:
     """How to reduce arrays of dtype `dt` with `op`: (dtype to reduce in, or None for `dt` itself; MPI datatype;
     MPI op; whether to divide by the group size afterwards). Checked once per (dtype, op), then looked up."""
-    try:
-        return _PLANS[dt, op]
-    except (KeyError, TypeError):
-        pass
+    plan = _PLANS.get((dt, id(op)))
+    if plan is not None:
+        return plan
     M = _mpi.MPI()
     if not isinstance(op, RedOpType):
         raise TypeError(f"op must be a ReduceOp, got {op!r}")
@@ -468,7 +467,7 @@ def _plan(dt: np.dtype, op: Any, fname: str) -> tuple:
         mop = {RedOpType.SUM: M.SUM, RedOpType.AVG: M.SUM, RedOpType.PRODUCT: M.PROD, RedOpType.MIN: M.MIN,
                RedOpType.MAX: M.MAX, RedOpType.BAND: M.BAND, RedOpType.BOR: M.BOR, RedOpType.BXOR: M.BXOR}[op]
         plan = (wide, _mpi_type(wide or dt), mop, op is RedOpType.AVG)
-    _PLANS[dt, op] = plan
+    _PLANS[dt, id(op)] = plan   # only RedOpType members get here: they live forever, their ids stay theirs
     return plan
 
 
@@ -507,13 +506,13 @@ class _Check:
         self.req = pg._comm.Iallreduce([self.v, M.INT64_T], [self.r, M.INT64_T], op=M.MAX)
 
     def verify(self) -> None:
-        r = self.r
-        if r[2] != -r[3]:
+        most, minus_least, code, minus_code = self.r.tolist()
+        if code != -minus_code:
             raise RuntimeError(f"Detected mismatch between collectives on ranks: rank {self.pg.rank()} called "
                                f"{self.what}, another rank a different collective")
-        if r[0] != -r[1]:
+        if most != -minus_least:
             raise RuntimeError(f"Detected mismatch between collectives on ranks: {self.what} was called with "
-                               f"tensors of {-r[1]} to {r[0]} bytes on the ranks of the group (rank "
+                               f"tensors of {-minus_least} to {most} bytes on the ranks of the group (rank "
                                f"{self.pg.rank()}: {self.nbytes} bytes)")
 
 
@@ -540,33 +539,45 @@ def _group_rank(pg: ProcessGroup, r: int, what: str, role: str = "root") -> int:
 
 def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None, async_op: bool = False) -> Any:
     """Mirrors `torch.distributed.all_reduce`: every rank's `tensor` becomes the reduction over the group."""
-    _check_tensor(tensor)
-    pg = _pg(group)
+    if tensor.__class__ is not Tensor:
+        _check_tensor(tensor)
+    pg = _state.world if group is None else _pg(group)
     if pg is None:
+        if group is None:
+            _default()   # raises: no process group
         return _not_member("all_reduce")
     a = tensor._data
-    wide, mtype, mop, avg = _plan(a.dtype, op, "all_reduce")
+    plan = _PLANS.get((a.dtype, id(op)))   # the ReduceOp members live forever: their ids are stable keys
+    wide, mtype, mop, avg = plan if plan is not None else _plan(a.dtype, op, "all_reduce")
     n = len(pg._ranks)
     chk = _Check(pg, "all_reduce", a.nbytes) if n > 1 and _state.check else None
     # reduce in place: in the tensor's own buffer when it is contiguous and of a type MPI reduces, else in a copy
     own = wide is None and a.flags.c_contiguous
     buf = a.reshape(-1) if own else (a.astype(wide) if wide is not None else np.ascontiguousarray(a)).reshape(-1)
     req = pg._comm.Iallreduce(_mpi._M.IN_PLACE, [buf, mtype], op=mop)
-
-    def finish() -> None:
-        if avg:
-            r = _average(buf, n)
-        elif own:
-            return
+    if not async_op:
+        if chk is not None:
+            _wait_sync(pg, req, "all_reduce", chk)
         else:
-            r = buf
-        if a.size:
-            np.copyto(a, r.reshape(a.shape), casting="unsafe")
-    if async_op:
-        return _run(pg, [req], "all_reduce", finish, True, keep=buf, check=chk)
-    _wait_sync(pg, req, "all_reduce", chk)
-    finish()
-    return None
+            _mpi.wait(req, pg._timeout, "all_reduce", pg._desc)
+        if own and not avg:
+            return None
+        _all_reduce_result(a, buf, avg, own, n)
+        return None
+    return _run(pg, [req], "all_reduce", lambda: _all_reduce_result(a, buf, avg, own, n), True, keep=buf,
+                check=chk)
+
+
+def _all_reduce_result(a: np.ndarray, buf: np.ndarray, avg: bool, own: bool, n: int) -> None:
+    """Write a reduced `buf` into the tensor's array `a` (nothing to do when `buf` is `a`'s own and not AVG)."""
+    if avg:
+        r = _average(buf, n)
+    elif own:
+        return
+    else:
+        r = buf
+    if a.size:
+        np.copyto(a, r.reshape(a.shape), casting="unsafe")
 
 
 def broadcast(tensor: Tensor, src: int | None = None, group: Any = None, async_op: bool = False,
