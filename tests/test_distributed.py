@@ -256,6 +256,47 @@ def test_timeout_in_a_wait_raises_dist_backend_error():
     assert 0.2 <= time.monotonic() - t0 < 1.5
 
 
+def test_waits_spin_only_while_every_rank_has_a_core(monkeypatch):
+    from ndgrad.distributed import _mpi
+    monkeypatch.setattr(_mpi, "SPIN_S", _mpi.SPIN_S)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    for local, world, spin in (("2", 2, _mpi.SPIN_DEDICATED), ("4", 4, _mpi.SPIN_OVERSUBSCRIBED),
+                               ("1", 4, _mpi.SPIN_DEDICATED), (None, 3, _mpi.SPIN_OVERSUBSCRIBED)):
+        if local is None:
+            monkeypatch.delenv("MPI_LOCALNRANKS", raising=False)   # not started by MPICH's mpiexec: the world
+        else:
+            monkeypatch.setenv("MPI_LOCALNRANKS", local)
+        _mpi.set_spin_for(world)
+        assert _mpi.SPIN_S == spin, (local, world)
+    assert _mpi.SPIN_OVERSUBSCRIBED < _mpi.SPIN_DEDICATED
+
+
+def test_launchers_let_mpi_yield_but_never_sleep_inside_progress():
+    # MPICH's heavy yield sleeps in every progress call (MPI_Test too): 0.1-0.5 ms for a 1 KiB all_reduce
+    from ndgrad.distributed import _mpi
+    assert _mpi.LAUNCH_ENV == {"MPIR_CVAR_POLLS_BEFORE_YIELD": "1"}
+
+
+@needs_mpi
+def test_reduction_plans_are_cached_but_every_call_is_checked(both):
+    nd, torch = both
+    t = nd.arange(6, dtype=nd.int32).reshape(2, 3)
+    for _ in range(2):   # a bad op raises every time, not only before its plan is cached
+        assert _errors(lambda: nd.distributed.all_reduce(t, op="sum"))[0] == "TypeError"
+        assert _errors(lambda: nd.distributed.all_reduce(nd.ones(2), op=nd.distributed.ReduceOp.BAND)) == \
+            ("ValueError", "all_reduce does not support RedOpType.BAND on floating point tensors")
+    buf = t._data
+    for op in ("SUM", "AVG", "MAX"):
+        nd.distributed.all_reduce(t, op=getattr(nd.distributed.ReduceOp, op))
+        assert t._data is buf and t.tolist() == [[0, 1, 2], [3, 4, 5]]
+    h = nd.tensor([1.5, -2.25], dtype=nd.float16)
+    v = nd.arange(6.0).reshape(2, 3).t()   # half types and non-contiguous tensors go through a copy
+    for x in (h, v):
+        before = x.tolist()
+        nd.distributed.all_reduce(x, op=nd.distributed.ReduceOp.AVG)
+        assert x.tolist() == before
+
+
 # -- post-accumulate-grad hooks (what DDP builds on) -----------------------------------------------------------
 
 def test_post_accumulate_grad_hook_matches_torch(torch):
@@ -277,6 +318,32 @@ def test_post_accumulate_grad_hook_matches_torch(torch):
         w.register_post_accumulate_grad_hook(lambda t: seen.append(1))
         m.autograd.grad((w * 2).sum(), w)
         assert seen == []
+
+
+def test_post_accumulate_grad_hooks_run_as_soon_as_ready_like_torch(torch):
+    """A leaf's gradient is accumulated (and its hooks run) as soon as it is complete, before the rest of the
+    graph, also when the previous iteration's graph is still alive during the next forward (the leaves'
+    AccumulateGrad nodes are then reused). DDP starts its buckets from these hooks."""
+    logs = []
+    for m in (ndgrad, torch):
+        m.manual_seed(0)
+        nn = m.nn
+        net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2))
+        log: list = []
+        for name, p in net.named_parameters():
+            p.register_post_accumulate_grad_hook(lambda p, name=name: log.append(name))
+        x = m.randn(5, 4)
+        loss = None
+        for _ in range(3):
+            h1 = net[0](x)
+            h1.register_hook(lambda g: log.append("h1"))
+            h2 = net[2](net[1](h1))
+            h2.register_hook(lambda g: log.append("h2"))
+            loss = net[4](net[3](h2)).sum()   # the previous loss (and its graph) lives until this assignment
+            loss.backward()
+        logs.append(log)
+    assert logs[0] == logs[1]
+    assert logs[0][:8] == ["4.bias", "4.weight", "h2", "2.bias", "2.weight", "h1", "0.bias", "0.weight"]
 
 
 # -- DDP and DataParallel at world size one, against torch ---------------------------------------------------

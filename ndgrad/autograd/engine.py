@@ -1,10 +1,8 @@
 """The backward engine: iterative, dependency-counted, deterministic.
 
-1. With `inputs` (and in `grad`), walk the graph from the roots without recursion, counting for each
-   node how many consumers feed it, and keep only the nodes from which an input can be reached.
-   `backward()` runs every reachable node, as torch does, without a walk: a node is created after the
-   nodes of its inputs, so taking nodes in decreasing sequence number already runs each one after all
-   of its consumers.
+1. Walk the graph from the roots without recursion, counting for each node how many consumers
+   feed it. `backward()` runs every reachable node, as torch does; with `inputs` (and in `grad`)
+   only the nodes from which an input can be reached run.
 2. Run ready nodes in reverse creation order (a heap on the sequence number, as torch does):
    tensor hooks and retain_grad first, then the node's formulas; each gradient is popped from its
    buffer as soon as it is consumed, and saved values are released unless `retain_graph`.
@@ -243,7 +241,7 @@ def _prune(nodes: set, targets: dict, deps: dict) -> set:
 
 
 def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
-              inputs: Sequence[Tensor] | None, walk: bool = True) -> tuple:
+              inputs: Sequence[Tensor] | None) -> tuple:
     """Root buffers, targets (node -> [(output_nr, input position)]), dependency counts and the needed set
     (None: every reachable node). Shared by run_backward and the batched engine (_batched.py)."""
     # -- root edges and their gradients
@@ -266,8 +264,6 @@ def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
             fn, nr = _edge(t)
             targets.setdefault(fn, []).append((nr, k))
 
-    if not walk:  # run_backward without inputs needs no dependency counts (see there)
-        return start, targets, None, None
     # -- discovery and dependency counts in one iterative pass
     deps: dict = {}
     seen = set(start)
@@ -291,16 +287,11 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
     """Backpropagate `grads` from `roots`. With `capture`, return gradients for `inputs` instead of
     accumulating them (autograd.grad); otherwise accumulate into leaves (or only into `inputs`)."""
     graph = create_graph
-    # Nodes run in decreasing sequence number (creation order reversed), as in torch. A node is always created
-    # after the nodes of its inputs, so when the largest-numbered node found so far comes up, every consumer of
-    # it has run: without `inputs`, the queue alone orders the pass and no walk counts dependencies first
-    # (`deps` is None, `queued` the nodes seen). With `inputs`, the walk prunes to the nodes that lead there.
-    start, targets, deps, needed = _discover(roots, grads, graph, inputs, walk=inputs is not None)
+    start, targets, deps, needed = _discover(roots, grads, graph, inputs)
 
     captured: list = [None] * (len(inputs) if inputs is not None else 0)
     buffers: dict = dict(start)
-    queued = set(start) if deps is None else None
-    heap = [(-fn._seq, fn) for fn in start if deps is None or deps.get(fn, 0) == 0 and (needed is None or fn in needed)]
+    heap = [(-fn._seq, fn) for fn in start if deps.get(fn, 0) == 0 and (needed is None or fn in needed)]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
     prev_mode = _mode.enabled
@@ -369,11 +360,6 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                         while len(cb) <= nr:
                             cb.append(None)
                         cb[nr] = g if cb[nr] is None else cb[nr] + g
-                if deps is None:
-                    if child not in queued:
-                        queued.add(child)
-                        push(heap, (-child._seq, child))
-                    continue
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:

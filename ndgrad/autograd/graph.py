@@ -20,6 +20,7 @@ FREED_MSG = (
 )
 
 _seq = itertools.count()
+_ACC_FIRST = 1 << 62   # added to AccumulateGrad sequence numbers: the engines' heaps run them first
 
 
 class _Freed:
@@ -170,6 +171,10 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Any) -> None:
         Node.__init__(self, (), None, (), ())
         self.variable = variable
+        # run as soon as ready, before any other ready node, as torch's AccumulateGrad (sequence number
+        # UINT64_MAX): a leaf's node may outlive its graph (the previous iteration's loss still alive during
+        # the next forward) and would otherwise run last, delaying post-accumulate hooks (DDP's buckets)
+        self._seq += _ACC_FIRST
 
 
 class saved_tensors_hooks:

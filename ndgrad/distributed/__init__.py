@@ -156,17 +156,21 @@ _state = _State()
 
 
 def _default() -> ProcessGroup:
+    w = _state.world
+    if w is not None:   # a group exists, so MPI is there
+        return w
     if not _mpi.available():
         raise RuntimeError(_mpi.INSTALL)
-    if _state.world is None:
-        raise ValueError(NOT_INIT)
-    return _state.world
+    raise ValueError(NOT_INIT)
 
 
 def _pg(g: Any) -> ProcessGroup | None:
     """The group to use (None: this rank is not a member)."""
+    if g is None:
+        w = _state.world
+        return w if w is not None else _default()
     w = _default()
-    if g is None or g is GroupMember.WORLD:
+    if g is GroupMember.WORLD:
         return w
     if g is GroupMember.NON_GROUP_MEMBER:
         return None
@@ -220,6 +224,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         raise ValueError(f"ndgrad.distributed: rank={rank} differs from this process's MPI rank "
                          f"{world.Get_rank()}; rank i of the job must be MPI rank i")
     comm = world.Dup()
+    _mpi.set_spin_for(comm.Get_size())
     pg = ProcessGroup(comm, list(range(comm.Get_size())), name, secs)
     pg._desc = f"rank {comm.Get_rank()} of the world ({comm.Get_size()} ranks)"
     _state.world = group.WORLD = GroupMember.WORLD = pg
@@ -379,6 +384,15 @@ def _run(pg: ProcessGroup, reqs: list, what: str, finish: Callable[[], Any] | No
     return None
 
 
+def _wait_sync(pg: ProcessGroup, req: Any, what: str, chk: Any) -> None:
+    """What Work.wait does, without a Work: the fingerprint first (a mismatch raises rather than waiting for data
+    that may never come), then the data."""
+    if chk is not None:
+        _mpi.wait(chk.req, pg._timeout, what, pg._desc)
+        chk.verify()
+    _mpi.wait(req, pg._timeout, what, pg._desc)
+
+
 # -- buffers and reduction --------------------------------------------------------------------------------
 
 def _check_tensor(t: Any, name: str = "tensor") -> None:
@@ -412,22 +426,33 @@ def _bytes(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1).view(np.uint8) if a.size else np.empty(0, np.uint8)
 
 
+_TYPES: dict = {}   # numpy dtype -> MPI datatype, filled when MPI is first used
+_PLANS: dict = {}   # (numpy dtype, id of a RedOpType) -> (dtype to reduce in or None, MPI datatype, MPI op, is AVG)
+
+
 def _mpi_type(dt: np.dtype) -> Any:
-    M = _mpi.MPI()
-    return {np.dtype(np.bool_): M.C_BOOL, np.dtype(np.int8): M.INT8_T, np.dtype(np.uint8): M.UINT8_T,
-            np.dtype(np.int16): M.INT16_T, np.dtype(np.int32): M.INT32_T, np.dtype(np.int64): M.INT64_T,
-            np.dtype(np.float32): M.FLOAT, np.dtype(np.float64): M.DOUBLE,
-            np.dtype(np.complex64): M.C_FLOAT_COMPLEX, np.dtype(np.complex128): M.C_DOUBLE_COMPLEX}[dt]
+    if not _TYPES:
+        M = _mpi.MPI()
+        _TYPES.update({np.dtype(np.bool_): M.C_BOOL, np.dtype(np.int8): M.INT8_T, np.dtype(np.uint8): M.UINT8_T,
+                       np.dtype(np.int16): M.INT16_T, np.dtype(np.int32): M.INT32_T, np.dtype(np.int64): M.INT64_T,
+                       np.dtype(np.float32): M.FLOAT, np.dtype(np.float64): M.DOUBLE,
+                       np.dtype(np.complex64): M.C_FLOAT_COMPLEX, np.dtype(np.complex128): M.C_DOUBLE_COMPLEX})
+    return _TYPES[dt]
 
 
-def _op_plan(a: np.ndarray, op: Any, fname: str) -> tuple:
-    """(array to reduce, its MPI datatype, MPI op, post(array)->array) for reducing `a` with `op`."""
+def _plan(dt: np.dtype, op: Any, fname: str) -> tuple:
+    """How to reduce arrays of dtype `dt` with `op`: (dtype to reduce in, or None for `dt` itself; MPI datatype;
+    MPI op; whether to divide by the group size afterwards). Checked once per (dtype, op), then looked up."""
+    plan = _PLANS.get((dt, id(op)))
+    if plan is not None:
+        return plan
     M = _mpi.MPI()
     if not isinstance(op, RedOpType):
         raise TypeError(f"op must be a ReduceOp, got {op!r}")
-    if a.dtype == np.float16 or a.dtype.name == "bfloat16":
-        a = a.astype(np.float32)   # half types are reduced in float32 (MPI has no portable type), rounded once
-    kind = a.dtype.kind
+    wide = None
+    if dt == np.float16 or dt.name == "bfloat16":
+        wide = np.dtype(np.float32)   # half types are reduced in float32 (MPI has no portable type), rounded once
+    kind = (wide or dt).kind
     if kind == "c" and op not in (RedOpType.SUM, RedOpType.AVG):
         raise ValueError(f"{fname} does not support {op} on complex tensors")
     if kind == "f" and op in (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR):
@@ -437,14 +462,26 @@ def _op_plan(a: np.ndarray, op: Any, fname: str) -> tuple:
             raise ValueError(f"{fname} does not support {op} on bool tensors")
         mop = M.LOR if op in (RedOpType.SUM, RedOpType.MAX, RedOpType.BOR) else \
             M.LXOR if op is RedOpType.BXOR else M.LAND
-        return a, M.C_BOOL, mop, None
-    mop = {RedOpType.SUM: M.SUM, RedOpType.AVG: M.SUM, RedOpType.PRODUCT: M.PROD, RedOpType.MIN: M.MIN,
-           RedOpType.MAX: M.MAX, RedOpType.BAND: M.BAND, RedOpType.BOR: M.BOR, RedOpType.BXOR: M.BXOR}[op]
-    post = None
-    if op is RedOpType.AVG:
-        def post(r: np.ndarray, n: int) -> np.ndarray:
-            return (r / n) if kind in "fc" else np.trunc(r / n).astype(r.dtype)
-    return a, _mpi_type(a.dtype), mop, post
+        plan = (wide, M.C_BOOL, mop, False)
+    else:
+        mop = {RedOpType.SUM: M.SUM, RedOpType.AVG: M.SUM, RedOpType.PRODUCT: M.PROD, RedOpType.MIN: M.MIN,
+               RedOpType.MAX: M.MAX, RedOpType.BAND: M.BAND, RedOpType.BOR: M.BOR, RedOpType.BXOR: M.BXOR}[op]
+        plan = (wide, _mpi_type(wide or dt), mop, op is RedOpType.AVG)
+    _PLANS[dt, id(op)] = plan   # only RedOpType members get here: they live forever, their ids stay theirs
+    return plan
+
+
+def _average(r: np.ndarray, n: int) -> np.ndarray:
+    return (r / n) if r.dtype.kind in "fc" else np.trunc(r / n).astype(r.dtype)
+
+
+def _op_plan(a: np.ndarray, op: Any, fname: str) -> tuple:
+    """(array to reduce, its MPI datatype, MPI op, post(array, n)->array or None) for reducing `a` with `op`."""
+    wide, mtype, mop, avg = _plan(a.dtype, op, fname)
+    return (a if wide is None else a.astype(wide)), mtype, mop, (_average if avg else None)
+
+
+_SENT: dict = {}   # (collective, bytes) -> the fingerprint array sent for it
 
 
 class _Check:
@@ -457,20 +494,25 @@ class _Check:
 
     def __init__(self, pg: ProcessGroup, what: str, nbytes: int) -> None:
         M = _mpi.MPI()
-        code = sum(map(ord, what))
         self.pg, self.what, self.nbytes = pg, what, nbytes
-        self.v = np.array([nbytes, -nbytes, code, -code], np.int64)
-        self.r = np.empty_like(self.v)
+        v = _SENT.get((what, nbytes))
+        if v is None:   # only ever read by MPI, so calls with the same fingerprint share one array
+            if len(_SENT) > 512:
+                _SENT.clear()
+            code = sum(map(ord, what))
+            v = _SENT[what, nbytes] = np.array([nbytes, -nbytes, code, -code], np.int64)
+        self.v = v
+        self.r = np.empty(4, np.int64)
         self.req = pg._comm.Iallreduce([self.v, M.INT64_T], [self.r, M.INT64_T], op=M.MAX)
 
     def verify(self) -> None:
-        r = self.r
-        if r[2] != -r[3]:
+        most, minus_least, code, minus_code = self.r.tolist()
+        if code != -minus_code:
             raise RuntimeError(f"Detected mismatch between collectives on ranks: rank {self.pg.rank()} called "
                                f"{self.what}, another rank a different collective")
-        if r[0] != -r[1]:
+        if most != -minus_least:
             raise RuntimeError(f"Detected mismatch between collectives on ranks: {self.what} was called with "
-                               f"tensors of {-r[1]} to {r[0]} bytes on the ranks of the group (rank "
+                               f"tensors of {-minus_least} to {most} bytes on the ranks of the group (rank "
                                f"{self.pg.rank()}: {self.nbytes} bytes)")
 
 
@@ -497,26 +539,45 @@ def _group_rank(pg: ProcessGroup, r: int, what: str, role: str = "root") -> int:
 
 def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None, async_op: bool = False) -> Any:
     """Mirrors `torch.distributed.all_reduce`: every rank's `tensor` becomes the reduction over the group."""
-    _check_tensor(tensor)
-    pg = _pg(group)
+    if tensor.__class__ is not Tensor:
+        _check_tensor(tensor)
+    pg = _state.world if group is None else _pg(group)
     if pg is None:
+        if group is None:
+            _default()   # raises: no process group
         return _not_member("all_reduce")
-    a = _flat(tensor)
-    src, mtype, mop, post = _op_plan(a, op, "all_reduce")
-    chk = _fingerprint(pg, "all_reduce", a.nbytes)
-    out = src if src is a and a.flags.c_contiguous and np.shares_memory(a, tensor._data) else None
-    M = _mpi.MPI()
-    if out is not None:
-        req = pg._comm.Iallreduce(M.IN_PLACE, [out, mtype], op=mop)
-    else:
-        out = np.empty_like(src)
-        req = pg._comm.Iallreduce([src, mtype], [out, mtype], op=mop)
-    n = pg.size()
+    a = tensor._data
+    plan = _PLANS.get((a.dtype, id(op)))   # the ReduceOp members live forever: their ids are stable keys
+    wide, mtype, mop, avg = plan if plan is not None else _plan(a.dtype, op, "all_reduce")
+    n = len(pg._ranks)
+    chk = _Check(pg, "all_reduce", a.nbytes) if n > 1 and _state.check else None
+    # reduce in place: in the tensor's own buffer when it is contiguous and of a type MPI reduces, else in a copy
+    own = wide is None and a.flags.c_contiguous
+    buf = a.reshape(-1) if own else (a.astype(wide) if wide is not None else np.ascontiguousarray(a)).reshape(-1)
+    req = pg._comm.Iallreduce(_mpi._M.IN_PLACE, [buf, mtype], op=mop)
+    if not async_op:
+        if chk is not None:
+            _wait_sync(pg, req, "all_reduce", chk)
+        else:
+            _mpi.wait(req, pg._timeout, "all_reduce", pg._desc)
+        if own and not avg:
+            return None
+        _all_reduce_result(a, buf, avg, own, n)
+        return None
+    return _run(pg, [req], "all_reduce", lambda: _all_reduce_result(a, buf, avg, own, n), True, keep=buf,
+                check=chk)
 
-    def finish() -> None:
-        r = out if post is None else post(out, n)
-        _put(tensor, r.astype(tensor._data.dtype, copy=False))
-    return _run(pg, [req], "all_reduce", finish, async_op, keep=(src, out), check=chk)
+
+def _all_reduce_result(a: np.ndarray, buf: np.ndarray, avg: bool, own: bool, n: int) -> None:
+    """Write a reduced `buf` into the tensor's array `a` (nothing to do when `buf` is `a`'s own and not AVG)."""
+    if avg:
+        r = _average(buf, n)
+    elif own:
+        return
+    else:
+        r = buf
+    if a.size:
+        np.copyto(a, r.reshape(a.shape), casting="unsafe")
 
 
 def broadcast(tensor: Tensor, src: int | None = None, group: Any = None, async_op: bool = False,
@@ -529,7 +590,7 @@ def broadcast(tensor: Tensor, src: int | None = None, group: Any = None, async_o
     root = group_src if group_src is not None else _group_rank(pg, 0 if src is None else src, "broadcast")
     a = _flat(tensor)
     chk = _fingerprint(pg, "broadcast", a.nbytes)
-    buf = a if a.flags.c_contiguous and np.shares_memory(a, tensor._data) else a.copy()
+    buf = a if tensor._data.flags.c_contiguous else a.copy()   # contiguous: `a` is a view of the tensor's buffer
     req = pg._comm.Ibcast(_bytes(buf), root=root)
     return _run(pg, [req], "broadcast", lambda: _put(tensor, buf), async_op, keep=buf, check=chk)
 

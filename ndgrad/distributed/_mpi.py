@@ -15,6 +15,9 @@ INSTALL = ("ndgrad.distributed needs MPI: install the extra with `pip install \"
            "(the packages mpi4py and mpich)")
 
 
+_M: Any = None   # the mpi4py.MPI module once loaded (every collective asks for it: no import machinery per call)
+
+
 def available() -> bool:
     """mpi4py importable (without initialising MPI)."""
     return importlib.util.find_spec("mpi4py") is not None
@@ -22,6 +25,9 @@ def available() -> bool:
 
 def MPI() -> Any:
     """The mpi4py.MPI module (initialises MPI on first use)."""
+    global _M
+    if _M is not None:
+        return _M
     if not available():
         raise RuntimeError(INSTALL)
     import mpi4py
@@ -31,6 +37,7 @@ def MPI() -> Any:
         from mpi4py import MPI as M
     except (ImportError, RuntimeError) as e:   # mpi4py without a loadable MPI library
         raise RuntimeError(f"{INSTALL}; mpi4py is installed but MPI could not be loaded: {e}") from e
+    _M = M
     return M
 
 
@@ -47,27 +54,53 @@ def mpiexec() -> str:
     return p
 
 
-# Environment for ranks started by ndgrad's launchers: MPICH on a machine with fewer cores than ranks.
-# Ranks wait in ndgrad's own polling loop (which sleeps), so the remaining knob is MPICH's internal progress
-# loops: yield to the scheduler instead of spinning.
-LAUNCH_ENV = {"MPIR_CVAR_POLLS_BEFORE_YIELD": "1", "MPIR_CVAR_ENABLE_HEAVY_YIELD": "1"}
+# Environment for ranks started by ndgrad's launchers. Ranks wait in ndgrad's own polling loop (which yields,
+# then sleeps), so the remaining knob is MPICH's internal progress loops in its few blocking calls (start-up,
+# communicator creation): yield to the scheduler between polls (sched_yield, which costs nothing measurable when
+# each rank has a core) so that more ranks than cores do not starve each other. Not MPICH's "heavy yield"
+# (MPIR_CVAR_ENABLE_HEAVY_YIELD): it sleeps inside every progress call, MPI_Test included, and made a 1 KiB
+# all_reduce take 0.1-0.5 ms instead of 5 us.
+LAUNCH_ENV = {"MPIR_CVAR_POLLS_BEFORE_YIELD": "1"}
 
 
 class DistTimeout(RuntimeError):
     pass
 
 
+SPIN_DEDICATED = 5e-4       # how long `wait` polls before it starts yielding: a core per rank
+SPIN_OVERSUBSCRIBED = 2e-5  # more ranks than cores
+SPIN_S = SPIN_DEDICATED     # the one in force, set by `set_spin_for` at init_process_group
+
+
+def set_spin_for(world_size: int) -> None:
+    """Poll without yielding for 0.5 ms when every rank on this machine has a core of its own (latency), only
+    20 us when ranks outnumber the cores this process may run on: there a spinning rank holds the core its peer
+    needs to reach the same collective."""
+    global SPIN_S
+    local = int(os.environ.get("MPI_LOCALNRANKS", world_size))   # set per rank by MPICH's mpiexec
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    SPIN_S = SPIN_OVERSUBSCRIBED if local > cores else SPIN_DEDICATED
+
+
 def wait(reqs: Any, timeout: float, what: str, comm_desc: str, status: Any = None) -> None:
-    """Complete one request or a list of them within `timeout` seconds: spin for 0.5 ms (latency), then poll
-    yielding the core between polls for up to 50 ms, then poll with sleeps growing to 1 ms (a long wait costs
-    no CPU). Raises DistBackendError on timeout."""
-    M = MPI()
-    many = isinstance(reqs, list)
-    test = M.Request.Testall if many else (lambda r: r.Test(status))
-    if test(reqs):
-        return
+    """Complete one request or a list of them within `timeout` seconds: spin for SPIN_S (0.5 ms, 20 us with more
+    ranks than cores), then poll yielding the core between polls for up to 50 ms, then poll with sleeps growing to
+    1 ms (a long wait costs no CPU). Raises DistBackendError on timeout."""
+    if isinstance(reqs, list):
+        test = MPI().Request.Testall
+        if test(reqs):
+            return
+    else:
+        if reqs.Test(status):
+            return
+
+        def test(r: Any) -> bool:
+            return r.Test(status)
     t0 = time.monotonic()
-    spin_until = t0 + 5e-4
+    spin_until = t0 + SPIN_S
     while time.monotonic() < spin_until:
         if test(reqs):
             return

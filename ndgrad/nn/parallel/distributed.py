@@ -38,15 +38,25 @@ UNFINISHED = (
 
 
 class _Bucket:
-    __slots__ = ("params", "index", "pending", "work", "flat", "tensor")
+    __slots__ = ("params", "index", "pending", "work", "flat", "tensor", "views")
 
     def __init__(self, params: list, index: list) -> None:
+        from ..._creation import from_numpy
         self.params = params        # the parameters, in bucket order
         self.index = index          # their positions in DDP's parameter list
         self.pending = len(params)
         self.work: Any = None
-        self.flat: Any = None
-        self.tensor: Any = None
+        # one flat buffer for the bucket's lifetime (no allocation, no fresh pages per step): the gradients are
+        # copied into their slices, reduced in place, and the averages written back into the `.grad` tensors
+        dt = params[0]._data.dtype
+        self.flat = np.empty(sum(p._data.size for p in params), dt)
+        self.tensor = from_numpy(self.flat)
+        self.views = []
+        o = 0
+        for p in params:
+            k = p._data.size
+            self.views.append(self.flat[o:o + k].reshape(p._data.shape))
+            o += k
 
 
 class DistributedDataParallel(Module):
@@ -229,13 +239,12 @@ class DistributedDataParallel(Module):
 
     def _launch(self, b: _Bucket) -> None:
         from ... import distributed as dist
-        from ..._creation import from_numpy
-        parts = []
-        for p in b.params:
+        for p, v in zip(b.params, b.views):
             g = p._grad
-            parts.append(np.zeros(p._data.size, p._data.dtype) if g is None else g._data.reshape(-1))
-        b.flat = np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
-        b.tensor = from_numpy(b.flat)
+            if g is None:
+                v.fill(0)
+            else:
+                np.copyto(v, g._data)
         b.work = dist.all_reduce(b.tensor, group=self.process_group, async_op=True)
 
     def _finish(self) -> None:
@@ -251,24 +260,18 @@ class DistributedDataParallel(Module):
             globally_used = used._data
         for b in self._buckets:
             b.work.wait()
-            flat = b.tensor._data
-            if flat.dtype.kind in "fc" or flat.dtype.name == "bfloat16":
-                flat /= n
-            else:
-                flat //= n
-            o = 0
-            for p, i in zip(b.params, b.index):
-                k = p._data.size
-                avg = flat[o:o + k].reshape(p._data.shape)
-                o += k
+            b.work = None
+            flat = b.flat
+            div = np.divide if flat.dtype.kind in "fc" or flat.dtype.name == "bfloat16" else np.floor_divide
+            for p, i, v in zip(b.params, b.index, b.views):
                 if globally_used is not None and globally_used[i] == 0:
                     continue
-                if p._grad is None:
-                    p._grad = _wrap(avg.copy())
-                else:
-                    p._grad._data[...] = avg
-                    p._grad._vc[0] += 1
-            b.flat = b.tensor = b.work = None
+                g = p._grad
+                if g is None:
+                    p._grad = _wrap(div(v, n).astype(v.dtype, copy=False))
+                else:   # the average goes straight into the gradient's buffer: one pass
+                    div(v, n, out=g._data, casting="unsafe")
+                    g._vc[0] += 1
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
