@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import builtins
 import functools
+import os
 import re
+import sys
 import warnings
 from typing import Any, Callable
 
@@ -165,6 +167,19 @@ def _flat_list(x: Any) -> list:
     return [x]
 
 
+_PKG = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SKIP = {os.path.abspath(__file__), os.path.join(_PKG, "_tensor.py")}
+
+
+def _internal_caller() -> bool:
+    """Whether the Python value is taken by ndgrad's own code (a check inside an op) rather than by the program
+    (Tensor's conversions themselves do not count): vmap refuses only the program's decisions, as torch does."""
+    f = sys._getframe(2)
+    while f is not None and os.path.abspath(f.f_code.co_filename) in _SKIP:
+        f = f.f_back
+    return f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PKG)
+
+
 def _value(conv: Any, a: Any, *args: Any) -> Any:
     """A Python value from a traced array: computed, and recorded as a guard that later calls check."""
     v = conv(_plain_view(a, np.ndarray), *args)
@@ -175,6 +190,8 @@ def _value(conv: Any, a: Any, *args: Any) -> Any:
             raise _Break("a Python value was taken from an array the tracer did not record")
         tmp = f"p{tr.n}"
         tr.n += 1
+        if _internal_caller():
+            tr.internal.add(tmp)
         tr.nodes.append((tr.phase, conv, (_Var(name), *tr.encode(args)), {}, _Var(tmp), False))
         tr.nodes.append((tr.phase, _guard, (_Var(tmp), tr.encode(v)), {}, None, True))
         if tr.phase == "bwd":
@@ -192,7 +209,8 @@ class _Method:
         self.fn = getattr(np.ndarray, name)
 
     def __call__(self, a: Any, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(a, *args, **kwargs)
+        # by name, not the ndarray descriptor: a value may be a NumPy scalar (a full reduction's result)
+        return getattr(a, self.name)(*args, **kwargs)
 
 
 _METHOD_NAMES = ("__getitem__", "reshape", "transpose", "astype", "copy", "ravel", "flatten", "squeeze", "swapaxes",
@@ -272,6 +290,7 @@ class _Tracer:
         self.n = 0
         self.scalars: set = set()  # vars that are NumPy scalars (not arrays) when the code runs
         self.guards = 0
+        self.internal: set = set()  # values taken by ndgrad's own checks (not by the traced program)
 
     # -- names
     def var(self, arr: np.ndarray, prefix: str = "v") -> Any:
@@ -417,6 +436,74 @@ _DRAWS = ("_torch_unit", "_torch_uniform", "_torch_normal", "_torch_random", "_t
           "_raw32", "_raw64", "_normal_one")
 
 
+def _plan() -> list:
+    """What tracing patches: (owner, name, replacement), built once (and again when modules were added)."""
+    plan: list = []
+    from ._creation import Generator
+    from ._tensor import Tensor
+    from .autograd.graph import Node
+    for n in _CONVERSIONS:
+        plan.append((np, n, _conversion(n)))
+    for n in _CREATIONS:
+        plan.append((np, n, _creation(n)))
+    depth = [0]
+    for n in _DRAWS:
+        orig = getattr(Generator, n)
+
+        def draw(self_: Any, *args: Any, _orig: Any = orig, _n: str = n, **kwargs: Any) -> Any:
+            if depth[0] or _TRACER is None:
+                return _orig(self_, *args, **kwargs)
+            depth[0] += 1
+            try:
+                res = _orig(self_, *_unwrap(args), **_unwrap(kwargs))
+            finally:
+                depth[0] -= 1
+            if _n == "_normal_one":
+                raise _Break("a scalar random draw (the tracer replays array draws only)")
+            return _TRACER.record_call(_orig.__get__(self_), args, kwargs, res)
+        draw.__wrapped__ = orig  # type: ignore[attr-defined]
+        draw.__name__ = n
+        plan.append((Generator, n, draw))
+
+    # as_strided and sliding_window_view make views from raw strides (invisible to the dispatch): one call each
+    import sys
+    from numpy.lib import stride_tricks
+    for fname in ("as_strided", "sliding_window_view"):
+        orig_f = getattr(stride_tricks, fname)
+
+        def strided(*args: Any, _f: Any = orig_f, **kwargs: Any) -> Any:
+            if _TRACER is not None and _contains_traced(args[0]):
+                return _call(_f, args, kwargs)
+            return _f(*args, **kwargs)
+        strided.__name__ = fname
+        plan.append((stride_tricks, fname, strided))
+        for mname, mod in list(sys.modules.items()):
+            if mname.startswith("ndgrad.") and mod is not None and getattr(mod, fname, None) is orig_f:
+                plan.append((mod, fname, strided))
+    vec_call = np.vectorize.__call__
+
+    def vectorized(self_: Any, *args: Any, **kwargs: Any) -> Any:
+        if _TRACER is not None and (any(_contains_traced(a) for a in args) or
+                                    any(_contains_traced(v) for v in kwargs.values())):
+            return _call(functools.partial(vec_call, self_), args, kwargs)
+        return vec_call(self_, *args, **kwargs)
+    plan.append((np.vectorize, "__call__", vectorized))
+
+    def breaker(what: str) -> Callable:
+        def f(*a: Any, **k: Any) -> Any:
+            raise _Break(what)
+        return f
+    plan.append((Tensor, "numpy", breaker("Tensor.numpy() inside a compiled region")))
+    plan.append((Tensor, "__array__", breaker("a tensor converted to a NumPy array inside a compiled region")))
+    plan.append((Tensor, "register_hook", breaker("a tensor hook registered inside a compiled region")))
+    plan.append((Node, "register_hook", breaker("a node hook registered inside a compiled region")))
+    plan.append((Node, "register_prehook", breaker("a node hook registered inside a compiled region")))
+    return plan
+
+
+_PLAN: Any = None
+
+
 class _Patches:
     """Install/remove what tracing needs outside this module (numpy conversions, generator draws, breaks)."""
 
@@ -428,65 +515,12 @@ class _Patches:
         setattr(owner, name, value)
 
     def install(self) -> None:
-        from ._creation import Generator
-        from ._tensor import Tensor
-        from .autograd.graph import Node
-        for n in _CONVERSIONS:
-            self.set(np, n, _conversion(n))
-        for n in _CREATIONS:
-            self.set(np, n, _creation(n))
-        depth = [0]
-        for n in _DRAWS:
-            orig = getattr(Generator, n)
-
-            def draw(self_: Any, *args: Any, _orig: Any = orig, _n: str = n, **kwargs: Any) -> Any:
-                if depth[0] or _TRACER is None:
-                    return _orig(self_, *args, **kwargs)
-                depth[0] += 1
-                try:
-                    res = _orig(self_, *_unwrap(args), **_unwrap(kwargs))
-                finally:
-                    depth[0] -= 1
-                if _n == "_normal_one":
-                    raise _Break("a scalar random draw (the tracer replays array draws only)")
-                return _TRACER.record_call(_orig.__get__(self_), args, kwargs, res)
-            draw.__wrapped__ = orig  # type: ignore[attr-defined]
-            draw.__name__ = n
-            self.set(Generator, n, draw)
-
-        # as_strided and sliding_window_view make views from raw strides (invisible to the dispatch): one call each
         import sys
-        from numpy.lib import stride_tricks
-        for fname in ("as_strided", "sliding_window_view"):
-            orig_f = getattr(stride_tricks, fname)
-
-            def strided(*args: Any, _f: Any = orig_f, **kwargs: Any) -> Any:
-                if _TRACER is not None and _contains_traced(args[0]):
-                    return _call(_f, args, kwargs)
-                return _f(*args, **kwargs)
-            strided.__name__ = fname
-            self.set(stride_tricks, fname, strided)
-            for mname, mod in list(sys.modules.items()):
-                if mname.startswith("ndgrad.") and mod is not None and getattr(mod, fname, None) is orig_f:
-                    self.set(mod, fname, strided)
-        vec_call = np.vectorize.__call__
-
-        def vectorized(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            if _TRACER is not None and (any(_contains_traced(a) for a in args) or
-                                        any(_contains_traced(v) for v in kwargs.values())):
-                return _call(functools.partial(vec_call, self_), args, kwargs)
-            return vec_call(self_, *args, **kwargs)
-        self.set(np.vectorize, "__call__", vectorized)
-
-        def breaker(what: str) -> Callable:
-            def f(*a: Any, **k: Any) -> Any:
-                raise _Break(what)
-            return f
-        self.set(Tensor, "numpy", breaker("Tensor.numpy() inside a compiled region"))
-        self.set(Tensor, "__array__", breaker("a tensor converted to a NumPy array inside a compiled region"))
-        self.set(Tensor, "register_hook", breaker("a tensor hook registered inside a compiled region"))
-        self.set(Node, "register_hook", breaker("a node hook registered inside a compiled region"))
-        self.set(Node, "register_prehook", breaker("a node hook registered inside a compiled region"))
+        global _PLAN
+        if _PLAN is None or _PLAN[0] != len(sys.modules):
+            _PLAN = (len(sys.modules), _plan())
+        for owner, name, value in _PLAN[1]:
+            self.set(owner, name, value)
 
     def remove(self) -> None:
         for owner, name, old in reversed(self.saved):

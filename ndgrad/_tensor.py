@@ -378,7 +378,7 @@ class Tensor:
             if self._data.size == 0:
                 raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data.reshape(()).item())
+        return bool(self._data.reshape(()))  # (not .item(): vmap tells a decision on a value from taking it)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

@@ -20,7 +20,8 @@ import numpy as np
 
 from .._tensor import Tensor
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
+           "stack_module_state"]
 
 _state = threading.local()
 
@@ -488,6 +489,10 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
                              f"{sizes} for the mapped dimension")
         n = sizes[0]
+        from . import _batching
+        fast = _batching.run(func, kwargs, leaves, dims, spec, n, randomness, _unflatten, _flatten)
+        if fast is not None:
+            return _batched_outputs(fast, out_dims, n, name)
         results = []
         from .. import _creation as C
         # randomness: 'error' refuses random ops, 'same' replays the default generator's state
@@ -527,6 +532,53 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             outs.append(stack(list(vals), od))
         return _unflatten(outs, out_spec)
     return wrapper
+
+
+def _batched_outputs(fast: tuple, out_dims: Any, n: int, name: str) -> Any:
+    """vmap's outputs from the batched replay: each (array, batched) moved to its out_dim."""
+    from .._tensor import _wrap
+    pairs, out_spec = fast
+    probe = _unflatten([None] * len(pairs), out_spec)
+    odims = _broadcast_prefix(out_dims, probe, lambda p: p is None or isinstance(p, int))
+    if odims is None:
+        raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
+                         f"structure of `outputs`. out_dims has structure {_spec_repr(_flatten(out_dims)[1])} but "
+                         f"outputs has structure {_spec_repr(out_spec)}.")
+    outs = []
+    for (arr, batched), od in zip(pairs, odims):
+        if od is None:
+            if batched:
+                raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
+            outs.append(_wrap(np.array(arr)))
+            continue
+        if not batched:  # the same value for every element: stacked, as the loop stacks it
+            arr = np.broadcast_to(arr, (n,) + arr.shape)
+        nd = arr.ndim
+        if not -nd <= od < nd:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {od})")
+        outs.append(_wrap(np.ascontiguousarray(np.moveaxis(arr, 0, od))))
+    return _unflatten(outs, out_spec)
+
+
+def stack_module_state(models: Any) -> tuple:
+    """Mirrors `torch.func.stack_module_state`: the parameters and buffers of same-class modules stacked along a new
+    first dimension (new leaves; parameters require grad where the originals did), for an ensemble under vmap."""
+    from .._ops import stack
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    if any(type(m) is not type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    names = [n for n, _ in models[0].named_parameters()]
+    params = {}
+    for n in names:
+        ps = [dict(m.named_parameters())[n] for m in models]
+        t = stack([p.detach() for p in ps])
+        params[n] = t.requires_grad_(any(p.requires_grad for p in ps))
+    buffers = {n: stack([dict(m.named_buffers())[n] for m in models]) for n, _ in models[0].named_buffers()}
+    return params, buffers
 
 
 # -- functional_call -------------------------------------------------------------------------------------------

@@ -1,0 +1,576 @@
+"""vmap that batches: trace one element, then run the traced NumPy calls once on the whole batch.
+
+`vmap(f)` first runs `f` on the batch's first element under the tracer of `ndgrad.compile` (`_compile.py`):
+every NumPy call that ndgrad makes is recorded, the op table's forward formulas and, when `f` takes a
+gradient (`grad`, `vjp`, `jacrev`...), the derivative formulas as the engine runs them. The recorded program
+is then run once on the whole batch, each call rewritten by a batching rule: the batch dimension is kept in
+front, so elementwise calls only align ranks, reductions and shape-taking calls shift their axes, views
+prepend the batch dimension to their shape, products become batched products. A call without a rule runs once
+per element (its results stacked) with a one-time performance warning naming it, as torch does.
+
+Where the program cannot be replayed (the tracer's breaks, a write of batched values into an array from
+outside, or inputs that require grad under grad mode, whose graph vmap must keep), vmap runs `f` once per
+element instead: the same semantics, at loop speed. A Python value taken from a batched value
+(`if x.sum() > 0`, `.item()`) raises torch's vmap error.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import _compile as C
+
+DATA_DEPENDENT = ("vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We "
+                  "don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .")
+ITEM = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() on a "
+        "Tensor, please try to rewrite what you're doing with other operations. If error is occurring somewhere "
+        "inside PyTorch internals, please file a bug report.")
+INPLACE = "output with shape {} doesn't match the broadcast shape {}"
+_WARNED: set = set()
+
+
+class Unbatchable(Exception):
+    """The batched replay cannot go on: vmap falls back to one call per element."""
+
+
+# -- tracing one element ----------------------------------------------------------------------------------------------
+def trace(func: Any, args: tuple, kwargs: dict, leaves: list, dims: list, spec: Any, unflatten: Any,
+          flatten: Any) -> Any:
+    """Run func on element 0 under the tracer. Returns (tracer, input names, output leaves, output spec) or None."""
+    from .._tensor import Tensor, _wrap
+    if C._TRACER is not None:
+        return None  # inside another trace (nested vmap, or a compiled region): the loop is recorded instead
+    tr = C._Tracer()
+    names: list = []
+    sample = []
+    swapped = []
+    for x, d in zip(leaves, dims):
+        if not isinstance(x, Tensor):
+            sample.append(x)
+            names.append(None)
+            continue
+        if d is None:  # copies: a write inside f happens once, in the replay
+            tv = tr.var(x._data.copy(), "a")
+            names.append(tr.ids[id(tv)])
+            t = _wrap(tv)
+        else:
+            tv = tr.var(np.array(np.moveaxis(x._data, d, 0)[0]), "a")
+            names.append(tr.ids[id(tv)])
+            t = _wrap(tv)
+        sample.append(t)
+        swapped.append(t)
+    patches = C._Patches()
+    C._TRACER = tr
+    patches.install()
+    try:
+        out = func(*unflatten(sample, spec), **kwargs)
+        out_leaves, out_spec = flatten(out)
+    except C._Break:
+        return None
+    finally:
+        C._TRACER = None
+        patches.remove()
+    return tr, names, out_leaves, out_spec
+
+
+# -- the batched replay ---------------------------------------------------------------------------------------------
+class _Env:
+    def __init__(self, n: int, randomness: str, inputs: set) -> None:
+        self.n = n
+        self.randomness = randomness
+        self.vals: dict = {}       # var name -> array (batch first when batched) or value
+        self.batched: set = set()  # names of batched vars
+        self.inputs = inputs       # names of input vars (never promoted in place)
+        self.viewed: set = set()   # vars some later view was taken from (not promoted either)
+
+
+def _get(env: _Env, x: Any) -> Any:
+    """A template with each var replaced by its value (batched values as they are, batch first)."""
+    if isinstance(x, C._Var):
+        return env.vals[x.name]
+    if isinstance(x, C._Const):
+        return env.consts[x.name]  # type: ignore[attr-defined]
+    t = type(x)
+    if t is tuple or t is list:
+        return t(_get(env, v) for v in x)
+    if t is dict:
+        return {k: _get(env, v) for k, v in x.items()}
+    if t is slice:
+        return slice(_get(env, x.start), _get(env, x.stop), _get(env, x.step))
+    return x
+
+
+def _is_b(env: _Env, x: Any) -> bool:
+    return isinstance(x, C._Var) and x.name in env.batched
+
+
+def _any_b(env: _Env, x: Any) -> bool:
+    if isinstance(x, C._Var):
+        return x.name in env.batched
+    t = type(x)
+    if t is tuple or t is list:
+        return any(_any_b(env, v) for v in x)
+    if t is dict:
+        return any(_any_b(env, v) for v in x.values())
+    if t is slice:
+        return _any_b(env, (x.start, x.stop, x.step))
+    return False
+
+
+def _element(env: _Env, x: Any, b: int) -> Any:
+    """Element b of a template's values (unbatched values as they are)."""
+    if isinstance(x, C._Var):
+        v = env.vals[x.name]
+        return v[b] if x.name in env.batched else v
+    t = type(x)
+    if t is tuple or t is list:
+        return t(_element(env, v, b) for v in x)
+    if t is dict:
+        return {k: _element(env, v, b) for k, v in x.items()}
+    if t is slice:
+        return slice(_element(env, x.start, b), _element(env, x.stop, b), _element(env, x.step, b))
+    return _get(env, x)
+
+
+def _fn_name(fn: Any) -> str:
+    if isinstance(fn, C._Method):
+        return "ndarray." + fn.name
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        return f"{owner.__name__}.{fn.__name__}"
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _loop(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
+    """The fallback: the call once per element, results stacked (a one-time warning names it)."""
+    name = _fn_name(fn)
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+                      f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
+                      UserWarning, stacklevel=4)
+    res = [fn(*_element(env, a, b), **_element(env, k, b)) for b in range(env.n)]
+    r0 = res[0]
+    if isinstance(r0, tuple):
+        return tuple(np.stack([np.asarray(r[i]) for r in res]) for i in range(len(r0)))
+    if isinstance(r0, list):
+        return [np.stack([np.asarray(r[i]) for r in res]) for i in range(len(r0))]
+    return np.stack([np.asarray(r) for r in res])
+
+
+def _lnd(env: _Env, x: Any) -> int:
+    """Logical ndim of a template value."""
+    v = _get(env, x)
+    nd = np.ndim(v)
+    return nd - 1 if _is_b(env, x) else nd
+
+
+def _aligned(env: _Env, x: Any, rank: int) -> Any:
+    """A batched value reshaped so that its logical dims broadcast like the element's: (B, 1.., *shape)."""
+    v = _get(env, x)
+    if not _is_b(env, x):
+        return v
+    lnd = v.ndim - 1
+    if lnd < rank:
+        v = v.reshape((v.shape[0],) + (1,) * (rank - lnd) + v.shape[1:])
+    return v
+
+
+def _axis(ax: Any, lnd: int) -> Any:
+    """A logical axis (or tuple, or None = all) as the physical axis of a batch-first array."""
+    if ax is None:
+        return tuple(range(1, lnd + 1))
+    if isinstance(ax, (tuple, list)):
+        return tuple(_axis(a, lnd) for a in ax)
+    a = int(ax)
+    if a < -lnd or a >= max(lnd, 1):
+        raise Unbatchable
+    return a + 1 if a >= 0 else a
+
+
+_REDUCING_METHODS = {"sum", "mean", "max", "min", "prod", "any", "all", "std", "var", "argmax", "argmin"}
+_ELEMENTWISE_METHODS = {"astype", "copy", "conj", "conjugate", "round", "clip"}
+_AXIS_FUNCS = {np.sum: "axis", np.mean: "axis", np.amax: "axis", np.amin: "axis", np.max: "axis", np.min: "axis",
+               np.prod: "axis", np.any: "axis", np.all: "axis", np.std: "axis", np.var: "axis",
+               np.argmax: "axis", np.argmin: "axis", np.cumsum: "axis", np.cumprod: "axis", np.flip: "axis",
+               np.expand_dims: "axis", np.squeeze: "axis", np.sort: "axis", np.argsort: "axis"}
+_ELEMENTWISE_FUNCS = {np.where, np.clip, np.copysign, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+                      np.isnan, np.isinf, np.isfinite, np.real, np.imag, np.nan_to_num, np.round, np.around}
+
+
+def _step(env: _Env, fn: Any, a: tuple, k: dict, outs: Any, side: bool) -> None:
+    batched_in = _any_b(env, a) or _any_b(env, k)
+    if fn is C._guard or fn in (bool, int, float, complex, C._index, C._item, C._tolist):
+        if batched_in and fn is not C._guard and outs.name in env.internal:
+            # a check inside an op (torch's are in C++, invisible to vmap): fine when every element agrees
+            vals = [fn(*_element(env, a, b), **_element(env, k, b)) for b in range(env.n)]
+            if any(not C._same(v, vals[0]) for v in vals[1:]):
+                raise Unbatchable
+            _store(env, outs, vals[0], False)
+            return
+        if batched_in:
+            raise RuntimeError(DATA_DEPENDENT if fn is bool or fn is C._guard else ITEM)
+        try:
+            res = fn(*_get(env, a), **_get(env, k))
+        except C._GuardFailed:
+            raise Unbatchable from None
+        if fn is C._guard:
+            return
+        _store(env, outs, res, False)
+        return
+    if getattr(fn, "__self__", None).__class__.__name__ == "Generator" and side:
+        _draw(env, fn, a, k, outs)
+        return
+    if not batched_in:
+        res = fn(*_get(env, a), **_get(env, k))
+        _mark_views(env, fn, a)
+        if outs is not None:
+            _store(env, outs, res, False)
+        return
+    inplace = side or "out" in k or fn is C._set_shape or (isinstance(fn, C._Method) and fn.inplace)
+    if inplace:
+        _inplace(env, fn, a, k)
+        return
+    res = _batched_call(env, fn, a, k)
+    _mark_views(env, fn, a)
+    _store(env, outs, res, True)
+
+
+def _mark_views(env: _Env, fn: Any, a: tuple) -> None:
+    if isinstance(fn, C._Method) and fn.name in ("__getitem__", "reshape", "transpose", "view", "swapaxes", "ravel",
+                                                 "squeeze", "diagonal") and a and isinstance(a[0], C._Var):
+        env.viewed.add(a[0].name)
+    elif fn in (np.broadcast_to, np.swapaxes, np.transpose, np.moveaxis, np.reshape, np.squeeze,
+                np.expand_dims) and a and isinstance(a[0], C._Var):
+        env.viewed.add(a[0].name)
+
+
+def _store(env: _Env, outs: Any, res: Any, batched: bool) -> None:
+    if isinstance(outs, C._Var):
+        env.vals[outs.name] = res
+        (env.batched.add if batched else env.batched.discard)(outs.name)
+    elif outs is not None:
+        for o, r in zip(outs, res):
+            _store(env, o, r, batched)
+
+
+def _draw(env: _Env, fn: Any, a: tuple, k: dict, outs: Any) -> None:
+    args, kwargs = _get(env, a), _get(env, k)
+    if env.randomness == "same":
+        _store(env, outs, fn(*args, **kwargs), False)
+    else:  # 'different': each element draws anew, in the loop's order
+        _store(env, outs, np.stack([fn(*args, **kwargs) for _ in range(env.n)]), True)
+
+
+def _inplace(env: _Env, fn: Any, a: tuple, k: dict) -> None:
+    """A write: into a batched target as a batched call; into an unbatched array made by the program itself,
+    after making it batched; into an input that is not batched, torch's error."""
+    target = k["out"][0] if "out" in k else a[0]
+    if isinstance(target, tuple):
+        target = target[0]
+    if not isinstance(target, C._Var):
+        raise Unbatchable
+    if target.name not in env.batched:
+        if target.name in env.inputs:
+            shape = list(np.shape(env.vals[target.name]))
+            raise RuntimeError(INPLACE.format(shape, [env.n] + shape))
+        if target.name in env.viewed:
+            raise Unbatchable
+        v = env.vals[target.name]
+        env.vals[target.name] = np.array(np.broadcast_to(v, (env.n,) + np.shape(v)))
+        env.batched.add(target.name)
+    if fn is C._set_shape:
+        arr = env.vals[a[0].name]
+        arr.shape = (env.n,) + tuple(_get(env, a[1]))
+        return
+    _batched_call(env, fn, a, k)
+
+
+def _batched_call(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
+    n = env.n
+    if fn is np.matmul:
+        return _matmul(env, a, k)
+    if isinstance(fn, np.ufunc):  # elementwise: align ranks (batched operands get size-1 dims after the batch)
+        if fn.signature is not None:
+            return _loop(env, fn, a, k)
+        ops = list(a) + ([k["where"]] if "where" in k else [])
+        rank = max(_lnd(env, x) for x in ops)
+        args = [_aligned(env, x, rank) for x in a]
+        kw = {key: (_aligned(env, v, rank) if key == "where" else _get(env, v)) for key, v in k.items()}
+        if "out" in kw and not isinstance(kw["out"], tuple):
+            kw["out"] = (kw["out"],)
+        return fn(*args, **kw)
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, np.ufunc) and fn.__name__ in ("reduce", "accumulate"):
+        if not _is_b(env, a[0]) or _any_b(env, (a[1:], {x: y for x, y in k.items() if x != "out"})):
+            return _loop(env, fn, a, k)
+        lnd = _lnd(env, a[0])
+        kw = _get(env, k)
+        args = list(_get(env, a))
+        if len(args) > 1:
+            args[1] = _axis(args[1], lnd)
+        elif fn.__name__ == "reduce":
+            kw["axis"] = _axis(kw.get("axis", 0), lnd)
+        else:
+            kw["axis"] = _axis(kw.get("axis", 0), lnd)
+        return fn(*args, **kw)
+    if isinstance(fn, C._Method):
+        return _method(env, fn, a, k)
+    if fn in C._AS_ARRAY or fn in (np.array, np.ascontiguousarray, np.asfortranarray) or fn in _ELEMENTWISE_FUNCS:
+        if fn is np.where or fn is np.clip or fn is np.copysign:
+            rank = max(_lnd(env, x) for x in a)
+            return fn(*[_aligned(env, x, rank) for x in a], **_get(env, k))
+        if _is_b(env, a[0]) and not _any_b(env, (a[1:], k)):
+            return fn(*_get(env, a), **_get(env, k))
+        return _loop(env, fn, a, k)
+    if fn is C._set_shape:
+        raise Unbatchable
+    if fn in _AXIS_FUNCS and _is_b(env, a[0]) and not _any_b(env, (a[1:], k)):
+        lnd = _lnd(env, a[0]) + (1 if fn is np.expand_dims else 0)  # expand_dims' axis is of the result
+        args, kw = list(_get(env, a)), _get(env, k)
+        if len(args) > 1:
+            args[1] = _axis(args[1], lnd)
+        elif "axis" in kw:
+            kw["axis"] = _axis(kw["axis"], lnd)
+        elif fn in (np.cumsum, np.cumprod, np.argmax, np.argmin, np.sort, np.argsort):
+            return _loop(env, fn, a, k)  # axis=None flattens the element
+        elif fn is np.squeeze:
+            kw["axis"] = tuple(i + 1 for i, s in enumerate(_get(env, a[0]).shape[1:]) if s == 1)
+        else:
+            kw["axis"] = _axis(None, lnd)
+        return fn(*args, **kw)
+    if fn in (np.concatenate, np.stack):
+        seq = a[0]
+        axis = _get(env, a[1]) if len(a) > 1 else _get(env, k.get("axis", 0))
+        if axis is None or _any_b(env, (a[2:], {x: y for x, y in k.items() if x != "axis"})):
+            return _loop(env, fn, a, k)
+        lnd = max(_lnd(env, x) for x in seq) + (1 if fn is np.stack else 0)
+        parts = [_get(env, x) if _is_b(env, x) else np.broadcast_to(_get(env, x), (n,) + np.shape(_get(env, x)))
+                 for x in seq]
+        return fn(parts, axis=_axis(axis, lnd))
+    if fn is np.broadcast_to and _is_b(env, a[0]) and not _any_b(env, (a[1:], k)):
+        shape = tuple(_get(env, a[1])) if len(a) > 1 else tuple(_get(env, k["shape"]))
+        return np.broadcast_to(_aligned(env, a[0], len(shape)), (n,) + shape)
+    if fn in (np.swapaxes, np.moveaxis) and _is_b(env, a[0]) and not _any_b(env, (a[1:], k)):
+        lnd = _lnd(env, a[0])
+        args = _get(env, a)
+        return fn(args[0], _axis(args[1], lnd), _axis(args[2], lnd))
+    if fn is np.transpose and _is_b(env, a[0]) and not _any_b(env, (a[1:], k)):
+        lnd = _lnd(env, a[0])
+        axes = _get(env, a[1]) if len(a) > 1 else _get(env, k.get("axes"))
+        axes = tuple(range(lnd - 1, -1, -1)) if axes is None else tuple(axes)
+        return np.transpose(_get(env, a[0]), (0,) + tuple(_axis(x, lnd) for x in axes))
+    if fn is np.reshape and _is_b(env, a[0]) and not _any_b(env, (a[1:], k)) and len(a) == 2 and not k:
+        shape = _get(env, a[1])
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        return np.reshape(_get(env, a[0]), (n,) + shape)
+    if fn is np.einsum:
+        return _einsum(env, a, k)
+    if fn is _AS_STRIDED:
+        return _as_strided(env, a, k)
+    if fn is np.pad and _is_b(env, a[0]) and not _any_b(env, (a[1:], k)):
+        lnd = _lnd(env, a[0])
+        width = np.broadcast_to(np.asarray(_get(env, a[1])), (lnd, 2))
+        return np.pad(_get(env, a[0]), ((0, 0),) + tuple(map(tuple, width.tolist())), *_get(env, a[2:]),
+                      **_get(env, k))
+    return _loop(env, fn, a, k)
+
+
+def _method(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
+    name = fn.name
+    if not _is_b(env, a[0]) or _any_b(env, (a[1:], k)):
+        if name == "__getitem__" and _is_b(env, a[0]) is False:
+            return _loop(env, fn, a, k)
+        return _loop(env, fn, a, k)
+    arr = env.vals[a[0].name]
+    lnd = arr.ndim - 1
+    args, kw = list(_get(env, a[1:])), _get(env, k)
+    if name in _ELEMENTWISE_METHODS or (name == "view" and not args and not kw):
+        return getattr(arr, name)(*args, **kw)
+    if name == "view":
+        return _loop(env, fn, a, k)
+    if name == "reshape":
+        shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        return arr.reshape((env.n,) + shape, **kw)
+    if name in ("ravel", "flatten"):
+        return arr.reshape(env.n, -1)
+    if name == "transpose":
+        axes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        axes = tuple(range(lnd - 1, -1, -1)) if not axes or axes == [None] else tuple(axes)
+        return arr.transpose((0,) + tuple(_axis(x, lnd) for x in axes))
+    if name == "swapaxes":
+        return arr.swapaxes(_axis(args[0], lnd), _axis(args[1], lnd))
+    if name == "squeeze":
+        ax = args[0] if args else kw.get("axis")
+        if ax is None:
+            ax = tuple(i for i, s in enumerate(arr.shape[1:]) if s == 1)
+        return arr.squeeze(_axis(ax, lnd))
+    if name == "diagonal":
+        offset = args[0] if args else kw.get("offset", 0)
+        a1 = args[1] if len(args) > 1 else kw.get("axis1", 0)
+        a2 = args[2] if len(args) > 2 else kw.get("axis2", 1)
+        return arr.diagonal(offset, _axis(a1, lnd), _axis(a2, lnd))
+    if name in _REDUCING_METHODS:
+        if args:
+            args[0] = _axis(args[0], lnd)
+        elif name in ("argmax", "argmin") and "axis" not in kw:
+            return _loop(env, fn, a, k)
+        else:
+            kw["axis"] = _axis(kw.get("axis"), lnd)
+        return getattr(arr, name)(*args, **kw)
+    if name in ("cumsum", "cumprod"):
+        ax = args[0] if args else kw.pop("axis", None)
+        if ax is None:
+            return _loop(env, fn, a, k)
+        return getattr(arr, name)(_axis(ax, lnd), *args[1:], **kw)
+    if name == "__getitem__":
+        return _getitem(env, fn, a, k, arr, args[0])
+    return _loop(env, fn, a, k)
+
+
+def _getitem(env: _Env, fn: Any, a: tuple, k: dict, arr: np.ndarray, key: Any) -> Any:
+    key = key if isinstance(key, tuple) else (key,)
+    advanced = [i for i, x in enumerate(key) if isinstance(x, (np.ndarray, list))]
+    if any(isinstance(x, np.ndarray) and x.dtype == bool for x in key):
+        return _loop(env, fn, a, k)
+    if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):
+        return _loop(env, fn, a, k)  # separated advanced indices move their dims to the front: no simple rule
+    if advanced and Ellipsis in key[:advanced[0]]:
+        return _loop(env, fn, a, k)
+    return arr[(slice(None),) + key]
+
+
+_AS_STRIDED = np.lib.stride_tricks.as_strided
+
+
+def _as_strided(env: _Env, a: tuple, k: dict) -> Any:
+    """A strided view of each element: the element's strides with the batch stride in front, provided each
+    element of the batch is laid out as the traced one and the view stays inside the element's own memory
+    (otherwise it would read a neighbour, where the traced element had its own slack: no rule)."""
+    if not _is_b(env, a[0]) or _any_b(env, (a[1:], k)):
+        raise Unbatchable
+    arr = env.vals[a[0].name]
+    ref = env.trace_values[a[0].name]
+    args, kw = _get(env, a), dict(_get(env, k))
+    shape = args[1] if len(args) > 1 else kw.pop("shape")
+    strides = args[2] if len(args) > 2 else kw.pop("strides")
+    if len(args) > 3:
+        raise Unbatchable
+    shape, strides = tuple(shape), tuple(strides)
+    inside = all(st >= 0 for st in strides) and (0 in shape or sum((n - 1) * st for n, st in zip(shape, strides))
+                                                    + ref.itemsize <= ref.nbytes)
+    if arr.strides[1:] != ref.strides and ref.flags.c_contiguous and kw.get("writeable", True) is False:
+        arr = np.ascontiguousarray(arr)  # a read-only view may look at a copy laid out as the traced element
+    if not (inside and arr.shape[1:] == ref.shape and arr.strides[1:] == ref.strides
+            and (ref.flags.c_contiguous or ref.flags.f_contiguous)):
+        raise Unbatchable
+    return _AS_STRIDED(arr, (env.n,) + shape, (arr.strides[0],) + strides, **kw)
+
+
+def _matmul(env: _Env, a: tuple, k: dict) -> Any:
+    if k:
+        return _loop(env, np.matmul, a, k)
+    x, y = a[0], a[1]
+    xb, yb = _is_b(env, x), _is_b(env, y)
+    xv, yv = _get(env, x), _get(env, y)
+    lx, ly = _lnd(env, x), _lnd(env, y)
+    if lx == 0 or ly == 0:
+        raise Unbatchable
+    if xb and not yb:
+        if lx == 1 or ly == 1:  # (B, k) @ (k, m) / (k,): rows of a matrix; (B, .., n, k) @ (k,) -> (B, .., n)
+            return np.matmul(xv, yv)
+        return np.matmul(_aligned(env, x, max(lx, ly)), yv)
+    if yb and not xb:
+        if ly == 1:  # y logical (k,), physical (B, k)
+            if lx == 1:
+                return np.matmul(yv, xv)  # (B, k) @ (k,) -> (B,)
+            if lx == 2:
+                return np.matmul(xv, yv.T).T  # (n, k) @ (k, B) -> (n, B) -> (B, n)
+            return _loop(env, np.matmul, a, k)
+        if lx == 1:  # (k,) @ (B, .., k, m) -> (B, .., m)
+            return np.matmul(xv, yv)
+        r = max(lx, ly)
+        return np.matmul(xv, _aligned(env, y, r))
+    # both batched
+    xa = xv[:, None, :] if lx == 1 else xv
+    ya = yv[:, :, None] if ly == 1 else yv
+    r = max(xa.ndim, ya.ndim) - 1
+    if xa.ndim - 1 < r:
+        xa = xa.reshape((xa.shape[0],) + (1,) * (r - xa.ndim + 1) + xa.shape[1:])
+    if ya.ndim - 1 < r:
+        ya = ya.reshape((ya.shape[0],) + (1,) * (r - ya.ndim + 1) + ya.shape[1:])
+    out = np.matmul(xa, ya)
+    if ly == 1:
+        out = out[..., 0]
+    if lx == 1:
+        out = out[..., 0, :] if ly != 1 else out[..., 0]
+    return out
+
+
+def _einsum(env: _Env, a: tuple, k: dict) -> Any:
+    sub = _get(env, a[0])
+    if not isinstance(sub, str) or "->" not in sub or k:
+        return _loop(env, np.einsum, a, k)
+    ins, out = sub.replace(" ", "").split("->")
+    terms = ins.split(",")
+    free = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in sub)
+    new_terms = [free + t if _is_b(env, x) else t for t, x in zip(terms, a[1:])]
+    return np.einsum(",".join(new_terms) + "->" + free + out, *_get(env, a[1:]))
+
+
+def replay(tr: Any, names: list, leaves: list, dims: list, n: int, randomness: str) -> _Env:
+    """Run the traced program on the whole batch."""
+    from .._tensor import Tensor
+    env = _Env(n, randomness, set(nm for nm in names if nm is not None))
+    env.consts = tr.consts  # type: ignore[attr-defined]
+    env.internal = tr.internal  # type: ignore[attr-defined]
+    env.trace_values = tr.values  # type: ignore[attr-defined]
+    for nm, x, d in zip(names, leaves, dims):
+        if nm is None or not isinstance(x, Tensor):
+            continue
+        if d is None:
+            env.vals[nm] = x._data
+        else:
+            env.vals[nm] = np.moveaxis(x._data, d, 0)
+            env.batched.add(nm)
+    # views of the inputs count as inputs: a write through them must not be promoted silently
+    for _, fn, a, k, outs, side in tr.nodes:
+        _step(env, fn, a, k, outs, side)
+    return env
+
+
+def run(func: Any, kwargs: dict, leaves: list, dims: list, spec: Any, n: int, randomness: str, unflatten: Any,
+        flatten: Any) -> Any:
+    """The batched vmap: (output leaves as (array, batched) pairs, output spec), or None for the loop."""
+    from .._creation import VMAP_RANDOMNESS, default_generator
+    from .._tensor import Tensor
+    from ..autograd.grad_mode import state as mode
+    if mode.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in leaves):
+        return None  # the result must keep its graph to the inputs: the loop builds it
+    state = default_generator.get_state()
+    VMAP_RANDOMNESS.append(randomness)
+    try:
+        traced = trace(func, (), kwargs, leaves, dims, spec, unflatten, flatten)
+    finally:
+        VMAP_RANDOMNESS.pop()
+        default_generator.set_state(state)
+    if traced is None:
+        return None
+    tr, names, out_leaves, out_spec = traced
+    if not all(isinstance(o, Tensor) and id(o._data) in tr.ids for o in out_leaves):
+        return None
+    if any(o._requires_grad for o in out_leaves):
+        return None  # the outputs depend on a tensor that requires grad (captured by f): the loop keeps the graph
+    try:
+        env = replay(tr, names, leaves, dims, n, randomness)
+    except Unbatchable:
+        default_generator.set_state(state)
+        return None
+    outs = []
+    for o in out_leaves:
+        name = tr.ids[id(o._data)]
+        outs.append((np.asarray(env.vals[name]), name in env.batched))
+    return outs, out_spec
