@@ -366,6 +366,16 @@ def _batched_call(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
         shape = _get(env, a[1])
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         return np.reshape(_get(env, a[0]), (n,) + shape)
+    if fn is np.take_along_axis and len(a) + len(k) == 3:
+        arr_t, idx_t = a[0], a[1]
+        axis = _get(env, a[2]) if len(a) > 2 else _get(env, k["axis"])
+        if axis is None:
+            return _loop(env, fn, a, k)
+        rank = max(_lnd(env, arr_t), _lnd(env, idx_t))
+        av, iv = _get(env, arr_t), _get(env, idx_t)
+        av = av if _is_b(env, arr_t) else np.broadcast_to(av, (n,) + np.shape(av))
+        iv = iv if _is_b(env, idx_t) else np.broadcast_to(iv, (n,) + np.shape(iv))
+        return np.take_along_axis(av, iv, axis=_axis(axis, rank))
     if fn is np.einsum:
         return _einsum(env, a, k)
     if fn is _AS_STRIDED:
