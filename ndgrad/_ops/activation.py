@@ -411,7 +411,9 @@ def _nll_backward_fwd(grad, target, weight, reduction, ignore_index, shape):
     w = w.astype(grad.dtype, copy=False)
     if reduction == "mean":
         total = np.sum(w)
-        g = grad / total if total != 0 else np.zeros_like(grad)  # all targets ignored: torch's gradient is 0
+        # all targets ignored: torch's gradient is 0 (written without a Python branch on the data, which
+        # ndgrad.compile could not replay)
+        g = np.divide(grad, total, out=np.zeros_like(grad), where=total != 0)
     else:
         g = grad
     vals = -(w * g)
