@@ -31,6 +31,7 @@ import functools
 import os
 import re
 import sys
+import weakref
 import warnings
 from typing import Any, Callable
 
@@ -185,7 +186,7 @@ def _value(conv: Any, a: Any, *args: Any) -> Any:
     v = conv(_plain_view(a, np.ndarray), *args)
     tr = _TRACER
     if tr is not None:
-        name = tr.ids.get(id(a))
+        name = tr.name_of(a)
         if name is None:
             raise _Break("a Python value was taken from an array the tracer did not record")
         tmp = f"p{tr.n}"
@@ -274,6 +275,7 @@ def _call(fn: Any, args: Any, kwargs: dict, inplace: bool = False) -> Any:
 
 
 _LITERALS = (int, float, bool, str, type(None), type(Ellipsis), complex)
+_AS_STRIDED_FN = np.lib.stride_tricks.as_strided
 _META = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj, np.min_scalar_type,
          np.may_share_memory, np.shares_memory}
 
@@ -281,8 +283,11 @@ _META = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealo
 class _Tracer:
     def __init__(self) -> None:
         self.ids: dict = {}        # id(traced array) -> var name
-        self.keep: list = []       # the traced arrays (their ids stay unique while tracing)
-        self.values: dict = {}     # var name -> traced array
+        # var name -> traced array, held weakly: a temporary dies as in eager mode (holding every array made
+        # the trace of a large model slow and big); an id is trusted only while its array is alive
+        self.values: Any = weakref.WeakValueDictionary()
+        self.pinned: list = []     # arrays the backward pass reads (its saved values): kept for the first call
+        self.meta: dict = {}       # var name -> (shape, strides, nbytes, itemsize, contiguous) of as_strided bases
         self.nodes: list = []      # (phase, fn, args template, kwargs template, out names, inplace)
         self.consts: dict = {}     # const name -> object
         self.const_ids: dict = {}  # id(object) -> const name
@@ -298,7 +303,6 @@ class _Tracer:
         name = f"{prefix}{self.n}"
         self.n += 1
         self.ids[id(t)] = name
-        self.keep.append(t)
         self.values[name] = t
         return t
 
@@ -311,16 +315,22 @@ class _Tracer:
         return _Const(name)
 
     # -- templates
+    def name_of(self, x: Any) -> str | None:
+        name = self.ids.get(id(x))
+        return name if name is not None and self.values.get(name) is x else None
+
     def encode(self, x: Any) -> Any:
         if isinstance(x, _Traced):
-            name = self.ids.get(id(x))
+            name = self.name_of(x)
             if name is None:
                 raise _Break("an array was derived by a NumPy call the tracer does not record")
+            if self.phase == "bwd":
+                self.pinned.append(x)
             return _Var(name)
         if isinstance(x, np.ndarray):
             b = x
             while b is not None:
-                if isinstance(b, _Traced) or id(b) in self.ids:
+                if isinstance(b, _Traced) or self.name_of(b) is not None:
                     raise _Break("an array escaped the trace (a view taken without a recording)")
                 b = getattr(b, "base", None)
             return self.const(x)
@@ -354,6 +364,10 @@ class _Tracer:
         if not inplace and fn in _META:
             return res  # a question about shape or dtype, not about values
         a, k = self.encode(tuple(args)), self.encode(dict(kwargs))
+        if fn is _AS_STRIDED_FN and a and isinstance(a[0], _Var):
+            b = args[0]
+            self.meta[a[0].name] = (b.shape, b.strides, b.nbytes, b.itemsize, b.flags.c_contiguous,
+                                    b.flags.f_contiguous)
         out = kwargs.get("out")
         if out is not None:
             inplace = True
@@ -743,6 +757,7 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
     bwd_ret = [g if g is not None else "None" for g in grad_outs]
     bwd_src = (f"def backward({', '.join(saved + grad_ins)}):\n" + "\n".join(body(kept_b, set(bwd_ret)) + [""]) +
                f"    return ({', '.join(bwd_ret)}{',' if len(bwd_ret) == 1 else ''})\n")
+    tr.alias = alias  # (the first call's values: an aliased name's array may survive only under its alias)
     ns = {"np": np, "_guard": _guard, **consts}
     used = set(re.findall(r"\b[cf]\d+\b", fwd_src + bwd_src))
     notes = [f"#   {n} = {_describe(consts[n])}" for n in sorted(used, key=lambda s: (s[0], int(s[1:]))) if n in consts]
@@ -1076,7 +1091,7 @@ class CompiledFunction:
                                               allow_unused=True)
                     for j, g in enumerate(res):
                         if g is not None:
-                            name = tr.ids.get(id(g._data))
+                            name = tr.name_of(g._data)
                             if name is None:
                                 raise _Break("a gradient was computed outside the trace")
                             grads_b[j] = name
@@ -1096,12 +1111,12 @@ class CompiledFunction:
                 t._vc[0] = v
             return self._fail(str(e), args, kwargs)
         # -- generate
-        out_names = [tr.ids.get(id(o._data)) if isinstance(o._data, _Traced) else None for o in out_flat]
+        out_names = [tr.name_of(o._data) if isinstance(o._data, _Traced) else None for o in out_flat]
         for k, o in enumerate(out_flat):
             if out_names[k] is None:  # an input returned as it is
                 j = next(j for j, s in enumerate(leaf_stand) if s is o)
                 out_names[k] = in_names[j]
-        rebind_names = [tr.ids.get(id(rebind_vals[k])) for k in rebound]
+        rebind_names = [tr.name_of(rebind_vals[k]) for k in rebound]
         if any(n is None for n in rebind_names):
             return self._fail("an input tensor's data was replaced by an untraced array", args, kwargs, ran=True)
         fwd_src, bwd_src, saved, ns = _generate(tr, in_names, out_names + rebind_names, g_names, grads_b)
@@ -1127,7 +1142,10 @@ class CompiledFunction:
         self.cache[key] = e
         self.last = e
         # this call's results: the traced values (plain views), with the compiled node for their backward
-        vals = {n: _plain_view(tr.values[n], np.ndarray) for n in tr.values}
+        vals = {n: _plain_view(v, np.ndarray) for n, v in tr.values.items()}
+        for src, dst in tr.alias.items():  # np.asarray's result is the same array as its argument
+            if dst not in vals and src in vals:
+                vals[dst] = vals[src]
         outs = [vals[n] for n in out_names]
         saved_vals = [vals[n] for n in saved]
         for k in rebound:

@@ -463,7 +463,7 @@ def _as_strided(env: _Env, a: tuple, k: dict) -> Any:
     if not _is_b(env, a[0]) or _any_b(env, (a[1:], k)):
         raise Unbatchable
     arr = env.vals[a[0].name]
-    ref = env.trace_values[a[0].name]
+    ref_shape, ref_strides, ref_nbytes, ref_itemsize, ref_c, ref_f = env.meta[a[0].name]
     args, kw = _get(env, a), dict(_get(env, k))
     shape = args[1] if len(args) > 1 else kw.pop("shape")
     strides = args[2] if len(args) > 2 else kw.pop("strides")
@@ -471,11 +471,10 @@ def _as_strided(env: _Env, a: tuple, k: dict) -> Any:
         raise Unbatchable
     shape, strides = tuple(shape), tuple(strides)
     inside = all(st >= 0 for st in strides) and (0 in shape or sum((n - 1) * st for n, st in zip(shape, strides))
-                                                    + ref.itemsize <= ref.nbytes)
-    if arr.strides[1:] != ref.strides and ref.flags.c_contiguous and kw.get("writeable", True) is False:
+                                                    + ref_itemsize <= ref_nbytes)
+    if arr.strides[1:] != ref_strides and ref_c and kw.get("writeable", True) is False:
         arr = np.ascontiguousarray(arr)  # a read-only view may look at a copy laid out as the traced element
-    if not (inside and arr.shape[1:] == ref.shape and arr.strides[1:] == ref.strides
-            and (ref.flags.c_contiguous or ref.flags.f_contiguous)):
+    if not (inside and arr.shape[1:] == ref_shape and arr.strides[1:] == ref_strides and (ref_c or ref_f)):
         raise Unbatchable
     return _AS_STRIDED(arr, (env.n,) + shape, (arr.strides[0],) + strides, **kw)
 
@@ -537,7 +536,7 @@ def replay(tr: Any, names: list, leaves: list, dims: list, n: int, randomness: s
     env = _Env(n, randomness, set(nm for nm in names if nm is not None))
     env.consts = tr.consts  # type: ignore[attr-defined]
     env.internal = tr.internal  # type: ignore[attr-defined]
-    env.trace_values = tr.values  # type: ignore[attr-defined]
+    env.meta = tr.meta  # type: ignore[attr-defined]
     for nm, x, d in zip(names, leaves, dims):
         if nm is None or not isinstance(x, Tensor):
             continue
@@ -570,7 +569,7 @@ def run(func: Any, kwargs: dict, leaves: list, dims: list, spec: Any, n: int, ra
     if traced is None:
         return None
     tr, names, out_leaves, out_spec = traced
-    if not all(isinstance(o, Tensor) and id(o._data) in tr.ids for o in out_leaves):
+    if not all(isinstance(o, Tensor) and tr.name_of(o._data) is not None for o in out_leaves):
         return None
     if any(o._requires_grad for o in out_leaves):
         return None  # the outputs depend on a tensor that requires grad (captured by f): the loop keeps the graph
@@ -581,6 +580,6 @@ def run(func: Any, kwargs: dict, leaves: list, dims: list, spec: Any, n: int, ra
         return None
     outs = []
     for o in out_leaves:
-        name = tr.ids[id(o._data)]
+        name = tr.name_of(o._data)
         outs.append((np.asarray(env.vals[name]), name in env.batched))
     return outs, out_spec
