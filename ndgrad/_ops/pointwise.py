@@ -378,9 +378,13 @@ tanh.defvjp(self=lambda grad, result: grad * _cj(1 - result * result))  # d/dx t
 def _sigmoid(x):
     if x.dtype.kind == "c":
         return 1 / (1 + np.exp(-x))
-    # exp of a non-positive number never overflows: e/(1+e) for x < 0, 1/(1+e) otherwise
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    if x.dtype == np.float16:  # computed in float32 and rounded once, as torch's half kernels do
+        return _sigmoid(x.astype(np.float32)).astype(np.float16)
+    # 1/(1 + e^-x), as torch computes it; e^-x overflows to inf for very negative x, which gives the right 0
+    with np.errstate(over="ignore"):
+        e = np.asarray(np.exp(np.negative(x)))  # (an array even for a 0-d input: it is written in place)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 sigmoid = Op("sigmoid", _sigmoid, ("self",), dtype=FLOAT)
