@@ -18,7 +18,6 @@ import os
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
-import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -30,41 +29,7 @@ sys.path.insert(0, HERE)
 
 import overhead  # noqa: E402
 import train_step  # noqa: E402
-
-
-def best_of(fns: dict, rounds: int, per_round: int) -> dict:
-    best = {k: float("inf") for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            t0 = time.process_time()
-            for _ in range(per_round):
-                f()
-            best[k] = min(best[k], (time.process_time() - t0) / per_round)
-    return best
-
-
-# -- micrograd MLP ----------------------------------------------------------------------------------------------------
-def mlp_step(lib, data, compiled: bool):
-    ws, bs, x, y = data
-    params = [(lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)) for w, b in zip(ws, bs)]
-    xt, yt = lib.tensor(x), lib.tensor(y)
-    F = lib.nn.functional
-
-    def loss_fn(inp, target):
-        h = inp
-        for w, b in params:
-            h = lib.tanh(F.linear(h, w, b))
-        return F.mse_loss(h, target)
-    fn = lib.compile(loss_fn) if compiled else loss_fn
-
-    def step():
-        loss = fn(xt, yt)
-        loss.backward()
-        for w, b in params:
-            w.grad = None
-            b.grad = None
-        return loss
-    return step
+from _timing import best_of, cli  # noqa: E402
 
 
 # -- 2000-op chain ----------------------------------------------------------------------------------------------------
@@ -82,29 +47,6 @@ def chain_step(lib, n: int, compiled: bool):
     def step():
         fn(x, w).backward()
         x.grad = w.grad = None
-    return step
-
-
-# -- MLP 784 training step -------------------------------------------------------------------------------------------
-def mlp784_step(lib, compiled: bool):
-    ws, bs, x, y = train_step.mlp_setup(np.random.default_rng(0))
-    nn = lib.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
-    with lib.no_grad():
-        for layer, w, b in zip([model[0], model[2], model[4]], ws, bs):
-            layer.weight.copy_(lib.tensor(w))
-            layer.bias.copy_(lib.tensor(b))
-    run = lib.compile(model) if compiled else model
-    opt = lib.optim.SGD(model.parameters(), lr=train_step.LR)
-    xt, yt = lib.tensor(x), lib.tensor(y)
-    loss_fn = lib.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(run(xt), yt)
-        loss.backward()
-        opt.step()
-        return loss.item()
     return step
 
 
@@ -166,10 +108,10 @@ def results(rounds: int = 7, quick: bool = False, out=print) -> dict:
     rounds = 1 if quick else rounds
     # micrograd MLP
     data = overhead.mlp_data()
-    fns = {"compiled": mlp_step(ndgrad, data, True), "eager": mlp_step(ndgrad, data, False),
+    fns = {"compiled": overhead.lib_mlp(ndgrad, data, compiled=True), "eager": overhead.lib_mlp(ndgrad, data),
            "numpy": overhead.np_mlp(data)}
     if torch is not None:
-        fns["torch"] = mlp_step(torch, data, False)
+        fns["torch"] = overhead.lib_mlp(torch, data)
     for f in fns.values():
         f()
         f()  # trace, then the checking call
@@ -193,10 +135,10 @@ def results(rounds: int = 7, quick: bool = False, out=print) -> dict:
         ratios[f"compiled {n}-op chain vs torch eager"] = (t["compiled"] / t["torch"], 0.3)
     # MLP 784 step
     ws, bs, x, y = train_step.mlp_setup(np.random.default_rng(0))
-    fns = {"compiled": mlp784_step(ndgrad, True), "eager": mlp784_step(ndgrad, False),
-           "numpy": train_step.numpy_mlp(ws, bs, x, y)}
+    fns = {"compiled": train_step.lib_mlp(ndgrad, ws, bs, x, y, compiled=True),
+           "eager": train_step.lib_mlp(ndgrad, ws, bs, x, y), "numpy": train_step.numpy_mlp(ws, bs, x, y)}
     if torch is not None:
-        fns["torch"] = mlp784_step(torch, False)
+        fns["torch"] = train_step.lib_mlp(torch, ws, bs, x, y)
     for f in fns.values():
         f()
         f()
@@ -229,12 +171,7 @@ def results(rounds: int = 7, quick: bool = False, out=print) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--quick", action="store_true")
-    a = ap.parse_args()
-    for k, (r, target) in results(a.rounds, a.quick).items():
-        print(f"{k:>42}: {r:5.2f}x (target <= {target}) {'ok' if r <= target else 'MISSED'}")
+    cli(__doc__, results)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,13 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _timing import best_of as _best_of, report  # noqa: E402
+
+
+def best_of(fns: dict, rounds: int) -> dict:
+    return _best_of(fns, rounds, 1, time.perf_counter)
 
 F32 = np.float32
 
@@ -333,17 +340,22 @@ def mlp_data(seed=0):
     return ws, bs, rng.standard_normal((16, 16)).astype(F32), rng.standard_normal((16, 16)).astype(F32)
 
 
-def lib_mlp(lib, data):
+def lib_mlp(lib, data, compiled: bool = False):
+    """A training step's forward + backward; `compiled`: the loss function through lib.compile."""
     ws, bs, x, y = data
     params = [(lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)) for w, b in zip(ws, bs)]
     xt, yt = lib.tensor(x), lib.tensor(y)
     F = lib.nn.functional
 
-    def step():
-        h = xt
+    def loss_fn(inp, target):
+        h = inp
         for w, b in params:
             h = lib.tanh(F.linear(h, w, b))
-        loss = F.mse_loss(h, yt)
+        return F.mse_loss(h, target)
+    run = lib.compile(loss_fn) if compiled else loss_fn
+
+    def step():
+        loss = run(xt, yt)
         loss.backward()
         for w, b in params:
             w.grad = None
@@ -374,16 +386,6 @@ def np_mlp(data):
 
 
 # -- timing ---------------------------------------------------------------------------------------------------------
-def best_of(fns: dict, rounds: int) -> dict:
-    best = {k: float("inf") for k in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best
-
-
 def results(n=2000, rounds=7, depths=(1000, 10000, 100000), out=print) -> dict:
     """Run everything; print the tables through `out`; return {name: (ratio, target)}."""
     import ndgrad
@@ -464,8 +466,7 @@ def main() -> None:
     depths = (100, 1000) if a.quick else tuple(int(d) for d in a.depths.split(","))
     res = results(a.n if not a.quick else 200, rounds, depths)
     print()
-    for name, (r, target) in res.items():
-        print(f"{name:>40}: {r:5.2f}x (target <= {target}) {'ok' if r <= target else 'MISSED'}")
+    report(res, 40)
 
 
 if __name__ == "__main__":

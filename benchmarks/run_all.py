@@ -56,11 +56,8 @@ def main() -> int:
     print(f"import ndgrad (NumPy included), median of fresh processes: {t:.3f} s")
     ratios["import ndgrad, seconds"] = (t, 0.1)
     print()
-    missed = 0
-    for name, (r, target) in ratios.items():
-        ok = r <= target
-        missed += not ok
-        print(f"{name:>44}: {r:6.2f} (target <= {target}) {'ok' if ok else 'MISSED'}")
+    from _timing import report
+    missed = report(ratios)
     print(f"\n{len(ratios) - missed} of {len(ratios)} targets met")
     return 1 if missed else 0
 

@@ -22,11 +22,13 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXP
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _timing import best_of, report  # noqa: E402
 
 LR = 0.01
 
@@ -52,14 +54,14 @@ def cnn_setup(rng):
 
 
 # -- the library versions (ndgrad and torch run the same code) --------------------------------------------------
-def lib_mlp(lib, ws, bs, x, y):
+def lib_mlp(lib, ws, bs, x, y, compiled: bool = False):
     nn = lib.nn
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
     with lib.no_grad():
         for layer, w, b in zip([model[0], model[2], model[4]], ws, bs):
             layer.weight.copy_(lib.tensor(w))
             layer.bias.copy_(lib.tensor(b))
-    return _stepper(lib, model, lib.tensor(x), lib.tensor(y))
+    return _stepper(lib, model, lib.tensor(x), lib.tensor(y), lib.compile(model) if compiled else model)
 
 
 def lib_cnn(lib, ws, bs, x, y):
@@ -74,13 +76,15 @@ def lib_cnn(lib, ws, bs, x, y):
     return _stepper(lib, model, lib.tensor(x), lib.tensor(y))
 
 
-def _stepper(lib, model, x, y):
+def _stepper(lib, model, x, y, run=None):
+    """One SGD step of `model` (called through `run`, e.g. its compiled form, when given)."""
     opt = lib.optim.SGD(model.parameters(), lr=LR)
     loss_fn = lib.nn.CrossEntropyLoss()
+    run = model if run is None else run
 
     def step():
         opt.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(run(x), y)
         loss.backward()
         opt.step()
         return loss.item()
@@ -231,18 +235,6 @@ def numpy_cnn(ws, bs, x, y):
 
 
 # -- timing ----------------------------------------------------------------------------------------------------
-def best_of(steps: dict, rounds: int, per_round: int) -> dict:
-    """Seconds per step, each contestant's best round; rounds interleave the contestants."""
-    best = {k: float("inf") for k in steps}
-    for _ in range(rounds):
-        for k, f in steps.items():
-            t0 = time.process_time()
-            for _ in range(per_round):
-                f()
-            best[k] = min(best[k], (time.process_time() - t0) / per_round)
-    return best
-
-
 def results(rounds: int = 7, per_round: int = 3, out=print) -> dict:
     """Run the three models; print a table through `out`; return {name: (ratio, target)}."""
     import ndgrad
@@ -298,8 +290,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--steps", type=int, default=3)
     args = p.parse_args()
-    for k, (r, target) in results(args.rounds, args.steps).items():
-        print(f"{k:>24}: {r:5.2f}x (target <= {target}) {'ok' if r <= target else 'MISSED'}")
+    report(results(args.rounds, args.steps), 24)
 
 
 if __name__ == "__main__":

@@ -19,25 +19,15 @@ import os
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
-import argparse  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def best_of(fns: dict, rounds: int, per_round: int) -> dict:
-    best = {k: float("inf") for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            t0 = time.process_time()
-            for _ in range(per_round):
-                f()
-            best[k] = min(best[k], (time.process_time() - t0) / per_round)
-    return best
+from _timing import best_of, cli  # noqa: E402
 
 
 def mlp_case(lib, batch: int):
@@ -123,12 +113,7 @@ def results(rounds: int = 7, quick: bool = False, out=print) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--quick", action="store_true")
-    a = ap.parse_args()
-    for k, (r, target) in results(a.rounds, a.quick).items():
-        print(f"{k:>60}: {r:5.2f}x (target <= {target}) {'ok' if r <= target else 'MISSED'}")
+    cli(__doc__, results, 60)
 
 
 if __name__ == "__main__":

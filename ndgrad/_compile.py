@@ -681,6 +681,20 @@ def _rename(x: Any, alias: dict) -> Any:
     return x
 
 
+def _prune(nodes: list, needed: set) -> list:
+    """The calls a result in `needed` depends on, and those with a side effect (dead code dropped); `needed`
+    grows by what the kept calls read."""
+    kept = []
+    for node in reversed(nodes):
+        _, fn, a, k, outs, side = node
+        if side or (outs is not None and _names_in(outs, set()) & needed):
+            kept.append(node)
+            _names_in(a, needed)
+            _names_in(k, needed)
+    kept.reverse()
+    return kept
+
+
 def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_outs: list) -> tuple:
     """Source of the forward and backward functions; returns (fwd source, bwd source, saved names, namespace)."""
     consts, const_ids = dict(tr.consts), dict(tr.const_ids)
@@ -703,29 +717,14 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
     bwd_nodes = [n for n in nodes if n[0] == "bwd"]
     # backward: drop calls nobody needs (no side effects there: the engine only computes)
     needed = set(g for g in grad_outs if g is not None)
-    kept_b = []
-    for node in reversed(bwd_nodes):
-        _, fn, a, k, outs, side = node
-        if side or (outs is not None and _names_in(outs, set()) & needed):
-            kept_b.append(node)
-            _names_in(a, needed)
-            _names_in(k, needed)
-    kept_b.reverse()
+    kept_b = _prune(bwd_nodes, needed)
     defined_b = set(grad_ins)
     for node in kept_b:
         if node[4] is not None:
             _names_in(node[4], defined_b)
     saved = sorted((needed - defined_b), key=lambda s: (s[0], int(s[1:])))
     # forward: keep what the outputs, the saved values or a side effect need
-    need_f = set(o for o in outputs if o is not None) | set(saved)
-    kept_f = []
-    for node in reversed(fwd_nodes):
-        _, fn, a, k, outs, side = node
-        if side or (outs is not None and _names_in(outs, set()) & need_f):
-            kept_f.append(node)
-            _names_in(a, need_f)
-            _names_in(k, need_f)
-    kept_f.reverse()
+    kept_f = _prune(fwd_nodes, set(o for o in outputs if o is not None) | set(saved))
 
     def fn_txt(fn: Any, a: tuple, k: dict) -> str:
         m = _AS_METHOD.get(fn) if not isinstance(fn, (np.ufunc, _Method)) else None
