@@ -5,7 +5,7 @@ one is missed. Not run in CI (a shared CI machine's timings are noise); run it o
 
 It runs, in this order and in one process each: overhead.py (op kinds, micrograd MLP, depth sweep),
 train_step.py (MLP, CNN, LSTM steps), compiled.py (ndgrad.compile against torch eager), vmap.py (against
-torch.func), and
+torch.func), memory.py (peak memory of an MLP training run against torch's), and
 `import ndgrad` in fresh interpreters (median of 7, NumPy's own import included; target <= 0.1 s).
 """
 from __future__ import annotations
@@ -52,6 +52,8 @@ def main() -> int:
         ratios.update(compiled.results(quick=a.quick))
     import vmap
     ratios.update(vmap.results(quick=a.quick))
+    import memory
+    ratios.update(memory.results(5 if a.quick else 20))
     t = import_time(3 if a.quick else 7)
     print(f"import ndgrad (NumPy included), median of fresh processes: {t:.3f} s")
     ratios["import ndgrad, seconds"] = (t, 0.1)
