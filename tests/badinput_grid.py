@@ -792,7 +792,7 @@ def run(entry, lib, args, kwargs):
     except _Timeout:
         return ("timeout",)
     except Exception as e:  # noqa: BLE001
-        return ("raise", type(e), str(e))
+        return ("raise", type(e), str(e), getattr(e, "_mirrors_torch", False))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
@@ -817,11 +817,6 @@ STABLE_MESSAGES = [
     re.compile(r"^[\w.]+\(\): argument '\w+' \(position \d+\) must be [\w. ]+, not \w+$"),
     re.compile(r"^[\w.]+\(\) got an unexpected keyword argument '\w+'$"),
 ]
-
-
-# callables for which torch itself raises one of the "internal" exception types on some hostile call (its Python
-# code reaches an attribute of the bad argument): ndgrad raising the same is agreement, not an internal error
-TORCH_RAISES_TOO: dict = {}
 
 
 def internal(exc) -> bool:
