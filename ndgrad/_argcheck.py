@@ -141,6 +141,50 @@ _TYPES: dict = {
 }
 
 
+# -- dtype rules (DTYPES in _signatures.py): which dtypes torch refuses, and which arguments must share one
+_EXC = {"RuntimeError": RuntimeError, "NotImplementedError": NotImplementedError, "TypeError": TypeError,
+        "IndexError": IndexError, "ValueError": ValueError}
+_LETTER = {"b": "b", "i": "i", "u": "i", "f": "f", "V": "f", "c": "c"}
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                "float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_NP_KINDS = {"b": "b", "i": "iu", "f": "fV", "c": "c"}
+
+
+def _letter(t: Any) -> str:
+    """A tensor's dtype as the rules name it: b(ool), i(nteger), f(loat), c(omplex)."""
+    return _LETTER[t._data.dtype.kind]
+
+
+def _torch_dtype_name(t: Any) -> str:
+    return _TORCH_NAMES.get(t._data.dtype.name, t._data.dtype.name)
+
+
+_C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+            "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double",
+            "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _c_name(t: Any) -> str:
+    return _C_NAMES.get(t._data.dtype.name, t._data.dtype.name)
+
+
+def _same(a: Any, args: tuple, others: tuple, kinds: str) -> bool:
+    """Rule '=': `a` (a tensor) must have the dtype of the other tensors `others` (positions in args), when its
+    kind is among `kinds` ('d': a float of another width)."""
+    if not isinstance(a, _T):
+        return True
+    da = a._data.dtype
+    for j in others:
+        if j < len(args) and isinstance(args[j], _T):
+            db = args[j]._data.dtype
+            if da != db:
+                k = _letter(a)
+                if k in kinds or (k == "f" and _letter(args[j]) == "f" and "d" in kinds):
+                    return False
+    return True
+
+
 class Param:
     """One parameter: torch's name and type; `attr`: torch reads this attribute of the argument first (its
     Python code calls `input.dim()`...), so anything else fails with AttributeError; `msg`: the (function name,
@@ -255,8 +299,24 @@ class Spec:
     """A function's torch signature(s): `alts` (overloads, each a list of Params), the name in messages, and
     whether it is a method (its first parameter, self, is not an argument of the messages)."""
 
-    def __init__(self, name: str, alts: list, method: bool = False, aliases: tuple = ()) -> None:
+    def __init__(self, name: str, alts: list, method: bool = False, aliases: tuple = (), dtypes: tuple = ()) -> None:
         self.name, self.alts, self.method, self.aliases = name, alts, method, aliases
+        self.dtypes = dtypes
+
+    def dtype_error(self, args: tuple, kwargs: dict) -> tuple | None:
+        """(exception class, message) for the first dtype rule (`DTYPES`) the positional tensors break, or None."""
+        for rule in self.dtypes:
+            if rule[0] == "x":
+                _, i, kinds, cls, msg = rule
+                if i < len(args) and "dtype" not in kwargs and isinstance(args[i], _T) and _letter(args[i]) in kinds:
+                    return _EXC[cls], msg.format(dtype=_torch_dtype_name(args[i]), ctype=_c_name(args[i]))
+            else:
+                _, i, others, kinds, cls, msg = rule
+                if i < len(args) and not _same(args[i], args, others, kinds):
+                    o = next(args[j] for j in others if j < len(args) and isinstance(args[j], _T))
+                    return _EXC[cls], msg.format(dtype=_torch_dtype_name(args[i]), ctype=_c_name(args[i]),
+                                                 other=_torch_dtype_name(o), cother=_c_name(o))
+        return None
 
     def mismatch(self, alt: list, args: tuple, kwargs: dict) -> tuple | None:
         """(exception class, torch's message) for the first argument of `args`/`kwargs` that `alt` refuses, or
@@ -316,6 +376,9 @@ class Spec:
         for alt in self.alts:
             m = self.mismatch(alt, args, kwargs)
             if m is None:
+                d = self.dtype_error(args, kwargs)
+                if d is not None:
+                    raise d[0](d[1])
                 return fn(*_packed(alt, args, self.method), **kwargs)
             errors.append(m)
         known = {p.name for a in self.alts for p in a} | set(self.aliases)
@@ -514,6 +577,7 @@ def _code(spec: Spec, pyname: str) -> str:
         elif var.type != "Any":
             conds.append(f"(n <= {start} or state.varok[{k}](args))")
         conds.append(f"(not kwargs or state.kwok[{k}](kwargs))")
+        conds += _dtype_conds(spec, full)
         lines.append(f"        if {' and '.join(conds)}:")
         if var is not None and var.type in ("int[]", "int[1]"):
             # several ints for the list: the function gets them as one tuple
@@ -522,6 +586,26 @@ def _code(spec: Spec, pyname: str) -> str:
     lines.append("        return state.fail(fn, args, kwargs)")
     lines.append(f"    return {pyname}")
     return "\n".join(lines)
+
+
+def _dtype_conds(spec: Spec, full: list) -> list:
+    """Inline tests of the dtype rules, for one overload (whose required tensor parameters are known to be
+    tensors). A `dtype=` keyword (the computation's dtype) turns the kind rules off, as in torch."""
+    tensor_pos = {i for i, p in enumerate(full)
+                  if p.type == "Tensor" and not p.optional and not p.kwonly and not p.varargs}
+    out = []
+    for rule in spec.dtypes:
+        i = rule[1]
+        v = f"args[{i}]"
+        if rule[0] == "x":
+            kinds = "".join(_NP_KINDS[k] for k in rule[2])
+            guard = "" if i in tensor_pos else f"not isinstance({v}, _T) or "
+            out.append(f"(n <= {i} or {guard}{v}._data.dtype.kind not in {kinds!r} or 'dtype' in kwargs)")
+        else:
+            j = rule[2][0]
+            fast = f"{v}._data.dtype is args[{j}]._data.dtype or " if i in tensor_pos and j in tensor_pos else ""
+            out.append(f"(n <= {i} or n <= {j} or {fast}_same({v}, args, {tuple(rule[2])!r}, {rule[3]!r}))")
+    return out
 
 
 _FORWARD = "def _factory(fn, state):\n    def forward(*args, **kwargs):\n        state\n        return fn(*args, **kwargs)\n" \
@@ -564,6 +648,7 @@ def _deferred(fn: Callable, qual: str) -> Callable:
     stub.__module__ = getattr(fn, "__module__", __name__)
     stub.__wrapped__ = fn
     stub._checked = True
+    stub._argcheck_stub = True
     if getattr(fn, "_keepdims_alias", False):
         stub._keepdims_alias = True
     return stub
@@ -604,11 +689,13 @@ def spec_for(fn: Callable, qual: str) -> Spec | None:
     if text is None and (qual in SIGNATURES or (method and short in METHODS)):
         return None  # explicitly unchecked
     aliases = ("keepdims",) if short in _KEEPDIMS else ()
+    from ._signatures import DTYPES
+    dtypes = tuple(DTYPES.get(qual, DTYPES.get(short, ()) if method else ()))
     if text is not None:
         alts = [_int_list_varargs(parse(t)) for t in (text if isinstance(text, (list, tuple)) else [text])]
         if method:
             alts = [[Param("self", "Tensor", False, _REQUIRED, False, False)] + a for a in alts]
-        return Spec(message_name(qual), alts, method, aliases)
+        return Spec(message_name(qual), alts, method, aliases, dtypes)
     alt = _from_python(inspect.unwrap(fn))
     if method and (alt is None or len(alt) < 2 or alt[1].varargs):
         base = _function_named(short)
@@ -622,7 +709,7 @@ def spec_for(fn: Callable, qual: str) -> Spec | None:
         alt[0] = Param(alt[0].name, "Tensor", False, _REQUIRED, False, False)
     if all(p.type == "Any" for p in alt[1 if method else 0:]) and any(p.varargs for p in alt):
         return None
-    return Spec(message_name(qual), [alt], method, aliases)
+    return Spec(message_name(qual), [alt], method, aliases, dtypes)
 
 
 def _int_list_varargs(alt: list) -> list:
@@ -658,21 +745,29 @@ def _drop_self(text: Any) -> Any:
 
 def checked(fn: Any, qual: str) -> Any:
     """`fn` behind its signature's checker (or `fn` itself: already checked, or not a function)."""
-    if not _wants_check(fn):
+    if not _wants_check(fn, qual):
         return fn
     return _deferred(fn, qual)
 
 
-def _wants_check(fn: Any) -> bool:
-    """Plain Python functions only (not classes, typed-tensor objects, properties), once."""
-    return isinstance(fn, _FunctionType) and not getattr(fn, "_checked", False)
+def _wants_check(fn: Any, qual: str = "") -> bool:
+    """Plain Python functions only (not classes, typed-tensor objects, properties), once; a function that checks
+    its own arguments still gets a checker for the dtypes torch refuses."""
+    if not isinstance(fn, _FunctionType):
+        return False
+    if not getattr(fn, "_checked", False):
+        return True
+    if getattr(fn, "_argcheck_stub", False):
+        return False  # a checker already
+    from ._signatures import DTYPES
+    return qual in DTYPES or (qual.startswith("Tensor.") and qual[7:] in DTYPES)
 
 
 def install(namespace: dict, names: Any, prefix: str = "") -> None:
     """Put every public function of `namespace` (module globals) listed in `names` behind its checker."""
     for n in names:
         fn = namespace.get(n)
-        if fn is not None and _wants_check(fn):
+        if fn is not None and _wants_check(fn, prefix + n):
             namespace[n] = _deferred(fn, prefix + n)
 
 
@@ -680,5 +775,5 @@ def install_methods(cls: type, names: Any) -> None:
     """The same for the Tensor methods `names`."""
     for n in names:
         fn = cls.__dict__.get(n)
-        if fn is not None and _wants_check(fn):
+        if fn is not None and _wants_check(fn, "Tensor." + n):
             setattr(cls, n, _deferred(fn, "Tensor." + n))
