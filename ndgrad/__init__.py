@@ -95,6 +95,7 @@ def __getattr__(name: str) -> object:
         m = importlib.import_module(f"ndgrad.{mod}")
         value = (m.TYPES[name] if mod == "_legacy" and name in m.TYPES else
                  m.removed(name) if mod == "_tensor_compat" else getattr(m, name))
+        value = _argcheck.checked(value, name)
         globals()[name] = value
         return value
     if name.startswith("__"):
@@ -117,3 +118,7 @@ __all__ = sorted(set(_ops_all) | set(_SPECTRAL) | {
     "is_inference_mode_enabled", "autograd", "linalg", "optim", "set_printoptions", "get_printoptions", "is_floating_point",
     "is_complex", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "save", "load", "from_dlpack",
     "multinomial", "normal", "bernoulli", "poisson"})
+
+from . import _argcheck  # noqa: E402
+
+_argcheck.install(globals(), __all__)  # torch's argument checks for every public function (ndgrad/_argcheck.py)

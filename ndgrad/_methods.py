@@ -553,3 +553,5 @@ def bind() -> None:
     Tensor.mT = property(_mT)
     Tensor.H = property(_T)
     Tensor.__hash__ = object.__hash__
+    from . import _argcheck
+    _argcheck.install_methods(Tensor, [n for n in list(Tensor.__dict__) if not n.startswith("_")])

@@ -8,3 +8,7 @@ from ._tensor import Tensor
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "hfft2", "ihfft2",
            "fftn", "ifftn", "rfftn", "irfftn", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
            "Tensor"]
+
+from . import _argcheck  # noqa: E402
+
+_argcheck.install(globals(), [n for n in __all__ if n != "Tensor"], "fft.")

@@ -156,3 +156,7 @@ def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *, out: Any = None) -> Tensor:
     """Mirrors `torch.special.logsumexp`."""
     return _S._out(_O.logsumexp(_check(input, "special_logsumexp"), dim, keepdim), out, (input,))
+
+from . import _argcheck  # noqa: E402
+
+_argcheck.install(globals(), [n for n in __all__ if n != "Tensor"], "special.")

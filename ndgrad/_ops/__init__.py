@@ -132,6 +132,7 @@ def _unary(op: Op, name: str):
     f.__name__ = name
     f.__qualname__ = name
     f.__doc__ = f"Mirrors `torch.{name}`."
+    f._checked = True  # its signature is torch's and `_t` checks the tensor: no argument checker (_argcheck.py)
     return f
 
 

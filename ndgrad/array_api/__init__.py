@@ -548,12 +548,12 @@ def unique_values(x: _Tensor, /) -> _Tensor:
 
 
 def sort(x: _Tensor, /, *, axis: int = -1, descending: _builtin_bool = False, stable: _builtin_bool = True) -> _Tensor:
-    return _nd.sort(x, axis, descending, stable=True)[0]
+    return _nd.sort(x, dim=axis, descending=descending, stable=True)[0]
 
 
 def argsort(x: _Tensor, /, *, axis: int = -1, descending: _builtin_bool = False,
             stable: _builtin_bool = True) -> _Tensor:
-    return _nd.argsort(x, axis, descending, stable=True)
+    return _nd.argsort(x, dim=axis, descending=descending, stable=True)
 
 
 # -- statistics and utilities ------------------------------------------------------------------------------

@@ -17,3 +17,7 @@ pad = _INDEXING["pad"]
 
 __all__ = sorted({"pad", "softplus"}
                  | {n for m in (_activation, _conv, _layers, _loss, _rnn, _loss_extra, _more) for n in m.__all__})
+
+from .. import _argcheck  # noqa: E402
+
+_argcheck.install(globals(), __all__, "nn.functional.")
