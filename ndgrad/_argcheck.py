@@ -189,12 +189,13 @@ class Param:
     """One parameter: torch's name and type; `attr`: torch reads this attribute of the argument first (its
     Python code calls `input.dim()`...), so anything else fails with AttributeError; `msg`: the (function name,
     position) torch's message gives, where an inner call of torch's reports the error."""
-    __slots__ = ("name", "type", "optional", "default", "kwonly", "varargs", "attr", "msg")
+    __slots__ = ("name", "type", "optional", "default", "kwonly", "varargs", "attr", "msg", "need")
 
     def __init__(self, name: str, type_: str, optional: bool, default: Any, kwonly: bool, varargs: bool,
                  attr: str | None = None, msg: tuple | None = None) -> None:
         self.name, self.type, self.optional, self.default = name, type_, optional, default
         self.kwonly, self.varargs, self.attr, self.msg = kwonly, varargs, attr, msg
+        self.need = False  # a varargs int list that must have at least one value (x.view() is an error)
 
     @property
     def required(self) -> bool:
@@ -245,10 +246,10 @@ def parse(text: str) -> list:
         decl, _, default = item.partition("=")
         ty, name = decl.split()
         msg = None
-        if "@" in name:
+        if "@" in name:  # name@function:position[:name] -- how an inner call of torch's reports this argument
             name, _, where = name.partition("@")
-            fname, _, pos = where.partition(":")
-            msg = (fname, int(pos) if pos else None)
+            fname, pos, *inner = where.split(":")
+            msg = (fname, int(pos) if pos else None, inner[0] if inner else None)
         varargs = ty.endswith("...")
         ty = ty[:-3] if varargs else ty
         optional = ty.endswith("?")
@@ -258,6 +259,8 @@ def parse(text: str) -> list:
             raise ValueError(f"unknown type {ty!r} in {text!r}")
         out.append(Param(name, ty, optional, default.strip() if default else _REQUIRED, kwonly, varargs,
                          attr or None, msg))
+        if varargs and ty in ("int[]", "int[1]") and not default:
+            out[-1].need = True  # `int[]... size`: at least one value (x.view() is an error)
         if varargs:
             kwonly = True
     return out
@@ -302,6 +305,7 @@ class Spec:
     def __init__(self, name: str, alts: list, method: bool = False, aliases: tuple = (), dtypes: tuple = ()) -> None:
         self.name, self.alts, self.method, self.aliases = name, alts, method, aliases
         self.dtypes = dtypes
+        self.pack = True  # several ints for an int list reach the function as one tuple (not if it takes *size)
 
     def dtype_error(self, args: tuple, kwargs: dict) -> tuple | None:
         """(exception class, message) for the first dtype rule (`DTYPES`) the positional tensors break, or None."""
@@ -352,6 +356,8 @@ class Spec:
             if m:
                 return m
         missing = [p.name for p in pos[len(args):] if p.required and p.name not in kwargs]
+        if var is not None and var.need and len(args) <= len(pos) and var.name not in kwargs:
+            missing.append(var.name)
         if missing:
             return TypeError, f'{name}() missing {len(missing)} required positional arguments: "{", ".join(missing)}"'
         return None
@@ -379,7 +385,7 @@ class Spec:
                 d = self.dtype_error(args, kwargs)
                 if d is not None:
                     raise d[0](d[1])
-                return fn(*_packed(alt, args, self.method), **kwargs)
+                return fn(*(_packed(alt, args, self.method) if self.pack else args), **kwargs)
             errors.append(m)
         known = {p.name for a in self.alts for p in a} | set(self.aliases)
         unknown = [k for k in kwargs if k not in known]
@@ -428,10 +434,12 @@ def _type_error(name: str, p: Param, v: Any, i: int | None) -> tuple | None:
 
 
 def _type_message(name: str, p: Param, v: Any, i: int | None) -> str:
-    if p.msg is not None:
-        name, pos = p.msg
-        i = None if pos is None or i is None else pos - 1
-    where = f"argument '{p.name}'" + ("" if i is None else f" (position {i + 1})")
+    pname = p.name
+    if p.msg is not None:  # an inner call of torch's reports it, at its own position (and with its own name)
+        name, pos, inner = p.msg
+        i = None if pos is None else pos - 1
+        pname = inner or pname
+    where = f"argument '{pname}'" + ("" if i is None else f" (position {i + 1})")
     if p.type in ("int[]", "int[1]"):
         bad = _int_list_bad(v, p.type == "int[1]")
         if isinstance(bad, tuple):
@@ -451,6 +459,15 @@ def _type_message(name: str, p: Param, v: Any, i: int | None) -> str:
 
 def _varargs_error(name: str, p: Param, rest: tuple, start: int) -> str | None:
     if p.type == "Any":
+        return None
+    if p.type == "Tensor[]":
+        seq = rest[0] if len(rest) == 1 and isinstance(rest[0], (list, tuple)) else rest
+        if len(rest) == 1 and not isinstance(rest[0], (list, tuple, _T)):
+            return f"{name}(): argument '{p.name}' (position {start + 1}) must be tuple of Tensors, not " \
+                   f"{type_name(rest[0])}"
+        for j, v in enumerate(seq):
+            if not isinstance(v, _T):
+                return f"expected Tensor as element {j} in argument {start}, but got {type_name(v)}"
         return None
     if p.type in ("int", "int[]", "int[1]"):
         if start == 0 and len(rest) == 1 and p.type != "int":
@@ -512,6 +529,10 @@ def _varargs_checker(spec: Spec, k: int) -> Callable | None:
             if len(rest) == 1:
                 return _is_int_list1(rest[0])
             pred = _is_int
+        elif var.type == "Tensor[]":  # several tensors, or one sequence of them
+            if len(rest) == 1:
+                return isinstance(rest[0], _T) or _is_tensor_list(rest[0])
+            pred = _TYPES["Tensor"][2]
         else:
             pred = _TYPES[var.type][2]
         for v in rest:
@@ -557,6 +578,10 @@ def _code(spec: Spec, pyname: str) -> str:
         alt = full[1:] if spec.method else full
         pos = [p for p in alt if not p.kwonly and not p.varargs]
         conds = []
+        last_req = max((i for i, p in enumerate(pos) if p.required), default=-1)
+        if last_req >= 0 and len(spec.alts) > 1:  # an overload needs its required arguments
+            if all(p.required for p in pos[:last_req + 1]):
+                conds.append(f"(n > {last_req + off} or kwargs)")
         for i, p in enumerate(pos):
             cond = _TYPES[p.type][1]
             if cond is None:
@@ -571,6 +596,8 @@ def _code(spec: Spec, pyname: str) -> str:
         if var is None:
             conds.append(f"n <= {start}")
         elif var.type in ("int[]", "int[1]"):
+            if var.need:
+                conds.append(f"(n > {start} or {var.name!r} in kwargs)")
             one = _TYPES["int[1]"][1].format(v=f"args[{start}]")
             conds.append(f"(n <= {start} or (n == {start + 1} and {one}) or _ints(args, {start}) or "
                          f"state.varok[{k}](args))")
@@ -579,7 +606,7 @@ def _code(spec: Spec, pyname: str) -> str:
         conds.append(f"(not kwargs or state.kwok[{k}](kwargs))")
         conds += _dtype_conds(spec, full)
         lines.append(f"        if {' and '.join(conds)}:")
-        if var is not None and var.type in ("int[]", "int[1]"):
+        if var is not None and var.type in ("int[]", "int[1]") and spec.pack:
             # several ints for the list: the function gets them as one tuple
             lines.append(f"            if n > {start + 1}: return fn(*args[:{start}], args[{start}:], **kwargs)")
         lines.append("            return fn(*args, **kwargs)")
@@ -618,6 +645,7 @@ def _build(stub: Callable, fn: Callable, state: _State) -> None:
     spec = spec_for(fn, state.qual)
     src = _FORWARD
     if spec is not None:
+        spec.pack = not _takes_varargs(fn)
         state.spec = spec
         state.fail = spec.fail
         state.kwok = [_kw_checker(spec, k) for k in range(len(spec.alts))]
@@ -627,6 +655,17 @@ def _build(stub: Callable, fn: Callable, state: _State) -> None:
     exec(src, globals(), env)  # noqa: S102  (generated from a signature, never from user input)
     stub.__code__ = env["_factory"](fn, state).__code__
     stub._spec = spec
+
+
+def _takes_varargs(fn: Callable) -> bool:
+    """Whether `fn` takes `*size`-like arguments itself (a bare forwarder, `(*args, **kwargs)`, does not count)."""
+    try:
+        params = list(inspect.signature(inspect.unwrap(fn)).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    var = [p for p in params if p.kind is p.VAR_POSITIONAL]
+    named = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return bool(var) and var[0].name != "args" and not (len(named) <= 1 and var[0].name == "args")
 
 
 def _first_call(fn: Callable, state: _State, args: tuple, kwargs: dict) -> Any:
@@ -717,6 +756,7 @@ def _int_list_varargs(alt: list) -> list:
     (`x.squeeze(0, 1)`, `x.view(2, 3)`, `zeros(2, 3)`)."""
     pos = [p for p in alt if not p.kwonly and not p.varargs]
     if len(pos) == 1 and pos[0].type in ("int[]", "int[1]") and not any(p.varargs for p in alt):
+        pos[0].need = pos[0].default is _REQUIRED
         pos[0].varargs = True
         for p in alt[alt.index(pos[0]) + 1:]:
             p.kwonly = True

@@ -718,6 +718,8 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
     d = _resolve(dtype) or D.int64
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    from ._random_ops import check_random_bounds
+    check_random_bounds(int(low), int(high), np.dtype(d.np))
     shape = tuple(size)
     vals = _gen(generator)._torch_random(int(np.prod(shape, dtype=np.int64)), int(low), int(high))
     return _finish(vals.reshape(shape).astype(d.np), requires_grad)
@@ -728,6 +730,8 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, d
     """Mirrors `torch.randperm`."""
     _check_device(device)
     d = _resolve(dtype) or D.int64
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     return _finish(_gen(generator)._torch_randperm(int(n)).astype(d.np), requires_grad)
 
 

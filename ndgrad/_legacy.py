@@ -69,7 +69,8 @@ class tensortype:
         if not args:
             return _wrap(np.empty((0,), dtype=d.np))
         if _size_args(args):
-            return _wrap(np.zeros(tuple(int(a) for a in args), dtype=d.np))
+            from ._creation import _size
+            return _wrap(np.zeros(_size(args), dtype=d.np))
         if len(args) == 1:
             a = args[0]
             if isinstance(a, Tensor):

@@ -435,6 +435,7 @@ def _method(fn):
         return fn(self, *args, **kwargs)
     m.__name__ = fn.__name__
     m.__doc__ = fn.__doc__
+    m.__wrapped__ = fn
     return m
 
 

@@ -224,7 +224,7 @@ def _fill(self: Tensor, kind: str, vals: np.ndarray, *inputs: Tensor) -> Tensor:
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Mirrors `Tensor.normal_`."""
-    if std < 0:
+    if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     _float_kernel(self._data, "normal_kernel_cpu")
     return _fill(self, "normal_", _gen(generator)._torch_normal(self._data.shape, self._data.dtype, mean,
@@ -236,6 +236,12 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Ge
     """Mirrors `Tensor.uniform_(from=0, to=1)` (`from` may be passed by keyword as in torch)."""
     from_ = kw.pop("from", from_)
     _float_kernel(self._data, "check_uniform_bounds")
+    finfo = np.finfo(self._data.dtype) if self._data.dtype.kind == "f" else None
+    name = _C_TYPES.get(self._data.dtype.name, self._data.dtype.name)
+    if finfo is not None and not -finfo.max <= from_ <= finfo.max:
+        raise RuntimeError(f"from is out of bounds for {name}")
+    if finfo is not None and not -finfo.max <= to <= finfo.max:
+        raise RuntimeError(f"to is out of bounds for {name}")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_:g} > to={to:g}")
     return _fill(self, "uniform_", _gen(generator)._torch_uniform(self._data.shape, self._data.dtype, from_, to))
@@ -273,6 +279,21 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
     return _fill(self, "cauchy_", median + sigma * _rng(generator).standard_cauchy(self._data.shape))
 
 
+_C_TYPES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short", "int32": "int",
+            "int64": "long", "float16": "c10::Half", "float32": "float", "float64": "double", "bfloat16": "c10::BFloat16"}
+
+
+def check_random_bounds(lo: int, hi: int, dt: np.dtype) -> None:
+    """torch's check that integers drawn in [lo, hi) fit a bool or integer dtype (floats only warn in torch)."""
+    if dt.kind in "biu":
+        lo_ok, hi_ok = (0, 1) if dt.kind == "b" else (int(np.iinfo(dt).min), int(np.iinfo(dt).max))
+        name = _C_TYPES.get(dt.name, dt.name)
+        if not lo_ok <= lo <= hi_ok:
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if not lo_ok <= hi - 1 <= hi_ok:
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
+
+
 def _random_top(dt: np.dtype) -> int:
     """The exclusive upper end of `random_()` for a dtype: 2^mantissa+1 for floats, the maximum + 1 for ints."""
     if dt.kind == "b":
@@ -295,6 +316,8 @@ def random_(self: Tensor, from_: int | None = None, to: int | None = None, *,
         lo, hi, kind = int(from_), int(to), "random_from_to"
     if lo >= hi:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
+    if kind != "random_":
+        check_random_bounds(lo, hi, dt)
     n = int(np.prod(self._data.shape, dtype=np.int64))
     vals = _gen(generator)._torch_random(n, lo, hi).reshape(self._data.shape) if hi - lo <= 2 ** 63 else \
         _rng(generator).integers(lo, hi, self._data.shape, dtype=np.uint64)

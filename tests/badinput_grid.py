@@ -812,10 +812,10 @@ def _restore(lib):
 
 # torch's messages that are stable and informative: where torch's message is in one of these families,
 # ndgrad's must be the same text
-STABLE_MESSAGES = [
+STABLE_MESSAGES = [  # (not the names of torch's private functions or methods: _lu_no_infos(), Softmax.__init__())
     re.compile(r"^Dimension out of range \(expected to be in range of \[-?\d+, -?\d+\], but got -?\d+\)$"),
-    re.compile(r"^[\w.]+\(\): argument '\w+' \(position \d+\) must be [\w. ]+, not \w+$"),
-    re.compile(r"^[\w.]+\(\) got an unexpected keyword argument '\w+'$"),
+    re.compile(r"^[a-z]\w*\(\): argument '\w+' \(position \d+\) must be [\w. ]+, not \w+$"),
+    re.compile(r"^[a-z]\w*\(\) got an unexpected keyword argument '\w+'$"),
 ]
 
 

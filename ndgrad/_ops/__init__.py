@@ -395,8 +395,17 @@ def dot(input: Tensor, tensor: Tensor, *, out: Any = None) -> Tensor:
 
 
 def outer(input: Tensor, vec2: Tensor, *, out: Any = None) -> Tensor:
-    """Mirrors `torch.outer`."""
-    return L.outer(_t(input, "outer"), _t(vec2, "outer", "vec2", 2))
+    """Mirrors `torch.outer` (two 1-d tensors)."""
+    _t(input, "outer")
+    _t(vec2, "outer", "vec2", 2)
+    _vector_arg(input, "outer", "self")
+    _vector_arg(vec2, "outer", "vec2")
+    return L.outer(input, vec2)
+
+
+def _vector_arg(x: Tensor, name: str, arg: str) -> None:
+    if x.ndim != 1:
+        raise RuntimeError(f"{name}: Expected 1-D argument {arg}, but got {x.ndim}-D")
 
 
 ger = outer
@@ -418,9 +427,9 @@ def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Mirrors `torch.flatten`."""
     nd = input.ndim
+    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
     if nd == 0:
         return S.reshape(input, (1,))
-    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -437,7 +446,11 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         return S.squeeze_all(input, None)
     if isinstance(dim, (tuple, list)):
-        return S.squeeze_dims(input, tuple(_wrap_dim(d, input.ndim) for d in dim))
+        dims = tuple(_wrap_dim(d, input.ndim) for d in dim)
+        for k, d in enumerate(dims):
+            if d in dims[:k]:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return S.squeeze_dims(input, dims)
     return S.squeeze_dim(input, (_wrap_dim(dim, input.ndim),))
 
 
@@ -536,6 +549,10 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         k = split_size_or_sections
+        if k < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={k}")
+        if k == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sizes = [k] * (n // k) + ([n % k] if n % k else []) if k else [0]
     else:
         sizes = list(split_size_or_sections)

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Size, Tensor, _wrap
+from .._tensor import Size, Tensor, _wrap, _wrap_dim
 from ._registry import FLOAT, Op
 from .pointwise import sqrt
 from .special import _inplace, _method  # the same method makers as the other families
@@ -226,10 +226,14 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     return tuple(out)
 
 
-def _split_like(name: str, dim_of: Any) -> Any:
+def _split_like(name: str, dim_of: Any, min_ndim: int) -> Any:
     def f(input: Tensor, indices_or_sections: Any) -> tuple:
+        if input.ndim < min_ndim:
+            raise RuntimeError(f"torch.{name} requires a tensor with at least {min_ndim} dimension, but got a tensor "
+                               f"with {input.ndim} dimensions!")
         dim = dim_of(input)
-        if isinstance(indices_or_sections, int) and input.shape[dim] % indices_or_sections:
+        if isinstance(indices_or_sections, int) and (indices_or_sections == 0 or
+                                                     input.shape[dim] % indices_or_sections):
             raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
                                f"dimension {input.shape[dim]} is not divisible by the split_size "
                                f"{indices_or_sections}!")
@@ -238,9 +242,9 @@ def _split_like(name: str, dim_of: Any) -> Any:
     return f
 
 
-hsplit = _split_like("hsplit", lambda t: 0 if t.ndim == 1 else 1)
-vsplit = _split_like("vsplit", lambda t: 0)
-dsplit = _split_like("dsplit", lambda t: 2)
+hsplit = _split_like("hsplit", lambda t: 0 if t.ndim == 1 else 1, 1)
+vsplit = _split_like("vsplit", lambda t: 0, 2)
+dsplit = _split_like("dsplit", lambda t: 2, 3)
 
 
 def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
@@ -327,6 +331,7 @@ def inner(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
 
 def index_put(input: Tensor, indices: Sequence[Any], values: Tensor, accumulate: bool = False) -> Tensor:
     """Mirrors `torch.index_put` (out of place; `accumulate=True` adds, duplicates included)."""
+    _no_empty_indices(indices)
     out = input.clone()
     idx = tuple(indices)
     if accumulate:
@@ -335,7 +340,13 @@ def index_put(input: Tensor, indices: Sequence[Any], values: Tensor, accumulate:
     return out
 
 
+def _no_empty_indices(indices: Sequence[Any]) -> None:
+    if len(indices) == 0:  # torch fails an internal assert on it
+        raise RuntimeError("index_put_: expected at least one index tensor, got none")
+
+
 def _index_put_(self: Tensor, indices: Sequence[Any], values: Tensor, accumulate: bool = False) -> Tensor:
+    _no_empty_indices(indices)
     idx = tuple(indices)
     if not accumulate:
         self[idx] = values
@@ -357,6 +368,9 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
 
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:
+    for v, arg in ((vec1, "vec1"), (vec2, "vec2")):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {arg}, but got {v.ndim}-D")
     return _affine(input, _ops().outer(vec1, vec2), beta, alpha)
 
 
@@ -387,6 +401,9 @@ def vdot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
 
 def _put_(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """Mirrors `Tensor.put_`: write (or add) source at flat positions of self."""
+    if index.numel() != source.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     new = self.reshape(-1).index_put((index.reshape(-1),), source.reshape(-1), accumulate).reshape(self.shape)
     self._check_inplace()
     return self._set_inplace(new)
@@ -400,6 +417,9 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Mirrors `torch.diag_embed` (last dimension onto a diagonal of two new dimensions)."""
     t = _ops()
+    d1, d2 = _wrap_dim(dim1, input.ndim + 1), _wrap_dim(dim2, input.ndim + 1)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = input.shape[-1] + builtins.abs(offset)
     r, c = (0, offset) if offset >= 0 else (-offset, 0)
     # place input[..., i] at (i + r, i + c): build with a one-hot matrix product

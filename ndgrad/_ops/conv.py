@@ -792,9 +792,12 @@ def _conv_nd(nd: int, fname: str, input: Tensor, weight: Tensor, bias: Tensor | 
     w0 = weight.shape[0]
     c = input.shape[1]
     if not transposed:
+        if w0 < groups:
+            raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but "
+                               f"got weight of size {_size(weight.shape)} instead")
         if w0 % groups:
             raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                               f"but got weight of size [{_size(weight.shape)}] instead")
+                               f"but got weight of size [{_size(weight.shape)}] instead")  # (torch's double brackets)
         if c != weight.shape[1] * groups:
             raise RuntimeError(f"Given groups={groups}, weight of size {_size(weight.shape)}, expected input"
                                f"{_size(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} "
@@ -806,7 +809,7 @@ def _conv_nd(nd: int, fname: str, input: Tensor, weight: Tensor, bias: Tensor | 
                                f"{_size(input.shape)} to have {w0} channels, but got {c} channels instead")
         if w0 % groups:
             raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                               f"but got weight of size [{_size(weight.shape)}] instead")
+                               f"but got weight of size [{_size(weight.shape)}] instead")  # (torch's double brackets)
         out_ch = weight.shape[1] * groups
         if any(opd[i] >= st[i] and opd[i] >= dl[i] for i in range(nd)):
             names = ("height", "width") if nd == 2 else ("width",) if nd == 1 else ("depth", "height", "width")
@@ -975,8 +978,24 @@ def _adaptive_size(output_size: Any, x: Tensor, nd: int, name: str) -> tuple:
     if isinstance(output_size, (list, tuple)):
         if len(output_size) != nd:
             raise RuntimeError(f"{name}: output_size must be {nd}")
-        return tuple(x.shape[-nd + i] if s is None else int(s) for i, s in enumerate(output_size))
-    return (int(output_size),) * nd
+        for j, s in enumerate(output_size):
+            if s is not None and not isinstance(s, (int, np.integer)):
+                raise TypeError(f"{name}(): argument 'output_size' (position 2) must be tuple of ints, but found "
+                                f"element of type {type(s).__name__} at pos {j}")
+        size = tuple(x.shape[-nd + i] if s is None else int(s) for i, s in enumerate(output_size))
+    else:
+        size = (int(output_size),) * nd
+    return _nonnegative_output_size(size, name)
+
+
+def _nonnegative_output_size(size: tuple, name: str) -> tuple:
+    """torch's check of an adaptive average pool's output size (1-d pools report the 2-d pool's {1, n})."""
+    if "avg" in name and any(s < 0 for s in size):
+        kernel = name.replace("1d", "2d")
+        shown = ", ".join(str(s) for s in ((1,) + size if len(size) == 1 else size))
+        raise RuntimeError(f"{kernel}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{{{shown}}}")
+    return size
 
 
 def _check_adaptive(x: Tensor, name: str) -> None:

@@ -247,9 +247,16 @@ def _wrap_dim_0d(d: int) -> int:
 
 
 # -- the transforms ----------------------------------------------------------------------------------------------
+def _not_empty(x: Tensor) -> None:
+    """torch's CPU transforms (MKL) refuse an empty batch; an empty transformed dim fails `_check_n` before."""
+    if x._data.size == 0:
+        raise RuntimeError("MKL FFT error: Intel oneMKL DFTI ERROR: Inconsistent configuration parameters")
+
+
 def _c2c_fn(input: Tensor, dims: list, sizes: list, norm: Optional[str], forward: bool) -> Tensor:
     x = _to_complex(input)
     x = _resize(x, dims, sizes)
+    _not_empty(x)
     return fft_c2c(x, tuple(dims), _norm(norm, forward), forward)
 
 
@@ -257,6 +264,7 @@ def _r2c_fn(input: Tensor, dims: list, sizes: list, norm: Optional[str], forward
             name: str) -> Tensor:
     x = _to_real(input, name)
     x = _resize(x, dims, sizes)
+    _not_empty(x)
     out = fft_r2c(x, tuple(dims), _norm(norm, forward), onesided)
     return out if forward else P.conj(out)
 
@@ -266,6 +274,7 @@ def _c2r_fn(input: Tensor, dims: list, sizes: list, norm: Optional[str], forward
     x = _to_complex(input)
     last_size = sizes[-1]
     x = _resize(x, dims, sizes[:-1] + [last_size // 2 + 1])
+    _not_empty(x)
     if forward:
         x = P.conj(x)
     return fft_c2r(x, tuple(dims), _norm(norm, forward), last_size)

@@ -291,6 +291,10 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
                                   f"respectively. Got size {_tsize(size)}.")
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {_tsize(size)}")
+    rows = 2 if len(size) == 4 else 3
+    if theta.shape[0] != size[0]:  # torch's batched product of the base grid and theta
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, {rows + 1}] "
+                           f"but got: [{theta.shape[0]}, {rows + 1}].")
     return affine_grid_op(theta, size, bool(align_corners))
 
 

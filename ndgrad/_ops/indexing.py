@@ -908,7 +908,8 @@ def flip(input: Tensor, dims: Any) -> Tensor:
     _need_tensor(input, "flip")
     if isinstance(dims, (int, np.integer)):
         raise TypeError("flip(): argument 'dims' (position 2) must be tuple of ints, not int")
-    return flip_op(input, _dims_arg(dims, input.ndim, "flip") if input.ndim else ())
+    dims = _dims_arg(dims, input.ndim, "flip")
+    return flip_op(input, dims if input.ndim else ())
 
 
 def fliplr(input: Tensor) -> Tensor:
@@ -931,6 +932,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Mirrors `torch.roll` (without dims: over the flattened tensor)."""
     _need_tensor(input, "roll")
     sh = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
+    if not sh:
+        raise RuntimeError("`shifts` required")
     if dims is None:
         if len(sh) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")

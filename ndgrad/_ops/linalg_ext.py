@@ -971,7 +971,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
     if rcond is not None:
         raise NotImplementedError("ndgrad: linalg.lstsq with rcond is not implemented")
-    vec = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if not (A.ndim >= B.ndim and A.ndim - B.ndim <= 1):
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
+    vec = B.ndim == A.ndim - 1
+    from ._registry import _check_broadcast
+    _check_broadcast(tuple(A.shape[:-2]), tuple(B.shape[:-1] if vec else B.shape[:-2]))
     rows = B.shape[-1] if vec else (B.shape[-2] if B.ndim >= 2 else -1)
     if rows != A.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")

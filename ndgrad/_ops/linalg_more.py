@@ -879,6 +879,8 @@ def tensorinv(A: Tensor, ind: int = 2, *, out: Any = None) -> Tensor:
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     shp = tuple(A.shape)
+    if ind > len(shp):
+        raise RuntimeError(f"ArrayRef: invalid slice, N = {ind}; size = {len(shp)}")
     rows, cols = int(np.prod(shp[:ind])), int(np.prod(shp[ind:]))
     if rows != cols:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "

@@ -247,7 +247,18 @@ ctc_op.defjvp(_ctc_jvp)
 def _lengths(v: Any, name: str) -> np.ndarray:
     if isinstance(v, Tensor):
         return np.asarray(v._data, np.int64).reshape(-1)
-    return np.asarray(list(v) if not isinstance(v, int) else [v], np.int64)
+    vals = [v] if isinstance(v, (int, np.integer)) else list(v)
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in vals):
+        raise TypeError(_CTC_OVERLOADS)
+    return np.asarray(vals, np.int64)
+
+
+# torch.ctc_loss's two overloads: both lengths as int lists, or both as tensors
+_CTC_OVERLOADS = ("ctc_loss() received an invalid combination of arguments, but expected one of:\n"
+                  " * (Tensor log_probs, Tensor targets, tuple of ints input_lengths, tuple of ints target_lengths, "
+                  "int blank = 0, int reduction = at::Reduction::Mean, bool zero_infinity = False)\n"
+                  " * (Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor target_lengths, int blank = 0, "
+                  "int reduction = at::Reduction::Mean, bool zero_infinity = False)\n")
 
 
 def ctc(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int, reduction: str,
@@ -260,8 +271,14 @@ def ctc(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: 
     if lp.ndim != 3:
         raise RuntimeError(f"ctc_loss: expected log_probs to be 2-D or 3-D, but got {log_probs.ndim}-D")
     t_max, n, c = lp.shape
+    if isinstance(input_lengths, Tensor) != isinstance(target_lengths, Tensor):
+        raise TypeError(_CTC_OVERLOADS)
     il = _lengths(input_lengths, "input_lengths")
     tl = _lengths(target_lengths, "target_lengths")
+    for lengths, name in ((il, "input_lengths"), (tl, "target_lengths")):
+        if lengths.size and lengths.min() < 0:
+            raise RuntimeError(f"Expected {name} to have value at least 0, but got value {lengths.min()} (while "
+                               "checking arguments for ctc_loss_allocate_outputs)")
     tg = np.asarray(targets._data, np.int64)
     if unbatched:
         tg = tg.reshape(1, -1)

@@ -651,7 +651,8 @@ logcumsumexp_op.defvjp(self=_lcse_grad)
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """Mirrors `torch.logcumsumexp`: log(cumsum(exp(x))) computed stably."""
     _t(input, "logcumsumexp")
-    return logcumsumexp_op(input, _wrap_dim(dim, max(input.ndim, 1)) if input.ndim else 0)
+    d = _wrap_dim(dim, input.ndim)
+    return logcumsumexp_op(input, d if input.ndim else 0)
 
 
 # -- renorm ------------------------------------------------------------------------------------------------------
@@ -695,9 +696,9 @@ renorm_op.defvjp(self=_renorm_grad)
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Mirrors `torch.renorm`: each slice along dim whose p-norm exceeds maxnorm is scaled down to maxnorm."""
     _t(input, "renorm")
-    if p <= 0:
+    if not p > 0:
         raise RuntimeError("renorm: non-positive-norm not supported")
-    if maxnorm < 0:
+    if not maxnorm >= 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
     if input.ndim <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,12 @@ rrelu_inplace_op.defjvp(linear=True)
 
 def rrelu(input: Tensor, lower: float, upper: float, training: bool, inplace: bool = False) -> Tensor:
     x = input._data
+    if not math.isfinite(lower):
+        raise RuntimeError(f"rrelu: lower bound must be finite, got {lower}")
+    if not math.isfinite(upper):
+        raise RuntimeError(f"rrelu: upper bound must be finite, got {upper}")
+    if not lower <= upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if x.dtype.kind != "f":
         raise NotImplementedError(f'"rrelu_with_noise_cpu" not implemented for \'{_TN.get(str(x.dtype))}\'')
     if training:

@@ -257,8 +257,17 @@ def _adaptive3(output_size: Any, x: Tensor, name: str) -> tuple:
     if isinstance(output_size, (list, tuple)):
         if len(output_size) != 3:
             raise RuntimeError(f"{name}: output_size must be 3")
-        return tuple(x.shape[-3 + i] if s is None else int(s) for i, s in enumerate(output_size))
-    return (int(output_size),) * 3
+        for j, s in enumerate(output_size):
+            if s is not None and not isinstance(s, (int, np.integer)):
+                raise TypeError(f"{name}(): argument 'output_size' (position 2) must be tuple of ints, but found "
+                                f"element of type {type(s).__name__} at pos {j}")
+        size = tuple(x.shape[-3 + i] if s is None else int(s) for i, s in enumerate(output_size))
+    else:
+        size = (int(output_size),) * 3
+    if "avg" in name and any(s < 0 for s in size):
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{{{size[0]}, {size[1]},{size[2]}}}")
+    return size
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:

@@ -226,7 +226,8 @@ def _check_empty_inf(x, p, dims, name):
                                "does not have an identity")
 
 
-def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, out: Any = None,
+         dtype: Any = None) -> Tensor:
     """Mirrors `torch.norm` / `Tensor.norm` for vector norms ('fro' and numbers incl. inf, -inf, 0)."""
     _check_tensor(input, "norm")
     if dtype is not None:
@@ -610,9 +611,10 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: b
     """Mirrors `torch.argsort` (stable)."""
     _check_tensor(input, "argsort")
     x = input._data
+    d = _wrap_dim(dim, input.ndim)
     if x.ndim == 0:
         return _wrap(np.zeros((), np.int64))
-    return _wrap(_argsort_np(x, _wrap_dim(dim, input.ndim), bool(descending)).astype(np.int64))
+    return _wrap(_argsort_np(x, d, bool(descending)).astype(np.int64))
 
 
 def _topk_fwd(self, k, dim, largest):
@@ -690,9 +692,17 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _norm_method(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """`Tensor.norm`: torch.norm without `out`."""
+    return norm(self, p, dim, keepdim, dtype=dtype)
+
+
+_norm_method.__name__ = _norm_method.__qualname__ = "norm"
+
 METHODS: dict = {n: globals()[n] for n in (
-    "var", "std", "norm", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "median", "mode", "sort",
+    "var", "std", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "median", "mode", "sort",
     "argsort", "topk", "kthvalue", "count_nonzero", "unique", "dist")}
+METHODS["norm"] = _norm_method
 
 
 # -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp

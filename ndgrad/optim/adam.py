@@ -11,18 +11,15 @@ from .optimizer import Optimizer, _check_ge0, _count_step, _rv, _step_tensor, _z
 __all__ = ["Adam", "AdamW"]
 
 
-def _check_common(lr: Any, eps: float | None = None, betas: Any = None, weight_decay: float | None = None) -> None:
-    """torch's argument checks shared by the Adam family (same order, same texts)."""
-    _check_ge0(("learning rate", lr))
-    if eps is not None:
-        _check_ge0(("epsilon value", eps))
-    if betas is not None:
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if weight_decay is not None:
-        _check_ge0(("weight_decay value", weight_decay))
+def _check_common(lr: Any, eps: Any, betas: Any, weight_decay: Any) -> None:
+    """torch's argument checks shared by the Adam family (same order, same texts; a None compares as in torch:
+    TypeError)."""
+    _check_ge0(("learning rate", lr), ("epsilon value", eps))
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    _check_ge0(("weight_decay value", weight_decay))
 
 
 def _check_flags(foreach: Any, differentiable: bool, fused: Any) -> None:

@@ -166,9 +166,9 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Mirrors `torch.nn.functional.softshrink`: x ∓ lambd beyond ±lambd, else 0."""
     _t(input, "softshrink")
-    if lambd < 0:
-        dt = input._data.dtype
-        hi = float(_np.finfo(dt).max) if dt.kind in "fV" else 0.0
+    dt = input._data.dtype
+    hi = float(_np.finfo(dt).max) if dt.kind in "fV" else 0.0
+    if dt.kind in "fV" and not 0 <= lambd <= hi or lambd < 0:
         raise RuntimeError(f"lambda must be in range [0, {hi:g}] for input dtype {_A._tname(dt)}, but found "
                            f"{float(lambd):g}")
     return _A.softshrink_op(input, lambd)

@@ -69,6 +69,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 def _check_p(p: float) -> None:
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p != p:  # NaN passes torch's Python check and fails in its kernel
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _dropout_mask(input: Tensor, p: float, shape: Sequence[int]) -> Tensor:
@@ -125,8 +127,11 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 _SELU_ALPHA = 1.7580993408473766  # SELU's scale * alpha: dropped units are set to SELU's negative saturation
 
 
-def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, shape: Sequence[int]) -> Tensor:
+def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, shape: Sequence[int],
+                   feature: bool = False) -> Tensor:
     _check_p(p)
+    if feature and training and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if p == 0.0 or not training or input.numel() == 0:
         return input
     if p == 1.0:
@@ -146,7 +151,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Mirrors `torch.nn.functional.feature_alpha_dropout` (whole channels of (N, C, ...) input)."""
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return _alpha_dropout(input, p, training, inplace, shape)
+    return _alpha_dropout(input, p, training, inplace, shape, feature=True)
 
 
 # -- normalization -------------------------------------------------------------------------------------------
@@ -156,6 +161,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """Mirrors `torch.nn.functional.batch_norm`; in training, running stats are updated in place (unbiased var)."""
     if input.ndim < 2:
         raise ValueError(f"Expected 2D or higher input (got {input.ndim}D input)")  # torch fails less clearly
+    if training and (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):

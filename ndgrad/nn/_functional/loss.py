@@ -408,6 +408,11 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     """Mirrors `torch.nn.functional.soft_margin_loss`: log(1 + exp(-target·input))."""
     reduction = _begin("soft_margin_loss", (input, target), reduction, size_average, reduce, size_warning=True)
     _not_diff("soft_margin_loss", "target", target)
+    from ..._ops._registry import _check_broadcast
+    _check_broadcast(tuple(input.shape), tuple(target.shape))
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    if tuple(shape) != tuple(input.shape):  # torch computes the loss into a tensor of the input's shape
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape {list(shape)}")
     return _A.soft_margin_op(input, target, reduction)
 
 

@@ -154,11 +154,11 @@ class Hardswish(_InplaceOnly):
 
 
 class _NoArgs(_Activation):
-    """Activations without options (torch's accept and ignore any arguments)."""
+    """Activations without options: their constructors take no arguments, as torch's."""
 
     _fn = staticmethod(F.sigmoid)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self) -> None:
         super().__init__()
 
 
