@@ -40,6 +40,13 @@ def type_name(v: Any) -> str:
     return t.__name__
 
 
+def attribute_error(v: Any, attr: str) -> AttributeError:
+    """The AttributeError torch's own Python code meets reading `attr` of a wrong argument, marked as deliberate."""
+    err = AttributeError(f"'{type_name(v)}' object has no attribute '{attr}'")
+    err._mirrors_torch = True  # torch's own Python code fails so (tests tell it from an ndgrad bug)
+    return err
+
+
 def _is_int(v: Any) -> bool:
     if v.__class__ is int:
         return True
@@ -48,6 +55,10 @@ def _is_int(v: Any) -> bool:
     if isinstance(v, (int, np.integer)):
         return True
     return isinstance(v, _T) and v._data.ndim == 0 and v._data.dtype.kind in "iu"
+
+
+def _is_int_or_bool(v: Any) -> bool:
+    return v.__class__ is bool or _is_int(v)
 
 
 def _is_float(v: Any) -> bool:
@@ -429,6 +440,8 @@ def _type_error(name: str, p: Param, v: Any, i: int | None) -> tuple | None:
     if p.ok(v):
         return None
     if p.attr:
+        if hasattr(v, p.attr):  # torch's code would call it (str.split...) and fail there, with a TypeError
+            return TypeError, _type_message(name, p, v, i)
         return AttributeError, f"'{type_name(v)}' object has no attribute '{p.attr}'"
     return TypeError, _type_message(name, p, v, i)
 
@@ -480,7 +493,7 @@ def _varargs_error(name: str, p: Param, rest: tuple, start: int) -> str | None:
                         f"\"type must be tuple of ints,but got {type_name(bad[1])}\"")
             return None
         for j, v in enumerate(rest):
-            if not _is_int(v):
+            if not _is_int_or_bool(v):
                 if j == 0 and start == 0:
                     return f"{name}(): argument '{p.name}' (position 1) must be tuple of ints, not {type_name(v)}"
                 return (f"{name}(): argument '{p.name}' failed to unpack the object at pos {start + j + 1} with "
@@ -528,7 +541,7 @@ def _varargs_checker(spec: Spec, k: int) -> Callable | None:
         if var.type in ("int[]", "int[1]"):
             if len(rest) == 1:
                 return _is_int_list1(rest[0])
-            pred = _is_int
+            pred = _is_int_or_bool
         elif var.type == "Tensor[]":  # several tensors, or one sequence of them
             if len(rest) == 1:
                 return isinstance(rest[0], _T) or _is_tensor_list(rest[0])
@@ -553,9 +566,10 @@ def _seq_ints(v: Any) -> bool:
 
 
 def _ints(args: tuple, start: int) -> bool:
-    """Whether args[start:] are all Python ints (the fast test of an int list given as separate arguments)."""
+    """Whether args[start:] are all Python ints (the fast test of an int list given as separate arguments; torch
+    takes bools there too: x.view(3, True))."""
     for a in args[start:]:
-        if a.__class__ is not int:
+        if a.__class__ is not int and a.__class__ is not bool:
             return False
     return True
 

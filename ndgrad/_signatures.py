@@ -1633,6 +1633,17 @@ SIGNATURES.update({
         ", Any return_indices=False" if k == "max" else "") for k in ("avg", "max") for d in (2, 3)},
     "norm": "Tensor!layout input, Any p='fro', int[1]? dim@linalg_vector_norm:3=None, "
             "bool keepdim@linalg_vector_norm:4=False, Tensor? out=None, dtype? dtype=None",
+    "nn.functional.embedding": "Tensor input@embedding:2:indices, Tensor weight@embedding:1, int? padding_idx=None, "
+                               "float? max_norm=None, float norm_type=2.0, bool scale_grad_by_freq@embedding:4=False, "
+                               "bool sparse@embedding:5=False",
+    "nn.functional.gaussian_nll_loss": "Tensor!size input, Tensor|Number target, Tensor|Number var, Any full=False, "
+                                       "Any eps=1e-06, Any reduction='mean'",
+    "nn.functional.ctc_loss": "Tensor log_probs, Tensor targets, Any input_lengths, Any target_lengths, int blank=0, "
+                              "Any reduction='mean', Any zero_infinity=False",
+    "nn.functional.batch_norm": "Tensor!size input, Tensor? running_mean@batch_norm:4, Tensor? running_var@batch_norm:5, "
+                                "Tensor? weight@batch_norm:2=None, Tensor? bias@batch_norm:3=None, "
+                                "bool training@batch_norm:6=False, float momentum@batch_norm:7=0.1, "
+                                "float eps@batch_norm:8=1e-05",
     "unique": "Tensor input@_unique2:1, bool sorted@_unique2:=True, bool return_inverse@_unique2:=False, "
               "bool return_counts@_unique2:=False, int? dim@unique_dim:2=None",
     "atleast_1d": ["Tensor input", "Tensor[]... tensors"],

@@ -47,6 +47,8 @@ imag.defvjp(self=lambda grad: grad * 1j)  # Im z = (z - z̄)/2i: the conjugate W
 
 
 def _sgn(x):
+    if x.dtype.kind == "b":
+        return x.copy()  # sign of a bool is itself
     if x.dtype.kind != "c":
         return np.sign(x)
     a = np.abs(x)

@@ -169,8 +169,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training:
-        n = input.numel() // c
-        if n <= 1:
+        n = input.numel() // c if c else 0
+        if n <= 1 and c:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if running_mean is not None or running_var is not None:
             dims = (0,) + tuple(range(2, input.ndim))
