@@ -485,6 +485,8 @@ def _varargs_error(name: str, p: Param, rest: tuple, start: int) -> str | None:
     if p.type in ("int", "int[]", "int[1]"):
         if start == 0 and len(rest) == 1 and p.type != "int":
             v = rest[0]
+            if v is None and p.optional:
+                return None
             bad = _int_list_bad(v, True)
             if bad == -1:
                 return f"{name}(): argument '{p.name}' (position 1) must be tuple of ints, not {type_name(v)}"
@@ -540,7 +542,7 @@ def _varargs_checker(spec: Spec, k: int) -> Callable | None:
         rest = args[npos:]
         if var.type in ("int[]", "int[1]"):
             if len(rest) == 1:
-                return _is_int_list1(rest[0])
+                return (rest[0] is None and var.optional) or _is_int_list1(rest[0])
             pred = _is_int_or_bool
         elif var.type == "Tensor[]":  # several tensors, or one sequence of them
             if len(rest) == 1:
@@ -613,6 +615,8 @@ def _code(spec: Spec, pyname: str) -> str:
             if var.need:
                 conds.append(f"(n > {start} or {var.name!r} in kwargs)")
             one = _TYPES["int[1]"][1].format(v=f"args[{start}]")
+            if var.optional:
+                one = f"(args[{start}] is None or {one})"
             conds.append(f"(n <= {start} or (n == {start + 1} and {one}) or _ints(args, {start}) or "
                          f"state.varok[{k}](args))")
         elif var.type != "Any":

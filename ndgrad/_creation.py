@@ -741,7 +741,7 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     from ._random_ops import check_random_bounds
     check_random_bounds(int(low), int(high), np.dtype(d.np))
-    shape = tuple(size)
+    shape = _size((tuple(size),))
     vals = _gen(generator)._torch_random(int(np.prod(shape, dtype=np.int64)), int(low), int(high))
     return _finish(vals.reshape(shape).astype(d.np), requires_grad)
 

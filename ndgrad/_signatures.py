@@ -175,7 +175,7 @@ SIGNATURES: dict = {
     'cosine_similarity': 'Tensor x1, Tensor x2, int dim=1, float eps=1e-08',
     'count_nonzero': [
         'Tensor input, int? dim=None',
-        'Tensor input, int[1] dim',
+        'Tensor input, int[1]? dim',
     ],
     'cov': 'Tensor input, *, int correction=1, Tensor? fweights=None, Tensor? aweights=None',
     'cross': 'Tensor input, Tensor other, int? dim=None, *, Tensor? out=None',
@@ -494,7 +494,7 @@ SIGNATURES: dict = {
     'maximum': 'Tensor input, Tensor other, *, Tensor? out=None',
     'mean': [
         'Tensor input, *, dtype? dtype=None, Tensor? out=None',
-        'Tensor input, int[1] dim, bool keepdim=False, *, dtype? dtype=None, Tensor? out=None',
+        'Tensor input, int[1]? dim, bool keepdim=False, *, dtype? dtype=None, Tensor? out=None',
     ],
     'median': [
         'Tensor input',
@@ -670,7 +670,7 @@ SIGNATURES: dict = {
     'nn.functional.upsample_bilinear': 'Tensor!dim input, Any size=None, Any scale_factor=None',
     'nn.functional.upsample_nearest': 'Tensor!dim input, Any size=None, Any scale_factor=None',
     'nonzero': 'Tensor input, *, Tensor? out=None, bool as_tuple=False',
-    'norm': "Tensor!layout input, Any p@linalg_vector_norm:2:ord='fro', int[1]? dim@linalg_vector_norm:3=None, bool keepdim@linalg_vector_norm:4=False, Tensor|Number? dtype@linalg_vector_norm::out=None",
+    'norm': "Tensor!layout input, Any p@linalg_vector_norm:2:ord='fro', int[1]? dim@linalg_vector_norm:3=None, bool keepdim@linalg_vector_norm:4=False, Tensor? out@linalg_vector_norm:=None, dtype? dtype@linalg_vector_norm:=None",
     'normal': [
         'Tensor|Number mean, Tensor|Number std, *, Any generator=None, Tensor? out=None',
         'Tensor|Number mean, float std=1, *, Any generator=None, Tensor? out=None',
@@ -934,12 +934,12 @@ SIGNATURES: dict = {
     ],
     'stack': 'Tensor[] tensors, int dim=0, *, Tensor? out=None',
     'std': [
-        'Tensor input, int[1] dim, bool unbiased=True, bool keepdim=False, *, Tensor? out=None',
+        'Tensor input, int[1]? dim, bool unbiased=True, bool keepdim=False, *, Tensor? out=None',
         'Tensor input, int[1]? dim=None, *, Number? correction=None, bool keepdim=False, Tensor? out=None',
         'Tensor input, bool unbiased=True',
     ],
     'std_mean': [
-        'Tensor input, int[1] dim, bool unbiased=True, bool keepdim=False',
+        'Tensor input, int[1]? dim, bool unbiased=True, bool keepdim=False',
         'Tensor input, int[1]? dim=None, *, Number? correction=None, bool keepdim=False',
         'Tensor input, bool unbiased=True',
     ],
@@ -951,7 +951,7 @@ SIGNATURES: dict = {
     ],
     'sum': [
         'Tensor input, *, dtype? dtype=None',
-        'Tensor input, int[1] dim, bool keepdim=False, *, dtype? dtype=None, Tensor? out=None',
+        'Tensor input, int[1]? dim, bool keepdim=False, *, dtype? dtype=None, Tensor? out=None',
     ],
     'svd': 'Tensor input, bool some=None, bool compute_uv=None, *, Tensor[]? out=None',
     'swapaxes': 'Tensor input, int axis0, int axis1',
@@ -1000,12 +1000,12 @@ SIGNATURES: dict = {
     'unsqueeze': 'Tensor input, int dim',
     'vander': 'Tensor x, int? N=None, bool increasing=None',
     'var': [
-        'Tensor input, int[1] dim, bool unbiased=True, bool keepdim=False, *, Tensor? out=None',
+        'Tensor input, int[1]? dim, bool unbiased=True, bool keepdim=False, *, Tensor? out=None',
         'Tensor input, int[1]? dim=None, *, Number? correction=None, bool keepdim=False, Tensor? out=None',
         'Tensor input, bool unbiased=True',
     ],
     'var_mean': [
-        'Tensor input, int[1] dim, bool unbiased=True, bool keepdim=False',
+        'Tensor input, int[1]? dim, bool unbiased=True, bool keepdim=False',
         'Tensor input, int[1]? dim=None, *, Number? correction=None, bool keepdim=False',
         'Tensor input, bool unbiased=True',
     ],
@@ -1131,6 +1131,10 @@ METHODS: dict = {
     ],
     'cos_': '',
     'cosh_': '',
+    'count_nonzero': [
+        'int? dim=None',
+        'int[1] dim',
+    ],
     'cov': '*, Tensor? fweights=None, Tensor? aweights=None, int correction=None',
     'cumprod_': 'int dim, *, dtype? dtype=None',
     'cumsum_': 'int dim, *, dtype? dtype=None',
@@ -1265,6 +1269,10 @@ METHODS: dict = {
         'Tensor mask, Number value',
     ],
     'masked_scatter_': 'Tensor mask, Tensor source',
+    'mean': [
+        '*, dtype? dtype=None',
+        'int[1] dim, bool keepdim=False, *, dtype? dtype=None',
+    ],
     'median': 'int dim=None, bool keepdim=None, Any arg2=None',
     'mm': 'Tensor mat2',
     'mode': 'int dim=None, bool keepdim=None',
@@ -1373,11 +1381,20 @@ METHODS: dict = {
         'int dim',
         'int[1] dim',
     ],
+    'std': [
+        'int[1] dim, bool unbiased=True, bool keepdim=False',
+        'int[1]? dim=None, *, Number? correction=None, bool keepdim=False',
+        'bool unbiased=True',
+    ],
     'stride': 'int? dim=None',
     'sub_': 'Tensor|Number other, *, Number alpha=1',
     'subtract_': [
         'Tensor|Number other, *, Number alpha=1',
         'Number other, Number alpha=1',
+    ],
+    'sum': [
+        '*, dtype? dtype=None',
+        'int[1] dim, bool keepdim=False, *, dtype? dtype=None',
     ],
     'sum_to_size': 'int[]... size',
     'swapaxes_': 'int axis0, int axis1',
@@ -1407,6 +1424,11 @@ METHODS: dict = {
     'unbind': 'int dim=None',
     'uniform_': 'float from=None, float to=None, *, Any generator=None',
     'unsqueeze_': 'int dim',
+    'var': [
+        'int[1] dim, bool unbiased=True, bool keepdim=False',
+        'int[1]? dim=None, *, Number? correction=None, bool keepdim=False',
+        'bool unbiased=True',
+    ],
     'view': [
         'dtype dtype',
         'int[]... size',
@@ -1644,6 +1666,12 @@ SIGNATURES.update({
                                 "Tensor? weight@batch_norm:2=None, Tensor? bias@batch_norm:3=None, "
                                 "bool training@batch_norm:6=False, float momentum@batch_norm:7=0.1, "
                                 "float eps@batch_norm:8=1e-05",
+    "stft": "Tensor!dim input, int n_fft@stft:2, int? hop_length@stft:3=None, int? win_length@stft:4=None, "
+            "Tensor? window@stft:5=None, Any center=True, Any pad_mode='reflect', bool normalized@stft:6=False, "
+            "bool? onesided@stft:7=None, bool? return_complex@stft:8=None, bool? align_to_window@stft:9=None",
+    "nn.functional.affine_grid": "Tensor!is_floating_point theta, int[] size@affine_grid_generator:2, "
+                                 "bool? align_corners@affine_grid_generator:3=None",
+    "split": "Tensor!split tensor, Any split_size_or_sections, int dim=0",
     "unique": "Tensor input@_unique2:1, bool sorted@_unique2:=True, bool return_inverse@_unique2:=False, "
               "bool return_counts@_unique2:=False, int? dim@unique_dim:2=None",
     "atleast_1d": ["Tensor input", "Tensor[]... tensors"],

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Size, Tensor, _wrap, _wrap_dim
+from .._tensor import Size, Tensor, _size_at, _wrap, _wrap_dim
 from ..autograd.grad_mode import state as _mode
 from . import linalg as L
 from . import pointwise as P
@@ -390,7 +390,8 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
 
 def mv(input: Tensor, vec: Tensor, *, out: Any = None) -> Tensor:
     """Mirrors `torch.mv`."""
-    return L.mv(_t(input, "mv"), _t(vec, "mv", "vec", 2))
+    _size_at(_t(input, "mv"), 0)
+    return L.mv(input, _t(vec, "mv", "vec", 2))
 
 
 def dot(input: Tensor, tensor: Tensor, *, out: Any = None) -> Tensor:
@@ -482,11 +483,11 @@ def t(input: Tensor) -> Tensor:
 def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
     """Mirrors `torch.permute`."""
     nd = input.ndim
-    dims = tuple(_wrap_dim(d, nd) for d in dims)
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
                            f"of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal to "
                            f"len(dims) = {len(dims)}")
+    dims = tuple(_wrap_dim(d, nd) for d in dims)
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return S.permute(input, dims)

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Size, Tensor, _wrap, _wrap_dim
+from .._tensor import Size, Tensor, _size_at, _wrap, _wrap_dim
 from ._registry import FLOAT, Op
 from .pointwise import sqrt
 from .special import _inplace, _method  # the same method makers as the other families
@@ -150,6 +150,8 @@ def _seq(tensors: Any, name: str) -> list:
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
                         f"{type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
     return list(tensors)
 
 
@@ -394,11 +396,13 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
             out: Any = None) -> Tensor:
+    _size_at(batch1, 0), _size_at(batch2, 2), _size_at(batch1, 1)  # torch reads these sizes first
     return _affine(input, _ops().bmm(batch1, batch2), beta, alpha)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
            out: Any = None) -> Tensor:
+    _size_at(batch1, 1), _size_at(batch2, 2)  # torch reads these sizes first
     return _affine(input, _ops().bmm(batch1, batch2).sum(0), beta, alpha)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _size_at
 from ._registry import NONE, SAME, Op
 from .reduction import sum_dim
 
@@ -1021,6 +1021,7 @@ def _check_adaptive(x: Tensor, name: str) -> None:
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Mirrors `torch.nn.functional.adaptive_avg_pool2d`."""
     _check_tensor(input, "adaptive_avg_pool2d")
+    _max_pool_size_rank(input, output_size, 2)
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {_size(input.shape)}")
     size = _adaptive_size(output_size, input, 2, "adaptive_avg_pool2d")
@@ -1082,9 +1083,11 @@ def _fold_params(kernel_size, dilation, padding, stride):
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Mirrors `torch.nn.functional.unfold` (im2col): (N, C*kh*kw, L) sliding blocks."""
     _check_tensor(input, "unfold")
-    if input.ndim not in (3, 4):
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
-                         f"{max(input.ndim, 1) - 1}], but got 2)")
+    if input.ndim < 3:  # torch reads the channel count (dim 1), then the spatial size
+        _size_at(input, 1), _size_at(input, 2)
+    if input.ndim > 4:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {_size(input.shape)}")
     ks, dl, pd, st = _fold_params(kernel_size, dilation, padding, stride)
     h, w = input.shape[-2:]
     ho, wo = _out_len(h, ks[0], st[0], pd[0], dl[0]), _out_len(w, ks[1], st[1], pd[1], dl[1])

@@ -29,7 +29,7 @@ def _cj(x):
     return x.conjugate() if isinstance(x, complex) else x
 
 
-conj = Op("conj", np.conj, ("self",), dtype=SAME)
+conj = Op("conj", lambda x: np.conj(x) if x.dtype.kind == "c" else x, ("self",), dtype=SAME)  # (bool stays bool)
 conj.defvjp(self=lambda grad: conj(grad))  # conj is its own adjoint
 # torch's real/imag are views of view_as_real: their nodes are SelectBackward0
 real = Op("real", lambda x: np.real(x) if x.dtype.kind == "c" else x, ("self",), node="SelectBackward0", dtype=SAME)

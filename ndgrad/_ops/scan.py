@@ -235,6 +235,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     if p is None or p == "fro":
         p = 2.0
     elif isinstance(p, str):
+        if p != "nuc":
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
         raise NotImplementedError(f"norm: p={p!r} is not supported by ndgrad")
     if input._data.dtype.kind not in "fcV":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
@@ -650,7 +652,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """Mirrors `torch.count_nonzero` (int64)."""
     _check_tensor(input, "count_nonzero")
     x = input._data
-    if dim is None:
+    if dim is None or isinstance(dim, (list, tuple)) and len(dim) == 0:  # () counts over every dim
         return _wrap(np.asarray(np.count_nonzero(x), np.int64))
     dims = _dims(dim, x.ndim)
     if isinstance(dim, (list, tuple)) and len(set(dims)) != len(dims):

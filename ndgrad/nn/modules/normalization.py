@@ -50,7 +50,8 @@ class _BatchNorm(_AffineNorm):
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
-        _public_empty(num_features)  # torch creates torch.empty(num_features) first: its errors for a bad size
+        if affine:
+            _public_empty(num_features)  # torch creates torch.empty(num_features) first: its errors for a bad size
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
