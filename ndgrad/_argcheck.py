@@ -1,20 +1,24 @@
 """torch's argument parser for ndgrad's public entry points: one signature per function, checked in one place.
 
 Every public function (top level, `nn.functional`, `linalg`, `special`, `fft`) and Tensor method is installed
-through `install`, which wraps it in a checker generated from its signature: torch's signature from
-`SIGNATURES` (`_signatures.py`) when it has one, otherwise read from the Python signature (parameter names are
-torch's; types come from the names and the defaults). The checker refuses what torch's parser refuses, with
-torch's messages:
+through `install`/`install_methods`, which put it behind a checker generated from its signature: torch's
+signature from `SIGNATURES`/`METHODS` (`_signatures.py`) when it has one, otherwise the Python signature (a
+required parameter with one of torch's tensor names must be a tensor; the rest is left to the function). The
+checker refuses what torch's parser refuses, with torch's messages:
 
     add(): argument 'other' (position 2) must be Tensor, not str
     amax(): argument 'keepdim' must be bool, not NoneType
     sum() received an invalid combination of arguments - got (Tensor, dim=float), but expected one of: ...
     sin() got an unexpected keyword argument 'bogus'
 
+and the dtypes torch refuses (`DTYPES`): `erf` of a complex tensor, `mm` of float32 and float64.
+
 A call with valid arguments pays one generated frame with an identity test per argument given; working out
-which message applies (overloads, keyword names, list elements) happens only on the failure path. Functions
-that already check everything themselves (the unary math functions, whose Python signature is torch's) carry
-`_checked = True` and are left as they are.
+which message applies (overloads, keyword names, list elements, dtypes) happens only on the failure path. The
+checker is compiled on a function's first call, into the stand-in's own code object (`import ndgrad` stays
+fast, and the function keeps its identity: `activation is F.relu` still holds). Functions that already check
+everything themselves (the unary math functions, whose Python signature is torch's) carry `_checked = True` and
+are left as they are unless torch refuses some dtype of theirs.
 """
 from __future__ import annotations
 
@@ -282,6 +286,8 @@ _TENSOR_NAMES = {"input", "self", "tensor", "tensor1", "tensor2", "mat", "mat1",
                  "batch1", "batch2", "mask", "A", "B", "LU", "LU_data", "LU_pivots", "target", "boundaries",
                  "sorted_sequence", "condition", "x1", "x2", "anchor", "positive", "negative", "query", "key",
                  "log_probs", "targets", "theta", "grid", "weight"}
+
+
 def _type_of(p: inspect.Parameter) -> tuple:
     """(type, optional) for a Python parameter without a torch signature: only a required parameter with one of
     torch's tensor names is checked (a tensor); the rest is left to the function."""
@@ -313,7 +319,8 @@ class Spec:
     """A function's torch signature(s): `alts` (overloads, each a list of Params), the name in messages, and
     whether it is a method (its first parameter, self, is not an argument of the messages)."""
 
-    def __init__(self, name: str, alts: list, method: bool = False, aliases: tuple = (), dtypes: tuple = ()) -> None:
+    def __init__(self, name: str, alts: list, method: bool = False, aliases: tuple = (),
+                 dtypes: tuple = ()) -> None:
         self.name, self.alts, self.method, self.aliases = name, alts, method, aliases
         self.dtypes = dtypes
         self.pack = True  # several ints for an int list reach the function as one tuple (not if it takes *size)
@@ -358,9 +365,8 @@ class Spec:
         byname = {p.name: p for p in alt}
         for k, v in kwargs.items():
             p = byname.get(k)
-            if p is None and k in self.aliases:
-                p = byname.get(self.aliases[k]) if isinstance(self.aliases, dict) else Param(k, "bool", False,
-                                                                                               _REQUIRED, True, False)
+            if p is None and k in self.aliases:  # numpy's spelling `keepdims`, accepted as torch does
+                p = Param(k, "bool", False, _REQUIRED, True, False)
             if p is None or (p.varargs and p.type not in ("int[]", "int[1]")):
                 return TypeError, f"{name}() got an unexpected keyword argument '{k}'"
             m = _type_error(name, _as_keyword(p), v, None)
@@ -653,8 +659,12 @@ def _dtype_conds(spec: Spec, full: list) -> list:
     return out
 
 
-_FORWARD = "def _factory(fn, state):\n    def forward(*args, **kwargs):\n        state\n        return fn(*args, **kwargs)\n" \
-           "    return forward"
+# a function without a signature to check: a plain call (the same free variables, `state` unused)
+_FORWARD = ("def _factory(fn, state):\n"
+            "    def forward(*args, **kwargs):\n"
+            "        state\n"
+            "        return fn(*args, **kwargs)\n"
+            "    return forward")
 
 
 def _build(stub: Callable, fn: Callable, state: _State) -> None:

@@ -637,10 +637,6 @@ def candidates(entry):
 NAN, INF = float("nan"), float("inf")
 
 
-def _is_tensor_spec(v):
-    return isinstance(v, T)
-
-
 def _hostile(v, *, self_pos=False, n_tensors=1):
     """(pattern name, replacement) pairs for one argument value."""
     out = []
@@ -870,7 +866,8 @@ class Cell:
             if x[0] == "timeout":
                 return "timeout"
             return f"{x[1].__name__}: {x[2][:160]}"
-        return f"[{self.verdict}] {self.pattern}: {self.call()}\n    torch:  {o(self.torch)}\n    ndgrad: {o(self.ndgrad)}"
+        return (f"[{self.verdict}] {self.pattern}: {self.call()}\n    torch:  {o(self.torch)}\n"
+                f"    ndgrad: {o(self.ndgrad)}")
 
 
 def choose_baseline(entry, oracle):
