@@ -1,20 +1,24 @@
 """torch's argument parser for ndgrad's public entry points: one signature per function, checked in one place.
 
 Every public function (top level, `nn.functional`, `linalg`, `special`, `fft`) and Tensor method is installed
-through `install`, which wraps it in a checker generated from its signature: torch's signature from
-`SIGNATURES` (`_signatures.py`) when it has one, otherwise read from the Python signature (parameter names are
-torch's; types come from the names and the defaults). The checker refuses what torch's parser refuses, with
-torch's messages:
+through `install`/`install_methods`, which put it behind a checker generated from its signature: torch's
+signature from `SIGNATURES`/`METHODS` (`_signatures.py`) when it has one, otherwise the Python signature (a
+required parameter with one of torch's tensor names must be a tensor; the rest is left to the function). The
+checker refuses what torch's parser refuses, with torch's messages:
 
     add(): argument 'other' (position 2) must be Tensor, not str
     amax(): argument 'keepdim' must be bool, not NoneType
     sum() received an invalid combination of arguments - got (Tensor, dim=float), but expected one of: ...
     sin() got an unexpected keyword argument 'bogus'
 
+and the dtypes torch refuses (`DTYPES`): `erf` of a complex tensor, `mm` of float32 and float64.
+
 A call with valid arguments pays one generated frame with an identity test per argument given; working out
-which message applies (overloads, keyword names, list elements) happens only on the failure path. Functions
-that already check everything themselves (the unary math functions, whose Python signature is torch's) carry
-`_checked = True` and are left as they are.
+which message applies (overloads, keyword names, list elements, dtypes) happens only on the failure path. The
+checker is compiled on a function's first call, into the stand-in's own code object (`import ndgrad` stays
+fast, and the function keeps its identity: `activation is F.relu` still holds). Functions that already check
+everything themselves (the unary math functions, whose Python signature is torch's) carry `_checked = True` and
+are left as they are unless torch refuses some dtype of theirs.
 """
 from __future__ import annotations
 
@@ -40,6 +44,13 @@ def type_name(v: Any) -> str:
     return t.__name__
 
 
+def attribute_error(v: Any, attr: str) -> AttributeError:
+    """The AttributeError torch's own Python code meets reading `attr` of a wrong argument, marked as deliberate."""
+    err = AttributeError(f"'{type_name(v)}' object has no attribute '{attr}'")
+    err._mirrors_torch = True  # torch's own Python code fails so (tests tell it from an ndgrad bug)
+    return err
+
+
 def _is_int(v: Any) -> bool:
     if v.__class__ is int:
         return True
@@ -48,6 +59,10 @@ def _is_int(v: Any) -> bool:
     if isinstance(v, (int, np.integer)):
         return True
     return isinstance(v, _T) and v._data.ndim == 0 and v._data.dtype.kind in "iu"
+
+
+def _is_int_or_bool(v: Any) -> bool:
+    return v.__class__ is bool or _is_int(v)
 
 
 def _is_float(v: Any) -> bool:
@@ -271,6 +286,8 @@ _TENSOR_NAMES = {"input", "self", "tensor", "tensor1", "tensor2", "mat", "mat1",
                  "batch1", "batch2", "mask", "A", "B", "LU", "LU_data", "LU_pivots", "target", "boundaries",
                  "sorted_sequence", "condition", "x1", "x2", "anchor", "positive", "negative", "query", "key",
                  "log_probs", "targets", "theta", "grid", "weight"}
+
+
 def _type_of(p: inspect.Parameter) -> tuple:
     """(type, optional) for a Python parameter without a torch signature: only a required parameter with one of
     torch's tensor names is checked (a tensor); the rest is left to the function."""
@@ -302,7 +319,8 @@ class Spec:
     """A function's torch signature(s): `alts` (overloads, each a list of Params), the name in messages, and
     whether it is a method (its first parameter, self, is not an argument of the messages)."""
 
-    def __init__(self, name: str, alts: list, method: bool = False, aliases: tuple = (), dtypes: tuple = ()) -> None:
+    def __init__(self, name: str, alts: list, method: bool = False, aliases: tuple = (),
+                 dtypes: tuple = ()) -> None:
         self.name, self.alts, self.method, self.aliases = name, alts, method, aliases
         self.dtypes = dtypes
         self.pack = True  # several ints for an int list reach the function as one tuple (not if it takes *size)
@@ -347,9 +365,8 @@ class Spec:
         byname = {p.name: p for p in alt}
         for k, v in kwargs.items():
             p = byname.get(k)
-            if p is None and k in self.aliases:
-                p = byname.get(self.aliases[k]) if isinstance(self.aliases, dict) else Param(k, "bool", False,
-                                                                                               _REQUIRED, True, False)
+            if p is None and k in self.aliases:  # numpy's spelling `keepdims`, accepted as torch does
+                p = Param(k, "bool", False, _REQUIRED, True, False)
             if p is None or (p.varargs and p.type not in ("int[]", "int[1]")):
                 return TypeError, f"{name}() got an unexpected keyword argument '{k}'"
             m = _type_error(name, _as_keyword(p), v, None)
@@ -429,6 +446,8 @@ def _type_error(name: str, p: Param, v: Any, i: int | None) -> tuple | None:
     if p.ok(v):
         return None
     if p.attr:
+        if hasattr(v, p.attr):  # torch's code would call it (str.split...) and fail there, with a TypeError
+            return TypeError, _type_message(name, p, v, i)
         return AttributeError, f"'{type_name(v)}' object has no attribute '{p.attr}'"
     return TypeError, _type_message(name, p, v, i)
 
@@ -472,6 +491,8 @@ def _varargs_error(name: str, p: Param, rest: tuple, start: int) -> str | None:
     if p.type in ("int", "int[]", "int[1]"):
         if start == 0 and len(rest) == 1 and p.type != "int":
             v = rest[0]
+            if v is None and p.optional:
+                return None
             bad = _int_list_bad(v, True)
             if bad == -1:
                 return f"{name}(): argument '{p.name}' (position 1) must be tuple of ints, not {type_name(v)}"
@@ -480,7 +501,7 @@ def _varargs_error(name: str, p: Param, rest: tuple, start: int) -> str | None:
                         f"\"type must be tuple of ints,but got {type_name(bad[1])}\"")
             return None
         for j, v in enumerate(rest):
-            if not _is_int(v):
+            if not _is_int_or_bool(v):
                 if j == 0 and start == 0:
                     return f"{name}(): argument '{p.name}' (position 1) must be tuple of ints, not {type_name(v)}"
                 return (f"{name}(): argument '{p.name}' failed to unpack the object at pos {start + j + 1} with "
@@ -527,8 +548,8 @@ def _varargs_checker(spec: Spec, k: int) -> Callable | None:
         rest = args[npos:]
         if var.type in ("int[]", "int[1]"):
             if len(rest) == 1:
-                return _is_int_list1(rest[0])
-            pred = _is_int
+                return (rest[0] is None and var.optional) or _is_int_list1(rest[0])
+            pred = _is_int_or_bool
         elif var.type == "Tensor[]":  # several tensors, or one sequence of them
             if len(rest) == 1:
                 return isinstance(rest[0], _T) or _is_tensor_list(rest[0])
@@ -553,9 +574,10 @@ def _seq_ints(v: Any) -> bool:
 
 
 def _ints(args: tuple, start: int) -> bool:
-    """Whether args[start:] are all Python ints (the fast test of an int list given as separate arguments)."""
+    """Whether args[start:] are all Python ints (the fast test of an int list given as separate arguments; torch
+    takes bools there too: x.view(3, True))."""
     for a in args[start:]:
-        if a.__class__ is not int:
+        if a.__class__ is not int and a.__class__ is not bool:
             return False
     return True
 
@@ -599,6 +621,8 @@ def _code(spec: Spec, pyname: str) -> str:
             if var.need:
                 conds.append(f"(n > {start} or {var.name!r} in kwargs)")
             one = _TYPES["int[1]"][1].format(v=f"args[{start}]")
+            if var.optional:
+                one = f"(args[{start}] is None or {one})"
             conds.append(f"(n <= {start} or (n == {start + 1} and {one}) or _ints(args, {start}) or "
                          f"state.varok[{k}](args))")
         elif var.type != "Any":
@@ -635,8 +659,12 @@ def _dtype_conds(spec: Spec, full: list) -> list:
     return out
 
 
-_FORWARD = "def _factory(fn, state):\n    def forward(*args, **kwargs):\n        state\n        return fn(*args, **kwargs)\n" \
-           "    return forward"
+# a function without a signature to check: a plain call (the same free variables, `state` unused)
+_FORWARD = ("def _factory(fn, state):\n"
+            "    def forward(*args, **kwargs):\n"
+            "        state\n"
+            "        return fn(*args, **kwargs)\n"
+            "    return forward")
 
 
 def _build(stub: Callable, fn: Callable, state: _State) -> None:

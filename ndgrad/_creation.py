@@ -310,6 +310,20 @@ def _gen(generator: Generator | None) -> Generator:
 
 
 # -- from data -----------------------------------------------------------------------------------------
+def _no_strings(data: Any, flat: list) -> None:
+    """torch reads a string as a sequence while it infers the shape: a leading one has 'too many dimensions',
+    one met later is an invalid data type."""
+    bad = next((x for x in flat if isinstance(x, (str, bytes))), None)
+    if bad is None:
+        return
+    first = data
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    if isinstance(first, (str, bytes)):
+        raise ValueError(f"too many dimensions '{type(first).__name__}'")
+    raise TypeError(f"new(): invalid data type '{type(bad).__name__}'")
+
+
 def _infer(data: Any) -> np.ndarray:
     """NumPy array for nested Python data, with torch's default dtypes."""
     if isinstance(data, Tensor):
@@ -323,6 +337,7 @@ def _infer(data: Any) -> np.ndarray:
             data = _tensors_to_lists(data)
             flat = []
             _flatten(data, flat)
+        _no_strings(data, flat)
         try:
             arr = np.array(data)
         except ValueError:
@@ -580,8 +595,10 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if vals[2] == 0:
+    if not vals[2] or vals[2] != vals[2]:
         raise RuntimeError("step must be nonzero")
+    if not (np.isfinite(vals[0]) and np.isfinite(vals[1])):
+        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
     if (vals[1] - vals[0]) * vals[2] < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     d = _resolve(dtype)
@@ -675,6 +692,10 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, lay
     """Mirrors `torch.eye`."""
     _check_device(device)
     d = _resolve(dtype) or D.get_default_dtype()
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _finish(np.eye(n, m if m is not None else n, dtype=d.np), requires_grad)
 
 
@@ -720,7 +741,7 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     from ._random_ops import check_random_bounds
     check_random_bounds(int(low), int(high), np.dtype(d.np))
-    shape = tuple(size)
+    shape = _size((tuple(size),))
     vals = _gen(generator)._torch_random(int(np.prod(shape, dtype=np.int64)), int(low), int(high))
     return _finish(vals.reshape(shape).astype(d.np), requires_grad)
 

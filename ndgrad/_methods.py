@@ -203,6 +203,12 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Mirrors `Tensor.copy_` (broadcasts src; gradient flows to src)."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    from ._ops._registry import _check_broadcast
+    _check_broadcast(self._data.shape, src._data.shape)
+    shape = np.broadcast_shapes(self._data.shape, src._data.shape)
+    if shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
     return _overwrite(self, S.copy_all, src)
 
 
@@ -346,11 +352,19 @@ def __setitem__(self, idx, value):
         val = value if value._data.dtype == self._data.dtype else P.cast(value, self._data.dtype)
     else:
         val = value
-    if _mode.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-        self._set_inplace(op(self, val, np_idx))
-    else:
-        self._data[np_idx] = val._data if isinstance(val, Tensor) else val
-        self._vc[0] += 1
+    try:
+        if _mode.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            self._set_inplace(op(self, val, np_idx))
+        else:
+            self._data[np_idx] = val._data if isinstance(val, Tensor) else val
+            self._vc[0] += 1
+    except ValueError:  # NumPy's broadcast failure: torch's message (worked out only on this path)
+        target = self._data[np_idx].shape
+        vshape = np.shape(val._data if isinstance(val, Tensor) else val)
+        if len(vshape) > len(target) or any(v != 1 and v != t for v, t in zip(vshape[::-1], target[::-1])):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to "
+                               f"indexing result of shape {list(target)}") from None
+        raise
 
 
 # -- conversions and shape methods ----------------------------------------------------------------------------
@@ -367,8 +381,10 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
             from ._creation import _check_device
             _check_device(a)
         elif isinstance(a, int) and not isinstance(a, bool):
-            from ._creation import NO_CUDA
-            raise AssertionError(NO_CUDA)  # an integer names a CUDA device
+            # an integer names an accelerator's device (torch 2.13's message on a CPU-only build)
+            if a < 0:
+                raise RuntimeError("Device index must not be negative")
+            raise RuntimeError("Cannot access accelerator device when none is available.")
     if kwargs.get("device") is not None:
         from ._creation import _check_device
         _check_device(kwargs["device"])

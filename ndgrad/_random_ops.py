@@ -211,7 +211,7 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     _float_kernel(a, "poisson_cpu")
     if np.any(~(a >= 0)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    vals = _rng(generator).poisson(a.astype(np.float64)).astype(a.dtype)
+    vals = np.asarray(_rng(generator).poisson(a.astype(np.float64))).astype(a.dtype)
     return _poisson_op(input, vals)
 
 

@@ -541,6 +541,13 @@ _PRETTY = {("b", 1): "Bool", ("u", 1): "Byte", ("i", 1): "Char", ("i", 2): "Shor
            ("c", 8): "ComplexFloat", ("c", 16): "ComplexDouble", ("V", 2): "BFloat16"}
 
 
+def _size_at(t: Any, d: int) -> int:
+    """`t.size(d)` as torch reads it inside its kernels: a 0-d tensor has no dimension to read."""
+    if t.ndim == 0:
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    return t._data.shape[_wrap_dim(d, t.ndim)]
+
+
 def _wrap_dim(dim: int, ndim: int) -> int:
     n = max(ndim, 1)
     if not -n <= dim < n:

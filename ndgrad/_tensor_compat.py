@@ -126,6 +126,10 @@ def conj_physical(self: Tensor) -> Tensor:
 
 
 def adjoint(self: Tensor) -> Tensor:
+    if self.ndim == 0:
+        return self  # torch gives a 0-d tensor back as it is
+    if self.ndim == 1:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return self.transpose(-2, -1).conj() if self.is_complex() else self.transpose(-2, -1)
 
 

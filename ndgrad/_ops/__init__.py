@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Size, Tensor, _wrap, _wrap_dim
+from .._tensor import Size, Tensor, _size_at, _wrap, _wrap_dim
 from ..autograd.grad_mode import state as _mode
 from . import linalg as L
 from . import pointwise as P
@@ -376,7 +376,11 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:
     """Mirrors `torch.addmm`: beta * input + alpha * (mat1 @ mat2)."""
-    return L.addmm(_t(input, "addmm"), _t(mat1, "addmm", "mat1", 2), _t(mat2, "addmm", "mat2", 3), beta, alpha)
+    _t(input, "addmm"), _t(mat1, "addmm", "mat1", 2), _t(mat2, "addmm", "mat2", 3)
+    for m, arg in ((mat1, "mat1"), (mat2, "mat2")):
+        if m.ndim != 2:
+            raise RuntimeError(f"{arg} must be a matrix, got {m.ndim}-D tensor")
+    return L.addmm(input, mat1, mat2, beta, alpha)
 
 
 def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
@@ -386,7 +390,8 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
 
 def mv(input: Tensor, vec: Tensor, *, out: Any = None) -> Tensor:
     """Mirrors `torch.mv`."""
-    return L.mv(_t(input, "mv"), _t(vec, "mv", "vec", 2))
+    _size_at(_t(input, "mv"), 0)
+    return L.mv(input, _t(vec, "mv", "vec", 2))
 
 
 def dot(input: Tensor, tensor: Tensor, *, out: Any = None) -> Tensor:
@@ -478,11 +483,11 @@ def t(input: Tensor) -> Tensor:
 def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
     """Mirrors `torch.permute`."""
     nd = input.ndim
-    dims = tuple(_wrap_dim(d, nd) for d in dims)
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
                            f"of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal to "
                            f"len(dims) = {len(dims)}")
+    dims = tuple(_wrap_dim(d, nd) for d in dims)
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return S.permute(input, dims)
@@ -521,6 +526,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(x).__name__}")
+    for i, x in enumerate(tensors):
         if x._data.shape != tensors[0]._data.shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry "
                                f"0 and {list(x.shape)} at entry {i}")
@@ -534,17 +542,25 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """Mirrors `torch.narrow`."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input.ndim)
     size = input._data.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     if start < 0:
         start += size
-    if not 0 <= start <= size or start + length > size or length < 0:
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return S.narrow(input, d, start, length)
 
 
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Mirrors `torch.split`."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, tensor.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):

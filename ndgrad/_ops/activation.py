@@ -667,9 +667,12 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     nd = len(shape)
     d = _wrap_dim(dim, nd)
     from .. import _ops as O
-    common = np.result_type(x1._data.dtype, x2._data.dtype)
+    from .. import _dtype as D
+    dt = D.result_type_of(((x1.dtype, 2 if x1.ndim else 1), (x2.dtype, 2 if x2.ndim else 1)))
+    common = np.dtype(dt.np)
     if common.kind not in "fV":
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_tname(common)}")
+    x1, x2 = x1.to(dt), x2.to(dt)
     if tuple(x1.shape) != shape:
         x1 = x1.expand(shape)
     if tuple(x2.shape) != shape:

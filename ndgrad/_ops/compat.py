@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Size, Tensor, _wrap, _wrap_dim
+from .._tensor import Size, Tensor, _size_at, _wrap, _wrap_dim
 from ._registry import FLOAT, Op
 from .pointwise import sqrt
 from .special import _inplace, _method  # the same method makers as the other families
@@ -150,6 +150,8 @@ def _seq(tensors: Any, name: str) -> list:
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
                         f"{type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
     return list(tensors)
 
 
@@ -203,6 +205,9 @@ def column_stack(tensors: Sequence[Tensor], *, out: Any = None) -> Tensor:
 
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
     """Mirrors `torch.tensor_split` (a number of sections, or split indices)."""
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    dim = _wrap_dim(dim, input.ndim)
     n = input.shape[dim]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
@@ -265,6 +270,16 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
 def broadcast_shapes(*shapes: Any) -> Size:
     """Mirrors `torch.broadcast_shapes`."""
     norm = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    for s in norm:
+        for v in s:
+            if isinstance(v, float) and v != v:  # torch meets NaN in its broadcast comparisons
+                raise RuntimeError(f"Attempting to broadcast a dimension of length nan at {s.index(v) - len(s)}! "
+                                   f"Mismatching argument at index {norm.index(s)} had {s}")
+            if not isinstance(v, (int, np.integer)):
+                raise TypeError(f"torch.Size() takes an iterable of 'int' (item {s.index(v)} is "
+                                f"'{type(v).__name__}')")
+            if v < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
     try:
         return Size(np.broadcast_shapes(*norm))
     except ValueError:
@@ -281,6 +296,11 @@ def unravel_index(indices: Any, shape: Any) -> tuple:
     else:
         idx = np.asarray(indices)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    for s in shape:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(s)}")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
     n = int(np.prod(shape))
     if np.any(idx < -n) or np.any(idx >= n):
         raise RuntimeError("index is out of bounds for shape")
@@ -376,11 +396,13 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
             out: Any = None) -> Tensor:
+    _size_at(batch1, 0), _size_at(batch2, 2), _size_at(batch1, 1)  # torch reads these sizes first
     return _affine(input, _ops().bmm(batch1, batch2), beta, alpha)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
            out: Any = None) -> Tensor:
+    _size_at(batch1, 1), _size_at(batch2, 2)  # torch reads these sizes first
     return _affine(input, _ops().bmm(batch1, batch2).sum(0), beta, alpha)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _size_at
 from ._registry import NONE, SAME, Op
 from .reduction import sum_dim
 
@@ -219,9 +219,10 @@ def _depth_fold(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 2, 1, 3, 4)).reshape(n * d, c, h, w)
 
 
-def _depth_unfold(y: np.ndarray, n: int) -> np.ndarray:
-    nd, c, h, w = y.shape
-    return y.reshape(n, nd // n, c, h, w).transpose(0, 2, 1, 3, 4)
+def _depth_unfold(y: np.ndarray, n: int, d: int) -> np.ndarray:
+    """(N*D, C, H, W) -> (N, C, D, H, W)."""
+    _, c, h, w = y.shape
+    return y.reshape(n, d, c, h, w).transpose(0, 2, 1, 3, 4)
 
 
 def _depth_pad(x: np.ndarray, p: int) -> np.ndarray:
@@ -243,7 +244,7 @@ def _conv3d_np(x, w, stride, padding, dilation, groups):
         xb = _depth_fold(xp[:, :, k * dd:k * dd + (do - 1) * sd + 1:sd])
         y = _conv2d_np(xb, w[:, :, k], tuple(s2), tuple(p2), tuple(d2), groups)
         out = y if out is None else np.add(out, y, out=out)
-    return np.ascontiguousarray(_depth_unfold(out, n))
+    return np.ascontiguousarray(_depth_unfold(out, n, do))
 
 
 def _conv_t3d_np(x, w, stride, padding, dilation, groups, out_dhw):
@@ -256,7 +257,7 @@ def _conv_t3d_np(x, w, stride, padding, dilation, groups, out_dhw):
     out = None
     for k in range(kd):
         y = _depth_unfold(_conv_t2d_np(xb, w[:, :, k], tuple(s2), tuple(p2), tuple(d2), groups, tuple(out_dhw[1:])),
-                          n)
+                          n, di)
         if out is None:
             out = np.zeros(y.shape[:2] + (db,) + y.shape[3:], y.dtype)
         out[:, :, k * dd:k * dd + (di - 1) * sd + 1:sd] += y
@@ -998,6 +999,18 @@ def _nonnegative_output_size(size: tuple, name: str) -> tuple:
     return size
 
 
+def _max_pool_size_rank(x: Tensor, output_size: Any, nd: int) -> None:
+    """torch's Python code reads an output size with None entries against the input's last dims first."""
+    if isinstance(output_size, (list, tuple)) and x.ndim < nd + 1:
+        raise ValueError(f"Input dimension should be at least {nd + 1}")
+
+
+def _negative_output(x: Tensor, size: tuple) -> None:
+    if any(s < 0 for s in size):
+        shape = list(x.shape[:-len(size)]) + list(size)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {shape}")
+
+
 def _check_adaptive(x: Tensor, name: str) -> None:
     for d in range(x.ndim - 3, x.ndim):
         if x.shape[d] == 0:
@@ -1008,6 +1021,7 @@ def _check_adaptive(x: Tensor, name: str) -> None:
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Mirrors `torch.nn.functional.adaptive_avg_pool2d`."""
     _check_tensor(input, "adaptive_avg_pool2d")
+    _max_pool_size_rank(input, output_size, 2)
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {_size(input.shape)}")
     size = _adaptive_size(output_size, input, 2, "adaptive_avg_pool2d")
@@ -1028,9 +1042,11 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Mirrors `torch.nn.functional.adaptive_max_pool2d`."""
     _check_tensor(input, "adaptive_max_pool2d")
+    _max_pool_size_rank(input, output_size, 2)
     if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got {_size(input.shape)}")
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {_size(input.shape)}")
     size = _adaptive_size(output_size, input, 2, "adaptive_max_pool2d")
+    _negative_output(input, size)
     _check_adaptive(input, "adaptive_max_pool2d")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"adaptive_max_pool2d" not implemented for \'{_TN.get(str(input._data.dtype))}\'')
@@ -1067,9 +1083,11 @@ def _fold_params(kernel_size, dilation, padding, stride):
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Mirrors `torch.nn.functional.unfold` (im2col): (N, C*kh*kw, L) sliding blocks."""
     _check_tensor(input, "unfold")
-    if input.ndim not in (3, 4):
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
-                         f"{max(input.ndim, 1) - 1}], but got 2)")
+    if input.ndim < 3:  # torch reads the channel count (dim 1), then the spatial size
+        _size_at(input, 1), _size_at(input, 2)
+    if input.ndim > 4:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {_size(input.shape)}")
     ks, dl, pd, st = _fold_params(kernel_size, dilation, padding, stride)
     h, w = input.shape[-2:]
     ho, wo = _out_len(h, ks[0], st[0], pd[0], dl[0]), _out_len(w, ks[1], st[1], pd[1], dl[1])

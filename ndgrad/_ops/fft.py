@@ -381,6 +381,7 @@ def ihfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim: Optional[Seque
     if x._data.dtype.kind == "c":
         raise RuntimeError(f"Only supports floating-point dtypes, but found: {_pretty(x)}")
     x = _resize(x, dims, sizes)
+    _not_empty(x)
     last = dims[-1:]
     y = fft_r2c(x, tuple(last), _norm(norm, False), True)
     if len(dims) == 1:
@@ -424,6 +425,7 @@ def hfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim: Optional[Sequen
     x = _to_complex(input)
     last_size = sizes[-1]
     x = _resize(x, dims, sizes[:-1] + [last_size // 2 + 1])
+    _not_empty(x)
     if len(dims) > 1:
         x = fft_c2c(x, tuple(dims[:-1]), _norm(norm, True), True)
     x = P.conj(x)

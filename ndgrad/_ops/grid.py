@@ -315,6 +315,11 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if align_corners is None:
         warnings.warn(_DEFAULT_WARN, stacklevel=2)
         align_corners = False
+    from .._tensor import _size_at
+    _size_at(input, 0), _size_at(grid, 0)  # torch compares the batch sizes first
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input "
+                           f"with sizes {_lsize(input.shape)} and grid with sizes {_lsize(grid.shape)}")
     if input.ndim == 5:
         raise NotImplementedError("ndgrad: grid_sample of 5-D input (volumetric sampling) is not implemented")
     if input.ndim != 4:

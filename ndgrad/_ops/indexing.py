@@ -771,12 +771,14 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
     if dim is None:
         flat = S.reshape(input, (-1,))
         return gather(flat, 0, _long(S.reshape(indices, (-1,))))
-    d = _wrap_dim(dim, input.ndim)
     if input.ndim != indices.ndim:
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices")
+    d = _wrap_dim(dim, input.ndim)
     si, sx = list(input._data.shape), list(indices._data.shape)
     si[d] = sx[d] = 1
+    from ._registry import _check_broadcast
+    _check_broadcast(tuple(si), tuple(sx))
     b = list(np.broadcast_shapes(tuple(si), tuple(sx)))
     bi, bx = list(b), list(b)
     bi[d] = input._data.shape[d]

@@ -251,6 +251,9 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
     elif isinstance(dims, Tensor):
         v = dims._data.tolist()
         da, db = ([v[0]], [v[1]]) if dims.ndim == 1 else (list(v[0]), list(v[1]))
+    elif not isinstance(dims, (list, tuple)) or len(dims) != 2:
+        raise RuntimeError("tensordot expects dims to be int or tuple[list[int], list[int]] or list[list[int]] "
+                           f"containing two lists, but got dims={dims}")
     else:
         da, db = dims
         da = [da] if isinstance(da, int) else list(da)

@@ -29,7 +29,7 @@ def _cj(x):
     return x.conjugate() if isinstance(x, complex) else x
 
 
-conj = Op("conj", np.conj, ("self",), dtype=SAME)
+conj = Op("conj", lambda x: np.conj(x) if x.dtype.kind == "c" else x, ("self",), dtype=SAME)  # (bool stays bool)
 conj.defvjp(self=lambda grad: conj(grad))  # conj is its own adjoint
 # torch's real/imag are views of view_as_real: their nodes are SelectBackward0
 real = Op("real", lambda x: np.real(x) if x.dtype.kind == "c" else x, ("self",), node="SelectBackward0", dtype=SAME)
@@ -47,6 +47,8 @@ imag.defvjp(self=lambda grad: grad * 1j)  # Im z = (z - z̄)/2i: the conjugate W
 
 
 def _sgn(x):
+    if x.dtype.kind == "b":
+        return x.copy()  # sign of a bool is itself
     if x.dtype.kind != "c":
         return np.sign(x)
     a = np.abs(x)

@@ -273,6 +273,8 @@ def _adaptive3(output_size: Any, x: Tensor, name: str) -> tuple:
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """Mirrors `torch.nn.functional.adaptive_avg_pool3d`."""
     _check_tensor(input, "adaptive_avg_pool3d")
+    from .conv import _max_pool_size_rank
+    _max_pool_size_rank(input, output_size, 3)
     if input.ndim not in (4, 5):
         raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {_size(input.shape)}")
     size = _adaptive3(output_size, input, "adaptive_avg_pool3d")
@@ -284,8 +286,11 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Mirrors `torch.nn.functional.adaptive_max_pool3d`."""
     _check_tensor(input, "adaptive_max_pool3d")
+    from .conv import _max_pool_size_rank, _negative_output
+    _max_pool_size_rank(input, output_size, 3)
     if input.ndim not in (4, 5):
         raise RuntimeError(f"adaptive_max_pool3d(): Expected 4D or 5D tensor, but got: {_size(input.shape)}")
     size = _adaptive3(output_size, input, "adaptive_max_pool3d")
+    _negative_output(input, size)
     out, idx = adaptive_max_pool3d_op(input, size)
     return (out, idx) if return_indices else out

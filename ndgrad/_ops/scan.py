@@ -173,7 +173,7 @@ def _vnorm(x, p, dim, keepdim):
     a = np.abs(x)
     with np.errstate(all="ignore"):
         if p == 0:
-            r = np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+            r = np.sum(a != 0, axis=dim, keepdims=keepdim).astype(a.dtype)
         elif p == math.inf:
             r = np.max(a, axis=dim, keepdims=keepdim)
         elif p == -math.inf:
@@ -184,7 +184,7 @@ def _vnorm(x, p, dim, keepdim):
             r = np.sqrt(np.sum(a * a, axis=dim, keepdims=keepdim))
         else:
             r = np.sum(a ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
-    return np.asarray(r).astype(x.dtype, copy=False)
+    return np.asarray(r).astype(a.dtype, copy=False)  # real, also for complex x
 
 
 def _norm_backward(grad, self, result, p, dim, keepdim, self_shape):
@@ -235,6 +235,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     if p is None or p == "fro":
         p = 2.0
     elif isinstance(p, str):
+        if p != "nuc":
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
         raise NotImplementedError(f"norm: p={p!r} is not supported by ndgrad")
     if input._data.dtype.kind not in "fcV":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
@@ -262,11 +264,18 @@ dist_op.defvjp(self=_dist_self,
 def dist(input: Tensor, other: Tensor, p: Any = 2) -> Tensor:
     """Mirrors `torch.dist`: the p-norm of `input - other` (broadcast)."""
     _check_tensor(input, "dist")
-    for t in (input, other):
-        if isinstance(t, Tensor) and t._data.dtype.kind not in "fcV":
-            raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
-                               f"{_PRETTY.get(t._data.dtype.name)} instead.")
     _check_tensor(other, "dist")
+    if input._data.dtype.kind == "b" or other._data.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    from .. import _dtype as D, _ops as O
+    common = D.result_type_of(((input.dtype, 2 if input.ndim else 1), (other.dtype, 2 if other.ndim else 1)))
+    if np.dtype(common.np).kind not in "fcV":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
+                           f"{_PRETTY.get(np.dtype(common.np).name)} instead.")
+    input, other = input.to(common), other.to(common)
+    if np.dtype(common.np).kind == "c":  # the norm of a complex difference is real
+        return O.norm((input - other).abs(), p)
     a, b = input.shape, other.shape
     try:
         np.broadcast_shapes(a, b)
@@ -643,7 +652,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """Mirrors `torch.count_nonzero` (int64)."""
     _check_tensor(input, "count_nonzero")
     x = input._data
-    if dim is None:
+    if dim is None or isinstance(dim, (list, tuple)) and len(dim) == 0:  # () counts over every dim
         return _wrap(np.asarray(np.count_nonzero(x), np.int64))
     dims = _dims(dim, x.ndim)
     if isinstance(dim, (list, tuple)) and len(set(dims)) != len(dims):

@@ -637,6 +637,8 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     a, b = _t(input, "isclose")._data, _t(other, "isclose", "other", 2)._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
+    from ._registry import _check_broadcast
+    _check_broadcast(a.shape, b.shape)
     if a.dtype == np.bool_:
         return _wrap(np.asarray(np.broadcast_arrays(a, b)[0] == b))
     if a.dtype.kind in "iu" and (rtol != 0 or atol != 0):

@@ -115,7 +115,8 @@ def _frac_fwd(self, kernel_size, output_size, samples):
     rows = sh[:, :, :, None, None, None] + np.arange(kh)[:, None]  # (N, C, oh, 1, kh, 1)
     cols = sw[:, :, None, :, None, None] + np.arange(kw)  # (N, C, 1, ow, 1, kw)
     flat = (rows * w + cols).reshape(n, c, oh, ow, kh * kw)
-    vals = np.take_along_axis(x.reshape(n, c, -1), flat.reshape(n, c, -1), 2).reshape(n, c, oh, ow, kh * kw)
+    vals = np.take_along_axis(x.reshape(n, c, h * w), flat.reshape(n, c, oh * ow * kh * kw), 2).reshape(
+        n, c, oh, ow, kh * kw)
     m, k = _first_max(np.moveaxis(vals, -1, 0))
     idx = np.take_along_axis(flat, k.astype(np.int64)[..., None], -1)[..., 0]
     if self.ndim == 3:
@@ -141,6 +142,11 @@ def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = No
         ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio, output_ratio)
         output_size = (int(input.shape[-2] * ratio[0]), int(input.shape[-1] * ratio[1]))
     osz = _tuple(output_size, 2)
+    if input.ndim < 3 and _random_samples is None:  # torch fails reading the channel count first
+        if input.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, {input.ndim - 1}], "
+                         "but got -3)")
     if input.ndim not in (3, 4):
         raise RuntimeError(f"fractional_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}")
     h, w = input.shape[-2:]
@@ -170,7 +176,8 @@ def _frac3_fwd(self, kernel_size, output_size, samples):
     hh = sh[e + (None, slice(None), None, None, None, None)] + np.arange(kh)[:, None]
     ww = sw[e + (None, None, slice(None), None, None, None)] + np.arange(kw)
     flat = ((dd * h + hh) * w + ww).reshape(n, c, ot, oh, ow, kt * kh * kw)
-    vals = np.take_along_axis(x.reshape(n, c, -1), flat.reshape(n, c, -1), 2).reshape(flat.shape)
+    vals = np.take_along_axis(x.reshape(n, c, d * h * w), flat.reshape(n, c, flat[0, 0].size if n * c else 0),
+                              2).reshape(flat.shape)
     m, k = _first_max(np.moveaxis(vals, -1, 0))
     idx = np.take_along_axis(flat, k.astype(np.int64)[..., None], -1)[..., 0]
     if self.ndim == 4:

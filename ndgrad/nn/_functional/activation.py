@@ -132,8 +132,9 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """Mirrors `torch.nn.functional.hardtanh_` (in place)."""
-    return hardtanh(input, min_val, max_val, True)
+    """Mirrors `torch.nn.functional.hardtanh_` (in place; torch's kernel does not compare the bounds)."""
+    _t(input, "hardtanh_")
+    return _apply(input, True, _A.hardtanh_op, min_val, max_val)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

@@ -44,6 +44,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Mirrors `torch.nn.functional.bilinear`: y_k = x1ᵀ W_k x2 + b_k."""
+    from ..._tensor import _size_at
+    _size_at(weight, 1)  # torch reads it first
     if input1.ndim != input2.ndim:
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
     for i in range(input1.ndim - 1):
@@ -96,6 +98,20 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, nd: int, name: str) -> Tensor:
     _check_p(p)
+    if input.ndim not in (nd + 1, nd + 2) and nd > 1:  # torch warns (deprecated), then drops channels of dim 1
+        import warnings
+        warnings.warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an "
+                      f"error in a future release. To retain the behavior and silence this warning, please use dropout "
+                      f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {nd} spatial "
+                      f"dimensions, a channel dimension, and an optional batch dimension (i.e. {nd + 1}D or {nd + 2}D "
+                      "inputs).", stacklevel=3)
+        x = input.unsqueeze(0) if nd == 3 and input.ndim != nd + 2 else input
+        if x.ndim < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        if not training or p == 0.0:
+            return input
+        mask = _dropout_mask(x, p, tuple(x.shape[:2]) + (1,) * (x.ndim - 2))
+        return _apply_mask(input, mask.reshape(tuple(mask.shape[1:])) if x is not input else mask, inplace)
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D input, but received a {input.ndim}D input. "
                            f"Note that {name} exists to provide channel-wise dropout on inputs with {nd} spatial "
@@ -169,8 +185,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training:
-        n = input.numel() // c
-        if n <= 1:
+        n = input.numel() // c if c else 0
+        if n == 1:  # (an empty batch passes, as in torch)
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if running_mean is not None or running_var is not None:
             dims = (0,) + tuple(range(2, input.ndim))
@@ -255,10 +271,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         tn = _TN.get(str(input.dtype).replace("torch.", ""), "Float")
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{tn}Tensor instead (while checking arguments for embedding)")
-    num = weight.shape[0]
-    padding_idx = _padding_index(padding_idx, num)
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
+    num = weight.shape[0]
+    padding_idx = _padding_index(padding_idx, num)
+    if num == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     flat = input.reshape(-1)
     if str(flat.dtype) != "torch.int64":
         flat = flat.long()

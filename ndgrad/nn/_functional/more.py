@@ -229,6 +229,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
                                   "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
                                   f"nearest-exact (got {mode})")
     if output_size is None:
+        if not all(math.isfinite(spatial[i] * scale_factors[i]) for i in range(dim)):
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
         output_size = [math.floor(spatial[i] * scale_factors[i]) for i in range(dim)]
     if any(s <= 0 for s in output_size) or any(s <= 0 for s in spatial):
         labels = ("D", "H", "W")[3 - dim:]

@@ -79,7 +79,8 @@ class Hardtanh(_Activation):
                           stacklevel=2)
             max_val = max_value
         super().__init__(min_val, max_val, inplace)
-        assert self.max_val > self.min_val
+        if self.max_val <= self.min_val:  # (NaN bounds pass, as in torch)
+            raise AssertionError(f"max_val ({self.max_val}) must be greater than min_val ({self.min_val})")
 
 
 class ReLU6(Hardtanh):
@@ -308,7 +309,8 @@ class PReLU(Module):
         self.num_parameters = num_parameters
         super().__init__()
         self.init = init
-        self.weight = Parameter(empty(num_parameters, device=device, dtype=dtype))
+        import ndgrad
+        self.weight = Parameter(ndgrad.empty(num_parameters, device=device, dtype=dtype))  # torch's size checks
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

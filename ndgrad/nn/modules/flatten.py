@@ -48,10 +48,7 @@ class Unflatten(Module):
         super().__init__()
         if isinstance(dim, int):
             self._require_tuple_int(unflattened_size)
-        elif isinstance(dim, str):
-            raise NotImplementedError("ndgrad has no named tensors: Unflatten needs an int dim")
-        else:
-            raise TypeError("invalid argument type for dim parameter")
+        # (torch stores any other dim as it is: a name, or whatever forward will then refuse)
         self.dim = dim
         self.unflattened_size = unflattened_size
 

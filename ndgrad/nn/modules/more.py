@@ -414,7 +414,7 @@ class _FractionalMaxPoolNd(Module):
         self.output_size = tup(output_size) if output_size is not None else None
         self.output_ratio = tup(output_ratio) if output_ratio is not None else None
         name = type(self).__name__
-        if self._n == 3 and any(k <= 0 for k in self.kernel_size):
+        if self._n == 3 and any(isinstance(k, int) and k <= 0 for k in self.kernel_size):
             raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
         if output_size is None and output_ratio is None:
             raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")

@@ -37,6 +37,11 @@ class _AffineNorm(Module):
                 self.bias.zero_()
 
 
+def _public_empty(*size: Any) -> Tensor:
+    import ndgrad
+    return ndgrad.empty(*size)
+
+
 class _BatchNorm(_AffineNorm):
     _version = 2
     _input_dims: tuple[int, ...] = ()
@@ -45,6 +50,8 @@ class _BatchNorm(_AffineNorm):
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
+        if affine:
+            _public_empty(num_features)  # torch creates torch.empty(num_features) first: its errors for a bad size
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum

@@ -36,6 +36,10 @@ class TensorDataset(Dataset):
     """Samples are tuples of the tensors' rows along the first dimension."""
 
     def __init__(self, *tensors: Any) -> None:
+        from ..._argcheck import attribute_error
+        for t in tensors:
+            if not hasattr(t, "size"):  # torch reads t.size(0) of each
+                raise attribute_error(t, "size")
         assert all(tensors[0].size(0) == t.size(0) for t in tensors), "Size mismatch between tensors"
         self.tensors = tensors
 
