@@ -119,6 +119,26 @@ class _Traced(np.ndarray):
     def strides(self, value: Any) -> None:
         raise _Break("strides set by hand inside a compiled region")
 
+    # the real and imaginary parts: views, and writes through them (`z.real = x`), recorded as np.real/np.imag
+    # and np.copyto into those views
+    @property
+    def real(self) -> Any:  # type: ignore[override]
+        return _call(np.real, (self,), {})
+
+    @real.setter
+    def real(self, value: Any) -> None:
+        _call(np.copyto, (_call(np.real, (self,), {}), value), {}, inplace=True)
+
+    @property
+    def imag(self) -> Any:  # type: ignore[override]
+        return _call(np.imag, (self,), {})
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if not np.iscomplexobj(self):
+            raise TypeError("array does not have imaginary part to set")
+        _call(np.copyto, (_call(np.imag, (self,), {}), value), {}, inplace=True)
+
     @property
     def T(self) -> Any:  # type: ignore[override]
         return _call(_METHODS["transpose"], (self,), {})
@@ -156,6 +176,13 @@ def _guard(value: Any, expected: Any) -> None:
     """In generated code: a Python value the traced call depended on must come out the same."""
     if not (_same(value, expected) if type(expected) is not list else
             len(value) == len(expected) and all(map(_same, _flat_list(value), _flat_list(expected)))):
+        raise _GuardFailed
+
+
+def _guard_shape(a: Any, expected: tuple) -> None:
+    """In generated code: the shape of a result that depends on the data (a boolean mask's selection, nonzero,
+    unique) must come out as traced, or the lines after it, sized for the traced shape, would be wrong."""
+    if np.shape(a) != expected:
         raise _GuardFailed
 
 
@@ -275,6 +302,25 @@ def _call(fn: Any, args: Any, kwargs: dict, inplace: bool = False) -> Any:
 
 
 _LITERALS = (int, float, bool, str, type(None), type(Ellipsis), complex)
+# calls whose result's shape depends on the values of their arguments (not only on their shapes)
+_DATA_SHAPED = {getattr(np, n) for n in (
+    "nonzero", "flatnonzero", "argwhere", "unique", "compress", "extract", "bincount", "repeat", "delete",
+    "trim_zeros", "setdiff1d", "intersect1d", "union1d", "setxor1d", "histogram", "unique_values", "unique_counts",
+    "unique_inverse", "unique_all") if hasattr(np, n)}
+_DATA_SHAPED_METHODS = {"nonzero", "compress", "repeat"}
+
+
+def _data_shaped(fn: Any, args: Any, kwargs: dict) -> bool:
+    if fn in _DATA_SHAPED:
+        return fn is not np.repeat or any(isinstance(x, _Traced) for x in args[1:2]) or \
+            isinstance(kwargs.get("repeats"), _Traced)
+    if isinstance(fn, _Method):
+        if fn.name == "__getitem__":  # a boolean mask selects as many as it has True
+            key = args[1] if type(args[1]) is tuple else (args[1],)
+            return any(isinstance(x, np.ndarray) and x.dtype == bool for x in key)
+        if fn.name in _DATA_SHAPED_METHODS:
+            return fn.name != "repeat" or any(isinstance(x, _Traced) for x in args[1:2])
+    return fn is np.where and len(args) == 1
 _AS_STRIDED_FN = np.lib.stride_tricks.as_strided
 _META = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj, np.min_scalar_type,
          np.may_share_memory, np.shares_memory}
@@ -394,6 +440,12 @@ class _Tracer:
                 return res
             raise _Break(f"{getattr(fn, '__name__', fn)} returned {type(res).__name__}, which the tracer cannot follow")
         self.nodes.append((self.phase, fn, a, k, names, False))
+        if _data_shaped(fn, args, kwargs):
+            for n in _names_in(names, set()):
+                if self.phase == "bwd":
+                    raise _Break("a backward formula made an array whose shape depends on the data")
+                self.nodes.append((self.phase, _guard_shape, (_Var(n), self.values[n].shape), {}, None, True))
+                self.guards += 1
         return wrapped
 
     def wrap_inplace(self, fn: Any, res: Any, a: Any, k: Any) -> Any:
@@ -813,7 +865,7 @@ _NODE_CLS: Any = None
 class _Entry:
     __slots__ = ("fwd", "bwd", "fwd_src", "bwd_src", "n_out", "out_meta", "out_req", "diff_pos", "out_spec",
                  "rebind", "bumps", "n_saved", "fixed", "arg_new", "arg_dups", "sources", "module_leaves", "guarded",
-                 "draws", "verified")
+                 "draws", "verified", "reads")
 
 
 def _flatten(x: Any, out: list) -> Any:
@@ -905,6 +957,138 @@ def _scan(x: Any, flat: list) -> Any:
         return (t, id(x))
 
 
+# -- Python values a call reads: guards on globals, closure cells and attributes ------------------------------------
+# A number the traced function reads from outside its arguments (a global `scale`, a closure variable, a module's
+# `p` or `eps`) is baked into the generated code as a literal. torch's dynamo guards on every such read; here the
+# trace walks, once, what the function can reach by name: the globals and closure cells of each Python function
+# (and of the functions and methods those name), and the attributes of the objects found there whose names appear
+# in that code. Each becomes a probe: numbers, strings and tuples of them are compared by value, functions and
+# other callables by identity. A probe that fails makes the call trace again.
+_PROBE_LIMIT = 2000          # objects visited at most (a global dataset is not walked to its end)
+_VALUE_TYPES = (int, float, bool, str, complex, bytes, type(None))
+
+
+def _by_value(v: Any) -> bool:
+    t = type(v)
+    if t in _VALUE_TYPES:
+        return True
+    return t is tuple and len(v) <= 16 and all(_by_value(w) for w in v)
+
+
+def _code_names(code: Any, acc: dict) -> None:
+    acc.update(dict.fromkeys(code.co_names))
+    for c in code.co_consts:
+        if hasattr(c, "co_names"):
+            _code_names(c, acc)
+
+
+def _library(fn: Any) -> bool:
+    m = getattr(fn, "__module__", None) or ""
+    return m == "ndgrad" or m.startswith(("ndgrad.", "numpy", "builtins", "functools"))
+
+
+def _reads(root: Any) -> tuple:
+    """The probes of what `root` (a function, a bound method, a module) reads by name: ((kind, where, key,
+    expected, by_value), ...)."""
+    import types
+    from ._tensor import Tensor
+    names: dict = {"forward": None, "__call__": None}  # every name the code uses, in the order found
+    probes: list = []
+    objects: list = []
+    seen: set = set()
+    queue = [root]
+    done: dict = {}  # class -> how many of `order`'s names were looked up on it
+
+    def probe(kind: str, where: Any, key: Any, v: Any) -> None:
+        if _by_value(v):
+            probes.append((kind, where, key, v, True))
+        elif callable(v) and not isinstance(v, (Tensor, types.ModuleType)):
+            probes.append((kind, where, key, v, False))
+
+    while True:
+        while queue and len(seen) < _PROBE_LIMIT:
+            v = queue.pop()
+            if id(v) in seen or _by_value(v) or isinstance(v, (Tensor, np.ndarray, np.generic, types.ModuleType)):
+                continue
+            seen.add(id(v))
+            t = type(v)
+            if t is types.MethodType:
+                queue += [v.__func__, v.__self__]
+            elif t is functools.partial:
+                queue += [v.func, *v.args, *v.keywords.values()]
+            elif t is types.FunctionType:
+                if _library(v):  # ndgrad's own code: its objects' options are all probed instead (below)
+                    continue
+                _code_names(v.__code__, names)
+                for c in v.__closure__ or ():
+                    if _cell_ok(c):
+                        probe("cell", c, None, c.cell_contents)
+                        queue.append(c.cell_contents)
+                g = v.__globals__
+                for n in v.__code__.co_names:
+                    if n in g:
+                        probe("dict", g, n, g[n])
+                        queue.append(g[n])
+            elif t in (list, tuple):
+                queue += v[:100]
+            elif t is dict:
+                queue += list(v.values())[:100]
+            elif isinstance(v, (type, CompiledFunction)) or callable(v) and not hasattr(v, "__dict__"):
+                continue
+            elif hasattr(v, "__dict__") and not isinstance(v.__dict__, types.MappingProxyType):
+                objects.append(v)
+                d = v.__dict__
+                mods = d.get("_modules")
+                if type(mods) is dict:  # a Module: its submodules by identity, then walked
+                    for k, m in mods.items():
+                        probes.append(("dict", mods, k, m, False))
+                        queue.append(m)
+                for k, w in d.items():  # (dicts and sets of an object are state, not code: hooks, caches)
+                    if k[:2] != "__" and not isinstance(w, (dict, set, frozenset)) and not _by_value(w):
+                        queue.append(w)
+        # the methods the code names on the objects' classes (forward and what it calls), until nothing is new
+        grew = False
+        order = list(names)
+        for tp in {type(o) for o in objects if not _library(type(o))}:
+            start = done.get(tp, 0)
+            for n in order[start:]:
+                for klass in tp.__mro__:
+                    f = klass.__dict__.get(n)
+                    if f is not None:
+                        if type(f) is types.FunctionType and id(f) not in seen:
+                            queue.append(f)
+                            grew = True
+                        break
+            done[tp] = len(order)
+        if not grew or len(seen) >= _PROBE_LIMIT:
+            break
+    for o in objects:
+        d = o.__dict__
+        # ndgrad's own nn modules read their options through name lists (`_options`): all of them
+        mine = "_parameters" in d and _library(type(o))
+        for k, w in d.items():
+            if k in names or mine and not k.startswith("_"):
+                probe("dict", d, k, w)
+    return tuple(probes)
+
+
+def _reads_hold(probes: tuple) -> bool:
+    for kind, where, key, expected, by_value in probes:
+        if kind == "cell":
+            try:
+                cur = where.cell_contents
+            except ValueError:
+                return False
+        else:
+            cur = where.get(key, _MISSING)
+        if by_value:
+            if type(cur) is not type(expected) or not (cur == expected or cur != cur and expected != expected):
+                return False
+        elif cur is not expected:
+            return False
+    return True
+
+
 def _cell_ok(c: Any) -> bool:
     try:
         c.cell_contents
@@ -922,6 +1106,7 @@ class CompiledFunction:
         self.fullgraph = fullgraph
         self.disabled = disable
         self.cache: dict = {}
+        self.traces = 0  # traces made (a new key, or a key whose guards failed)
         self.eager_reason: str | None = None
         self.last: _Entry | None = None
         self._mods = list(module.modules()) if module is not None else None
@@ -990,7 +1175,7 @@ class CompiledFunction:
         for i, j in e.arg_dups:
             if flat[i] is not e.fixed[j]:
                 return False
-        return True
+        return _reads_hold(e.reads)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.disabled or self.eager_reason is not None:
@@ -1002,7 +1187,7 @@ class CompiledFunction:
             if not entry.verified:
                 return self._verify(entry, flat, args, kwargs)
             return self._replay(entry, flat, _MODE.enabled, args, kwargs)
-        if len(self.cache) >= RECOMPILE_LIMIT:
+        if self.traces >= RECOMPILE_LIMIT:
             self._go_eager(f"torch._dynamo hit config.recompile_limit ({RECOMPILE_LIMIT})")
             return self.fn(*args, **kwargs)
         return self._trace(key, args, kwargs, _MODE.enabled)
@@ -1018,6 +1203,8 @@ class CompiledFunction:
         from ._creation import default_generator
         from ._tensor import Tensor, _wrap
         from .autograd import engine
+        self.traces += 1
+        reads = _reads(self.fn)  # before the call: a value the call itself changes must fail the next call's guard
         flat: list = []
         spec = _flatten((args, kwargs), flat)
         fixed = self._fixed_leaves()
@@ -1134,6 +1321,7 @@ class CompiledFunction:
         e.verified = False
         e.draws = any(n[5] and n[1].__class__.__name__ == "method" and n[1].__name__ in _DRAWS for n in tr.nodes)
         e.sources = self._sources()
+        e.reads = reads
         e.module_leaves = tuple(map(id, self._module_leaves())) if self._mods else ()
         e.rebind = rebound
         e.bumps = [(k, t._vc[0] - v) for k, (t, v) in enumerate(zip(leaves, versions)) if t._vc[0] != v]

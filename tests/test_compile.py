@@ -298,3 +298,53 @@ def test_training_families_compiled_are_bitwise_eager(name, opt_name):
     assert la == lb
     assert _same(oa, ob)
     assert all(_same(a, b) for a, b in zip(sa, sb))
+
+
+# -- values the generated code depends on beyond the guard key ---------------------------------------------------
+SCALE = 2.0
+
+
+def test_a_changed_global_closure_or_module_option_traces_again():
+    global SCALE
+    k = {"v": 1.0}
+
+    class Cfg:
+        shift = 0.5
+    cfg = Cfg()
+
+    def f(x):
+        return (x * SCALE).sin() + cfg.shift
+    cf = ndgrad.compile(f)
+    x = ndgrad.randn(3)
+    try:
+        for scale, shift in ((2.0, 0.5), (2.0, 0.5), (3.0, 0.5), (3.0, -1.0)):
+            SCALE, cfg.shift = scale, shift
+            assert _same(cf(x), f(x))
+    finally:
+        SCALE = 2.0
+    m = nn.Sequential(nn.LeakyReLU(0.1), nn.Dropout(0.0))
+    cm = ndgrad.compile(m)
+    x = -ndgrad.ones(3)
+    cm(x), cm(x)
+    m[0].negative_slope = 0.5
+    assert _same(cm(x), m(x))
+    m[1].p = 1.0
+    assert _same(cm(x), m(x)) and k
+
+
+def test_shapes_that_depend_on_the_data_are_guarded():
+    def f(x):
+        y = x[x > 0]
+        return y.sum() * y.shape[0], y * 2
+    cf = ndgrad.compile(f)
+    for data in ([1., -1., 2.], [1., -1., 2.], [1., 1., 2.], [-1., -1., 2.], [3., -1., 2.]):
+        x = ndgrad.tensor(data)
+        got, want = cf(x), f(x)
+        assert _same(got[0], want[0]) and _same(got[1], want[1])
+
+
+def test_writes_into_real_and_imaginary_parts_are_replayed():
+    f = ndgrad.compile(lambda z: ndgrad.fft.irfft(z * 2))
+    for _ in range(3):
+        z = ndgrad.randn(5, dtype=ndgrad.complex128)
+        assert _same(f(z), ndgrad.fft.irfft(z * 2))

@@ -36,8 +36,12 @@ def _batched(f, in_dims, out_dims, args, monkeypatch):
         return r
     with monkeypatch.context() as m:
         m.setattr(_batching, "run", spy)
-        out = vmap(f, in_dims, out_dims)(*args)
+        v = vmap(f, in_dims, out_dims)
+        out = v(*args)
+        again = v(*args)  # the generated program, where the first call could cache one
     assert used and used[-1], "the batched path was not taken"  # (an inner vmap, traced by the outer, loops)
+    fa, fb = ndgrad.func._flatten(out)[0], ndgrad.func._flatten(again)[0]
+    assert all(x.shape == y.shape and np.array_equal(x.numpy(), y.numpy(), equal_nan=True) for x, y in zip(fa, fb))
     return out
 
 
@@ -81,6 +85,15 @@ CASES = {
                                            (_t(5, 3), _t(4, 2, 5))),
     "jacrev inside": (jacrev(lambda x: x.sin() * x.sum()), 0, 0, (_t(4, 3),)),
     "nested vmap": (vmap(lambda r: (r * r.sum()).exp()), 1, 0, (M,)),
+    "gather / scatter with batched indices": (
+        lambda a, i: a.gather(0, i) + a.scatter(0, i, a.gather(0, i) * 2).sum(),
+        (0, 0), 0, (_t(4, 5), ndgrad.tensor(RNG.integers(0, 5, (4, 3))))),
+    "index by a batched index tensor": (lambda a, i: a[i] * 2, (0, 0), 0, (_t(4, 5, 2), ndgrad.tensor(
+        RNG.integers(0, 5, (4, 3))))),
+    "index put with batched values": (lambda a, v: a.index_put((ndgrad.tensor([0, 2]),), v), (0, 0), 0,
+                                      (_t(4, 5), _t(4, 2))),
+    "max pool backward": (grad(lambda x: ndgrad.nn.functional.max_pool2d(x[None], 2).sum()), 0, 0,
+                          (_t(4, 2, 4, 4),)),
 }
 
 
@@ -221,3 +234,78 @@ def test_per_sample_gradients_of_a_small_cnn(monkeypatch):
         warnings.simplefilter("ignore")  # calls without a rule run per element
         a = _batched(f, (None, 0, 0), 0, (params, x, y), monkeypatch)
     _close(a, _loop(f, (None, 0, 0), 0, (params, x, y), monkeypatch))
+
+
+# -- the cache: later calls run the generated batched program -------------------------------------------------------
+def _cache_of(v):
+    import inspect
+    return inspect.getclosurevars(v).nonlocals["cache"]
+
+
+def test_later_calls_run_the_generated_program_and_see_new_data():
+    v = vmap(grad(lambda w, x: ((x @ w).tanh() ** 2).sum()), in_dims=(None, 0))
+    w, x = _t(5, 3), _t(4, 2, 5)
+    first = v(w, x)
+    assert len(_cache_of(v)) == 1
+    w2, x2 = _t(5, 3), _t(4, 2, 5)
+    with pytest.MonkeyPatch.context() as m:  # the cached program runs: no element is traced
+        m.setattr(_batching, "trace", lambda *a, **k: pytest.fail("traced again"))
+        second = v(w2, x2)
+    ref = [grad(lambda w, x: ((x @ w).tanh() ** 2).sum())(w2, x2[b]) for b in range(4)]
+    _close(second, ndgrad.stack(ref))
+    assert not ndgrad.equal(first, second)
+    v(w, _t(6, 2, 5))  # another batch size: another entry
+    assert len(_cache_of(v)) == 2
+
+
+SCALE = 2.0
+
+
+def test_a_changed_global_or_closure_value_is_not_replayed():
+    global SCALE
+    k = [3.0]
+
+    def make(c):
+        return lambda a: a * SCALE + c
+    v = vmap(make(k[0]))
+    x = _t(4, 3)
+    try:
+        _close(v(x), x * 2.0 + 3.0)
+        SCALE = 5.0
+        _close(v(x), x * 5.0 + 3.0)
+    finally:
+        SCALE = 2.0
+
+
+def test_a_failing_internal_check_leaves_the_cached_program():
+    f = lambda logits, y: ndgrad.nn.functional.cross_entropy(logits[None], y[None])  # noqa: E731
+    v = vmap(f)
+    x = _t(4, 3)
+    v(x, ndgrad.tensor([0, 1, 2, 1]))
+    v(x, ndgrad.tensor([0, 1, 2, 1]))
+    with pytest.raises(IndexError) as ours:
+        v(x, ndgrad.tensor([0, 1, 7, 1]))  # a target out of range: eager mode's error, not a stale answer
+    with pytest.raises(IndexError) as eager:
+        f(x[2], ndgrad.tensor(7))
+    assert str(ours.value) == str(eager.value)
+
+
+def test_in_place_writes_into_batched_inputs_repeat_on_every_call():
+    v = vmap(lambda a: a.mul_(2).sum())
+    x = _t(4, 3)
+    ref = x.clone()
+    v(x)
+    v(x)
+    v(x)
+    _close(x, ref * 8)
+
+
+def test_captured_tensors_are_read_at_every_call():
+    w = _t(3)
+    v = vmap(lambda a: a * w)
+    x = _t(4, 3)
+    _close(v(x), x * w)
+    w.mul_(3)
+    _close(v(x), x * w)
+    w.data = _t(3)
+    _close(v(x), x * w)

@@ -511,13 +511,10 @@ def _check_gather_shapes(self, index, dim, name, src=None):
         if src is not None and ishape[d] > _as1(src._data).shape[d]:
             raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
                                f"larger than src {list(src.shape)}")
-    a = index._data
-    if a.size:
-        size = sshape[dim]
-        lo, hi = int(a.min()), int(a.max())
-        if lo < 0 or hi >= size:
-            bad = lo if lo < 0 else hi
-            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    size = sshape[dim]
+    bad = _outside(index._data, 0, size)
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def _src_region(src, index):
@@ -604,11 +601,20 @@ def _check_index_vec(index, name):
         raise IndexError(f"{name}(): Expected dtype int32/int64 for index")
 
 
+def _outside(a: np.ndarray, lo: int, hi: int) -> int | None:
+    """None when every index lies in [lo, hi); else the one torch names (the smallest when one is below lo, else the
+    largest). Asked as one yes/no question first: under vmap, each element of a batch must agree on it, where the
+    smallest and largest index of each element need not."""
+    if not a.size or not bool(((a < lo) | (a >= hi)).any()):
+        return None
+    m = int(a.min())
+    return m if m < lo else int(a.max())
+
+
 def _check_index_range(input, d, index, err=IndexError):
     size = input._data.shape[d] if input.ndim else 1
-    a = index._data
-    if a.size and (int(a.min()) < 0 or int(a.max()) >= size):
-        bad = int(a.min()) if int(a.min()) < 0 else int(a.max())
+    bad = _outside(index._data, 0, size)
+    if bad is not None:
         raise err(f"index {bad} is out of bounds for dimension {d} with size {size}")
 
 
@@ -621,7 +627,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Any = None) -> 
     a = index._data
     if input.ndim == 0 and a.size > 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {a.size} value(s)")
-    if a.size and (int(a.min()) < 0 or int(a.max()) >= size):
+    if _outside(a, 0, size) is not None:
         raise IndexError("index out of range in self")
     return index_select_op(input, index, d)
 
@@ -751,12 +757,10 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         raise RuntimeError("take(): Expected a long tensor for index, but got " + str(index.dtype).split(".")[-1])
     n = input._data.size
     a = index._data
-    if a.size:
-        lo, hi = int(a.min()), int(a.max())
-        if lo < -n or hi >= n:
-            bad = lo if lo < -n else hi
-            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
-    if a.size and n and int(a.min()) < 0:
+    bad = _outside(a, -n, n)
+    if bad is not None:
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    if a.size and n and bool((a < 0).any()):
         index = _wrap(np.where(a < 0, a + n, a))
     return take_op(input, index)
 

@@ -452,6 +452,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
     _check_randomness(randomness)
     if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
         raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
+    cache: dict = {}  # guard key -> the batched program, generated (func/_batching.py)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .._ops import stack
@@ -490,7 +491,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                              f"{sizes} for the mapped dimension")
         n = sizes[0]
         from . import _batching
-        fast = _batching.run(func, kwargs, leaves, dims, spec, n, randomness, _unflatten, _flatten)
+        fast = _batching.run(func, kwargs, leaves, dims, spec, n, randomness, _unflatten, _flatten, cache)
         if fast is not None:
             return _batched_outputs(fast, out_dims, n, name)
         results = []
@@ -556,7 +557,8 @@ def _batched_outputs(fast: tuple, out_dims: Any, n: int, name: str) -> Any:
         nd = arr.ndim
         if not -nd <= od < nd:
             raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {od})")
-        outs.append(_wrap(np.ascontiguousarray(np.moveaxis(arr, 0, od))))
+        r = np.moveaxis(arr, 0, od) if od else arr  # a view where torch's is one (the batch dim moved, a transpose)
+        outs.append(_wrap(r if r.flags.writeable else np.array(r)))
     return _unflatten(outs, out_spec)
 
 

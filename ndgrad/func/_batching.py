@@ -83,7 +83,11 @@ class _Env:
         self.vals: dict = {}       # var name -> array (batch first when batched) or value
         self.batched: set = set()  # names of batched vars
         self.inputs = inputs       # names of input vars (never promoted in place)
-        self.viewed: set = set()   # vars some later view was taken from (not promoted either)
+        self.viewed: set = set()   # vars some later view was taken from
+        self.view_src: dict = {}   # unbatched var that is a view -> (fn, args, kwargs, the var it views), in order
+        self.detached: set = set()  # batched results of the per-element loop where each element was a view
+        self.last_detached = False
+        self.subst: dict = {}      # while the replay is traced: NumPy's conversions and creations -> the recording ones
 
 
 def _get(env: _Env, x: Any) -> Any:
@@ -123,7 +127,7 @@ def _element(env: _Env, x: Any, b: int) -> Any:
     """Element b of a template's values (unbatched values as they are)."""
     if isinstance(x, C._Var):
         v = env.vals[x.name]
-        return v[b] if x.name in env.batched else v
+        return v[b, ...] if x.name in env.batched else v  # (a 0-d view, not a NumPy scalar: writable, as eager's)
     t = type(x)
     if t is tuple or t is list:
         return t(_element(env, v, b) for v in x)
@@ -151,8 +155,18 @@ def _loop(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
         warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
                       f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
                       UserWarning, stacklevel=4)
-    res = [fn(*_element(env, a, b), **_element(env, k, b)) for b in range(env.n)]
+    call = env.subst.get(fn, fn)
+    res = [call(*_element(env, a, b), **_element(env, k, b)) for b in range(env.n)]
     r0 = res[0]
+    base0 = _element(env, a[0], 0) if a else None
+    if isinstance(base0, np.ndarray) and any(isinstance(r, np.ndarray) and np.may_share_memory(r, base0)
+                                             for r in (r0 if isinstance(r0, (tuple, list)) else (r0,))):
+        env.last_detached = True  # (_step marks the stacked result's name)
+    else:
+        env.last_detached = False
+    if any(np.shape(r) != np.shape(r0) if not isinstance(r, (tuple, list)) else
+           [np.shape(x) for x in r] != [np.shape(x) for x in r0] for r in res[1:]):
+        raise Unbatchable  # shapes that depend on each element's values: the whole function runs per element
     if isinstance(r0, tuple):
         return tuple(np.stack([np.asarray(r[i]) for r in res]) for i in range(len(r0)))
     if isinstance(r0, list):
@@ -196,15 +210,28 @@ _AXIS_FUNCS = {np.sum: "axis", np.mean: "axis", np.amax: "axis", np.amin: "axis"
                np.prod: "axis", np.any: "axis", np.all: "axis", np.std: "axis", np.var: "axis",
                np.argmax: "axis", np.argmin: "axis", np.cumsum: "axis", np.cumprod: "axis", np.flip: "axis",
                np.expand_dims: "axis", np.squeeze: "axis", np.sort: "axis", np.argsort: "axis"}
+_COPIES = (np.array, np.ascontiguousarray, np.asfortranarray)  # (NumPy's own: tracing patches the names)
 _ELEMENTWISE_FUNCS = {np.where, np.clip, np.copysign, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
                       np.isnan, np.isinf, np.isfinite, np.real, np.imag, np.nan_to_num, np.round, np.around}
 
 
 def _step(env: _Env, fn: Any, a: tuple, k: dict, outs: Any, side: bool) -> None:
     batched_in = _any_b(env, a) or _any_b(env, k)
+    if fn is C._guard_shape:  # the element's data-dependent shape: the same in every element, as traced
+        v = _get(env, a[0])
+        if (v.shape[1:] if _is_b(env, a[0]) else v.shape) != a[1]:
+            raise Unbatchable
+        return
     if fn is C._guard or fn in (bool, int, float, complex, C._index, C._item, C._tolist):
         if batched_in and fn is not C._guard and outs.name in env.internal:
             # a check inside an op (torch's are in C++, invisible to vmap): fine when every element agrees
+            v = _get(env, a[0]) if len(a) == 1 and not k else None
+            if fn is bool and isinstance(v, np.ndarray) and v.dtype == bool and v.shape == (env.n,):
+                first = bool(v[0])  # (two Python values for the whole batch, not one per element)
+                if not (bool(v.all()) if first else not bool(v.any())):
+                    raise Unbatchable  # the elements disagree
+                _store(env, outs, first, False)
+                return
             vals = [fn(*_element(env, a, b), **_element(env, k, b)) for b in range(env.n)]
             if any(not C._same(v, vals[0]) for v in vals[1:]):
                 raise Unbatchable
@@ -224,8 +251,11 @@ def _step(env: _Env, fn: Any, a: tuple, k: dict, outs: Any, side: bool) -> None:
         _draw(env, fn, a, k, outs)
         return
     if not batched_in:
-        res = fn(*_get(env, a), **_get(env, k))
+        res = env.subst.get(fn, fn)(*_get(env, a), **_get(env, k))
         _mark_views(env, fn, a)
+        if (isinstance(outs, C._Var) and isinstance(res, np.ndarray) and a and isinstance(a[0], C._Var) and
+                isinstance(env.vals.get(a[0].name), np.ndarray) and np.may_share_memory(res, env.vals[a[0].name])):
+            env.view_src[outs.name] = (fn, a, k, a[0].name)
         if outs is not None:
             _store(env, outs, res, False)
         return
@@ -233,8 +263,11 @@ def _step(env: _Env, fn: Any, a: tuple, k: dict, outs: Any, side: bool) -> None:
     if inplace:
         _inplace(env, fn, a, k)
         return
+    env.last_detached = False
     res = _batched_call(env, fn, a, k)
     _mark_views(env, fn, a)
+    if env.last_detached:  # each element's result was a view, the stacked one is a copy: no write may follow
+        env.detached.add(outs.name if isinstance(outs, C._Var) else None)
     _store(env, outs, res, True)
 
 
@@ -270,22 +303,44 @@ def _inplace(env: _Env, fn: Any, a: tuple, k: dict) -> None:
     target = k["out"][0] if "out" in k else a[0]
     if isinstance(target, tuple):
         target = target[0]
-    if not isinstance(target, C._Var):
-        raise Unbatchable
+    if not isinstance(target, C._Var) or env.detached:
+        raise Unbatchable  # (a copy where the element had a view: the write would not reach what it views)
     if target.name not in env.batched:
-        if target.name in env.inputs:
+        root = target.name
+        while root in env.view_src:
+            root = env.view_src[root][3]
+        if root in env.inputs:
             shape = list(np.shape(env.vals[target.name]))
             raise RuntimeError(INPLACE.format(shape, [env.n] + shape))
-        if target.name in env.viewed:
+        if root in env.batched:
             raise Unbatchable
-        v = env.vals[target.name]
-        env.vals[target.name] = np.array(np.broadcast_to(v, (env.n,) + np.shape(v)))
-        env.batched.add(target.name)
+        _promote(env, root)
     if fn is C._set_shape:
         arr = env.vals[a[0].name]
         arr.shape = (env.n,) + tuple(_get(env, a[1]))
         return
     _batched_call(env, fn, a, k)
+
+
+def _promote(env: _Env, root: str) -> None:
+    """An unbatched array made by the program, written with batched values: made batched (each element a copy),
+    and every view taken from it taken again from the batched array, in the order they were taken."""
+    v = env.vals[root]
+    new = np.array(np.broadcast_to(v, (env.n,) + np.shape(v)))
+    env.vals[root] = new
+    env.batched.add(root)
+    redone = {root}
+    for name, (fn, a, k, base) in list(env.view_src.items()):
+        if base not in redone:
+            continue
+        del env.view_src[name]
+        env.last_detached = False
+        res = _batched_call(env, fn, a, k)
+        if not (isinstance(res, np.ndarray) and np.may_share_memory(res, new)):
+            raise Unbatchable  # the batched call copies where the element's made a view
+        env.vals[name] = res
+        env.batched.add(name)
+        redone.add(name)
 
 
 def _batched_call(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
@@ -318,12 +373,12 @@ def _batched_call(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
         return fn(*args, **kw)
     if isinstance(fn, C._Method):
         return _method(env, fn, a, k)
-    if fn in C._AS_ARRAY or fn in (np.array, np.ascontiguousarray, np.asfortranarray) or fn in _ELEMENTWISE_FUNCS:
+    if fn in C._AS_ARRAY or fn in _COPIES or fn in _ELEMENTWISE_FUNCS:
         if fn is np.where or fn is np.clip or fn is np.copysign:
             rank = max(_lnd(env, x) for x in a)
             return fn(*[_aligned(env, x, rank) for x in a], **_get(env, k))
         if _is_b(env, a[0]) and not _any_b(env, (a[1:], k)):
-            return fn(*_get(env, a), **_get(env, k))
+            return env.subst.get(fn, fn)(*_get(env, a), **_get(env, k))
         return _loop(env, fn, a, k)
     if fn is C._set_shape:
         raise Unbatchable
@@ -376,6 +431,21 @@ def _batched_call(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
         av = av if _is_b(env, arr_t) else np.broadcast_to(av, (n,) + np.shape(av))
         iv = iv if _is_b(env, idx_t) else np.broadcast_to(iv, (n,) + np.shape(iv))
         return np.take_along_axis(av, iv, axis=_axis(axis, rank))
+    if fn is np.put_along_axis and len(a) + len(k) == 4 and _is_b(env, a[0]):
+        # (an in-place call: the target is batched by now) indices and values batched or shared, axis shifted
+        arr_t, idx_t, val_t = a[0], a[1], a[2]
+        axis = _get(env, a[3]) if len(a) > 3 else _get(env, k["axis"])
+        if axis is None or _any_b(env, axis):
+            return _loop(env, fn, a, k)
+        rank = _lnd(env, arr_t)
+        iv = _get(env, idx_t)
+        iv = iv if _is_b(env, idx_t) else iv[None]
+        vv = _aligned(env, val_t, rank) if _is_b(env, val_t) else _get(env, val_t)
+        return np.put_along_axis(_get(env, arr_t), iv, vv, axis=_axis(axis, rank))
+    if fn is np.copyto and _is_b(env, a[0]) and not k.keys() - {"where", "casting"}:
+        rank = _lnd(env, a[0])  # (in place: dst is batched by now) src and where broadcast as in the element
+        kw = {key: (_aligned(env, v, rank) if key == "where" else _get(env, v)) for key, v in k.items()}
+        return np.copyto(_get(env, a[0]), _aligned(env, a[1], rank), **kw)
     if fn is np.einsum:
         return _einsum(env, a, k)
     if fn is _AS_STRIDED:
@@ -388,8 +458,40 @@ def _batched_call(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     return _loop(env, fn, a, k)
 
 
+def _batched_key(env: _Env, key_t: Any) -> Any:
+    """An element's index by one batched integer array, for the batch: (batch positions, the indices)."""
+    if not (isinstance(key_t, C._Var) and _is_b(env, key_t)):
+        return None
+    idx = env.vals[key_t.name]
+    if not isinstance(idx, np.ndarray) or idx.dtype.kind not in "iu" or idx.ndim < 1:
+        return None
+    return np.arange(env.n).reshape((env.n,) + (1,) * (idx.ndim - 1)), idx
+
+
 def _method(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     name = fn.name
+    if name in ("__getitem__", "__setitem__") and len(a) == (2 if name == "__getitem__" else 3) and not k:
+        bk = _batched_key(env, a[1])
+        if bk is not None:  # t[idx] with idx batched: t's first axis indexed per element
+            arr = _get(env, a[0])
+            full = bk if _is_b(env, a[0]) else bk[1]
+            if name == "__getitem__":
+                return arr[full]
+            if _is_b(env, a[0]):
+                rank = arr[full].ndim - 1
+                arr[full] = _aligned(env, a[2], rank) if _is_b(env, a[2]) else _get(env, a[2])
+                return None
+    if name == "__setitem__" and _is_b(env, a[0]) and len(a) == 3 and not k and not _any_b(env, a[1]):
+        # t[key] = v on a batched t (an in-place call: the target is batched by now), v batched or shared
+        arr = env.vals[a[0].name]
+        key = _get(env, a[1])
+        key = key if isinstance(key, tuple) else (key,)
+        if _plain_key(key):
+            full = (slice(None),) + key
+            rank = arr[full].ndim - 1
+            arr[full] = _aligned(env, a[2], rank) if _is_b(env, a[2]) else _get(env, a[2])
+            return None
+        return _loop(env, fn, a, k)
     if not _is_b(env, a[0]) or _any_b(env, (a[1:], k)):
         if name == "__getitem__" and _is_b(env, a[0]) is False:
             return _loop(env, fn, a, k)
@@ -399,6 +501,17 @@ def _method(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     args, kw = list(_get(env, a[1:])), _get(env, k)
     if name in _ELEMENTWISE_METHODS or (name == "view" and not args and not kw):
         return getattr(arr, name)(*args, **kw)
+    if name == "view" and len(args) == 1 and not kw:
+        t = args[0]
+        if isinstance(t, type) and issubclass(t, np.ndarray):
+            return arr.view(t)
+        try:
+            dt = np.dtype(t)
+        except TypeError:
+            return _loop(env, fn, a, k)
+        if dt.itemsize == arr.dtype.itemsize or (lnd and arr.strides[-1] == arr.itemsize and arr.flags.c_contiguous):
+            return arr.view(dt)  # (another itemsize rescales the last axis, the same in each element)
+        return _loop(env, fn, a, k)
     if name == "view":
         return _loop(env, fn, a, k)
     if name == "reshape":
@@ -441,14 +554,20 @@ def _method(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     return _loop(env, fn, a, k)
 
 
-def _getitem(env: _Env, fn: Any, a: tuple, k: dict, arr: np.ndarray, key: Any) -> Any:
-    key = key if isinstance(key, tuple) else (key,)
+def _plain_key(key: tuple) -> bool:
+    """Whether an element's index means the same after a leading `:` for the batch: no boolean masks, advanced
+    indices side by side (separated ones move their dims to the front) and no Ellipsis before them."""
     advanced = [i for i, x in enumerate(key) if isinstance(x, (np.ndarray, list))]
     if any(isinstance(x, np.ndarray) and x.dtype == bool for x in key):
-        return _loop(env, fn, a, k)
+        return False
     if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):
-        return _loop(env, fn, a, k)  # separated advanced indices move their dims to the front: no simple rule
-    if advanced and Ellipsis in key[:advanced[0]]:
+        return False
+    return not (advanced and Ellipsis in key[:advanced[0]])
+
+
+def _getitem(env: _Env, fn: Any, a: tuple, k: dict, arr: np.ndarray, key: Any) -> Any:
+    key = key if isinstance(key, tuple) else (key,)
+    if not _plain_key(key):
         return _loop(env, fn, a, k)
     return arr[(slice(None),) + key]
 
@@ -476,7 +595,7 @@ def _as_strided(env: _Env, a: tuple, k: dict) -> Any:
         arr = np.ascontiguousarray(arr)  # a read-only view may look at a copy laid out as the traced element
     if not (inside and arr.shape[1:] == ref_shape and arr.strides[1:] == ref_strides and (ref_c or ref_f)):
         raise Unbatchable
-    return _AS_STRIDED(arr, (env.n,) + shape, (arr.strides[0],) + strides, **kw)
+    return env.subst.get(_AS_STRIDED, _AS_STRIDED)(arr, (env.n,) + shape, (arr.strides[0],) + strides, **kw)
 
 
 def _matmul(env: _Env, a: tuple, k: dict) -> Any:
@@ -530,35 +649,161 @@ def _einsum(env: _Env, a: tuple, k: dict) -> Any:
     return np.einsum(",".join(new_terms) + "->" + free + out, *_get(env, a[1:]))
 
 
-def replay(tr: Any, names: list, leaves: list, dims: list, n: int, randomness: str) -> _Env:
-    """Run the traced program on the whole batch."""
-    from .._tensor import Tensor
+def replay(tr: Any, names: list, arrays: list, dims: list, n: int, randomness: str, subst: dict | None = None) -> _Env:
+    """Run the traced program on the whole batch (`arrays`: each input's data, None for non-tensors)."""
     env = _Env(n, randomness, set(nm for nm in names if nm is not None))
+    if subst:
+        env.subst = subst
     env.consts = tr.consts  # type: ignore[attr-defined]
     env.internal = tr.internal  # type: ignore[attr-defined]
     env.meta = tr.meta  # type: ignore[attr-defined]
-    for nm, x, d in zip(names, leaves, dims):
-        if nm is None or not isinstance(x, Tensor):
+    for nm, x, d in zip(names, arrays, dims):
+        if nm is None or x is None:
             continue
         if d is None:
-            env.vals[nm] = x._data
+            env.vals[nm] = x
         else:
-            env.vals[nm] = np.moveaxis(x._data, d, 0)
+            env.vals[nm] = np.moveaxis(x, d, 0)
             env.batched.add(nm)
-    # views of the inputs count as inputs: a write through them must not be promoted silently
     for _, fn, a, k, outs, side in tr.nodes:
         _step(env, fn, a, k, outs, side)
     return env
 
 
+# -- the cache: the batched replay itself, traced and generated as straight-line code ----------------------------
+# The replay's decisions (which rule, which axes, which reshapes) depend only on shapes, dtypes and which values are
+# batched, so the replay is traced once more, with the compile tracer, and turned into one generated function over
+# the inputs' arrays (compile's code generator). Later calls with the same guard key run that function: no trace
+# of an element, no rule lookups. Only pure programs are cached: no writes, no random draws, no arrays read from
+# outside the inputs (a captured tensor's data would be frozen into the code); Python values the function reads
+# from globals, closures and attributes are guarded as compile guards them; values taken from data become guard
+# lines, whose failure sends the call down the uncached path.
+CACHE_LIMIT = 8
+
+
+class _Cached:
+    __slots__ = ("fn", "batched", "out_spec", "reads", "src")
+
+
+def _spec_key(sp: Any) -> Any:
+    if type(sp) is not tuple:
+        return sp
+    typ, ctx, children = sp
+    return (typ, tuple(ctx) if ctx is not None else None, tuple(_spec_key(c) for c in children))
+
+
+def _key(leaves: list, dims: list, spec: Any, kwargs: dict, randomness: str) -> Any:
+    from .._dtype import get_default_dtype
+    from ..autograd.grad_mode import state as mode
+    flat: list = []
+    try:
+        k = (tuple(C._scan(x, flat) for x in leaves), tuple(dims), _spec_key(spec),
+             C._scan(kwargs, flat) if kwargs else None, randomness, mode.enabled, get_default_dtype())
+        hash(k)
+    except TypeError:
+        return None
+    return k
+
+
+def _pure(tr: Any) -> bool:
+    """Whether the traced element program may be cached: no random draws, no arrays from outside the inputs."""
+    for _, fn, a, k, outs, side in tr.nodes:
+        if side and getattr(fn, "__self__", None).__class__.__name__ == "Generator" or fn is C._guard_shape:
+            return False  # (random draws; shapes that depend on the data)
+    return not any(isinstance(v, np.ndarray) for v in tr.consts.values())
+
+
+_FRESH = {np.array, np.stack, np.concatenate, np.matmul, np.einsum, np.dot, np.where, np.take, np.take_along_axis,
+          np.sum, np.mean, np.prod, np.cumsum, np.pad, np.tensordot, np.outer, np.kron, np.copy}
+_FRESH_METHODS = {"copy", "sum", "mean", "prod", "max", "min", "any", "all", "std", "var", "argmax", "argmin", "dot",
+                  "cumsum", "cumprod", "take", "repeat", "round", "clip", "astype", "flatten"}
+
+
+def _writes_inputs(tr: Any, inputs: list) -> bool:
+    """Whether the traced program may write into one of its inputs: each array's possible roots are followed
+    through every call that may return a view (all but those known to make a new array)."""
+    roots: dict = {n: {n} for n in inputs}
+    creations = set(C._CREATIONS)
+
+    def of(x: Any, acc: set) -> set:
+        for n in C._names_in(x, set()):
+            acc |= roots.get(n, set())
+        return acc
+    for _, fn, a, k, outs, side in tr.nodes:
+        if side and fn is not C._guard:
+            target = k["out"] if "out" in k else a[0] if a else None
+            if of(target, set()):
+                return True
+        if outs is None:
+            continue
+        fresh = (isinstance(fn, np.ufunc) and "out" not in k or fn in _FRESH or getattr(fn, "__name__", None) in
+                 creations or isinstance(fn, C._Method) and fn.name in _FRESH_METHODS)
+        r = set() if fresh else of((a, k), set())
+        for n in C._names_in(outs, set()):
+            roots[n] = r
+    return False
+
+
+def _generate(tr: Any, names: list, arrays: list, dims: list, n: int, randomness: str, out_names: list) -> Any:
+    """Replay under the compile tracer: (the outputs' values, a _Cached), or None where it cannot be generated."""
+    import builtins
+    tr2 = C._Tracer()
+    traced: list = []
+    in_names = []
+    for x in arrays:
+        if x is None:
+            traced.append(None)
+            continue
+        tv = tr2.var(x, "a")
+        in_names.append(tr2.ids[id(tv)])
+        traced.append(tv)
+    patches = C._Patches()
+    C._TRACER = tr2
+    patches.install()
+    # the replay calls some NumPy functions it holds (the recorded ones): their recording versions instead
+    subst = {old: getattr(owner, name) for owner, name, old in patches.saved
+             if owner is np or owner is np.lib.stride_tricks}
+    try:
+        env = replay(tr, names, traced, dims, n, randomness, subst)
+        outs = [np.asarray(env.vals[nm]) for nm in out_names]
+        out_vars = [tr2.name_of(o) for o in outs]
+        values = [C._plain_view(o, np.ndarray) if isinstance(o, C._Traced) else o for o in outs]
+        batched = [nm in env.batched for nm in out_names]
+    except C._Break:
+        return None
+    finally:
+        C._TRACER = None
+        patches.remove()
+    if any(v is None for v in out_vars) or tr2.guards and _writes_inputs(tr2, in_names):
+        return values, batched, None  # (a guard that fails after such a write could not start the call over)
+    src, _, _, ns = C._generate(tr2, in_names, out_vars, [], [])
+    exec(builtins.compile(src, "<ndgrad.func.vmap batched program>", "exec"), ns)
+    e = _Cached()
+    e.fn, e.batched, e.src = ns["forward"], batched, src
+    return values, batched, e
+
+
 def run(func: Any, kwargs: dict, leaves: list, dims: list, spec: Any, n: int, randomness: str, unflatten: Any,
-        flatten: Any) -> Any:
+        flatten: Any, cache: dict | None = None) -> Any:
     """The batched vmap: (output leaves as (array, batched) pairs, output spec), or None for the loop."""
     from .._creation import VMAP_RANDOMNESS, default_generator
     from .._tensor import Tensor
     from ..autograd.grad_mode import state as mode
     if mode.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in leaves):
         return None  # the result must keep its graph to the inputs: the loop builds it
+    key = _key(leaves, dims, spec, kwargs, randomness) if cache is not None else None
+    arrays = [x._data if isinstance(x, Tensor) else None for x in leaves]
+    if key is not None:
+        e = cache.get(key)
+        if e is not None and C._reads_hold(e.reads):
+            try:
+                res = e.fn(*[a for a in arrays if a is not None])
+            except C._GuardFailed:
+                del cache[key]
+            else:
+                return [(r if r.__class__ is np.ndarray else np.asarray(r), b) for r, b in zip(res, e.batched)], \
+                    e.out_spec
+        reads = C._reads(func)  # before the call, as compile takes them
     state = default_generator.get_state()
     VMAP_RANDOMNESS.append(randomness)
     try:
@@ -573,13 +818,21 @@ def run(func: Any, kwargs: dict, leaves: list, dims: list, spec: Any, n: int, ra
         return None
     if any(o._requires_grad for o in out_leaves):
         return None  # the outputs depend on a tensor that requires grad (captured by f): the loop keeps the graph
+    out_names = [tr.name_of(o._data) for o in out_leaves]
     try:
-        env = replay(tr, names, leaves, dims, n, randomness)
+        if key is not None and len(cache) < CACHE_LIMIT and _pure(tr):
+            made = _generate(tr, names, arrays, dims, n, randomness, out_names)
+            if made is not None:
+                values, batched, e = made
+                if e is not None:
+                    e.out_spec, e.reads = out_spec, reads
+                    cache[key] = e
+                return [(np.asarray(v), b) for v, b in zip(values, batched)], out_spec
+        env = replay(tr, names, arrays, dims, n, randomness)
     except Unbatchable:
         default_generator.set_state(state)
         return None
     outs = []
-    for o in out_leaves:
-        name = tr.name_of(o._data)
+    for name in out_names:
         outs.append((np.asarray(env.vals[name]), name in env.batched))
     return outs, out_spec

@@ -280,7 +280,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     flat = input.reshape(-1)
     if str(flat.dtype) != "torch.int64":
         flat = flat.long()
-    if flat.numel() and (int(flat.max()) >= num or int(flat.min()) < 0):
+    from ..._ops.indexing import _outside
+    if _outside(flat._data, 0, num) is not None:
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
