@@ -342,6 +342,7 @@ class _Tracer:
         self.scalars: set = set()  # vars that are NumPy scalars (not arrays) when the code runs
         self.guards = 0
         self.internal: set = set()  # values taken by ndgrad's own checks (not by the traced program)
+        self.layout: dict = {}     # var name -> (shape, dtype, strides) when traced (what buffer reuse checks)
 
     # -- names
     def var(self, arr: np.ndarray, prefix: str = "v") -> Any:
@@ -350,6 +351,7 @@ class _Tracer:
         self.n += 1
         self.ids[id(t)] = name
         self.values[name] = t
+        self.layout[name] = (t.shape, t.dtype, t.strides)
         return t
 
     def const(self, obj: Any) -> _Const:
@@ -792,8 +794,11 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
         for i, (_, fn, a, k, outs, _) in enumerate(nodes):
             for n in _names_in((a, k), set()):
                 last[n] = i
+        reuse = _reuse(nodes, last, keep, tr)
         lines = []
         for i, (_, fn, a, k, outs, _) in enumerate(nodes):
+            if i in reuse:
+                k = {**k, "out": (_Var(reuse[i]),)}
             lines.append("    " + _line(fn_txt(fn, a, k), a, k, outs))
             dead = sorted(n for n in _names_in((a, k), set()) if last.get(n) == i and n not in keep)
             if outs is not None:  # a result nobody reads (a call kept for its side effect)
@@ -815,6 +820,40 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
     if notes:
         bwd_src += "\n# constants:\n" + "\n".join(notes) + "\n"
     return fwd_src, bwd_src, saved, ns
+
+
+# Buffer reuse: an elementwise call whose argument dies with it may write its result into that argument
+# (`np.maximum(v9, 0, out=(v9,))`): the same values, one allocation fewer. Only for arrays the generated function
+# made itself (a ufunc's, matmul's or a creation's new result) that nothing else may see: not an input, an
+# output or a saved value, and never passed to a call that could return a view of it.
+_NEW_RESULT = {np.matmul, np.where, np.zeros, np.ones, np.empty, np.full, np.take_along_axis}
+_READ_ONLY = _NEW_RESULT | {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.any, np.all, np.std,
+                            np.var, np.argmax, np.argmin, np.put_along_axis, np.copyto}
+_READ_ONLY_METHODS = {"sum", "mean", "max", "min", "prod", "any", "all", "std", "var", "argmax", "argmin", "copy",
+                      "cumsum", "cumprod", "dot", "take", "repeat", "__setitem__", "fill"}
+
+
+def _reuse(nodes: list, last: dict, keep: set, tr: _Tracer) -> dict:
+    """{line: the dying argument its result is written into}."""
+    fresh: set = set()
+    seen_by_views: set = set()
+    out: dict = {}
+    for i, (_, fn, a, k, outs, side) in enumerate(nodes):
+        ufunc = isinstance(fn, np.ufunc) or isinstance(getattr(fn, "__self__", None), np.ufunc)
+        if not (ufunc or fn in _READ_ONLY or isinstance(fn, _Method) and fn.name in _READ_ONLY_METHODS):
+            seen_by_views |= _names_in((a, k), set())  # (the call may return a view of its arguments)
+        if (isinstance(fn, np.ufunc) and fn.nout == 1 and not side and isinstance(outs, _Var) and
+                "out" not in k and "where" not in k and outs.name not in tr.scalars):
+            want = tr.layout.get(outs.name)
+            for x in a:
+                if (isinstance(x, _Var) and x.name in fresh and last.get(x.name) == i and x.name not in keep and
+                        x.name not in seen_by_views and x.name not in tr.scalars and tr.layout.get(x.name) == want):
+                    out[i] = x.name
+                    break
+        if isinstance(outs, _Var) and not side and "out" not in k and (
+                isinstance(fn, np.ufunc) or fn in _NEW_RESULT or isinstance(fn, _Method) and fn.name == "copy"):
+            fresh.add(outs.name)
+    return out
 
 
 def _describe(obj: Any) -> str:
@@ -893,9 +932,12 @@ def _rebuild(spec: Any, vals: list) -> Any:
     return kind(_rebuild(s, vals) for s in spec[1])
 
 
-def _captured(fn: Any) -> list:
-    """Tensors a function reads from its closure or globals (two levels into lists, tuples and dicts)."""
+def _captured(fn: Any, modules: bool = False) -> list:
+    """Tensors (or, with `modules`, nn modules) a function reads from its closure or globals (two levels into
+    lists, tuples and dicts)."""
     from ._tensor import Tensor
+    if modules:
+        from .nn.modules.module import Module as Tensor  # noqa: N814  (the same walk, for modules)
     code = getattr(fn, "__code__", None)
     found: list = []
     if code is None:
@@ -918,9 +960,14 @@ def _captured(fn: Any) -> list:
     return found
 
 
+def _is_module(v: Any) -> bool:
+    mod = sys.modules.get("ndgrad.nn.modules.module")  # (no module exists before nn is imported)
+    return mod is not None and isinstance(v, mod.Module)
+
+
 def _has_tensor(v: Any, depth: int = 2) -> bool:
     from ._tensor import Tensor
-    if isinstance(v, Tensor):
+    if isinstance(v, Tensor) or _is_module(v):
         return True
     if depth and type(v) in (list, tuple):
         return any(_has_tensor(w, depth - 1) for w in v)
@@ -1109,8 +1156,24 @@ class CompiledFunction:
         self.traces = 0  # traces made (a new key, or a key whose guards failed)
         self.eager_reason: str | None = None
         self.last: _Entry | None = None
-        self._mods = list(module.modules()) if module is not None else None
+        self._mods: list | None = None
+        self._find_modules()
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def _find_modules(self) -> None:
+        """The modules whose parameters and buffers are inputs of the region: the compiled module's, and those of
+        modules the function reads from its globals or closure (a training step's `model`), as dynamo lifts
+        them."""
+        mods: list = []
+        seen: set = set()
+        roots = [self.module] if self.module is not None else []
+        roots += _captured(self.fn, modules=True)
+        for r in roots:
+            for m in r.modules():
+                if id(m) not in seen:
+                    seen.add(id(m))
+                    mods.append(m)
+        self._mods = mods or None
 
     # -- the source a reader can look at
     @property
@@ -1205,6 +1268,7 @@ class CompiledFunction:
         from .autograd import engine
         self.traces += 1
         reads = _reads(self.fn)  # before the call: a value the call itself changes must fail the next call's guard
+        self._find_modules()
         flat: list = []
         spec = _flatten((args, kwargs), flat)
         fixed = self._fixed_leaves()
@@ -1218,8 +1282,8 @@ class CompiledFunction:
             elif j < len(fixed):
                 arg_dups.append((i, j))
         leaves = fixed + [flat[i] for i in arg_new]
-        if self.module is not None:
-            for m in self.module.modules():
+        if self._mods:
+            for m in self._mods:
                 if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
                     return self._fail("module hooks inside a compiled region", args, kwargs)
         tr = _Tracer()

@@ -17,7 +17,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap_dim
 from ._registry import SAME, Op
 from . import shape as S
-from .pointwise import exp, sigmoid, sign, tanh, where
+from .pointwise import exp, select, sigmoid, sign, tanh, where
 from .reduction import sum_dim
 from .special import _erf, erf_op, softplus_op
 
@@ -134,7 +134,7 @@ def _log_softmax_method(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
 def _elu_fwd(self, alpha, scale, input_scale):
     a = _up(self)
     with np.errstate(all="ignore"):
-        r = np.where(a > 0, a * scale, np.expm1(a * input_scale) * (alpha * scale))
+        r = select(a > 0, a * scale, np.expm1(a * input_scale) * (alpha * scale))
     return r.astype(self.dtype, copy=False)
 
 
@@ -152,7 +152,7 @@ celu_op.defvjp(self=_elu_grad)
 
 
 def _leaky_fwd(self, negative_slope):
-    return np.where(self > 0, self, self * negative_slope).astype(self.dtype, copy=False)
+    return select(self > 0, self, self * negative_slope).astype(self.dtype, copy=False)
 
 
 leaky_relu_op = Op("leaky_relu", _float_only(_leaky_fwd, "leaky_relu_cpu"), ("self",), ("negative_slope",),
@@ -172,7 +172,7 @@ hardtanh_op.defvjp(self=lambda grad, self, min_val, max_val: where((self > min_v
 
 
 def _threshold_fwd(self, threshold, value):
-    return np.where(self <= threshold, value, self).astype(self.dtype, copy=False)  # NaN stays NaN
+    return select(self <= threshold, value, self).astype(self.dtype, copy=False)  # NaN stays NaN
 
 
 threshold_op = Op("threshold", _threshold_fwd, ("self",), ("threshold", "value"), node="ThresholdBackward0",
@@ -226,7 +226,7 @@ gelu_op.defvjp(self=_gelu_grad)
 
 def _stable_sigmoid(a):
     e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+    return select(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _silu_fwd(self):
@@ -294,7 +294,7 @@ logsigmoid_op.defvjp(self=lambda grad, self: grad * sigmoid(-self))  # d/dx log 
 
 
 def _hardshrink_fwd(self, lambd):
-    return np.where((self >= -lambd) & (self <= lambd), 0, self).astype(self.dtype, copy=False)
+    return select((self >= -lambd) & (self <= lambd), 0, self).astype(self.dtype, copy=False)
 
 
 hardshrink_op = Op("hardshrink", _float_only(_hardshrink_fwd, "hardshrink_cpu"), ("self",), ("lambd",),
@@ -335,7 +335,7 @@ def _prelu_fwd(self, weight):
     if self.dtype.kind not in "fV":
         raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{_tname(self.dtype)}'")
     w = _prelu_shape(weight, self.ndim)
-    return np.where(self > 0, self, self * w).astype(self.dtype, copy=False)
+    return select(self > 0, self, self * w).astype(self.dtype, copy=False)
 
 
 def _prelu_shape(weight, ndim):
@@ -504,7 +504,7 @@ mse_op = _loss_op("mse_loss", "MseLossBackward0", lambda x, y: (x - y) * (x - y)
 
 def _smooth_l1_fwd(x, y, beta):
     z = np.abs(x - y)
-    return np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+    return select(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
 
 
 def _smooth_l1_d(self, target, beta):
@@ -519,7 +519,7 @@ smooth_l1_op = _loss_op("smooth_l1_loss", "SmoothL1LossBackward0", _smooth_l1_fw
 
 def _huber_fwd(x, y, delta):
     z = np.abs(x - y)
-    return np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+    return select(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
 
 
 def _huber_d(self, target, delta):
