@@ -5,7 +5,11 @@ torch and with ndgrad); each *cell* replaces one argument of the baseline by a h
 kind of value it replaces (a tensor by None, a string, a list of strings, a ragged list, a list of numbers,
 another dtype, an empty or 0-d tensor, another shape; an int (dim or size) by values out of range of both
 signs, -1, a float, NaN, inf, a string, None; a float (probability, rate...) by NaN, inf, -1, 2, a string,
-None; ...), or adds an unknown keyword, one argument too many, or drops the last one.
+None; ...), or adds an unknown keyword, one argument too many, or drops the last one. A function handed to a
+transform (torch.func, compile) is replaced by None, a string, or a function that returns a float, a non-scalar,
+a tuple or None, branches on a tensor's value, calls .item() or draws random numbers; the transforms are entries
+that compose the transform and the call of its result. torch.distributed is called before any process group
+exists, and no cell starts one.
 
 A cell agrees when both libraries succeed with results of the same shapes and dtypes, or both raise the same
 exception class (and, where torch's message belongs to a stable family such as "argument 'input'
@@ -332,19 +336,37 @@ def _reset_dynamo(lib):
         lib._dynamo.reset()
 
 
+class _DynamoSideEffects:
+    """Dynamo turns off torch.distributions' argument validation for the whole process when it compiles
+    (Distribution._validate_args = False): put it back, or later tests see torch without its checks."""
+
+    def __init__(self, lib):
+        self.dist = lib.distributions.Distribution if lib.__name__ == "torch" else None
+
+    def __enter__(self):
+        if self.dist is not None:
+            self.saved = self.dist._validate_args
+
+    def __exit__(self, *exc):
+        if self.dist is not None:
+            self.dist._validate_args = self.saved
+
+
 def _compile_call(lib):
     def call(func, *inputs, **kw):
         _reset_dynamo(lib)
-        return lib.compile(func, **kw)(*inputs)
+        with _DynamoSideEffects(lib):
+            return lib.compile(func, **kw)(*inputs)
     return call
 
 
 def _module_compile_call(lib):
     def call(x, *args, **kw):
         _reset_dynamo(lib)
-        m = lib.nn.Linear(4, 2)
-        m.compile(*args, **kw)
-        return m(x)
+        with _DynamoSideEffects(lib):
+            m = lib.nn.Linear(4, 2)
+            m.compile(*args, **kw)
+            return m(x)
     return call
 
 
@@ -1064,7 +1086,7 @@ def choose_baseline(entry, oracle):
 def _warm_dynamo(torch):
     """Dynamo's first compilation imports and sets up for a second or two: done once here, not in a cell (each
     cell has CELL_SECONDS)."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _DynamoSideEffects(torch):
         warnings.simplefilter("ignore")
         torch.compile(lambda x: x.sin().sum(), backend="eager")(torch.ones(2))
         torch._dynamo.reset()
