@@ -38,12 +38,20 @@ from typing import Any, Callable
 import numpy as np
 
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs", "onnxrt", "openxla", "tvm")
-_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_MODES = (None, "default", "lite", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 RECOMPILE_LIMIT = 8
 
 
 class Unsupported(RuntimeError):
     """Raised with `fullgraph=True` where the tracer cannot capture the whole call (torch: `Unsupported`)."""
+
+
+class InvalidBackend(RuntimeError):
+    """torch._dynamo's error for a backend name it does not know."""
+
+
+class BackendCompilerFailed(RuntimeError):
+    """torch._dynamo's error when the backend fails (here: a backend that is neither a name nor a callable)."""
 
 
 class _Break(Exception):
@@ -1563,25 +1571,45 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
     """Mirrors `torch.compile`: returns the function (or, for a module, an OptimizedModule) compiled to
     straight-line NumPy code on its first call (see this module's docstring). Also a decorator."""
     global _OPT_CLS
+    if model is None:   # a decorator: torch checks the arguments when it is applied
+        def fn(model: Callable) -> Any:
+            if model is None:
+                raise RuntimeError("Model can't be None")
+            return compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode, options=options,
+                           disable=disable)
+        return fn
+    # torch's checks, in its order
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
-    if mode not in _MODES:
-        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: default, reduce-overhead, max-autotune, "
-                           "max-autotune-no-cudagraphs")
-    if isinstance(backend, str) and backend not in _BACKENDS:
-        raise RuntimeError(f"Invalid backend: '{backend}', see `torch._dynamo.list_backends()` for available "
-                           "backends.")
-    if model is None:
-        return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
-                                 options=options, disable=disable)
+    if backend == "inductor":   # the mode and options are the inductor's
+        if mode not in _MODES:
+            raise RuntimeError(f"Unrecognized mode={mode}, should be one of: default, lite, reduce-overhead, "
+                               "max-autotune-no-cudagraphs, max-autotune")
+        if options is not None and not isinstance(options, dict):
+            from ._argcheck import attribute_error
+            raise attribute_error(options, "items")
+    elif isinstance(backend, str) and backend not in _BACKENDS:
+        raise InvalidBackend(f"Invalid backend: '{backend}', see `torch._dynamo.list_backends()` for available "
+                             "backends.")
+    if dynamic is not None and type(dynamic) is not bool:
+        raise AssertionError(f"Expected enable to be a bool, got {type(dynamic)}")
     if not callable(model):
-        raise RuntimeError("torch.compile() expects a callable, got " + type(model).__name__)
+        raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
     from .nn.modules.module import Module
     if isinstance(model, Module):
         if _OPT_CLS is None:
             _OPT_CLS = _optimized_module_class()
         return _OPT_CLS(model, fullgraph, disable)
+    if not isinstance(backend, str) and not callable(backend) and model is not MODULE_CHECK:
+        # torch fails so on the first call (dynamo hands the graph to the backend); refused here, up front
+        raise BackendCompilerFailed(f"backend='{backend}' raised:\nTypeError: '{type(backend).__name__}' object is "
+                                    "not callable")
     return CompiledFunction(model, None, fullgraph, disable)
+
+
+def MODULE_CHECK() -> None:
+    """What `Module.compile` hands to compile() to check its arguments: a module's forward never reaches the
+    backend in torch (dynamo skips nn.Module's call machinery), so a backend that is not callable passes there."""
 
 
 

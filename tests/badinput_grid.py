@@ -5,7 +5,11 @@ torch and with ndgrad); each *cell* replaces one argument of the baseline by a h
 kind of value it replaces (a tensor by None, a string, a list of strings, a ragged list, a list of numbers,
 another dtype, an empty or 0-d tensor, another shape; an int (dim or size) by values out of range of both
 signs, -1, a float, NaN, inf, a string, None; a float (probability, rate...) by NaN, inf, -1, 2, a string,
-None; ...), or adds an unknown keyword, one argument too many, or drops the last one.
+None; ...), or adds an unknown keyword, one argument too many, or drops the last one. A function handed to a
+transform (torch.func, compile) is replaced by None, a string, or a function that returns a float, a non-scalar,
+a tuple or None, branches on a tensor's value, calls .item() or draws random numbers; the transforms are entries
+that compose the transform and the call of its result. torch.distributed is called before any process group
+exists, and no cell starts one.
 
 A cell agrees when both libraries succeed with results of the same shapes and dtypes, or both raise the same
 exception class (and, where torch's message belongs to a stable family such as "argument 'input'
@@ -117,6 +121,30 @@ class Obj(Spec):
         return self.label
 
 
+class Fn(Obj):
+    """A Python function handed to a transform (torch.func, compile), built for one library by `fn(lib)`: hostile
+    values for it are other functions (returning a float, a non-scalar, a tuple; data-dependent control flow,
+    `.item()`, random draws inside) besides None and a string."""
+
+    def __init__(self, label, fn):
+        super().__init__(label, fn, "fn")
+
+
+FN_SUM = Fn("lambda x: x.sin().sum()", lambda L: lambda x: x.sin().sum())
+FN_VEC = Fn("lambda x: x.sin()", lambda L: lambda x: x.sin())
+HOSTILE_FNS = [
+    ("fn_float", Fn("lambda x: 1.5", lambda L: lambda x: 1.5)),
+    ("fn_vector", Fn("lambda x: x.sin()", lambda L: lambda x: x.sin())),
+    ("fn_tuple", Fn("lambda x: (x.sin().sum(), x.cos())", lambda L: lambda x: (x.sin().sum(), x.cos()))),
+    ("fn_none", Fn("lambda x: None", lambda L: lambda x: None)),
+    ("fn_control_flow", Fn("lambda x: x.sin().sum() if x.sum() > 0 else x.cos().sum()",
+                           lambda L: lambda x: x.sin().sum() if x.sum() > 0 else x.cos().sum())),
+    ("fn_item", Fn("lambda x: x.sin().sum() * x.sum().item()", lambda L: lambda x: x.sin().sum() * x.sum().item())),
+    ("fn_random", Fn("lambda x: (x * rand_like(x)).sum()", lambda L: lambda x: (x * L.rand_like(x)).sum())),
+    ("fn_two_args", Fn("lambda x, y: x.sum()", lambda L: lambda x, y: x.sum())),
+]
+
+
 def materialize(v, lib):
     if isinstance(v, Spec):
         return v.make(lib)
@@ -140,7 +168,8 @@ EXCLUDE = {
         "set_deterministic_debug_mode", "set_float32_matmul_precision", "set_flush_denormal",
         "set_num_interop_threads", "set_num_threads", "set_printoptions", "set_rng_state", "set_warn_always",
         "use_deterministic_algorithms", "get_rng_state", "initial_seed")},
-    "save": "writes files", "load": "reads files", "compile": "wraps a callable", "from_dlpack": "interop protocol",
+    "save": "writes files", "load": "reads files", "compile": "in the grid as compile-then-call (_transform_entries)",
+    "from_dlpack": "interop protocol",
     "get_device_module": "device registry", "get_autocast_dtype": "device registry",
     "is_autocast_enabled": "device registry",
     # legacy typed-tensor classes (types in torch)
@@ -228,6 +257,7 @@ def callables(torch=None):
     import ndgrad.optim  # noqa: F401
     import ndgrad.special  # noqa: F401
     import ndgrad.utils.data  # noqa: F401
+    import ndgrad.distributed  # noqa: F401
     from ndgrad._unavailable import UNAVAILABLE
     ref = torch if torch is not None else ndgrad
     entries = []
@@ -263,7 +293,97 @@ def callables(torch=None):
               "default_collate", "default_convert"):
         if hasattr(ref.utils.data, n) and hasattr(ndgrad.utils.data, n):
             entries.append(Entry("utils.data." + n, "data", _attr("utils.data." + n)))
+    entries += _transform_entries(ref)
+    entries += _public_fns(ndgrad.distributed, ref.distributed, "distributed.", UNAVAILABLE)
+    for n in ("Backend", "ReduceOp"):
+        entries.append(Entry("distributed." + n, "fn", _attr("distributed." + n)))
     return entries
+
+
+# torch.func's transforms take a function and give a function: each entry composes the transform and the call of
+# its result, so that hostile values reach the transform's arguments (argnums, in_dims, chunk_size, randomness...),
+# the function itself and the inputs. An entry's call is call(func, *inputs, **kwargs): the kwargs named in
+# `_TRANSFORM_KW` go to the transform, the others to the transformed function.
+_TRANSFORM_KW = {
+    "vmap": ("in_dims", "out_dims", "randomness", "chunk_size"), "grad": ("argnums", "has_aux"),
+    "grad_and_value": ("argnums", "has_aux"), "jacrev": ("argnums", "has_aux", "chunk_size"),
+    "jacfwd": ("argnums", "has_aux", "randomness"), "hessian": ("argnums",),
+}
+
+
+def _transform(name):
+    def get(lib):
+        tr = getattr(lib.func, name)
+
+        def call(func, *inputs, **kw):
+            tkw = {k: kw.pop(k) for k in list(kw) if k in _TRANSFORM_KW[name]}
+            return tr(func, **tkw)(*inputs, **kw)
+        return call
+    return get
+
+
+def _vjp_call(lib):
+    def call(func, primal, cotangent, **kw):
+        out, vjp_fn = lib.func.vjp(func, primal, **kw)[:2]
+        return out, vjp_fn(cotangent)
+    return call
+
+
+def _reset_dynamo(lib):
+    """A fresh dynamo for each torch cell: its caches (per code object, recompile limits) would make a cell's
+    outcome depend on the cells before it."""
+    if lib.__name__ == "torch":
+        lib._dynamo.reset()
+
+
+class _DynamoSideEffects:
+    """Dynamo turns off torch.distributions' argument validation for the whole process when it compiles
+    (Distribution._validate_args = False): put it back, or later tests see torch without its checks."""
+
+    def __init__(self, lib):
+        self.dist = lib.distributions.Distribution if lib.__name__ == "torch" else None
+
+    def __enter__(self):
+        if self.dist is not None:
+            self.saved = self.dist._validate_args
+
+    def __exit__(self, *exc):
+        if self.dist is not None:
+            self.dist._validate_args = self.saved
+
+
+def _compile_call(lib):
+    def call(func, *inputs, **kw):
+        _reset_dynamo(lib)
+        with _DynamoSideEffects(lib):
+            return lib.compile(func, **kw)(*inputs)
+    return call
+
+
+def _module_compile_call(lib):
+    def call(x, *args, **kw):
+        _reset_dynamo(lib)
+        with _DynamoSideEffects(lib):
+            m = lib.nn.Linear(4, 2)
+            m.compile(*args, **kw)
+            return m(x)
+    return call
+
+
+def _transform_entries(ref):
+    import ndgrad
+    import ndgrad.func  # noqa: F401
+    out = []
+    for n in sorted(_TRANSFORM_KW):
+        if hasattr(ref.func, n) and hasattr(ndgrad.func, n):
+            out.append(Entry("func." + n, "fn", _transform(n)))
+    out.append(Entry("func.vjp", "fn", _vjp_call))
+    for n in ("jvp", "functional_call", "stack_module_state"):
+        if hasattr(ref.func, n) and hasattr(ndgrad.func, n):
+            out.append(Entry("func." + n, "fn", _attr("func." + n)))
+    out.append(Entry("compile", "fn", _compile_call))
+    out.append(Entry("nn.Module.compile", "fn", _module_compile_call))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -545,6 +665,70 @@ BASE.update({_S + k: v for k, v in {
     "logit": [_kw((X, 0.1))], "round": [_kw((X,))],
 }.items()})
 
+# torch.func (entries compose the transform and its call: see _transform), compile
+LIN = Obj("Linear(4, 2)", lambda L: L.nn.Linear(4, 2), "module")
+LIN_PARAMS = Obj("{'weight': T[2, 4], 'bias': T[2]}", lambda L: {"weight": T((2, 4)).make(L), "bias": T((2,)).make(L)},
+                 "obj")
+BASE.update({
+    "func.vmap": [_kw((FN_SUM, X), in_dims=0, out_dims=0, randomness="error", chunk_size=2)],
+    "func.grad": [_kw((FN_SUM, X), argnums=0, has_aux=False)],
+    "func.grad_and_value": [_kw((FN_SUM, X), argnums=0, has_aux=False)],
+    "func.jacrev": [_kw((FN_VEC, V), argnums=0, has_aux=False, chunk_size=2)],
+    "func.jacfwd": [_kw((FN_VEC, V), argnums=0, has_aux=False, randomness="error")],
+    "func.hessian": [_kw((FN_SUM, V), argnums=0)],
+    "func.vjp": [_kw((FN_VEC, X, X), has_aux=False)],
+    "func.jvp": [_kw((FN_VEC, (X,), (X,)), strict=False, has_aux=False)],
+    "func.functional_call": [_kw((LIN, LIN_PARAMS, (X,)), tie_weights=True, strict=False)],
+    "func.stack_module_state": [_kw(([LIN, LIN],))],
+    # backend="eager": torch's default (inductor) compiles C++ for seconds a cell
+    "compile": [_kw((FN_SUM, X), backend="eager", fullgraph=False, dynamic=False, mode="default", disable=False)],
+    "nn.Module.compile": [_kw((X,), backend="eager", fullgraph=False, dynamic=False, mode="default")],
+})
+
+# torch.distributed before any process group: torch refuses nearly every call (ValueError "Default process group
+# has not been initialized...", or a TypeError about the arguments it checks first), so these baselines are used
+# whatever torch does with them (REFUSAL_BASELINES). No cell starts a group: init_process_group's baseline names
+# a rendezvous scheme that does not exist, which both libraries refuse after their argument checks.
+OP_SUM = Obj("ReduceOp.SUM", lambda L: L.distributed.ReduceOp.SUM, "obj")
+TD = Obj("timedelta(seconds=5)", lambda L: __import__("datetime").timedelta(seconds=5), "obj")
+_D = "distributed."
+BASE.update({_D + k: v for k, v in {
+    "all_reduce": [_kw((X,), op=OP_SUM, async_op=False)], "broadcast": [_kw((X, 0), async_op=False)],
+    "reduce": [_kw((X, 0), op=OP_SUM, async_op=False)], "all_gather": [_kw(([X, X], X), async_op=False)],
+    "all_gather_into_tensor": [_kw((T((6, 4)), X), async_op=False)],
+    "reduce_scatter": [_kw((X, [X, X]), op=OP_SUM, async_op=False)],
+    "reduce_scatter_tensor": [_kw((X, T((6, 4))), op=OP_SUM, async_op=False)],
+    "gather": [_kw((X, [X, X], 0), async_op=False)], "scatter": [_kw((X, [X, X], 0), async_op=False)],
+    "all_to_all": [_kw(([X, X], [X, X]), async_op=False)],
+    "all_to_all_single": [_kw((T((4, 4)), T((4, 4)), [2, 2], [2, 2]), async_op=False)],
+    "barrier": [_kw((), async_op=False)],
+    "send": [_kw((X, 1), tag=0)], "recv": [_kw((X, 1), tag=0)], "isend": [_kw((X, 1), tag=0)],
+    "irecv": [_kw((X, 1), tag=0)],
+    "get_rank": [_kw(())], "get_world_size": [_kw(())], "get_backend": [_kw(())], "is_initialized": [_kw(())],
+    "destroy_process_group": [_kw(())], "new_group": [_kw(([0, 1],))],
+    "get_process_group_ranks": [_kw((None,))], "get_global_rank": [_kw((None, 1))],
+    "broadcast_object_list": [_kw(([1, 2], 0))], "all_gather_object": [_kw(([None, None], 1))],
+    "gather_object": [_kw((1, [None, None], 0))], "scatter_object_list": [_kw(([None], [1, 2], 0))],
+    "get_default_backend_for_device": [_kw(("cpu",))],
+    "init_process_group": [_kw(("gloo",), init_method="bogus://", world_size=1, rank=0, timeout=TD)],
+    "Backend": [_kw(("gloo",))], "ReduceOp": [_kw((OP_SUM,))],
+    **{n: [_kw(())] for n in ("is_available", "is_mpi_available", "is_gloo_available", "is_nccl_available",
+                              "is_torchelastic_launched")},
+}.items()})
+REFUSAL_BASELINES = ("distributed.",)
+
+# cells left out, with the reason
+SKIP_CELLS = {
+    # env:// would read MASTER_ADDR/RANK/WORLD_SIZE from the environment and start a rendezvous (torch) or MPI
+    # (ndgrad): neither deterministic nor free of global state
+    "distributed.init_process_group": {"none@init_method"},
+    # backend=None is torch's inductor: seconds of C++ compilation a cell
+    "compile": {"none@backend"},
+    # torch 2.13's Module.compile(fullgraph=<true>) fails on every module ("found no compiled frames": nn.Module's
+    # call machinery is in dynamo's skip list), a defect of torch's that ndgrad does not copy
+    "nn.Module.compile": {"none@backend", "str@fullgraph"},
+}
+
 # module constructors: (args, kwargs)
 MODULE_BASE: dict = {
     "Transformer": [_kw((), d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8)],
@@ -671,6 +855,8 @@ def _hostile(v, *, self_pos=False, n_tensors=1):
         return [("str", v.name), ("int", 1)]
     if isinstance(v, Obj):
         out = [("none", None), ("str", "abc")]
+        if v.tag == "fn":
+            out += [(n, f) for n, f in HOSTILE_FNS if f.label != v.label]
         if v.tag == "params":
             out += [("empty_params", []), ("bare_tensor", T((3,), param=True)), ("list_of_str", ["a"]),
                     ("plain_tensors", [T((3,))])]
@@ -713,7 +899,8 @@ def cells(entry, args, kwargs):
         out.append(("too_many", args + (X,), kwargs))
     if len(args) > (1 if entry.kind == "method" else 0):
         out.append(("too_few", args[:-1], kwargs))
-    return out
+    skip = SKIP_CELLS.get(entry.qual, ())
+    return [c for c in out if c[0] not in skip]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -790,12 +977,24 @@ def run(entry, lib, args, kwargs):
     except _Timeout:
         return ("timeout",)
     except Exception as e:  # noqa: BLE001
-        return ("raise", type(e), str(e), getattr(e, "_mirrors_torch", False))
+        return ("raise", type(e), str(e), getattr(e, "_mirrors_torch", False) or _raised_by_fn(e))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
         _restore(lib)
     return ("ok", s)
+
+
+def _raised_by_fn(e) -> bool:
+    """Whether the exception was raised inside one of the grid's functions handed to a transform (an Fn's
+    lambda, e.g. `x.sin()` of a string): the caller's own error, not the library's."""
+    tb = e.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return code.co_filename == __file__ and code.co_name == "<lambda>"
 
 
 def _restore(lib):
@@ -871,11 +1070,26 @@ class Cell:
 
 
 def choose_baseline(entry, oracle):
-    """The baseline call: the first candidate the oracle accepts (explicit ones first)."""
+    """The baseline call: the first candidate the oracle accepts (explicit ones first); for REFUSAL_BASELINES,
+    the first explicit one, whatever the oracle does with it."""
+    if entry.qual.startswith(REFUSAL_BASELINES):
+        for args, kwargs, explicit in candidates(entry):
+            if explicit and run(entry, oracle, args, kwargs)[0] in ("ok", "raise"):
+                return args, kwargs
+        return None
     for args, kwargs, explicit in candidates(entry):
         if run(entry, oracle, args, kwargs)[0] == "ok":
             return args, kwargs
     return None
+
+
+def _warm_dynamo(torch):
+    """Dynamo's first compilation imports and sets up for a second or two: done once here, not in a cell (each
+    cell has CELL_SECONDS)."""
+    with warnings.catch_warnings(), _DynamoSideEffects(torch):
+        warnings.simplefilter("ignore")
+        torch.compile(lambda x: x.sin().sum(), backend="eager")(torch.ones(2))
+        torch._dynamo.reset()
 
 
 def build(torch=None, only=None):
@@ -884,9 +1098,10 @@ def build(torch=None, only=None):
     import ndgrad
     oracle = torch if torch is not None else ndgrad
     grid, skipped = [], []
-    for e in callables(torch):
-        if only and not any(w in e.qual for w in only):
-            continue
+    entries = [e for e in callables(torch) if not only or any(w in e.qual for w in only)]
+    if torch is not None and any(e.qual.endswith("compile") for e in entries):
+        _warm_dynamo(torch)
+    for e in entries:
         base = choose_baseline(e, oracle)
         if base is None:
             skipped.append(e.qual)

@@ -10,8 +10,9 @@ import badinput_grid as G
 
 # The figure only goes up: the share of cells that must agree with torch, and ceilings on the two worst
 # outcomes (ndgrad answers where torch refuses; ndgrad fails inside -- AttributeError, KeyError, NumPy's
-# exceptions -- where torch refuses with its own error).
-FLOOR = 0.99
+# exceptions -- where torch refuses with its own error). Last run: 99.26% of 26,607 cells (torch.func, compile and
+# distributed included), 0 silent, 0 internal.
+FLOOR = 0.992
 MAX_SILENT = 0
 MAX_INTERNAL = 0
 MAX_INTERNAL_WITHOUT_TORCH = 0
@@ -45,8 +46,9 @@ def test_no_internal_exceptions_without_torch():
     """Without torch as the oracle: no call of the grid makes ndgrad raise AttributeError, KeyError or one of
     NumPy's exceptions (AxisError, UFuncTypeError...) -- a refusal must be torch's TypeError/ValueError/
     IndexError/RuntimeError, whatever the call -- except where ndgrad's argument checker raises AttributeError on
-    purpose, as torch's own Python code does (`F.mse_loss("a", t)`: 'str' object has no attribute 'size'); the
-    grid against torch checks those."""
+    purpose, as torch's own Python code does (`F.mse_loss("a", t)`: 'str' object has no attribute 'size'), and
+    except errors raised inside the grid's own functions handed to a transform (`x.sin()` of a string in the
+    function given to compile or vmap: the caller's error); the grid against torch checks those."""
     cells, skipped, seconds = _grid(False)
     bad = [c for c in cells if c.ndgrad[0] == "raise" and G.internal(c.ndgrad[1]) and not c.ndgrad[3]]
     for c in bad:

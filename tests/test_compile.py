@@ -253,8 +253,15 @@ def test_argument_validation_is_torch_s():
         ndgrad.compile(lambda x: x, backend="nope")
     with pytest.raises(RuntimeError, match="Either mode or options"):
         ndgrad.compile(lambda x: x, mode="default", options={})
-    with pytest.raises(RuntimeError, match="expects a callable"):
+    with pytest.raises(AssertionError, match="A callable function is expected, but <class 'int'> is provided"):
         ndgrad.compile(3)
+    with pytest.raises(AssertionError, match="Expected enable to be a bool"):
+        ndgrad.compile(lambda x: x, dynamic="yes")
+    with pytest.raises(ndgrad._compile.BackendCompilerFailed, match="'int' object is not callable"):
+        ndgrad.compile(lambda x: x, backend=1)
+    ndgrad.compile(lambda x: x, backend="eager", mode="bogus")   # the mode is the inductor's: torch checks it there
+    with pytest.raises(RuntimeError, match="Model can't be None"):
+        ndgrad.compile(None)(None)
 
 
 # -- every family and optimizer of tests/test_training.py, compiled against eager -------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import numbers
 import os
 import pickle
 import warnings
@@ -51,13 +52,18 @@ class Backend(str):
     NCCL = "nccl"
 
     def __new__(cls, name: str) -> "Backend":
+        # as torch's: any name (third-party backends register theirs), lower-cased; which ones run is decided
+        # where a group is made (_runnable)
         if not isinstance(name, str):
-            raise ValueError(f"Backend name must be a string, but got: {name}")
-        value = name.lower()
-        if value not in ("gloo", "mpi", "undefined"):
-            raise ValueError(f"ndgrad.distributed runs the 'mpi' and 'gloo' backends (both on MPI); "
-                             f"{name!r} is not available")
-        return str.__new__(cls, value)
+            raise ValueError("Backend constructor parameter must be string-ish")
+        return str.__new__(cls, name.lower())
+
+
+def _runnable(name: str) -> str:
+    if name not in ("gloo", "mpi", "undefined"):
+        raise ValueError(f"ndgrad.distributed runs the 'mpi' and 'gloo' backends (both on MPI); {name!r} is not "
+                         "available")
+    return name
 
 
 class RedOpType(enum.Enum):
@@ -75,8 +81,27 @@ class RedOpType(enum.Enum):
 
 
 class ReduceOp:
-    """Mirrors `torch.distributed.ReduceOp`: `ReduceOp.SUM` ... are `ReduceOp.RedOpType` members."""
+    """Mirrors `torch.distributed.ReduceOp`: `ReduceOp.SUM` ... are `ReduceOp.RedOpType` members;
+    `ReduceOp(ReduceOp.SUM)` wraps one (and stands for it wherever an op goes)."""
     RedOpType = RedOpType
+
+    def __init__(self, *args: Any) -> None:
+        if len(args) != 1 or not isinstance(args[0], (RedOpType, ReduceOp)):
+            raise TypeError("__init__(): incompatible constructor arguments. The following argument types are "
+                            "supported:\n    1. ReduceOp(arg0: ReduceOp.RedOpType)\n\nInvoked with: "
+                            + ", ".join(map(repr, args)))
+        self.op = args[0].op if isinstance(args[0], ReduceOp) else args[0]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReduceOp):
+            return self.op is other.op
+        return self.op is other
+
+    def __hash__(self) -> int:
+        return hash(self.op)
+
+    def __repr__(self) -> str:
+        return f"<ndgrad.distributed.ReduceOp {self.op}>"
     SUM = RedOpType.SUM
     AVG = RedOpType.AVG
     PRODUCT = RedOpType.PRODUCT
@@ -138,7 +163,7 @@ class ProcessGroup:
 class GroupMember:
     """Mirrors `torch.distributed.GroupMember`: `WORLD` (the default group) and `NON_GROUP_MEMBER`."""
     WORLD: ProcessGroup | None = None
-    NON_GROUP_MEMBER = object()
+    NON_GROUP_MEMBER = -100   # torch's value
 
 
 class group:
@@ -159,9 +184,8 @@ def _default() -> ProcessGroup:
     w = _state.world
     if w is not None:   # a group exists, so MPI is there
         return w
-    if not _mpi.available():
-        raise RuntimeError(_mpi.INSTALL)
-    raise ValueError(NOT_INIT)
+    # torch's error, with or without MPI installed; without it, also what to install
+    raise ValueError(NOT_INIT if _mpi.available() else f"{NOT_INIT} ({_mpi.INSTALL})")
 
 
 def _pg(g: Any) -> ProcessGroup | None:
@@ -179,12 +203,35 @@ def _pg(g: Any) -> ProcessGroup | None:
     return g
 
 
+def _left_out(g: Any) -> bool:
+    """torch's `_rank_not_in_group`: compares with ==, so where torch asks it first, a tensor passed as the group
+    fails as bool() of a tensor does."""
+    return g is not None and bool(g == GroupMember.NON_GROUP_MEMBER)
+
+
 def _seconds(timeout: Any) -> float:
     if timeout is None:
         return default_pg_timeout.total_seconds()
     if isinstance(timeout, datetime.timedelta):
         return timeout.total_seconds()
-    raise TypeError(f"Expected timeout argument to be of typedatetime.timedelta, got {type(timeout)}")
+    raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {timeout}")
+
+
+_HANDLERS = ("env", "tcp", "file")   # torch's rendezvous handlers
+
+
+def _check_rendezvous(url: Any, rank: Any, world_size: Any) -> None:
+    """torch's rendezvous checks, in its order (ndgrad's rendezvous is MPI's own, but the arguments are checked)."""
+    if not isinstance(url, (str, bytes)):
+        raise RuntimeError(f"`url` must be a string. {type(url)}: {url}")
+    if not isinstance(rank, numbers.Integral):
+        raise RuntimeError(f"`rank` must be an integer. {rank}")
+    if not isinstance(world_size, numbers.Integral):
+        raise RuntimeError(f"`world_size` must be an integer. {world_size}")
+    text = url.decode() if isinstance(url, bytes) else url
+    scheme = text.split("://", 1)[0] if "://" in text else ""
+    if scheme not in _HANDLERS:
+        raise RuntimeError(f"No rendezvous handler for {scheme}://")
 
 
 def init_process_group(backend: str | None = None, init_method: str | None = None, timeout: Any = None,
@@ -194,18 +241,36 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     mpiexec, ndgrad-run or ndgrad.multiprocessing.spawn); `rank`/`world_size` (or RANK/WORLD_SIZE for
     `init_method="env://"`, the default) are checked against it. Rendezvous by `tcp://` or `file://` is MPI's
     own, so those addresses are accepted and not used."""
-    if not _mpi.available():
-        raise RuntimeError(_mpi.INSTALL)
+    # torch's checks first, in its order: nothing below them starts MPI
     if _state.world is not None:
         raise ValueError("trying to initialize the default process group twice!")
-    name = Backend(backend).__str__() if backend is not None else "gloo"
-    if name == "undefined":
+    if store is not None and init_method is not None:
+        raise AssertionError("Cannot specify both init_method and store.")
+    if store is not None:
+        if not world_size > 0:
+            raise AssertionError("world_size must be positive if using store")
+        if not rank >= 0:
+            raise AssertionError("rank must be non-negative if using store")
+    elif init_method is None:
+        init_method = "env://"
+    if isinstance(device_id, int):
+        raise ValueError("device_id is an int, but no accelerator support is found from the current compilation. "
+                         "Please use a different compiled version that supports your accelerator.")
+    if device_id is not None and device_id.type != "cpu":
+        raise ValueError(f"device_id {device_id} does not match the current compilation's accelerator support: "
+                         "None. Please use a different compiled version that supports your accelerator.")
+    name = str(Backend("undefined" if backend is None else backend))
+    secs = _seconds(timeout)
+    if name != "mpi":
+        _check_rendezvous(init_method, rank, world_size)
+    if not _mpi.available():
+        raise RuntimeError(_mpi.INSTALL)
+    if _runnable(name) == "undefined":
         name = "gloo"
     if store is not None:
         raise NotImplementedError("ndgrad.distributed: init_process_group(store=...) is not supported; the MPI "
                                   "world does the rendezvous (leave store=None)")
-    secs = _seconds(timeout)
-    if init_method is None or init_method.startswith("env://"):
+    if init_method.startswith("env://"):
         if rank == -1 and "RANK" in os.environ:
             rank = int(os.environ["RANK"])
         if world_size == -1 and "WORLD_SIZE" in os.environ:
@@ -236,8 +301,12 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
     """Mirrors `torch.distributed.destroy_process_group` (the whole state when `group` is None). MPI itself stays
     initialised (it can only be started once per process), so init_process_group may be called again."""
-    if _state.world is None:
+    if _left_out(group):
+        return
+    if (_state.world if group is None else group) is None:
         raise AssertionError("Process group cannot be None")
+    if _state.world is None or (group is not None and group not in _state.groups):
+        raise ValueError("Invalid process group specified")
     targets = list(_state.groups) if group is None or group is _state.world else [group]
     for g in targets:
         try:
@@ -257,16 +326,22 @@ def is_initialized() -> bool:
 
 def get_rank(group: Any = None) -> int:
     """This process's rank in `group` (the world by default); -1 when it is not a member."""
+    if _left_out(group):
+        return -1
     pg = _pg(group)
     return -1 if pg is None else pg.rank()
 
 
 def get_world_size(group: Any = None) -> int:
+    if _left_out(group):
+        return -1
     pg = _pg(group)
     return -1 if pg is None else pg.size()
 
 
 def get_backend(group: Any = None) -> str:
+    if _left_out(group):
+        raise ValueError("Invalid process group specified")
     pg = _pg(group)
     if pg is None:
         raise ValueError("Invalid process group specified")
@@ -278,6 +353,8 @@ def get_process_group_ranks(group: ProcessGroup) -> list[int]:
 
 
 def get_global_rank(group: ProcessGroup, group_rank: int) -> int:
+    if group is GroupMember.WORLD:   # as torch's: the world's ranks are global ones (also before a group exists)
+        return group_rank
     return _pg(group)._ranks[group_rank]  # type: ignore[union-attr]
 
 
@@ -296,7 +373,7 @@ def new_group(ranks: Sequence[int] | None = None, timeout: Any = None, backend: 
     M = _mpi.MPI()
     if sub == M.COMM_NULL:
         return GroupMember.NON_GROUP_MEMBER
-    pg = ProcessGroup(sub, ranks, Backend(backend) if backend else w._backend,
+    pg = ProcessGroup(sub, ranks, _runnable(str(Backend(backend))) if backend else w._backend,
                       w._timeout if timeout is None else _seconds(timeout))
     pg._desc = f"rank {sub.Get_rank()} of a group of ranks {ranks}"
     _state.groups.append(pg)
@@ -402,9 +479,51 @@ def _check_tensor(t: Any, name: str = "tensor") -> None:
 
 
 def _check_list(ts: Any, name: str) -> None:
-    if not isinstance(ts, list) or not all(isinstance(t, Tensor) for t in ts):
+    if not isinstance(ts, list):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type List[torch.Tensor]\n"
                         f"             but got {type(ts)} instead.")
+    if not all(isinstance(t, Tensor) for t in ts):
+        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type List[torch.Tensor]\n"
+                        f"             but got {type(ts)} with elements of type {[type(t) for t in ts]}.")
+
+
+def _same_dtype(*groups: Any) -> None:
+    """torch's check that the tensors of a collective share a dtype (complex64 counts as float32)."""
+    from .. import _dtype as D
+    last = None
+    for g in groups:
+        for t in (g if isinstance(g, list) else [g]):
+            dt = t.dtype
+            if dt.is_complex:
+                dt = D.float32 if dt == D.complex64 else D.complex128
+            if last is None:
+                last = dt
+            elif last != dt:
+                raise ValueError(f"Invalid usage of tensors with different dtypesFound {last} and  {t.dtype}")
+
+
+_COMPLEX_DENY = (RedOpType.MAX, RedOpType.MIN, RedOpType.PRODUCT, RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR)
+
+
+def _pybind_bool(v: Any) -> bool:
+    """What torch's options objects take for a bool: None, numbers, tensors (anything with __bool__ of a
+    number)."""
+    return v is None or isinstance(v, (numbers.Number, np.generic, Tensor))
+
+
+def _check_opts(opts: str, op: Any = RedOpType.SUM, async_op: Any = False) -> None:
+    """torch's collectives set `op` and `async_op` on an options object before they look for the group: wrong
+    types are a TypeError there."""
+    if not isinstance(op, (RedOpType, ReduceOp)):
+        raise TypeError("(): incompatible function arguments. The following argument types are supported:\n"
+                        f"    1. (self: {opts}, arg0: ReduceOp) -> None\n\nInvoked with: <{opts}>, {op!r}")
+    if not _pybind_bool(async_op):
+        raise TypeError("(): incompatible function arguments. The following argument types are supported:\n"
+                        f"    1. (self: {opts}, arg0: bool) -> None\n\nInvoked with: <{opts}>, {async_op!r}")
+
+
+def _op(op: Any) -> Any:
+    return op.op if isinstance(op, ReduceOp) else op
 
 
 def _flat(t: Tensor) -> np.ndarray:
@@ -541,6 +660,13 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None, async_
     """Mirrors `torch.distributed.all_reduce`: every rank's `tensor` becomes the reduction over the group."""
     if tensor.__class__ is not Tensor:
         _check_tensor(tensor)
+    if op.__class__ is not RedOpType or async_op.__class__ is not bool or tensor._data.dtype.kind == "c":
+        if _left_out(group):
+            return _not_member("all_reduce")
+        op = _op(op)
+        if tensor._data.dtype.kind == "c" and op in _COMPLEX_DENY:
+            raise ValueError(f"all_reduce does not support {op} on complex tensors")
+        _check_opts("AllreduceOptions", op, async_op)
     pg = _state.world if group is None else _pg(group)
     if pg is None:
         if group is None:
@@ -583,8 +709,8 @@ def _all_reduce_result(a: np.ndarray, buf: np.ndarray, avg: bool, own: bool, n: 
 def broadcast(tensor: Tensor, src: int | None = None, group: Any = None, async_op: bool = False,
               group_src: int | None = None) -> Any:
     """Mirrors `torch.distributed.broadcast`: `tensor` of global rank `src` is copied into every rank's."""
+    pg = _pg(group)   # torch's order: the group, then the tensor
     _check_tensor(tensor)
-    pg = _pg(group)
     if pg is None:
         return _not_member("broadcast")
     root = group_src if group_src is not None else _group_rank(pg, 0 if src is None else src, "broadcast")
@@ -598,10 +724,11 @@ def broadcast(tensor: Tensor, src: int | None = None, group: Any = None, async_o
 def reduce(tensor: Tensor, dst: int | None = None, op: Any = ReduceOp.SUM, group: Any = None,
            async_op: bool = False, group_dst: int | None = None) -> Any:
     """Mirrors `torch.distributed.reduce`: the result lands in `tensor` on global rank `dst` only."""
+    pg = _pg(group)   # torch's order: the group, then the tensor
     _check_tensor(tensor)
-    pg = _pg(group)
     if pg is None:
         return _not_member("reduce")
+    op = _op(op)
     root = group_dst if group_dst is not None else _group_rank(pg, 0 if dst is None else dst, "reduce")
     a = _flat(tensor)
     src, mtype, mop, post = _op_plan(a, op, "reduce")
@@ -625,6 +752,9 @@ def all_gather(tensor_list: list, tensor: Tensor, group: Any = None, async_op: b
     """Mirrors `torch.distributed.all_gather`: `tensor_list[i]` receives rank i's `tensor`."""
     _check_list(tensor_list, "tensor_list")
     _check_tensor(tensor)
+    _same_dtype(tensor_list, tensor)
+    if _left_out(group):
+        return _not_member("all_gather")
     pg = _pg(group)
     if pg is None:
         return _not_member("all_gather")
@@ -650,8 +780,11 @@ def all_gather(tensor_list: list, tensor: Tensor, group: Any = None, async_op: b
 def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
                            async_op: bool = False) -> Any:
     """Mirrors `torch.distributed.all_gather_into_tensor`: ranks' inputs concatenated (or stacked) in order."""
-    _check_tensor(output_tensor, "output_tensor")
     _check_tensor(input_tensor, "input_tensor")
+    _check_tensor(output_tensor, "output_tensor")
+    if _left_out(group):
+        return _not_member("all_gather_into_tensor")
+    _check_opts("AllgatherOptions", async_op=async_op)
     pg = _pg(group)
     if pg is None:
         return _not_member("all_gather_into_tensor")
@@ -674,6 +807,11 @@ def reduce_scatter(output: Tensor, input_list: list, op: Any = ReduceOp.SUM, gro
     `input_list[i]`."""
     _check_tensor(output, "output")
     _check_list(input_list, "input_list")
+    _same_dtype(output, input_list)
+    if _left_out(group):
+        return _not_member("reduce_scatter")
+    _check_opts("ReduceScatterOptions", op, async_op)
+    op = _op(op)
     pg = _pg(group)
     if pg is None:
         return _not_member("reduce_scatter")
@@ -694,6 +832,10 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
     """Mirrors `torch.distributed.reduce_scatter_tensor`: `input` holds world_size equal chunks."""
     _check_tensor(output, "output")
     _check_tensor(input, "input")
+    if _left_out(group):
+        return _not_member("reduce_scatter_tensor")
+    _check_opts("ReduceScatterOptions", op, async_op)
+    op = _op(op)
     pg = _pg(group)
     if pg is None:
         return _not_member("reduce_scatter_tensor")
@@ -736,6 +878,11 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = No
            async_op: bool = False, group_dst: int | None = None) -> Any:
     """Mirrors `torch.distributed.gather`: `gather_list[i]` on `dst` receives rank i's `tensor`."""
     _check_tensor(tensor)
+    if gather_list:
+        _check_list(gather_list, "gather_list")
+        _same_dtype(tensor, gather_list)
+    if _left_out(group):
+        return _not_member("gather")
     pg = _pg(group)
     if pg is None:
         return _not_member("gather")
@@ -762,6 +909,9 @@ def scatter(tensor: Tensor, scatter_list: list | None = None, src: int | None = 
             async_op: bool = False, group_src: int | None = None) -> Any:
     """Mirrors `torch.distributed.scatter`: rank i's `tensor` receives `scatter_list[i]` of `src`."""
     _check_tensor(tensor)
+    if scatter_list:
+        _check_list(scatter_list, "scatter_list")
+        _same_dtype(tensor, scatter_list)
     pg = _pg(group)
     if pg is None:
         return _not_member("scatter")
@@ -785,8 +935,12 @@ def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | 
                       input_split_sizes: list | None = None, group: Any = None, async_op: bool = False) -> Any:
     """Mirrors `torch.distributed.all_to_all_single`: chunk j of rank i's `input` (along dim 0) goes to chunk i
     of rank j's `output`; uneven chunks by the split sizes."""
+    if _left_out(group):
+        return _not_member("all_to_all_single")
+    _check_opts("AllToAllOptions", async_op=async_op)
     _check_tensor(output, "output")
     _check_tensor(input, "input")
+    _same_dtype(output, input)
     pg = _pg(group)
     if pg is None:
         return _not_member("all_to_all_single")
@@ -820,8 +974,12 @@ def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | 
 def all_to_all(output_tensor_list: list, input_tensor_list: list, group: Any = None, async_op: bool = False) -> Any:
     """Mirrors `torch.distributed.all_to_all`: `input_tensor_list[j]` of rank i lands in
     `output_tensor_list[i]` of rank j."""
+    if _left_out(group):
+        return _not_member("all_to_all")
+    _check_opts("AllToAllOptions", async_op=async_op)
     _check_list(output_tensor_list, "output_tensor_list")
     _check_list(input_tensor_list, "input_tensor_list")
+    _same_dtype(output_tensor_list, input_tensor_list)
     pg = _pg(group)
     if pg is None:
         return _not_member("all_to_all")
@@ -847,6 +1005,8 @@ def all_to_all(output_tensor_list: list, input_tensor_list: list, group: Any = N
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Any:
     """Mirrors `torch.distributed.barrier`."""
+    if _left_out(group):
+        return _not_member("barrier")
     pg = _pg(group)
     if pg is None:
         return _not_member("barrier")
@@ -867,8 +1027,8 @@ def _peer(pg: ProcessGroup, r: int, role: str) -> int:
 def isend(tensor: Tensor, dst: int | None = None, group: Any = None, tag: int = 0,
           group_dst: int | None = None) -> Any:
     """Mirrors `torch.distributed.isend`: returns a Work."""
+    pg = _pg(group)   # torch's order: the group, then the tensor
     _check_tensor(tensor)
-    pg = _pg(group)
     if pg is None:
         return _not_member("isend")
     peer = group_dst if group_dst is not None else _peer(pg, dst, "destination")  # type: ignore[arg-type]
@@ -880,6 +1040,8 @@ def irecv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 
           group_src: int | None = None) -> Any:
     """Mirrors `torch.distributed.irecv` (any source when `src` is None); `work.source_rank()` names it."""
     _check_tensor(tensor)
+    if _left_out(group):
+        return _not_member("irecv")
     pg = _pg(group)
     if pg is None:
         return _not_member("irecv")
@@ -962,6 +1124,8 @@ def broadcast_object_list(object_list: list, src: int | None = None, group: Any 
 
 def all_gather_object(object_list: list, obj: Any, group: Any = None) -> None:
     """Mirrors `torch.distributed.all_gather_object`: `object_list[i]` becomes rank i's `obj` (pickled)."""
+    if _left_out(group):
+        return _not_member("all_gather_object")
     pg = _pg(group)
     if pg is None:
         return _not_member("all_gather_object")

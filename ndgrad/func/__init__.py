@@ -243,6 +243,8 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                                    f"tensor with {out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs "
                                    "instead?")
+            if out.dtype.is_complex:
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             gs = _grads([out], ins, [None], keep, retain=keep)
         g = _detach_tree(_unflatten(gs, spec), keep)
         value = _detach_tree(out, keep)
@@ -296,6 +298,11 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                                f"outputs to the function. cotangents: {_spec_pprint(cspec)}, primal output: "
                                f"{_spec_pprint(out_spec)}")
         from ..autograd import _make_grads
+        for i, (o, c) in enumerate(zip(outs, cots)):
+            if isinstance(c, Tensor) and (o.dtype.is_complex or c.dtype.is_complex) and o.dtype != c.dtype:
+                raise RuntimeError("For complex Tensors, both grad_output and output are required to have the same "
+                                   f"dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {c.dtype} and "
+                                   f"output[{i}] has a dtype of {o.dtype}")
         gouts = _make_grads(tuple(outs), tuple(cots))
         with enable_grad(), _Level():
             gs = _grads(outs, ins, gouts, keep or any(c.requires_grad for c in cots))
@@ -351,16 +358,53 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
 
 
 # -- jacobians -----------------------------------------------------------------------------------------------
-def _jacobian(func: Callable, argnums: Any, has_aux: bool, chunk_size: int | None, api: str) -> Callable:
+def _error_if_complex(api: str, tree: Any, what: str) -> None:
+    """torch's jacrev/jacfwd refuse complex inputs (all of them, not only the differentiated ones) and outputs."""
+    for i, t in enumerate(_flatten(tree)[0]):
+        if isinstance(t, Tensor) and t.dtype.is_complex:
+            raise RuntimeError(f"{api}: Expected all {what}s to be real but received complex tensor at flattened "
+                               f"input idx: {i}")
+
+
+def _check_jacfwd_primals(args: tuple, argnums: Any) -> None:
+    """jacfwd's checks of the differentiated inputs, in torch's order: each must have a size (torch reads
+    numel() of every one), then be of a floating point or complex dtype (forward mode's check)."""
+    from .._argcheck import attribute_error
+    nums = _check_argnums(argnums, len(args))
+    part = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
+    leaves = _flatten(part)[0]
+    for t in leaves:
+        if not isinstance(t, Tensor):
+            raise attribute_error(t, "numel")
+    for t in leaves:
+        if not (t.dtype.is_floating_point or t.dtype.is_complex):
+            raise ValueError(f"Expected primal to be floating point or complex, but got: {t.dtype}")
+
+
+def _jacobian(func: Callable, argnums: Any, has_aux: bool, chunk_size: int | None, api: str,
+              randomness: str = "different") -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from ..autograd.grad_mode import enable_grad
         from ..autograd.functional import _identity_blocks
         from ..autograd import grad as _grad
-        from .._creation import zeros
+        from .._creation import zeros, VMAP_RANDOMNESS
+        nums = tuple(range(len(args))) if argnums is None and api == "jacfwd" else argnums  # jacfwd: None is all
+        _error_if_complex(api, args, "input")
+        if api == "jacfwd":
+            _check_jacfwd_primals(args, nums)
         outer = _depth() > 0
         with enable_grad(), _Level():
-            out, aux, ins, spec, keep = _call_diff(func, args, kwargs, argnums, has_aux, outer, "vjp(f, *primals)")
+            # jacfwd runs f under torch's vmap: random ops obey its `randomness` ('error' refuses them)
+            if randomness == "error":
+                VMAP_RANDOMNESS.append(randomness)
+            try:
+                out, aux, ins, spec, keep = _call_diff(func, args, kwargs, nums, has_aux, outer,
+                                                       "vjp(f, *primals)")
+            finally:
+                if randomness == "error":
+                    VMAP_RANDOMNESS.pop()
             outs, out_spec = _check_outputs(out, "vjp(f, *primals)")
+            _error_if_complex(api, out, "output")
             live = [k for k, o in enumerate(outs) if o.requires_grad]
             rows: list = [[None] * len(ins) for _ in outs]  # per output leaf, per input leaf: (n_out, *in.shape)
             if len(live) == 1 and outs[live[0]].numel() == 1:  # one row: an ordinary backward pass
@@ -372,7 +416,7 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, chunk_size: int | Non
             elif live:
                 blocks, sizes = _identity_blocks(tuple(outs[k] for k in live), lambda r: r._data.dtype)
                 total = sum(sizes)
-                step = total if chunk_size is None else chunk_size
+                step = total if chunk_size is None or chunk_size >= total else chunk_size
                 pieces: list = [[] for _ in ins]
                 for s in range(0, total, max(step, 1)):
                     gout = tuple(b[s:s + step] for b in blocks)
@@ -432,7 +476,7 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
     """Jacobian of func (same numbers and structure as torch's forward-mode jacfwd, computed by the batched
     reverse pass). Mirrors `torch.func.jacfwd`."""
     _check_randomness(randomness)
-    return _jacobian(func, argnums, has_aux, None, "jacfwd")
+    return _jacobian(func, argnums, has_aux, None, "jacfwd", randomness)
 
 
 def hessian(func: Callable, argnums: Any = 0) -> Callable:
@@ -450,7 +494,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
     """Map func over a dimension of its inputs (one call per batch element, results stacked). Mirrors
     `torch.func.vmap`."""
     _check_randomness(randomness)
-    if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
+    if not (chunk_size is None or chunk_size > 0):   # torch's test (a string fails it with a TypeError)
         raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
     cache: dict = {}  # guard key -> the batched program, generated (func/_batching.py)
 
@@ -490,6 +534,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
                              f"{sizes} for the mapped dimension")
         n = sizes[0]
+        if chunk_size is not None and not isinstance(chunk_size, int):   # torch splits the batch by it
+            raise TypeError(f"can't multiply sequence by non-int of type '{type(chunk_size).__name__}'")
         from . import _batching
         fast = _batching.run(func, kwargs, leaves, dims, spec, n, randomness, _unflatten, _flatten, cache)
         if fast is not None:
@@ -566,7 +612,11 @@ def stack_module_state(models: Any) -> tuple:
     """Mirrors `torch.func.stack_module_state`: the parameters and buffers of same-class modules stacked along a new
     first dimension (new leaves; parameters require grad where the originals did), for an ensemble under vmap."""
     from .._ops import stack
+    from .._argcheck import attribute_error
     models = list(models)
+    for m in models:   # torch reads each model's `training` first
+        if not hasattr(m, "training"):
+            raise attribute_error(m, "training")
     if not models:
         raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
     if not (all(m.training for m in models) or all(not m.training for m in models)):
@@ -605,6 +655,9 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
     else:
         raise ValueError("Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, but got "
                          f"{type(parameter_and_buffer_dicts)}")
+    if not hasattr(module, "named_parameters"):   # torch reads it first
+        from .._argcheck import attribute_error
+        raise attribute_error(module, "named_parameters")
     if strict:
         names = [n for n, _ in module.named_parameters(remove_duplicate=False)] + \
                 [n for n, _ in module.named_buffers(remove_duplicate=False)]
@@ -627,7 +680,7 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
     try:
         for key, value in values.items():
             saved.append(_swap(module, key, value))
-        return module(*args, **(kwargs or {}))
+        return module(*args, **({} if kwargs is None else kwargs))
     finally:
         for sub, name, where, old in reversed(saved):
             if where == "attr_new":

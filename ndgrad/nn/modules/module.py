@@ -629,7 +629,7 @@ class Module:
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """Mirrors `Module.compile`: compiles this module's forward in place (see ndgrad.compile)."""
         from ... import _compile
-        _compile.compile(lambda: None, *args, **kwargs)  # torch's argument checks
+        _compile.compile(_compile.MODULE_CHECK, *args, **kwargs)  # torch's argument checks
         opts = {k: kwargs[k] for k in ("fullgraph", "disable") if k in kwargs}
         self.__dict__["forward"] = _compile.CompiledFunction(type(self).forward.__get__(self), self, **opts)
 
