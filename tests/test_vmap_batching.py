@@ -309,3 +309,13 @@ def test_captured_tensors_are_read_at_every_call():
     _close(v(x), x * w)
     w.data = _t(3)
     _close(v(x), x * w)
+
+
+def test_an_empty_batch_gives_empty_results_as_torch(torch):
+    for lib in (ndgrad, torch):
+        x = lib.ones(0, 3)
+        r = lib.func.vmap(lambda a: (a.sin().sum(), a * 2, a.sum(0)))(x)
+        if lib is ndgrad:
+            ours = [(tuple(t.shape), str(t.dtype)) for t in r]
+        else:
+            assert ours == [(tuple(t.shape), str(t.dtype)) for t in r]

@@ -534,6 +534,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
                              f"{sizes} for the mapped dimension")
         n = sizes[0]
+        if n == 0 and chunk_size is not None:  # torch splits the batch into chunks first: no chunk, no result
+            raise AssertionError("arg_spec must not be None")
         if chunk_size is not None and not isinstance(chunk_size, int):   # torch splits the batch by it
             raise TypeError(f"can't multiply sequence by non-int of type '{type(chunk_size).__name__}'")
         from . import _batching

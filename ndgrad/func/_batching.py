@@ -56,7 +56,10 @@ def trace(func: Any, args: tuple, kwargs: dict, leaves: list, dims: list, spec: 
             names.append(tr.ids[id(tv)])
             t = _wrap(tv)
         else:
-            tv = tr.var(np.array(np.moveaxis(x._data, d, 0)[0]), "a")
+            batch_first = np.moveaxis(x._data, d, 0)
+            # (an empty batch: a stand-in element of zeros shows what the function does with one)
+            elem = np.array(batch_first[0]) if len(batch_first) else np.zeros(batch_first.shape[1:], x._data.dtype)
+            tv = tr.var(elem, "a")
             names.append(tr.ids[id(tv)])
             t = _wrap(tv)
         sample.append(t)
