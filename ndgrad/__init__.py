@@ -6,6 +6,10 @@ import warnings as _warnings
 # NumPy's floating-point warnings (x/0, log(0)...) raised inside ndgrad are silenced: torch is silent
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ndgrad(\.|$)")
 
+from . import _memory
+
+_memory.tune()  # freed arrays' memory kept for the next ones (see _memory.py; NDGRAD_MALLOC_TUNE=0 to skip)
+
 from . import _dtype
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32,
                      float64, get_default_dtype, half, int, int8, int16, int32, int64, long, promote_types,
