@@ -3,7 +3,7 @@
     python benchmarks/memory.py [--steps 20]
 
 Each library trains the MLP 784-512-512-10 of benchmarks/train_step.py (batch 256, SGD) for `--steps` steps in a
-process of its own; the figure is the process's peak resident memory (`ru_maxrss`), import included: what a
+process of its own; the figure is the process's peak resident memory (VmHWM), import included: what a
 machine must have to run the program. Target (issue 12): ndgrad <= 0.25x torch. `results()` returns the ratio.
 """
 from __future__ import annotations
@@ -27,7 +27,10 @@ ws, bs, x, y = train_step.mlp_setup(np.random.default_rng(0))
 step = train_step.lib_mlp(lib, ws, bs, x, y)
 for _ in range({steps}):
     step()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+try:  # this process's own high-water mark (ru_maxrss would carry over a big parent's, across fork and exec)
+    print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")))
+except (OSError, StopIteration):
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 """
 
 

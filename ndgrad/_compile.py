@@ -841,6 +841,13 @@ _READ_ONLY_METHODS = {"sum", "mean", "max", "min", "prod", "any", "all", "std", 
                       "cumsum", "cumprod", "dot", "take", "repeat", "__setitem__", "fill"}
 
 
+_REUSE_MIN_BYTES = 32768  # below, passing `out=` costs more than the allocation it saves
+
+
+def _nbytes(layout: Any) -> int:
+    return 0 if layout is None else int(np.prod(layout[0])) * layout[1].itemsize
+
+
 def _reuse(nodes: list, last: dict, keep: set, tr: _Tracer) -> dict:
     """{line: the dying argument its result is written into}."""
     fresh: set = set()
@@ -851,7 +858,8 @@ def _reuse(nodes: list, last: dict, keep: set, tr: _Tracer) -> dict:
         if not (ufunc or fn in _READ_ONLY or isinstance(fn, _Method) and fn.name in _READ_ONLY_METHODS):
             seen_by_views |= _names_in((a, k), set())  # (the call may return a view of its arguments)
         if (isinstance(fn, np.ufunc) and fn.nout == 1 and not side and isinstance(outs, _Var) and
-                "out" not in k and "where" not in k and outs.name not in tr.scalars):
+                "out" not in k and "where" not in k and outs.name not in tr.scalars and
+                _REUSE_MIN_BYTES <= _nbytes(tr.layout.get(outs.name))):
             want = tr.layout.get(outs.name)
             for x in a:
                 if (isinstance(x, _Var) and x.name in fresh and last.get(x.name) == i and x.name not in keep and

@@ -355,3 +355,21 @@ def test_writes_into_real_and_imaginary_parts_are_replayed():
     for _ in range(3):
         z = ndgrad.randn(5, dtype=ndgrad.complex128)
         assert _same(f(z), ndgrad.fft.irfft(z * 2))
+
+
+def test_dying_temporaries_take_results_but_never_a_viewed_array():
+    def f(x):
+        y = x * 2          # a temporary...
+        v = y.t()          # ...with a view that outlives it
+        w = (y + 1).exp()  # y dies here: it may not take exp's result
+        h = (x - 1).tanh().sin()  # the tanh's temporary may take sin's
+        return v, w, h
+    cf = ndgrad.compile(f)
+    for _ in range(3):
+        x = ndgrad.randn(64, 256)
+        got, want = cf(x), f(x)
+        assert all(_same(a, b) for a, b in zip(got, want))
+    assert "out=(" in cf.code  # the sin wrote into the tanh's buffer
+    small = ndgrad.compile(lambda x: (x - 1).tanh().sin())
+    small(ndgrad.randn(3)), small(ndgrad.randn(3))
+    assert "out=(" not in small.code  # (tiny arrays: an allocation costs less than passing out=)
