@@ -17,7 +17,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._registry import FLOAT, NONE, PROMOTE_FLOAT, SAME, Op
-from .pointwise import cos, exp, pow, sigmoid, sign, sin, where, zeros_like
+from .pointwise import cos, exp, pow, select, sigmoid, sign, sin, where, zeros_like
 
 _PI = math.pi
 _LN2 = math.log(2.0)
@@ -97,7 +97,7 @@ def _erf_low_precision(x):
         for c in _ERFC_CHEB[-2::-1]:
             q = q * t + c
         erfc = t * np.exp(q - z * z)
-        out = np.where(z < 0.75, taylor, np.copysign(1.0 - erfc, a))
+        out = select(z < 0.75, taylor, np.copysign(1.0 - erfc, a))
     return out.astype(x.dtype)
 
 
