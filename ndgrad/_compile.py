@@ -1152,6 +1152,15 @@ def _reads_hold(probes: tuple) -> bool:
     return True
 
 
+def _ambient() -> tuple:
+    """The global settings a traced program depends on beyond its arguments: the default dtype (`ones(3)` inside
+    the function), inference mode, autocast's state (the dtypes of its ops)."""
+    from ._dtype import get_default_dtype
+    amp = sys.modules.get("ndgrad.amp")
+    return (get_default_dtype(), _MODE.inference,
+            None if amp is None else tuple(tuple(v) for v in amp._STATE.values()))
+
+
 def _cell_ok(c: Any) -> bool:
     try:
         c.cell_contents
@@ -1260,7 +1269,8 @@ class CompiledFunction:
         if self.disabled or self.eager_reason is not None:
             return self.fn(*args, **kwargs)
         flat: list = []
-        key = (_scan(args, flat), _scan(kwargs, flat) if kwargs else None, _MODE.enabled, self._module_state())
+        key = (_scan(args, flat), _scan(kwargs, flat) if kwargs else None, _MODE.enabled, self._module_state(),
+               _ambient())
         entry = self.cache.get(key)
         if entry is not None and self._guards_hold(entry, flat):
             if not entry.verified:

@@ -373,3 +373,14 @@ def test_dying_temporaries_take_results_but_never_a_viewed_array():
     small = ndgrad.compile(lambda x: (x - 1).tanh().sin())
     small(ndgrad.randn(3)), small(ndgrad.randn(3))
     assert "out=(" not in small.code  # (tiny arrays: an allocation costs less than passing out=)
+
+
+def test_the_default_dtype_is_part_of_the_key():
+    g = ndgrad.compile(lambda x: x * 2 + ndgrad.ones(3))
+    xi = ndgrad.ones(3, dtype=ndgrad.int64)
+    g(xi), g(xi)
+    try:
+        ndgrad.set_default_dtype(ndgrad.float64)
+        assert g(xi).dtype == (xi * 2 + ndgrad.ones(3)).dtype == ndgrad.float64
+    finally:
+        ndgrad.set_default_dtype(ndgrad.float32)

@@ -319,3 +319,14 @@ def test_an_empty_batch_gives_empty_results_as_torch(torch):
             ours = [(tuple(t.shape), str(t.dtype)) for t in r]
         else:
             assert ours == [(tuple(t.shape), str(t.dtype)) for t in r]
+
+
+def test_the_default_dtype_is_part_of_the_cache_key():
+    v = vmap(lambda x: x * 2 + ndgrad.ones(3))
+    xi = ndgrad.ones(2, 3, dtype=ndgrad.int64)
+    assert v(xi).dtype == v(xi).dtype == ndgrad.float32
+    try:
+        ndgrad.set_default_dtype(ndgrad.float64)
+        assert v(xi).dtype == ndgrad.float64
+    finally:
+        ndgrad.set_default_dtype(ndgrad.float32)

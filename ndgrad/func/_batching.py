@@ -696,12 +696,11 @@ def _spec_key(sp: Any) -> Any:
 
 
 def _key(leaves: list, dims: list, spec: Any, kwargs: dict, randomness: str) -> Any:
-    from .._dtype import get_default_dtype
     from ..autograd.grad_mode import state as mode
     flat: list = []
     try:
         k = (tuple(C._scan(x, flat) for x in leaves), tuple(dims), _spec_key(spec),
-             C._scan(kwargs, flat) if kwargs else None, randomness, mode.enabled, get_default_dtype())
+             C._scan(kwargs, flat) if kwargs else None, randomness, mode.enabled, C._ambient())
         hash(k)
     except TypeError:
         return None
