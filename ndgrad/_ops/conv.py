@@ -43,6 +43,9 @@ _LOWER = {"float32": "float", "float64": "double", "float16": "c10::Half", "int6
 
 
 # ============================================================================ NumPy kernels (2-d, NCHW)
+_BLAS = (np.dtype(np.float32), np.dtype(np.float64))  # dtypes whose matmul is BLAS (the reordered fast paths)
+
+
 def _pad(x: np.ndarray, top: int, bottom: int, left: int, right: int, value: float = 0) -> np.ndarray:
     if not (top or bottom or left or right):
         return x
@@ -72,6 +75,12 @@ def _out_len(size: int, k: int, s: int, p: int, d: int) -> int:
 # kernel offset (i, j) is one contiguous run of the flat plane starting at i*dh*Wp + j*dw, so im2col and col2im
 # move long contiguous runs instead of rows of Wo elements; the Wp - Wo columns past each row are junk (or
 # zeros on the way back) and are cut off.
+# The forward convolution takes the wide grid only for short output rows: from about 10 columns on, the plain
+# im2col copy costs less than the junk columns' share of the product and the crop (measured, float32, 1 thread);
+# the gradients (input and weight) gain from it at every size measured.
+_FWD_WIDE_BELOW = 10
+
+
 def _wide_plane(x, top, bottom, left, right):
     """x padded, plus one spare row so that the last flat window stays inside the buffer."""
     n, c, h, w = x.shape
@@ -104,7 +113,7 @@ def _conv2d_np(x, w, stride, padding, dilation, groups):
                 np.multiply(wr[None, :, :, i, j, None, None], win[:, :, None, i, j], out=tmp)
                 out += tmp
         return out.reshape(n, o, ho, wo)
-    if sh == sw == 1 and n and cg * kh * kw > o // groups:  # worth it when the output (cropped) is smaller
+    if sh == sw == 1 and n and wo < _FWD_WIDE_BELOW and cg * kh * kw > o // groups:  # (the output, cropped, smaller)
         xp = _wide_plane(x, ph, ph, pw, pw)
         wp = xp.shape[3]
         k = cg * kh * kw
@@ -152,31 +161,44 @@ def _conv_t2d_np(x, w, stride, padding, dilation, groups, out_hw):
         return np.ascontiguousarray(out[:, :, ph:ph + hout, pw:pw + wout])
     wide = sh == sw == 1 and n > 0
     if wide:  # x padded with zeros to the buffer's width: each offset's block is then one flat run
-        xw = np.zeros((n, cin, h, wb), x.dtype)
-        xw[:, :, :, :wd] = x
-        x, wd = xw, wb
+        if wd != wb:
+            xw = np.zeros((n, cin, h, wb), x.dtype)
+            xw[:, :, :, :wd] = x
+            x, wd = xw, wb
+        out = np.zeros((n, groups * coutg, (hb + 1) * wb), np.result_type(x, w))
+    else:
+        out = np.zeros((n, groups * coutg, hb, wb), np.result_type(x, w))
     # rows ordered (kh, kw, group, Cout/group) so that each kernel offset's slice is one contiguous block
-    wm = w.reshape(groups, cing, coutg, kh, kw).transpose(3, 4, 0, 2, 1)  # (kh, kw, g, coutg, cing)
-    if groups == 1:
-        cols = np.matmul(wm.reshape(kh * kw * coutg, cin), x.reshape(n, cin, h * wd))
-    else:
-        cols = np.matmul(wm.reshape(kh * kw, groups, coutg, cing)[:, None],
-                         x.reshape(1, n, groups, cing, h * wd))  # (kh*kw, n, g, coutg, hw)
-        cols = cols.transpose(1, 0, 2, 3, 4)
+    wm = np.ascontiguousarray(w.reshape(groups, cing, coutg, kh, kw).transpose(3, 4, 0, 2, 1))  # (kh, kw, g, .)
+    hw = h * wd
+    # a few samples at a time, so that the product's columns are still in cache when col2im adds them up
+    nb = _chunk(n, kh * kw * groups * coutg * hw)
+    for s in range(0, n, nb):
+        xs = x[s:s + nb]
+        m = xs.shape[0]
+        if groups == 1:
+            cols = np.matmul(wm.reshape(kh * kw * coutg, cin), xs.reshape(m, cin, hw)).reshape(m, kh, kw, coutg, hw)
+        else:
+            cols = np.matmul(wm.reshape(kh * kw, groups, coutg, cing)[:, None],
+                             xs.reshape(1, m, groups, cing, hw))  # (kh*kw, m, g, coutg, hw)
+            cols = cols.reshape(kh, kw, m, groups * coutg, hw).transpose(2, 0, 1, 3, 4)
+        part = out[s:s + nb]
+        if wide:
+            for i in range(kh):
+                for j in range(kw):
+                    off = i * dh * wb + j * dw
+                    part[:, :, off:off + hw] += cols[:, i, j]
+        else:
+            _col2im_add(part, cols.reshape(m, kh, kw, groups * coutg, h, wd), kh, kw, sh, sw, dh, dw, h, wd)
     if wide:
-        cols = cols.reshape(n, kh, kw, groups * coutg, h * wb)
-        flat = np.zeros((n, groups * coutg, (hb + 1) * wb), dtype=cols.dtype)
-        run = h * wb
-        for i in range(kh):
-            for j in range(kw):
-                off = i * dh * wb + j * dw
-                flat[:, :, off:off + run] += cols[:, i, j]
-        out = flat[:, :, :hb * wb].reshape(n, groups * coutg, hb, wb)
-    else:
-        cols = cols.reshape(n, kh, kw, groups * coutg, h, wd)
-        out = np.zeros((n, groups * coutg, hb, wb), dtype=cols.dtype)
-        _col2im_add(out, cols, kh, kw, sh, sw, dh, dw, h, wd)
+        out = out[:, :, :hb * wb].reshape(n, groups * coutg, hb, wb)
     return np.ascontiguousarray(out[:, :, ph:ph + hout, pw:pw + wout])
+
+
+def _chunk(n: int, per_sample: int) -> int:
+    """Samples per step of a loop over the batch whose temporaries take `per_sample` elements each: about
+    half a million elements (2 MB of float32) at a time, the size that measured best for col2im."""
+    return max(1, min(n, (1 << 19) // max(per_sample, 1)))
 
 
 def _conv_weight_np(x, gy, stride, padding, dilation, groups, kernel):
@@ -195,16 +217,38 @@ def _conv_weight_np(x, gy, stride, padding, dilation, groups, kernel):
             for j in range(kw):
                 gw[:, :, i, j] = np.einsum("ngmhw,nghw->gm", g5, win[:, :, i, j])
         return gw.reshape(o, 1, kh, kw)
-    if sh == sw == 1 and n and cg * kh * kw > o // groups:
+    k = cg * kh * kw
+    blas = x.dtype in _BLAS and gy.dtype == x.dtype
+    if groups == 1 and blas and n and 4 * k <= ho * wo:
+        # few kernel rows against long planes (a first layer): one product per sample, summed; no transposed
+        # copy of the (large) gradient
+        cols = _windows(_pad(x, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, ho, wo).reshape(n, k, ho * wo)
+        gw = np.matmul(gy.reshape(n, o, ho * wo), cols.transpose(0, 2, 1)).sum(0)
+        return gw.reshape(o, cg, kh, kw)
+    if sh == sw == 1 and n and k > o // groups:
         xp = _wide_plane(x, ph, ph, pw, pw)
         wp = xp.shape[3]
-        cols = _wide_cols(xp, kh, kw, dh, dw, ho, "cknl").reshape(groups, cg * kh * kw, n * ho * wp)
+        if groups == 1 and blas:
+            # the gradient channels-last on the wide grid (zero in the junk columns): (N, Ho*Wp, O), and the
+            # product taken as cols @ gradient, the shape BLAS runs fastest (long contraction, narrow result);
+            # a few samples at a time, so that each chunk's im2col copy is still in cache for the product
+            gt = np.zeros((n, ho, wp, o), gy.dtype)
+            gt[:, :, :wo] = gy.transpose(0, 2, 3, 1)
+            gt = gt.reshape(n, ho * wp, o)
+            nb = _chunk(n, k * ho * wp)
+            gw = None
+            for s in range(0, n, nb):
+                cols = _wide_cols(xp[s:s + nb], kh, kw, dh, dw, ho, "cknl").reshape(k, -1)
+                part = np.matmul(cols, gt[s:s + nb].reshape(-1, o))
+                gw = part if gw is None else np.add(gw, part, out=gw)
+            return np.ascontiguousarray(gw.T).reshape(o, cg, kh, kw)
+        cols = _wide_cols(xp, kh, kw, dh, dw, ho, "cknl").reshape(groups, k, n * ho * wp)
         gw = np.zeros((n, o, ho, wp), gy.dtype)  # the gradient on the wide grid, zero in the junk columns
         gw[:, :, :, :wo] = gy
         gy, wo = gw, wp
     else:
         xp = _pad(x, ph, ph, pw, pw)
-        cols = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo, "cknl").reshape(groups, cg * kh * kw, n * ho * wo)
+        cols = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo, "cknl").reshape(groups, k, n * ho * wo)
     if groups == 1:
         gm = gy.reshape(n, o, ho * wo).transpose(1, 0, 2).reshape(o, n * ho * wo)
         return np.matmul(gm, cols[0].T).reshape(o, cg, kh, kw)
@@ -406,19 +450,23 @@ def _offsets(xp, kh, kw, sh, sw, dh, dw, ho, wo):
 
 
 def _first_max(st):
-    """Max over the first axis of `st` (kernel offsets) and the offset holding it, in torch's order: the first
-    maximum, or the last NaN of the window."""
-    m = st.max(0)
-    kk = st.shape[0]
+    """Max over the kernel offsets (the first axis of `st`, or a list of equally shaped views, one per offset)
+    and the offset holding it, in torch's order: the first maximum, or the last NaN of the window."""
+    kk = len(st)
+    m = np.maximum(st[0], st[1]) if kk > 1 else np.array(st[0])  # a running maximum (NaN propagates, as in max)
+    for q in range(2, kk):
+        np.maximum(m, st[q], out=m)
     k = np.zeros(m.shape, np.uint8 if kk < 256 else np.int64)
     if kk > 1:  # count the leading non-maxima
-        neq = (st[:-1] != m).view(np.uint8)
-        run = neq[0].copy()
+        run = np.not_equal(st[0], m).view(np.uint8)
         k += run
-        for q in range(1, kk - 1):
-            run &= neq[q]
-            k += run
-    if st.dtype.kind in "fV" and np.isnan(m).any():
+        if kk > 2:
+            neq = np.empty(m.shape, np.bool_)
+            for q in range(1, kk - 1):
+                np.not_equal(st[q], m, out=neq)
+                run &= neq.view(np.uint8)
+                k += run
+    if m.dtype.kind in "fV" and np.isnan(m).any():
         for q in range(kk):
             k[np.isnan(st[q])] = q
     return m, k
@@ -433,13 +481,15 @@ def _max_pool2d(self, kernel_size, stride, padding, dilation, ceil_mode):
     ew = max((wo - 1) * sw + dw * (kw - 1) + 1 - (w + 2 * pw), 0)
     low = -np.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).min
     xp = _pad(x, ph, ph + eh, pw, pw + ew, low)
-    # one contiguous copy of the windows, offsets first: (kh*kw, N, C, Ho, Wo)
+    # one contiguous copy of the windows, offsets first: (kh*kw, N, C, Ho, Wo); the comparisons then read
+    # contiguous blocks (faster, measured, than running them on the strided views of each offset)
     st = np.stack([v for _, _, v in _offsets(xp, kh, kw, sh, sw, dh, dw, ho, wo)])
     m, k = _first_max(st)
     del st
     base = (np.arange(ho) * sh - ph)[:, None] * w + (np.arange(wo) * sw - pw)[None, :]
-    k64 = k.astype(np.int64)  # window offset (i, j) = divmod(k, kw): arithmetic, which ndgrad.compile can trace
-    idx = (k64 // kw) * (dh * w) + (k64 % kw) * dw
+    # flat offset of window position k = (i, j) from the window's corner, looked up in a kh*kw table
+    table = (np.arange(kh * kw) // kw) * (dh * w) + (np.arange(kh * kw) % kw) * dw
+    idx = table[k.astype(np.intp)]
     idx += base
     if (ph or pw or eh or ew) and (x.dtype.kind not in "fV" or np.isneginf(m).any()):
         # a window whose maximum is the padding value: torch points at its first real position
