@@ -16,9 +16,14 @@ Ops and their derivatives (each formula is itself one of these ops, so derivativ
 Forward-mode rules: the convolution is bilinear plus its bias, the max pools gather the tangent at their
 indices, every other op here is linear.
 
-Speed: stride-1 convolutions use a "wide grid" (see `_wide_plane`) so that im2col/col2im copy long contiguous
-runs; depthwise convolutions (one input channel per group) use a multiply-add per kernel offset instead of
-thousands of tiny matmuls.
+Speed: stride-1 convolutions' gradients (and forward passes with output rows under `_FWD_WIDE_BELOW`) use a
+"wide grid" (see `_wide_plane`) so that im2col/col2im copy long contiguous runs; the input gradient's product
+and col2im, and the weight gradient's im2col and product, run a cache-sized chunk of samples at a time
+(`_chunk`); the weight gradient multiplies the columns by the gradient laid out channels-last (the product
+shape BLAS runs fastest), or, for few kernel rows against long planes (a first layer), one product per
+sample, summed. Depthwise convolutions (one input channel per group) use a multiply-add per kernel offset
+instead of thousands of tiny matmuls. Max pooling compares the kernel offsets' contiguous copies and turns
+the winning offset into a flat index by a table lookup.
 """
 from __future__ import annotations
 
@@ -219,9 +224,9 @@ def _conv_weight_np(x, gy, stride, padding, dilation, groups, kernel):
         return gw.reshape(o, 1, kh, kw)
     k = cg * kh * kw
     blas = x.dtype in _BLAS and gy.dtype == x.dtype
-    if groups == 1 and blas and n and 4 * k <= ho * wo:
+    if groups == 1 and blas and n and k <= 32 and 4 * k <= ho * wo:
         # few kernel rows against long planes (a first layer): one product per sample, summed; no transposed
-        # copy of the (large) gradient
+        # copy of the (large) gradient (measured: faster up to about 32 rows, slower from about 72)
         cols = _windows(_pad(x, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, ho, wo).reshape(n, k, ho * wo)
         gw = np.matmul(gy.reshape(n, o, ho * wo), cols.transpose(0, 2, 1)).sum(0)
         return gw.reshape(o, cg, kh, kw)
