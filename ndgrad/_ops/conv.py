@@ -16,14 +16,15 @@ Ops and their derivatives (each formula is itself one of these ops, so derivativ
 Forward-mode rules: the convolution is bilinear plus its bias, the max pools gather the tangent at their
 indices, every other op here is linear.
 
-Speed: stride-1 convolutions' gradients (and forward passes with output rows under `_FWD_WIDE_BELOW`) use a
-"wide grid" (see `_wide_plane`) so that im2col/col2im copy long contiguous runs; the input gradient's product
-and col2im, and the weight gradient's im2col and product, run a cache-sized chunk of samples at a time
-(`_chunk`); the weight gradient multiplies the columns by the gradient laid out channels-last (the product
-shape BLAS runs fastest), or, for few kernel rows against long planes (a first layer), one product per
-sample, summed. Depthwise convolutions (one input channel per group) use a multiply-add per kernel offset
-instead of thousands of tiny matmuls. Max pooling compares the kernel offsets' contiguous copies and turns
-the winning offset into a flat index by a table lookup.
+Speed: stride-1 convolutions use a "wide grid" (see `_wide_plane`) so that im2col/col2im copy long contiguous
+runs; a stride-1 transposed convolution (the input gradient) with float32/64 data is the correlation of its
+input with the flipped kernel (`_corr_wide`, the forward's kernel) rather than a product and a col2im; im2col
+and its product run a cache-sized chunk of samples at a time (`_chunk`), so that the columns are still in
+cache when multiplied; the weight gradient multiplies the columns by the gradient laid out channels-last (the
+product shape BLAS runs fastest), or, for few kernel rows against long planes (a first layer), takes one
+product per sample and sums them. Depthwise convolutions (one input channel per group) use a multiply-add per
+kernel offset instead of thousands of tiny matmuls. Max pooling compares the kernel offsets' contiguous
+copies and turns the winning offset into a flat index by a table lookup.
 """
 from __future__ import annotations
 
@@ -80,12 +81,6 @@ def _out_len(size: int, k: int, s: int, p: int, d: int) -> int:
 # kernel offset (i, j) is one contiguous run of the flat plane starting at i*dh*Wp + j*dw, so im2col and col2im
 # move long contiguous runs instead of rows of Wo elements; the Wp - Wo columns past each row are junk (or
 # zeros on the way back) and are cut off.
-# The forward convolution takes the wide grid only for short output rows: from about 10 columns on, the plain
-# im2col copy costs less than the junk columns' share of the product and the crop (measured, float32, 1 thread);
-# the gradients (input and weight) gain from it at every size measured.
-_FWD_WIDE_BELOW = 10
-
-
 def _wide_plane(x, top, bottom, left, right):
     """x padded, plus one spare row so that the last flat window stays inside the buffer."""
     n, c, h, w = x.shape
@@ -100,6 +95,30 @@ def _wide_cols(xp, kh, kw, dh, dw, ho, order="nckl"):
     if order == "nckl":
         return as_strided(xp, (n, c, kh, kw, ho * wp), (a, b, s_h * dh, s_w * dw, s_w), writeable=False)
     return as_strided(xp, (c, kh, kw, n, ho * wp), (b, s_h * dh, s_w * dw, a, s_w), writeable=False)
+
+
+def _corr_wide(x, w, top, bottom, left, right, dh, dw, groups):
+    """Stride-1 correlation (a forward convolution) of `x` zero-padded by (top, bottom, left, right) with `w`
+    (O, C/groups, kh, kw) on the wide grid: im2col and product a cache-sized chunk of samples at a time, each
+    chunk's junk columns cut off as it is stored. Returns (N, O, Ho, Wo), contiguous."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = _wide_plane(x, top, bottom, left, right)
+    hp, wp = xp.shape[2] - 1, xp.shape[3]
+    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
+    k = cg * kh * kw
+    out = np.empty((n, o, ho, wo), np.result_type(x, w))
+    wm = w.reshape(o, k) if groups == 1 else w.reshape(groups, o // groups, k)
+    nb = _chunk(n, c * kh * kw * ho * wp)
+    for s in range(0, n, nb):
+        cols = _wide_cols(xp[s:s + nb], kh, kw, dh, dw, ho)
+        m = cols.shape[0]
+        if groups == 1:
+            part = np.matmul(wm, cols.reshape(m, k, ho * wp))
+        else:
+            part = np.matmul(wm, cols.reshape(m, groups, k, ho * wp))
+        out[s:s + nb] = part.reshape(m, o, ho, wp)[:, :, :, :wo]
+    return out
 
 
 def _conv2d_np(x, w, stride, padding, dilation, groups):
@@ -118,23 +137,21 @@ def _conv2d_np(x, w, stride, padding, dilation, groups):
                 np.multiply(wr[None, :, :, i, j, None, None], win[:, :, None, i, j], out=tmp)
                 out += tmp
         return out.reshape(n, o, ho, wo)
-    if sh == sw == 1 and n and wo < _FWD_WIDE_BELOW and cg * kh * kw > o // groups:  # (the output, cropped, smaller)
-        xp = _wide_plane(x, ph, ph, pw, pw)
-        wp = xp.shape[3]
-        k = cg * kh * kw
-        cols = _wide_cols(xp, kh, kw, dh, dw, ho).reshape(n, groups, k, ho * wp)
-        if groups == 1:
-            out = np.matmul(w.reshape(o, k), cols[:, 0])
-        else:
-            out = np.matmul(w.reshape(groups, o // groups, k), cols)
-        return np.ascontiguousarray(out.reshape(n, o, ho, wp)[:, :, :, :wo])
+    if sh == sw == 1 and n and cg * kh * kw > o // groups:  # worth it when the output (cropped) is smaller
+        return _corr_wide(x, w, ph, ph, pw, pw, dh, dw, groups)
     xp = _pad(x, ph, ph, pw, pw)
     k = cg * kh * kw
-    cols = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo).reshape(n, groups, k, ho * wo)  # im2col (one copy)
-    if groups == 1:
-        out = np.matmul(w.reshape(o, k), cols[:, 0])
-    else:
-        out = np.matmul(w.reshape(groups, o // groups, k), cols)
+    win = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo)
+    out = np.empty((n, groups, o // groups, ho * wo), np.result_type(x, w))
+    wm = w.reshape(o, k) if groups == 1 else w.reshape(groups, o // groups, k)
+    nb = _chunk(n, groups * k * ho * wo)  # im2col (a copy) and product a cache-sized chunk of samples at a time
+    for s in range(0, n, nb):
+        cols = win[s:s + nb]
+        m = cols.shape[0]
+        if groups == 1:
+            out[s:s + nb, 0] = np.matmul(wm, cols.reshape(m, k, ho * wo))
+        else:
+            out[s:s + nb] = np.matmul(wm, cols.reshape(m, groups, k, ho * wo))
     return out.reshape(n, o, ho, wo)
 
 
@@ -164,6 +181,15 @@ def _conv_t2d_np(x, w, stride, padding, dilation, groups, out_hw):
                 part = part[:, :, 0] if cing == 1 else part.sum(2)
                 out[:, :, i * dh:i * dh + (h - 1) * sh + 1:sh, j * dw:j * dw + (wd - 1) * sw + 1:sw] += part
         return np.ascontiguousarray(out[:, :, ph:ph + hout, pw:pw + wout])
+    top, left = dh * (kh - 1) - ph, dw * (kw - 1) - pw
+    bottom, right = hout - h + ph, wout - wd + pw
+    if sh == sw == 1 and n and min(top, left, bottom, right) >= 0 and x.dtype in _BLAS and w.dtype == x.dtype:
+        # stride 1: the correlation of x, padded by the kernel's reach less the padding, with the kernel flipped
+        # and its channel axes swapped (per group): one long product per chunk instead of a product and kh*kw
+        # col2im additions (measured faster)
+        wf = w.reshape(groups, cing, coutg, kh, kw).transpose(0, 2, 1, 3, 4)[:, :, :, ::-1, ::-1]
+        wf = np.ascontiguousarray(wf).reshape(groups * coutg, cing, kh, kw)
+        return _corr_wide(x, wf, top, bottom, left, right, dh, dw, groups)
     wide = sh == sw == 1 and n > 0
     if wide:  # x padded with zeros to the buffer's width: each offset's block is then one flat run
         if wd != wb:
