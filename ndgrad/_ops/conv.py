@@ -17,14 +17,15 @@ Forward-mode rules: the convolution is bilinear plus its bias, the max pools gat
 indices, every other op here is linear.
 
 Speed: stride-1 convolutions use a "wide grid" (see `_wide_plane`) so that im2col/col2im copy long contiguous
-runs; a stride-1 transposed convolution (the input gradient) with float32/64 data is the correlation of its
-input with the flipped kernel (`_corr_wide`, the forward's kernel) rather than a product and a col2im; im2col
-and its product run a cache-sized chunk of samples at a time (`_chunk`), so that the columns are still in
-cache when multiplied; the weight gradient multiplies the columns by the gradient laid out channels-last (the
-product shape BLAS runs fastest), or, for few kernel rows against long planes (a first layer), takes one
-product per sample and sums them. Depthwise convolutions (one input channel per group) use a multiply-add per
-kernel offset instead of thousands of tiny matmuls. Max pooling compares the kernel offsets' contiguous
-copies and turns the winning offset into a flat index by a table lookup.
+runs; a stride-1 transposed convolution (the input gradient) with float32/64 data and at most about 3x as
+many input as output channels is the correlation of its input with the flipped kernel (`_corr_wide`, the
+forward's kernel) rather than a product and a col2im. im2col and its product (or the product and col2im) run
+a cache-sized chunk of samples at a time (`_chunk`), so that the columns are still in cache when used; the
+weight gradient multiplies the columns by the gradient laid out channels-last (the product shape BLAS runs
+fastest), or, for few kernel rows against long planes (a first layer), takes one product per sample and sums
+them. Depthwise convolutions (one input channel per group) use a multiply-add per kernel offset instead of
+thousands of tiny matmuls. Max pooling compares the kernel offsets' contiguous copies and turns the winning
+offset into a flat index by a table lookup.
 """
 from __future__ import annotations
 
@@ -142,9 +143,13 @@ def _conv2d_np(x, w, stride, padding, dilation, groups):
     xp = _pad(x, ph, ph, pw, pw)
     k = cg * kh * kw
     win = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo)
-    out = np.empty((n, groups, o // groups, ho * wo), np.result_type(x, w))
     wm = w.reshape(o, k) if groups == 1 else w.reshape(groups, o // groups, k)
     nb = _chunk(n, groups * k * ho * wo)  # im2col (a copy) and product a cache-sized chunk of samples at a time
+    if nb >= n:  # one chunk: the product is the result
+        cols = win.reshape(n, groups, k, ho * wo)
+        out = np.matmul(wm, cols[:, 0]) if groups == 1 else np.matmul(wm, cols)
+        return out.reshape(n, o, ho, wo)
+    out = np.empty((n, groups, o // groups, ho * wo), np.result_type(x, w))
     for s in range(0, n, nb):
         cols = win[s:s + nb]
         m = cols.shape[0]
@@ -183,10 +188,12 @@ def _conv_t2d_np(x, w, stride, padding, dilation, groups, out_hw):
         return np.ascontiguousarray(out[:, :, ph:ph + hout, pw:pw + wout])
     top, left = dh * (kh - 1) - ph, dw * (kw - 1) - pw
     bottom, right = hout - h + ph, wout - wd + pw
-    if sh == sw == 1 and n and min(top, left, bottom, right) >= 0 and x.dtype in _BLAS and w.dtype == x.dtype:
+    if (sh == sw == 1 and n and min(top, left, bottom, right) >= 0 and x.dtype in _BLAS and w.dtype == x.dtype
+            and cing <= 3 * coutg):
         # stride 1: the correlation of x, padded by the kernel's reach less the padding, with the kernel flipped
         # and its channel axes swapped (per group): one long product per chunk instead of a product and kh*kw
-        # col2im additions (measured faster)
+        # col2im additions. Measured faster while the input has at most about 3x the output's channels (its
+        # im2col copy grows with the input channels, col2im's additions with the output's)
         wf = w.reshape(groups, cing, coutg, kh, kw).transpose(0, 2, 1, 3, 4)[:, :, :, ::-1, ::-1]
         wf = np.ascontiguousarray(wf).reshape(groups * coutg, cing, kh, kw)
         return _corr_wide(x, wf, top, bottom, left, right, dh, dw, groups)
