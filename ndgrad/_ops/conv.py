@@ -491,9 +491,12 @@ def _first_max(st):
     """Max over the kernel offsets (the first axis of `st`, or a list of equally shaped views, one per offset)
     and the offset holding it, in torch's order: the first maximum, or the last NaN of the window."""
     kk = len(st)
-    m = np.maximum(st[0], st[1]) if kk > 1 else np.array(st[0])  # a running maximum (NaN propagates, as in max)
-    for q in range(2, kk):
-        np.maximum(m, st[q], out=m)
+    if isinstance(st, np.ndarray) and kk > 8:
+        m = st.max(0)  # (many offsets: the reduction measured a little faster than the running maximum)
+    else:
+        m = np.maximum(st[0], st[1]) if kk > 1 else np.array(st[0])  # a running maximum (NaN propagates, as max)
+        for q in range(2, kk):
+            np.maximum(m, st[q], out=m)
     k = np.zeros(m.shape, np.uint8 if kk < 256 else np.int64)
     if kk > 1:  # count the leading non-maxima
         run = np.not_equal(st[0], m).view(np.uint8)
