@@ -17,8 +17,15 @@ Forward-mode rules: the convolution is bilinear plus its bias, the max pools gat
 indices, every other op here is linear.
 
 Speed: stride-1 convolutions use a "wide grid" (see `_wide_plane`) so that im2col/col2im copy long contiguous
-runs; depthwise convolutions (one input channel per group) use a multiply-add per kernel offset instead of
-thousands of tiny matmuls.
+runs; a stride-1 transposed convolution (the input gradient) with float32/64 data and at most about 3x as
+many input as output channels is the correlation of its input with the flipped kernel (`_corr_wide`, the
+forward's kernel) rather than a product and a col2im. im2col and its product (or the product and col2im) run
+a cache-sized chunk of samples at a time (`_chunk`), so that the columns are still in cache when used; the
+weight gradient multiplies the columns by the gradient laid out channels-last (the product shape BLAS runs
+fastest), or, for few kernel rows against long planes (a first layer), takes one product per sample and sums
+them. Depthwise convolutions (one input channel per group) use a multiply-add per kernel offset instead of
+thousands of tiny matmuls. Max pooling compares the kernel offsets' contiguous copies and turns the winning
+offset into a flat index by a table lookup.
 """
 from __future__ import annotations
 
@@ -43,6 +50,9 @@ _LOWER = {"float32": "float", "float64": "double", "float16": "c10::Half", "int6
 
 
 # ============================================================================ NumPy kernels (2-d, NCHW)
+_BLAS = (np.dtype(np.float32), np.dtype(np.float64))  # dtypes whose matmul is BLAS (the reordered fast paths)
+
+
 def _pad(x: np.ndarray, top: int, bottom: int, left: int, right: int, value: float = 0) -> np.ndarray:
     if not (top or bottom or left or right):
         return x
@@ -88,6 +98,30 @@ def _wide_cols(xp, kh, kw, dh, dw, ho, order="nckl"):
     return as_strided(xp, (c, kh, kw, n, ho * wp), (b, s_h * dh, s_w * dw, a, s_w), writeable=False)
 
 
+def _corr_wide(x, w, top, bottom, left, right, dh, dw, groups):
+    """Stride-1 correlation (a forward convolution) of `x` zero-padded by (top, bottom, left, right) with `w`
+    (O, C/groups, kh, kw) on the wide grid: im2col and product a cache-sized chunk of samples at a time, each
+    chunk's junk columns cut off as it is stored. Returns (N, O, Ho, Wo), contiguous."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = _wide_plane(x, top, bottom, left, right)
+    hp, wp = xp.shape[2] - 1, xp.shape[3]
+    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
+    k = cg * kh * kw
+    out = np.empty((n, o, ho, wo), np.result_type(x, w))
+    wm = w.reshape(o, k) if groups == 1 else w.reshape(groups, o // groups, k)
+    nb = _chunk(n, c * kh * kw * ho * wp)
+    for s in range(0, n, nb):
+        cols = _wide_cols(xp[s:s + nb], kh, kw, dh, dw, ho)
+        m = cols.shape[0]
+        if groups == 1:
+            part = np.matmul(wm, cols.reshape(m, k, ho * wp))
+        else:
+            part = np.matmul(wm, cols.reshape(m, groups, k, ho * wp))
+        out[s:s + nb] = part.reshape(m, o, ho, wp)[:, :, :, :wo]
+    return out
+
+
 def _conv2d_np(x, w, stride, padding, dilation, groups):
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
@@ -105,22 +139,24 @@ def _conv2d_np(x, w, stride, padding, dilation, groups):
                 out += tmp
         return out.reshape(n, o, ho, wo)
     if sh == sw == 1 and n and cg * kh * kw > o // groups:  # worth it when the output (cropped) is smaller
-        xp = _wide_plane(x, ph, ph, pw, pw)
-        wp = xp.shape[3]
-        k = cg * kh * kw
-        cols = _wide_cols(xp, kh, kw, dh, dw, ho).reshape(n, groups, k, ho * wp)
-        if groups == 1:
-            out = np.matmul(w.reshape(o, k), cols[:, 0])
-        else:
-            out = np.matmul(w.reshape(groups, o // groups, k), cols)
-        return np.ascontiguousarray(out.reshape(n, o, ho, wp)[:, :, :, :wo])
+        return _corr_wide(x, w, ph, ph, pw, pw, dh, dw, groups)
     xp = _pad(x, ph, ph, pw, pw)
     k = cg * kh * kw
-    cols = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo).reshape(n, groups, k, ho * wo)  # im2col (one copy)
-    if groups == 1:
-        out = np.matmul(w.reshape(o, k), cols[:, 0])
-    else:
-        out = np.matmul(w.reshape(groups, o // groups, k), cols)
+    win = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo)
+    wm = w.reshape(o, k) if groups == 1 else w.reshape(groups, o // groups, k)
+    nb = _chunk(n, groups * k * ho * wo)  # im2col (a copy) and product a cache-sized chunk of samples at a time
+    if nb >= n:  # one chunk: the product is the result
+        cols = win.reshape(n, groups, k, ho * wo)
+        out = np.matmul(wm, cols[:, 0]) if groups == 1 else np.matmul(wm, cols)
+        return out.reshape(n, o, ho, wo)
+    out = np.empty((n, groups, o // groups, ho * wo), np.result_type(x, w))
+    for s in range(0, n, nb):
+        cols = win[s:s + nb]
+        m = cols.shape[0]
+        if groups == 1:
+            out[s:s + nb, 0] = np.matmul(wm, cols.reshape(m, k, ho * wo))
+        else:
+            out[s:s + nb] = np.matmul(wm, cols.reshape(m, groups, k, ho * wo))
     return out.reshape(n, o, ho, wo)
 
 
@@ -150,33 +186,57 @@ def _conv_t2d_np(x, w, stride, padding, dilation, groups, out_hw):
                 part = part[:, :, 0] if cing == 1 else part.sum(2)
                 out[:, :, i * dh:i * dh + (h - 1) * sh + 1:sh, j * dw:j * dw + (wd - 1) * sw + 1:sw] += part
         return np.ascontiguousarray(out[:, :, ph:ph + hout, pw:pw + wout])
+    top, left = dh * (kh - 1) - ph, dw * (kw - 1) - pw
+    bottom, right = hout - h + ph, wout - wd + pw
+    if (sh == sw == 1 and n and min(top, left, bottom, right) >= 0 and x.dtype in _BLAS and w.dtype == x.dtype
+            and cing <= 3 * coutg):
+        # stride 1: the correlation of x, padded by the kernel's reach less the padding, with the kernel flipped
+        # and its channel axes swapped (per group): one long product per chunk instead of a product and kh*kw
+        # col2im additions. Measured faster while the input has at most about 3x the output's channels (its
+        # im2col copy grows with the input channels, col2im's additions with the output's)
+        wf = w.reshape(groups, cing, coutg, kh, kw).transpose(0, 2, 1, 3, 4)[:, :, :, ::-1, ::-1]
+        wf = np.ascontiguousarray(wf).reshape(groups * coutg, cing, kh, kw)
+        return _corr_wide(x, wf, top, bottom, left, right, dh, dw, groups)
     wide = sh == sw == 1 and n > 0
     if wide:  # x padded with zeros to the buffer's width: each offset's block is then one flat run
-        xw = np.zeros((n, cin, h, wb), x.dtype)
-        xw[:, :, :, :wd] = x
-        x, wd = xw, wb
+        if wd != wb:
+            xw = np.zeros((n, cin, h, wb), x.dtype)
+            xw[:, :, :, :wd] = x
+            x, wd = xw, wb
+        out = np.zeros((n, groups * coutg, (hb + 1) * wb), np.result_type(x, w))
+    else:
+        out = np.zeros((n, groups * coutg, hb, wb), np.result_type(x, w))
     # rows ordered (kh, kw, group, Cout/group) so that each kernel offset's slice is one contiguous block
-    wm = w.reshape(groups, cing, coutg, kh, kw).transpose(3, 4, 0, 2, 1)  # (kh, kw, g, coutg, cing)
-    if groups == 1:
-        cols = np.matmul(wm.reshape(kh * kw * coutg, cin), x.reshape(n, cin, h * wd))
-    else:
-        cols = np.matmul(wm.reshape(kh * kw, groups, coutg, cing)[:, None],
-                         x.reshape(1, n, groups, cing, h * wd))  # (kh*kw, n, g, coutg, hw)
-        cols = cols.transpose(1, 0, 2, 3, 4)
+    wm = np.ascontiguousarray(w.reshape(groups, cing, coutg, kh, kw).transpose(3, 4, 0, 2, 1))  # (kh, kw, g, .)
+    hw = h * wd
+    # a few samples at a time, so that the product's columns are still in cache when col2im adds them up
+    nb = _chunk(n, kh * kw * groups * coutg * hw)
+    for s in range(0, n, nb):
+        xs = x[s:s + nb]
+        m = xs.shape[0]
+        if groups == 1:
+            cols = np.matmul(wm.reshape(kh * kw * coutg, cin), xs.reshape(m, cin, hw)).reshape(m, kh, kw, coutg, hw)
+        else:
+            cols = np.matmul(wm.reshape(kh * kw, groups, coutg, cing)[:, None],
+                             xs.reshape(1, m, groups, cing, hw))  # (kh*kw, m, g, coutg, hw)
+            cols = cols.reshape(kh, kw, m, groups * coutg, hw).transpose(2, 0, 1, 3, 4)
+        part = out[s:s + nb]
+        if wide:
+            for i in range(kh):
+                for j in range(kw):
+                    off = i * dh * wb + j * dw
+                    part[:, :, off:off + hw] += cols[:, i, j]
+        else:
+            _col2im_add(part, cols.reshape(m, kh, kw, groups * coutg, h, wd), kh, kw, sh, sw, dh, dw, h, wd)
     if wide:
-        cols = cols.reshape(n, kh, kw, groups * coutg, h * wb)
-        flat = np.zeros((n, groups * coutg, (hb + 1) * wb), dtype=cols.dtype)
-        run = h * wb
-        for i in range(kh):
-            for j in range(kw):
-                off = i * dh * wb + j * dw
-                flat[:, :, off:off + run] += cols[:, i, j]
-        out = flat[:, :, :hb * wb].reshape(n, groups * coutg, hb, wb)
-    else:
-        cols = cols.reshape(n, kh, kw, groups * coutg, h, wd)
-        out = np.zeros((n, groups * coutg, hb, wb), dtype=cols.dtype)
-        _col2im_add(out, cols, kh, kw, sh, sw, dh, dw, h, wd)
+        out = out[:, :, :hb * wb].reshape(n, groups * coutg, hb, wb)
     return np.ascontiguousarray(out[:, :, ph:ph + hout, pw:pw + wout])
+
+
+def _chunk(n: int, per_sample: int) -> int:
+    """Samples per step of a loop over the batch whose temporaries take `per_sample` elements each: about
+    half a million elements (2 MB of float32) at a time, the size that measured best for col2im."""
+    return max(1, min(n, (1 << 19) // max(per_sample, 1)))
 
 
 def _conv_weight_np(x, gy, stride, padding, dilation, groups, kernel):
@@ -195,16 +255,38 @@ def _conv_weight_np(x, gy, stride, padding, dilation, groups, kernel):
             for j in range(kw):
                 gw[:, :, i, j] = np.einsum("ngmhw,nghw->gm", g5, win[:, :, i, j])
         return gw.reshape(o, 1, kh, kw)
-    if sh == sw == 1 and n and cg * kh * kw > o // groups:
+    k = cg * kh * kw
+    blas = x.dtype in _BLAS and gy.dtype == x.dtype
+    if groups == 1 and blas and n and k <= 32 and 4 * k <= ho * wo:
+        # few kernel rows against long planes (a first layer): one product per sample, summed; no transposed
+        # copy of the (large) gradient (measured: faster up to about 32 rows, slower from about 72)
+        cols = _windows(_pad(x, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, ho, wo).reshape(n, k, ho * wo)
+        gw = np.matmul(gy.reshape(n, o, ho * wo), cols.transpose(0, 2, 1)).sum(0)
+        return gw.reshape(o, cg, kh, kw)
+    if sh == sw == 1 and n and k > o // groups:
         xp = _wide_plane(x, ph, ph, pw, pw)
         wp = xp.shape[3]
-        cols = _wide_cols(xp, kh, kw, dh, dw, ho, "cknl").reshape(groups, cg * kh * kw, n * ho * wp)
+        if groups == 1 and blas:
+            # the gradient channels-last on the wide grid (zero in the junk columns): (N, Ho*Wp, O), and the
+            # product taken as cols @ gradient, the shape BLAS runs fastest (long contraction, narrow result);
+            # a few samples at a time, so that each chunk's im2col copy is still in cache for the product
+            gt = np.zeros((n, ho, wp, o), gy.dtype)
+            gt[:, :, :wo] = gy.transpose(0, 2, 3, 1)
+            gt = gt.reshape(n, ho * wp, o)
+            nb = _chunk(n, k * ho * wp)
+            gw = None
+            for s in range(0, n, nb):
+                cols = _wide_cols(xp[s:s + nb], kh, kw, dh, dw, ho, "cknl").reshape(k, -1)
+                part = np.matmul(cols, gt[s:s + nb].reshape(-1, o))
+                gw = part if gw is None else np.add(gw, part, out=gw)
+            return np.ascontiguousarray(gw.T).reshape(o, cg, kh, kw)
+        cols = _wide_cols(xp, kh, kw, dh, dw, ho, "cknl").reshape(groups, k, n * ho * wp)
         gw = np.zeros((n, o, ho, wp), gy.dtype)  # the gradient on the wide grid, zero in the junk columns
         gw[:, :, :, :wo] = gy
         gy, wo = gw, wp
     else:
         xp = _pad(x, ph, ph, pw, pw)
-        cols = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo, "cknl").reshape(groups, cg * kh * kw, n * ho * wo)
+        cols = _windows(xp, kh, kw, sh, sw, dh, dw, ho, wo, "cknl").reshape(groups, k, n * ho * wo)
     if groups == 1:
         gm = gy.reshape(n, o, ho * wo).transpose(1, 0, 2).reshape(o, n * ho * wo)
         return np.matmul(gm, cols[0].T).reshape(o, cg, kh, kw)
@@ -406,19 +488,26 @@ def _offsets(xp, kh, kw, sh, sw, dh, dw, ho, wo):
 
 
 def _first_max(st):
-    """Max over the first axis of `st` (kernel offsets) and the offset holding it, in torch's order: the first
-    maximum, or the last NaN of the window."""
-    m = st.max(0)
-    kk = st.shape[0]
+    """Max over the kernel offsets (the first axis of `st`, or a list of equally shaped views, one per offset)
+    and the offset holding it, in torch's order: the first maximum, or the last NaN of the window."""
+    kk = len(st)
+    if isinstance(st, np.ndarray) and kk > 8:
+        m = st.max(0)  # (many offsets: the reduction measured a little faster than the running maximum)
+    else:
+        m = np.maximum(st[0], st[1]) if kk > 1 else np.array(st[0])  # a running maximum (NaN propagates, as max)
+        for q in range(2, kk):
+            np.maximum(m, st[q], out=m)
     k = np.zeros(m.shape, np.uint8 if kk < 256 else np.int64)
     if kk > 1:  # count the leading non-maxima
-        neq = (st[:-1] != m).view(np.uint8)
-        run = neq[0].copy()
+        run = np.not_equal(st[0], m).view(np.uint8)
         k += run
-        for q in range(1, kk - 1):
-            run &= neq[q]
-            k += run
-    if st.dtype.kind in "fV" and np.isnan(m).any():
+        if kk > 2:
+            neq = np.empty(m.shape, np.bool_)
+            for q in range(1, kk - 1):
+                np.not_equal(st[q], m, out=neq)
+                run &= neq.view(np.uint8)
+                k += run
+    if m.dtype.kind in "fV" and np.isnan(m).any():
         for q in range(kk):
             k[np.isnan(st[q])] = q
     return m, k
@@ -433,13 +522,15 @@ def _max_pool2d(self, kernel_size, stride, padding, dilation, ceil_mode):
     ew = max((wo - 1) * sw + dw * (kw - 1) + 1 - (w + 2 * pw), 0)
     low = -np.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).min
     xp = _pad(x, ph, ph + eh, pw, pw + ew, low)
-    # one contiguous copy of the windows, offsets first: (kh*kw, N, C, Ho, Wo)
+    # one contiguous copy of the windows, offsets first: (kh*kw, N, C, Ho, Wo); the comparisons then read
+    # contiguous blocks (faster, measured, than running them on the strided views of each offset)
     st = np.stack([v for _, _, v in _offsets(xp, kh, kw, sh, sw, dh, dw, ho, wo)])
     m, k = _first_max(st)
     del st
     base = (np.arange(ho) * sh - ph)[:, None] * w + (np.arange(wo) * sw - pw)[None, :]
-    k64 = k.astype(np.int64)  # window offset (i, j) = divmod(k, kw): arithmetic, which ndgrad.compile can trace
-    idx = (k64 // kw) * (dh * w) + (k64 % kw) * dw
+    # flat offset of window position k = (i, j) from the window's corner, looked up in a kh*kw table
+    table = (np.arange(kh * kw) // kw) * (dh * w) + (np.arange(kh * kw) % kw) * dw
+    idx = table[k.astype(np.intp)]
     idx += base
     if (ph or pw or eh or ew) and (x.dtype.kind not in "fV" or np.isneginf(m).any()):
         # a window whose maximum is the padding value: torch points at its first real position
