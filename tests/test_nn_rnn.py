@@ -435,6 +435,21 @@ def test_fused_scan_retain_graph_and_inplace_error():
     x.grad = None
     out.backward()
     np.testing.assert_array_equal(x.grad.numpy(), g)
+    for cls in ("LSTM", "GRU", "RNN"):  # outputs changed in place: the gradients are still right
+        r = getattr(ndgrad.nn, cls)(3, 4, dtype=ndgrad.float64)
+        grads = []
+        for change in (False, True):
+            x.grad = None
+            r.zero_grad()
+            out, state = r(x)
+            hn = state[0] if cls == "LSTM" else state
+            if change:
+                out.add_(3)
+                hn.add_(1)
+            (out.sum() + hn.sum()).backward()
+            grads.append([x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in r.parameters()])
+        for a, b in zip(*grads):
+            np.testing.assert_allclose(b, a, rtol=1e-13)
     y = m(x)[0].sum()
     with ndgrad.no_grad():
         m.weight_hh_l0.add_(1)
@@ -459,6 +474,6 @@ def test_fused_lstm_array_kernels_match_generic_formulas(dtype, tol, reverse):
         outs_np, tape_np = R._lstm_fwd_np(xw, h0, c0, w, bias, order)
         grads = R._lstm_bwd(R._NP, tape, w, dys, dh, dc, order)
         grads_np = R._lstm_bwd_np(tape_np, w, dys, dh, dc, order)
-        for x, y in zip(outs + grads, outs_np + grads_np):
+        for x, y in zip(outs + grads[:4] + (grads[4].sum(0),), outs_np + grads_np[:4] + (grads_np[4].sum(0),)):
             assert x.dtype == y.dtype == dtype and x.shape == y.shape
             np.testing.assert_allclose(y, x, rtol=tol, atol=tol)

@@ -79,7 +79,8 @@ class _T:
 # -- the recurrences: forward (outputs and the per-step values backward needs) and BPTT ---------------------------
 # `order` is the processing order of the time steps (reversed for the reverse direction); every per-step list is
 # indexed by time step. Each backward takes the output gradients (dys (T, N, H), dh (N, H), dc) and returns the
-# gradients of (xw, h0, c0, w_hh, b_hh).
+# gradients of (xw, h0, c0, w_hh), and the (T * N, G * H) gradient of h W_hhᵀ + b_hh, whose column sums are b_hh's
+# (summed only when there is a b_hh).
 
 def _lstm_fwd(m: Any, xw: Any, h: Any, c: Any, w_hh: Any, b_hh: Any, order: range) -> tuple:
     H = h.shape[-1]
@@ -119,7 +120,7 @@ def _lstm_bwd(m: Any, tape: tuple, w_hh: Any, dys: Any, dh: Any, dc: Any, order:
     dxw = m.stack(dgates)
     flat = dxw.reshape(T * N, 4 * H)
     dw = flat.T @ hps.reshape(T * N, H)
-    return dxw, dh, dc, dw, flat.sum(0)
+    return dxw, dh, dc, dw, flat
 
 
 def _gru_fwd(m: Any, xw: Any, h: Any, c: Any, w_hh: Any, b_hh: Any, order: range) -> tuple:
@@ -161,7 +162,7 @@ def _gru_bwd(m: Any, tape: tuple, w_hh: Any, dys: Any, dh: Any, dc: Any, order: 
     dxw = m.stack(dxs)
     dgh = m.stack(dghs).reshape(T * N, 3 * H)
     dw = dgh.T @ hps.reshape(T * N, H)
-    return dxw, dh, None, dw, dgh.sum(0)
+    return dxw, dh, None, dw, dgh
 
 
 def _rnn_fwd(act: str) -> Any:
@@ -192,26 +193,31 @@ def _rnn_bwd(act: str) -> Any:
             dh = dx @ w_hh
         dxw = m.stack(dxs)
         flat = dxw.reshape(T * N, H)
-        return dxw, dh, None, flat.T @ hps.reshape(T * N, H), flat.sum(0)
+        return dxw, dh, None, flat.T @ hps.reshape(T * N, H), flat
     return bwd
 
 
 # -- the same LSTM scan written for NumPy speed (the common case): fewer, in-place calls per step ---------------
 def _lstm_fwd_np(xw: Any, h: Any, c: Any, w_hh: Any, b_hh: Any, order: range) -> tuple:
-    """Per step: the gates' activations (i, f, g, o) are written into act[t], c into cs[t], tanh(c) into tcs[t]."""
+    """Per step t: the gates' activations (i, f, g, o) are written into act[t], tanh(c) into tcs[t], h and c into
+    hs/cs (T + 1 slots: the initial state and each step's, so that the previous states are a view too)."""
     T, N, G = xw.shape
     H = G // 4
     xb = xw + b_hh if b_hh is not None else xw
     wt = np.ascontiguousarray(w_hh.T)  # (a copy: a contiguous right operand makes the product faster)
     act = np.empty_like(xw)
-    ys, cs, tcs = (np.empty_like(xw, shape=(T, N, H)) for _ in range(3))
+    hs, cs = (np.empty_like(xw, shape=(T + 1, N, H)) for _ in range(2))
+    tcs = np.empty_like(xw, shape=(T, N, H))
+    fwd = order.step > 0
+    s0, off = (0, 1) if fwd else (T, 0)  # the slot of the initial state; the slot of step t's is t + off
+    hs[s0] = h
+    cs[s0] = c
     # one tanh for the four gates: σ(x) = (1 + tanh(x/2)) / 2 for i, f, o (halving and the affine map are exact
     # in binary floating point up to the final rounding), tanh itself for g
     half = np.full_like(xw, 0.5, shape=(G,))
     half[2 * H:3 * H] = 1
     shift = half.copy()
     shift[2 * H:3 * H] = 0
-    h0, c0 = h, c
     for t in order:
         a = act[t]
         np.matmul(h, wt, out=a)
@@ -220,46 +226,48 @@ def _lstm_fwd_np(xw: Any, h: Any, c: Any, w_hh: Any, b_hh: Any, order: range) ->
         np.tanh(a, out=a)
         a *= half
         a += shift
-        c = np.multiply(a[:, H:2 * H], c, out=cs[t])
+        c = np.multiply(a[:, H:2 * H], c, out=cs[t + off])
         c += a[:, :H] * a[:, 2 * H:3 * H]
         tc = np.tanh(c, out=tcs[t])
-        h = np.multiply(a[:, 3 * H:], tc, out=ys[t])
-    return (ys, h.copy(), c.copy()), (act, cs, tcs, ys, h0, c0)
-
-
-def _shifted(xs: Any, x0: Any, order: range) -> Any:
-    """The previous step's values of the per-step array `xs` (T, ...), x0 before the first processed step."""
-    if order.step > 0:
-        return np.concatenate([x0[None], xs[:-1]])
-    return np.concatenate([xs[1:], x0[None]])
+        h = np.multiply(a[:, 3 * H:], tc, out=hs[t + off])
+    # the outputs are copies: changing them in place must not change the saved states (the per-step path allows it)
+    ys = (hs[1:] if fwd else hs[:T]).copy()
+    return (ys, h.copy(), c.copy()), (act, cs, tcs, hs, fwd)
 
 
 def _lstm_bwd_np(tape: tuple, w_hh: Any, dys: Any, dh: Any, dc: Any, order: range) -> tuple:
-    act, cs, tcs, ys, h0, c0 = tape
+    # every step's work is on its own rows (hot in cache): passes over whole (T, ...) arrays cost memory bandwidth
+    act, cs, tcs, hs, fwd = tape
     T, N, G = act.shape
     H = G // 4
-    i, f, g, o = (act[..., k * H:(k + 1) * H] for k in range(4))
-    k = o * (1 - tcs * tcs)  # dc/dh through h = o * tanh(c)
-    # per gate, the factor turning dc (for i, f, g) or dh (for o) into the gradient of its pre-activation
-    mul = act * (1 - act)  # sigmoid' = s (1 - s)
-    mul4 = mul.reshape(T, N, 4, H)
-    mul4[:, :, 2] = 1 - g * g  # tanh' = 1 - tanh²
-    mul4[:, :, 0] *= g
-    mul4[:, :, 1] *= _shifted(cs, c0, order)
-    mul4[:, :, 2] *= i
-    mul4[:, :, 3] *= tcs
+    off = 1 if fwd else 0  # step t's states are in slot t + off, the previous ones in t + 1 - off
     dxw = np.empty_like(act)
-    d4 = dxw.reshape(T, N, 4, H)
+    s = np.empty_like(act, shape=(N, G))
+    k = np.empty_like(act, shape=(N, H))
     for t in reversed(order):
+        a, tc, d = act[t], tcs[t], dxw[t]
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
         dh = dh + dys[t]
-        dc = dc + dh * k[t]
-        np.multiply(dc.reshape(N, 1, H), mul4[t, :, :3], out=d4[t, :, :3])
-        np.multiply(dh, mul4[t, :, 3], out=d4[t, :, 3])
-        dh = dxw[t] @ w_hh
-        dc *= f[t]
+        np.multiply(tc, tc, out=k)  # dc += dh * o * (1 - tanh²(c)), through h = o * tanh(c)
+        np.subtract(1, k, out=k)
+        k *= o
+        k *= dh
+        dc = dc + k
+        np.subtract(1, a, out=s)  # the activations' derivatives: σ' = σ (1 - σ), tanh' = 1 - tanh²
+        s *= a
+        sg = s[:, 2 * H:3 * H]
+        np.multiply(g, g, out=sg)
+        np.subtract(1, sg, out=sg)
+        np.multiply(dc, g, out=d[:, :H])  # d/di, d/df, d/dg, d/do, then through the activations
+        np.multiply(dc, cs[t + 1 - off], out=d[:, H:2 * H])
+        np.multiply(dc, i, out=d[:, 2 * H:3 * H])
+        np.multiply(dh, tc, out=d[:, 3 * H:])
+        d *= s
+        dh = d @ w_hh
+        dc *= f
     flat = dxw.reshape(T * N, G)
-    dw = flat.T @ _shifted(ys, h0, order).reshape(T * N, H)
-    return dxw, dh, dc, dw, flat.sum(0)
+    dw = flat.T @ (hs[:T] if fwd else hs[1:]).reshape(T * N, H)  # the previous h
+    return dxw, dh, dc, dw, flat
 
 
 def _generic_np(fwd: Any, bwd: Any) -> tuple:
@@ -280,11 +288,11 @@ class _RNNScan(Function):
     def forward(ctx: Any, mode: str, reverse: bool, xw: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
                 b_hh: Tensor | None) -> tuple:
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh)
         steps = xw.shape[0]
         ctx.scan_mode, ctx.scan_order = mode, range(steps - 1, -1, -1) if reverse else range(steps)
         d = lambda t: t._data if t is not None else None  # noqa: E731
         outs, ctx.scan_tape = _SCANS[mode][2](xw._data, h0._data, d(c0), w_hh._data, d(b_hh), ctx.scan_order)
+        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh)
         return tuple(_wrap(o) for o in outs)
 
     @staticmethod
@@ -304,11 +312,11 @@ class _RNNScan(Function):
         dh = dh if dh is not None else m.zeros_like(ref)
         if ctx.scan_mode == "LSTM" and dc is None:
             dc = m.zeros_like(ref)
-        grads = run(dys, dh, dc)
+        dxw, dh0, dc0, dw, dgh = run(dys, dh, dc)
+        db = dgh.sum(0) if b_hh is not None else None
         if m is _NP:
-            grads = tuple(_wrap(g) if g is not None else None for g in grads)
-        dxw, dh0, dc0, dw, db = grads
-        return None, None, dxw, dh0, dc0, dw, (db if b_hh is not None else None)
+            dxw, dh0, dc0, dw, db = (_wrap(g) if g is not None else None for g in (dxw, dh0, dc0, dw, db))
+        return None, None, dxw, dh0, dc0, dw, db
 
 
 def can_fuse(x: Tensor, proj_size: int, tensors: list) -> bool:

@@ -199,6 +199,8 @@ class RNNBase(Module):
                 h = hs[k]
                 c = cs[k] if cs is not None else None
                 if fused:  # the whole scan as one node (_rnn_fused.py)
+                    if b_ih is not None and self.mode != "GRU":  # both biases simply add: one pass fewer
+                        b_ih, b_hh = b_ih + b_hh, None
                     y, h, c = fused_scan(self.mode, direction == 1, F.linear(x, w_ih, b_ih), h, c, w_hh, b_hh)
                     outs.append(y)
                     h_out.append(h)
