@@ -450,6 +450,14 @@ def test_fused_scan_retain_graph_and_inplace_error():
             grads.append([x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in r.parameters()])
         for a, b in zip(*grads):
             np.testing.assert_allclose(b, a, rtol=1e-13)
+    # the saved activations go with the other saved values after a backward without retain_graph
+    for cls in ("LSTM", "GRU"):
+        out = getattr(ndgrad.nn, cls)(3, 4, dtype=ndgrad.float64)(x)[0]
+        node = out.grad_fn
+        assert type(node).__name__ == "_RNNScanBackward" and len(node.saved_tensors) > 5
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            node.saved_tensors
     y = m(x)[0].sum()
     with ndgrad.no_grad():
         m.weight_hh_l0.add_(1)

@@ -82,6 +82,11 @@ class _T:
 # gradients of (xw, h0, c0, w_hh), and the (T * N, G * H) gradient of h W_hhᵀ + b_hh, whose column sums are b_hh's
 # (summed only when there is a b_hh).
 
+def _stacked(m: Any, v: Any) -> Any:
+    """A per-step list stacked on a new first axis (the array-path tapes come stacked already)."""
+    return m.stack(v) if isinstance(v, list) else v
+
+
 def _lstm_fwd(m: Any, xw: Any, h: Any, c: Any, w_hh: Any, b_hh: Any, order: range) -> tuple:
     H = h.shape[-1]
     xb = xw + b_hh if b_hh is not None else xw
@@ -102,7 +107,7 @@ def _lstm_fwd(m: Any, xw: Any, h: Any, c: Any, w_hh: Any, b_hh: Any, order: rang
 
 
 def _lstm_bwd(m: Any, tape: tuple, w_hh: Any, dys: Any, dh: Any, dc: Any, order: range) -> tuple:
-    sif, gs, os_, cps, tcs, hps = (m.stack(v) for v in tape)
+    sif, gs, os_, cps, tcs, hps = (_stacked(m, v) for v in tape)
     T, N, H = gs.shape
     i, f = sif[..., :H], sif[..., H:]
     k = os_ * (1 - tcs * tcs)  # dc/dh through h = o * tanh(c)
@@ -144,7 +149,7 @@ def _gru_fwd(m: Any, xw: Any, h: Any, c: Any, w_hh: Any, b_hh: Any, order: range
 
 
 def _gru_bwd(m: Any, tape: tuple, w_hh: Any, dys: Any, dh: Any, dc: Any, order: range) -> tuple:
-    rzs, ns, hns, hps = (m.stack(v) for v in tape)
+    rzs, ns, hns, hps = (_stacked(m, v) for v in tape)
     T, N, H = ns.shape
     r, z = rzs[..., :H], rzs[..., H:]
     u = (1 - z) * (1 - ns * ns)       # d(pre-activation of n)/dh
@@ -182,7 +187,7 @@ def _rnn_fwd(act: str) -> Any:
 
 def _rnn_bwd(act: str) -> Any:
     def bwd(m: Any, tape: tuple, w_hh: Any, dys: Any, dh: Any, dc: Any, order: range) -> tuple:
-        ys, hps = (m.stack(v) for v in tape)
+        ys, hps = (_stacked(m, v) for v in tape)
         T, N, H = ys.shape
         d = 1 - ys * ys if act == "tanh" else None
         dxs: list = [None] * T
@@ -232,12 +237,13 @@ def _lstm_fwd_np(xw: Any, h: Any, c: Any, w_hh: Any, b_hh: Any, order: range) ->
         h = np.multiply(a[:, 3 * H:], tc, out=hs[t + off])
     # the outputs are copies: changing them in place must not change the saved states (the per-step path allows it)
     ys = (hs[1:] if fwd else hs[:T]).copy()
-    return (ys, h.copy(), c.copy()), (act, cs, tcs, hs, fwd)
+    return (ys, h.copy(), c.copy()), (act, cs, tcs, hs)
 
 
 def _lstm_bwd_np(tape: tuple, w_hh: Any, dys: Any, dh: Any, dc: Any, order: range) -> tuple:
     # every step's work is on its own rows (hot in cache): passes over whole (T, ...) arrays cost memory bandwidth
-    act, cs, tcs, hs, fwd = tape
+    act, cs, tcs, hs = tape
+    fwd = order.step > 0
     T, N, G = act.shape
     H = G // 4
     off = 1 if fwd else 0  # step t's states are in slot t + off, the previous ones in t + 1 - off
@@ -271,7 +277,10 @@ def _lstm_bwd_np(tape: tuple, w_hh: Any, dys: Any, dh: Any, dc: Any, order: rang
 
 
 def _generic_np(fwd: Any, bwd: Any) -> tuple:
-    return (lambda *a: fwd(_NP, *a)), (lambda *a: bwd(_NP, *a))
+    def fwd_np(*args: Any) -> tuple:
+        outs, tape = fwd(_NP, *args)
+        return outs, tuple(np.stack(v) for v in tape)
+    return fwd_np, (lambda *a: bwd(_NP, *a))
 
 
 # mode: (forward, backward) over a namespace (the create_graph backward's), and (forward, backward) on arrays
@@ -291,13 +300,15 @@ class _RNNScan(Function):
         steps = xw.shape[0]
         ctx.scan_mode, ctx.scan_order = mode, range(steps - 1, -1, -1) if reverse else range(steps)
         d = lambda t: t._data if t is not None else None  # noqa: E731
-        outs, ctx.scan_tape = _SCANS[mode][2](xw._data, h0._data, d(c0), w_hh._data, d(b_hh), ctx.scan_order)
-        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh)
+        outs, tape = _SCANS[mode][2](xw._data, h0._data, d(c0), w_hh._data, d(b_hh), ctx.scan_order)
+        # the activations are saved tensors too: freed after a backward without retain_graph, as saved values are
+        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh, *(_wrap(a) for a in tape))
         return tuple(_wrap(o) for o in outs)
 
     @staticmethod
     def backward(ctx: Any, dys: Any, dh: Any, dc: Any = None) -> tuple:
-        xw, h0, c0, w_hh, b_hh = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        xw, h0, c0, w_hh, b_hh = saved[:5]
         fwd, bwd, _, bwd_np = _SCANS[ctx.scan_mode]
         order = ctx.scan_order
         if _mode.enabled:  # create_graph: recompute with ndgrad ops so that the gradients are differentiable
@@ -307,7 +318,8 @@ class _RNNScan(Function):
         else:
             m, ref = _NP, h0._data
             dys, dh, dc = (g._data if g is not None else None for g in (dys, dh, dc))
-            run = lambda *g: bwd_np(ctx.scan_tape, w_hh._data, *g, order)  # noqa: E731
+            tape = tuple(t._data for t in saved[5:])
+            run = lambda *g: bwd_np(tape, w_hh._data, *g, order)  # noqa: E731
         dys = dys if dys is not None else m.stack([m.zeros_like(ref)] * xw.shape[0])
         dh = dh if dh is not None else m.zeros_like(ref)
         if ctx.scan_mode == "LSTM" and dc is None:
