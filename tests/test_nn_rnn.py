@@ -300,3 +300,188 @@ def test_gradcheck_through_recurrent_and_attention_layers():
     q = ndgrad.randn(3, 1, 4, dtype=ndgrad.float64, requires_grad=True)
     kv = ndgrad.randn(2, 1, 4, dtype=ndgrad.float64, requires_grad=True)
     assert ndgrad.autograd.gradcheck(lambda q, kv: mha(q, kv, kv), (q, kv))
+
+
+# -- the fused layer scan (nn/modules/_rnn_fused.py) against the per-step path ---------------------------------------
+def _graph_names(t):
+    """The names of the autograd nodes reachable from t."""
+    seen, stack, names = set(), [t.grad_fn], []
+    while stack:
+        n = stack.pop()
+        if n is None or id(n) in seen:
+            continue
+        seen.add(id(n))
+        names.append(type(n).__name__)
+        stack.extend(f for f, _ in n.next_functions)
+    return names
+
+
+def _run_rnn(cls, kw, with_hx, fused, monkeypatch, dtype=np.float64, which=None, seed=5):
+    """Outputs and gradients (input, states, parameters) of one forward/backward, fused or per-step."""
+    from ndgrad.nn.modules import rnn
+    monkeypatch.setattr(rnn, "USE_FUSED", fused)
+    ndgrad.manual_seed(seed)
+    nd = ndgrad.float64 if dtype == np.float64 else ndgrad.float32
+    m = getattr(ndgrad.nn, cls)(3, 4, dtype=nd, **kw)
+    rng = np.random.default_rng(seed)
+    d = (2 if kw.get("bidirectional") else 1) * kw.get("num_layers", 1)
+    x = _leaf(ndgrad, rng.standard_normal((2, 5, 3) if kw.get("batch_first") else (5, 2, 3)).astype(dtype))
+    ins, args = [x], [x]
+    if with_hx:
+        h = _leaf(ndgrad, rng.standard_normal((d, 2, 4)).astype(dtype))
+        ins.append(h)
+        if cls == "LSTM":
+            c = _leaf(ndgrad, rng.standard_normal((d, 2, 4)).astype(dtype))
+            ins.append(c)
+            args.append((h, c))
+        else:
+            args.append(h)
+    out, state = m(*args)
+    flat = [out] + (list(state) if isinstance(state, tuple) else [state])
+    names = _graph_names(out)
+    picked = flat if which is None else [flat[which]]
+    _loss(tuple(picked), ndgrad).backward()
+    values = [f.detach().numpy() for f in flat] + [t.grad.numpy() for t in ins]
+    values += [p.grad.numpy() if p.grad is not None else np.zeros(p.shape) for p in m.parameters()]
+    return values, names
+
+
+FUSED_CONFIGS = [{}, {"num_layers": 2, "bidirectional": True}, {"batch_first": True, "bias": False},
+                 {"num_layers": 2, "batch_first": True}, {"bidirectional": True}]
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN", "RNN-relu"])
+@pytest.mark.parametrize("kw", FUSED_CONFIGS, ids=str)
+@pytest.mark.parametrize("with_hx", [False, True])
+def test_fused_scan_matches_per_step_path(monkeypatch, cls, kw, with_hx):
+    if cls == "RNN-relu":
+        cls, kw = "RNN", {**kw, "nonlinearity": "relu"}
+    fused, names = _run_rnn(cls, kw, with_hx, True, monkeypatch)
+    plain, plain_names = _run_rnn(cls, kw, with_hx, False, monkeypatch)
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+    # the fused path is the one taken: one scan node per layer and direction, far fewer nodes in all
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    assert names.count("_RNNScanBackward") == layers
+    assert "_RNNScanBackward" not in plain_names and len(names) * 2 < len(plain_names)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_fused_scan_partial_outputs_and_float32(monkeypatch, cls, which):
+    if cls != "LSTM" and which == 2:
+        which = 1
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 2e-5)):
+        kw = {"num_layers": 2, "bidirectional": True}
+        fused, _ = _run_rnn(cls, kw, True, True, monkeypatch, dtype=dtype, which=which)
+        plain, _ = _run_rnn(cls, kw, True, False, monkeypatch, dtype=dtype, which=which)
+        for a, b in zip(fused, plain):
+            assert a.dtype == b.dtype
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+def test_fused_scan_gradcheck_and_gradgradcheck(cls):
+    from ndgrad.func import functional_call
+    ndgrad.manual_seed(3)
+    m = getattr(ndgrad.nn, cls)(2, 3, num_layers=2, bidirectional=True, dtype=ndgrad.float64)
+    x = ndgrad.randn(3, 2, 2, dtype=ndgrad.float64, requires_grad=True)
+    h = ndgrad.randn(4, 2, 3, dtype=ndgrad.float64, requires_grad=True)
+    w = m.weight_hh_l1_reverse.detach().clone().requires_grad_()
+
+    def f(x, h, w):
+        params = {**dict(m.named_parameters()), "weight_hh_l1_reverse": w}
+        hx = (h, h.cos()) if cls == "LSTM" else h
+        out, state = functional_call(m, params, (x, hx))
+        states = state if isinstance(state, tuple) else (state,)
+        return (out.tanh().sum(),) + tuple((s * s).sum() for s in states)
+    assert "_RNNScanBackward" in _graph_names(f(x, h, w)[0])
+    assert ndgrad.autograd.gradcheck(f, (x, h, w))
+    assert ndgrad.autograd.gradgradcheck(f, (x, h, w))
+
+
+def test_fused_scan_falls_back_where_not_exact(monkeypatch):
+    """proj_size, packed input and forward-mode AD take the per-step path; results as before."""
+    import ndgrad.autograd.forward_ad as fwAD
+    from ndgrad.nn.modules import rnn
+    ndgrad.manual_seed(0)
+    x = ndgrad.randn(4, 2, 3, dtype=ndgrad.float64, requires_grad=True)
+    proj = ndgrad.nn.LSTM(3, 4, proj_size=2, dtype=ndgrad.float64)
+    assert "_RNNScanBackward" not in _graph_names(proj(x)[0])
+    packed = ndgrad.nn.utils.rnn.pack_padded_sequence(x, [4, 2])
+    m = ndgrad.nn.LSTM(3, 4, dtype=ndgrad.float64)
+    assert "_RNNScanBackward" not in _graph_names(m(packed)[0].data)
+    assert "_RNNScanBackward" in _graph_names(m(x)[0])
+    t = ndgrad.randn(4, 2, 3, dtype=ndgrad.float64)
+    with fwAD.dual_level():
+        out = m(fwAD.make_dual(x.detach(), t))[0]
+        tangent = fwAD.unpack_dual(out).tangent
+        assert "_RNNScanBackward" not in _graph_names(out)
+    # the tangent is J·t: compare with the fused path's reverse-mode Jacobian
+    y = m(x)[0]
+    jac = np.stack([ndgrad.autograd.grad(y.reshape(-1)[k], x, retain_graph=True)[0].numpy().reshape(-1)
+                    for k in range(y.numel())])
+    np.testing.assert_allclose(tangent.detach().numpy().reshape(-1), jac @ t.numpy().reshape(-1), rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_fused_scan_retain_graph_and_inplace_error():
+    ndgrad.manual_seed(0)
+    m = ndgrad.nn.GRU(3, 4, dtype=ndgrad.float64)
+    x = ndgrad.randn(4, 2, 3, dtype=ndgrad.float64, requires_grad=True)
+    out = m(x)[0].sum()
+    out.backward(retain_graph=True)
+    g = x.grad.numpy().copy()
+    x.grad = None
+    out.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), g)
+    for cls in ("LSTM", "GRU", "RNN"):  # outputs changed in place: the gradients are still right
+        r = getattr(ndgrad.nn, cls)(3, 4, dtype=ndgrad.float64)
+        grads = []
+        for change in (False, True):
+            x.grad = None
+            r.zero_grad()
+            out, state = r(x)
+            hn = state[0] if cls == "LSTM" else state
+            if change:
+                out.add_(3)
+                hn.add_(1)
+            (out.sum() + hn.sum()).backward()
+            grads.append([x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in r.parameters()])
+        for a, b in zip(*grads):
+            np.testing.assert_allclose(b, a, rtol=1e-13)
+    # the saved activations go with the other saved values after a backward without retain_graph
+    for cls in ("LSTM", "GRU"):
+        out = getattr(ndgrad.nn, cls)(3, 4, dtype=ndgrad.float64)(x)[0]
+        node = out.grad_fn
+        assert type(node).__name__ == "_RNNScanBackward" and len(node.saved_tensors) > 5
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            node.saved_tensors
+    y = m(x)[0].sum()
+    with ndgrad.no_grad():
+        m.weight_hh_l0.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-13), (np.float32, 1e-5)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_fused_lstm_array_kernels_match_generic_formulas(dtype, tol, reverse):
+    """_lstm_fwd_np/_lstm_bwd_np (the fast array versions) against the generic formulas run on arrays."""
+    from ndgrad.nn.modules import _rnn_fused as R
+    rng = np.random.default_rng(7)
+    T, N, H = 6, 3, 5
+    a = lambda *s: rng.standard_normal(s).astype(dtype)  # noqa: E731
+    xw, h0, c0, w, b = a(T, N, 4 * H), a(N, H), a(N, H), a(4 * H, H), a(4 * H)
+    xw[0, 0, :H] = -200  # a saturated gate
+    dys, dh, dc = a(T, N, H), a(N, H), a(N, H)
+    order = range(T - 1, -1, -1) if reverse else range(T)
+    for bias in (b, None):
+        outs, tape = R._lstm_fwd(R._NP, xw, h0, c0, w, bias, order)
+        outs_np, tape_np = R._lstm_fwd_np(xw, h0, c0, w, bias, order)
+        grads = R._lstm_bwd(R._NP, tape, w, dys, dh, dc, order)
+        grads_np = R._lstm_bwd_np(tape_np, w, dys, dh, dc, order)
+        for x, y in zip(outs + grads[:4] + (grads[4].sum(0),), outs_np + grads_np[:4] + (grads_np[4].sum(0),)):
+            assert x.dtype == y.dtype == dtype and x.shape == y.shape
+            np.testing.assert_allclose(y, x, rtol=tol, atol=tol)

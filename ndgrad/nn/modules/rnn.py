@@ -1,4 +1,6 @@
-"""Mirrors `torch.nn`: RNN, LSTM, GRU and their cells, composed from ndgrad ops (padded or packed input)."""
+"""Mirrors `torch.nn`: RNN, LSTM, GRU and their cells, composed from ndgrad ops (padded or packed input).
+
+Padded input runs each layer and direction as one fused scan node where that is exact (`_rnn_fused.py`)."""
 from __future__ import annotations
 
 import math
@@ -11,11 +13,13 @@ from ..._tensor import Tensor
 from .. import functional as F
 from ..parameter import Parameter
 from .linear import _uniform_
+from ._rnn_fused import can_fuse, fused_scan
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+USE_FUSED = True  # padded input: each layer and direction as one fused scan where exact (_rnn_fused.can_fuse)
 
 
 # -- one time step of each cell; `xw` is the input projection x W_ihᵀ + b_ih, computed for all steps at once --
@@ -185,15 +189,24 @@ class RNNBase(Module):
         """x: (L, N, in); hs/cs: per (layer, direction) initial states (N, H). Returns output and final states."""
         d = 2 if self.bidirectional else 1
         steps = x.shape[0]
+        fused = USE_FUSED and can_fuse(x, self.proj_size, hs + (cs or []) + self._flat_weights)
         h_out, c_out = [], []
         for layer in range(self.num_layers):
             outs = []
             for direction in range(d):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_params(layer, direction)
                 k = layer * d + direction
-                xw = F.linear(x, w_ih, b_ih).unbind(0) if steps else ()  # all time steps at once
                 h = hs[k]
                 c = cs[k] if cs is not None else None
+                if fused:  # the whole scan as one node (_rnn_fused.py)
+                    if b_ih is not None and self.mode != "GRU":  # both biases simply add: one pass fewer
+                        b_ih, b_hh = b_ih + b_hh, None
+                    y, h, c = fused_scan(self.mode, direction == 1, F.linear(x, w_ih, b_ih), h, c, w_hh, b_hh)
+                    outs.append(y)
+                    h_out.append(h)
+                    c_out.append(c)
+                    continue
+                xw = F.linear(x, w_ih, b_ih).unbind(0) if steps else ()  # all time steps at once
                 ys: list = [None] * steps
                 order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
                 for t in order:
