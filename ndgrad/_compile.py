@@ -341,6 +341,7 @@ class _Tracer:
         # the trace of a large model slow and big); an id is trusted only while its array is alive
         self.values: Any = weakref.WeakValueDictionary()
         self.pinned: list = []     # arrays the backward pass reads (its saved values): kept for the first call
+        self.bwd_made: set = set()  # names of the arrays the backward pass made
         self.meta: dict = {}       # var name -> (shape, strides, nbytes, itemsize, contiguous) of as_strided bases
         self.nodes: list = []      # (phase, fn, args template, kwargs template, out names, inplace)
         self.consts: dict = {}     # const name -> object
@@ -360,6 +361,8 @@ class _Tracer:
         self.ids[id(t)] = name
         self.values[name] = t
         self.layout[name] = (t.shape, t.dtype, t.strides)
+        if self.phase == "bwd":
+            self.bwd_made.add(name)
         return t
 
     def const(self, obj: Any) -> _Const:
@@ -380,8 +383,8 @@ class _Tracer:
             name = self.name_of(x)
             if name is None:
                 raise _Break("an array was derived by a NumPy call the tracer does not record")
-            if self.phase == "bwd":
-                self.pinned.append(x)
+            if self.phase == "bwd" and name not in self.bwd_made:
+                self.pinned.append(x)  # (the backward's own temporaries die as they would in eager mode)
             return _Var(name)
         if isinstance(x, np.ndarray):
             b = x
