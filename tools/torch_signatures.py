@@ -59,18 +59,6 @@ TYPEMAP = {"Tensor": "Tensor", "Number": "Number", "int": "int", "float": "float
            "SymInt": "int", "tuple of SymInts": "int[1]", "c10::string_view": "str", "complex": "Number"}
 
 
-def _call(entry, args, kwargs):
-    f = entry.get(torch)
-    a = G.materialize(args, torch)
-    k = G.materialize(kwargs, torch)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            f(*a, **k)
-    except Exception as e:  # noqa
-        return type(e).__name__, str(e)
-    return None
-
 
 def parse_alt(s):
     items = []
