@@ -290,15 +290,33 @@ def _check_bounds(shape, idx):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
 
 
-def _basic_node(idx):
+def _noop_slice(s: slice, length: int) -> bool:
+    """torch skips a slice that starts at 0 (as written: `-3:` is not skipped), steps by 1 and stops at or past
+    the end; a tuple index of such slices only gives an alias (AliasBackward0)."""
+    return (s.start is None or s.start == 0) and (s.step is None or s.step == 1) and \
+        (s.stop is None or s.stop >= length)
+
+
+def _basic_node(idx, shape, bare):
+    """The node torch's indexing ends with: the last entry that does something (select, slice, unsqueeze), or
+    an alias when nothing does. A single slice (not in a tuple) is always sliced, even `x[:]`."""
+    if bare:
+        return S.slice_
     kind = S.index_basic
+    n_used = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    dim = 0
     for i in idx:
-        if isinstance(i, (int, np.integer)):
-            kind = S.select
-        elif isinstance(i, slice) and i != slice(None):
-            kind = S.slice_
+        if i is Ellipsis:
+            dim += len(shape) - n_used
         elif i is None:
             kind = S.unsqueeze_index
+        elif isinstance(i, (int, np.integer)):
+            kind = S.select
+            dim += 1
+        elif isinstance(i, slice):
+            if dim >= len(shape) or not _noop_slice(i, shape[dim]):
+                kind = S.slice_
+            dim += 1
     return kind
 
 
@@ -307,7 +325,7 @@ def __getitem__(self, idx):
     _check_bounds(self._data.shape, np_idx)
     if advanced:
         return S.index_adv(self, np_idx)
-    return _basic_node(np_idx)(self, np_idx)
+    return _basic_node(np_idx, self._data.shape, isinstance(idx, slice))(self, np_idx)
 
 
 def _is_view_index(idx, shape):

@@ -99,7 +99,7 @@ def test_add_param_group_and_lr_change(torch):
             g["lr"] *= 2
         (w.sum() * b.sum()).backward()
         opt.step()
-        return w.tolist(), b.tolist()
+        return w.tolist() + b.tolist()
     assert f(ndgrad) == pytest.approx(f(torch))
 
 
