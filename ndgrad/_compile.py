@@ -61,6 +61,7 @@ class _Break(Exception):
 _TRACER: "Any" = None  # the active _Tracer, or None
 from ._tensor import Tensor as _TensorCls  # noqa: E402
 from .autograd.grad_mode import state as _MODE  # noqa: E402
+from ._dtype import get_default_dtype as _default_dtype  # noqa: E402
 _plain_view = np.ndarray.view
 
 
@@ -837,11 +838,28 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
 # (`np.maximum(v9, 0, out=(v9,))`): the same values, one allocation fewer. Only for arrays the generated function
 # made itself (a ufunc's, matmul's or a creation's new result) that nothing else may see: not an input, an
 # output or a saved value, and never passed to a call that could return a view of it.
-_NEW_RESULT = {np.matmul, np.where, np.zeros, np.ones, np.empty, np.full, np.take_along_axis}
-_READ_ONLY = _NEW_RESULT | {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.any, np.all, np.std,
-                            np.var, np.argmax, np.argmin, np.put_along_axis, np.copyto}
-_READ_ONLY_METHODS = {"sum", "mean", "max", "min", "prod", "any", "all", "std", "var", "argmax", "argmin", "copy",
-                      "cumsum", "cumprod", "dot", "take", "repeat", "__setitem__", "fill"}
+# Calls whose result is always a new array, never a view of an argument (with `out=`, the result is `out`).
+# Buffer reuse writes only into such arrays, and vmap's cache (func/_batching.py) follows writes through the
+# other calls to find whether a program may write into its inputs.
+_NEW_ARRAY = {getattr(np, n) for n in (
+    "matmul", "where", "stack", "concatenate", "take_along_axis", "take", "dot", "tensordot", "outer", "kron", "copy",
+    "pad", "sum", "mean", "prod", "cumsum", "cumprod", "max", "min", "amax", "amin", "any", "all", "std", "var",
+    "argmax", "argmin") + _CREATIONS}
+_NEW_ARRAY_METHODS = {"copy", "sum", "mean", "prod", "max", "min", "any", "all", "std", "var", "argmax", "argmin",
+                      "dot", "cumsum", "cumprod", "take", "repeat", "round", "clip", "flatten"}
+
+
+def _new_array(fn: Any, k: dict) -> bool:
+    """Whether a recorded call's result is certainly a new array."""
+    if "out" in k:
+        return False
+    if isinstance(fn, np.ufunc) or isinstance(getattr(fn, "__self__", None), np.ufunc):
+        return True
+    if isinstance(fn, _Method):
+        return fn.name in _NEW_ARRAY_METHODS or fn.name == "astype" and k.get("copy", True) is not False
+    if fn is np.array:
+        return k.get("copy", True) is not False
+    return fn in _NEW_ARRAY
 
 
 _REUSE_MIN_BYTES = 32768  # below, passing `out=` costs more than the allocation it saves
@@ -857,8 +875,8 @@ def _reuse(nodes: list, last: dict, keep: set, tr: _Tracer) -> dict:
     seen_by_views: set = set()
     out: dict = {}
     for i, (_, fn, a, k, outs, side) in enumerate(nodes):
-        ufunc = isinstance(fn, np.ufunc) or isinstance(getattr(fn, "__self__", None), np.ufunc)
-        if not (ufunc or fn in _READ_ONLY or isinstance(fn, _Method) and fn.name in _READ_ONLY_METHODS):
+        new = outs is not None and not side and _new_array(fn, k)
+        if outs is not None and not new:
             seen_by_views |= _names_in((a, k), set())  # (the call may return a view of its arguments)
         if (isinstance(fn, np.ufunc) and fn.nout == 1 and not side and isinstance(outs, _Var) and
                 "out" not in k and "where" not in k and outs.name not in tr.scalars and
@@ -869,8 +887,7 @@ def _reuse(nodes: list, last: dict, keep: set, tr: _Tracer) -> dict:
                         x.name not in seen_by_views and x.name not in tr.scalars and tr.layout.get(x.name) == want):
                     out[i] = x.name
                     break
-        if isinstance(outs, _Var) and not side and "out" not in k and (
-                isinstance(fn, np.ufunc) or fn in _NEW_RESULT or isinstance(fn, _Method) and fn.name == "copy"):
+        if new and isinstance(outs, _Var):
             fresh.add(outs.name)
     return out
 
@@ -954,9 +971,7 @@ def _rebuild(spec: Any, vals: list) -> Any:
 def _captured(fn: Any, modules: bool = False) -> list:
     """Tensors (or, with `modules`, nn modules) a function reads from its closure or globals (two levels into
     lists, tuples and dicts)."""
-    from ._tensor import Tensor
-    if modules:
-        from .nn.modules.module import Module as Tensor  # noqa: N814  (the same walk, for modules)
+    wanted = _is_module if modules else (lambda v: isinstance(v, _TensorCls))
     code = getattr(fn, "__code__", None)
     found: list = []
     if code is None:
@@ -966,7 +981,7 @@ def _captured(fn: Any, modules: bool = False) -> list:
     pool += [g[n] for n in code.co_names if n in g]
 
     def visit(v: Any, depth: int) -> None:
-        if isinstance(v, Tensor):
+        if wanted(v):
             found.append(v)
         elif depth and type(v) in (list, tuple):
             for w in v:
@@ -1158,9 +1173,8 @@ def _reads_hold(probes: tuple) -> bool:
 def _ambient() -> tuple:
     """The global settings a traced program depends on beyond its arguments: the default dtype (`ones(3)` inside
     the function), inference mode, autocast's state (the dtypes of its ops)."""
-    from ._dtype import get_default_dtype
     amp = sys.modules.get("ndgrad.amp")
-    return (get_default_dtype(), _MODE.inference,
+    return (_default_dtype(), _MODE.inference,
             None if amp is None else tuple(tuple(v) for v in amp._STATE.values()))
 
 

@@ -483,16 +483,13 @@ def select(condition, self, other):
     # Fortran-ordered (a transpose), C order otherwise
     nd = [x for x in (cond, a, b) if x.ndim > 1]
     order = "F" if nd and all(x.flags.f_contiguous and not x.flags.c_contiguous for x in nd) else "C"
-    if b.ndim == 0 and not bi:  # other is +0: self's bits where the condition holds
-        m = cond.astype(bits)
-        np.negative(m, out=m)
-        return np.bitwise_and(ai, m, order=order).view(dt)
-    if a.ndim == 0 and not ai:  # self is +0: other's bits where it does not
-        m = np.logical_not(cond).astype(bits)
-        np.negative(m, out=m)
-        return np.bitwise_and(bi, m, order=order).view(dt)
     m = cond.astype(bits)
-    np.negative(m, out=m)
+    if a.ndim == 0 and not ai:  # self is +0: other's bits where the condition does not hold (1 - 1 = 0, 0 - 1 = ~0)
+        np.subtract(m, 1, out=m)
+        return np.bitwise_and(bi, m, order=order).view(dt)
+    np.negative(m, out=m)  # all ones where the condition holds
+    if b.ndim == 0 and not bi:  # other is +0: self's bits where the condition holds
+        return np.bitwise_and(ai, m, order=order).view(dt)
     r = np.bitwise_xor(ai, bi, order=order)
     if r.shape == np.broadcast_shapes(r.shape, m.shape):
         np.bitwise_and(r, m, out=r)
@@ -502,11 +499,7 @@ def select(condition, self, other):
     return r.view(dt)
 
 
-def _where(condition, self, other):
-    return select(condition, self, other)
-
-
-where = Op("where", _where, ("condition", "self", "other"), promote=(1, 2), edges=(1, 2))
+where = Op("where", select, ("condition", "self", "other"), promote=(1, 2), edges=(1, 2))
 where.defvjp(self=lambda grad, condition: where(condition, grad, 0.0),   # picks x where cond
              other=lambda grad, condition: where(condition, 0.0, grad))  # picks y elsewhere
 

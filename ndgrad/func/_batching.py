@@ -696,11 +696,10 @@ def _spec_key(sp: Any) -> Any:
 
 
 def _key(leaves: list, dims: list, spec: Any, kwargs: dict, randomness: str) -> Any:
-    from ..autograd.grad_mode import state as mode
     flat: list = []
     try:
         k = (tuple(C._scan(x, flat) for x in leaves), tuple(dims), _spec_key(spec),
-             C._scan(kwargs, flat) if kwargs else None, randomness, mode.enabled, C._ambient())
+             C._scan(kwargs, flat) if kwargs else None, randomness, C._MODE.enabled, C._ambient())
         hash(k)
     except TypeError:
         return None
@@ -715,17 +714,10 @@ def _pure(tr: Any) -> bool:
     return not any(isinstance(v, np.ndarray) for v in tr.consts.values())
 
 
-_FRESH = {np.array, np.stack, np.concatenate, np.matmul, np.einsum, np.dot, np.where, np.take, np.take_along_axis,
-          np.sum, np.mean, np.prod, np.cumsum, np.pad, np.tensordot, np.outer, np.kron, np.copy}
-_FRESH_METHODS = {"copy", "sum", "mean", "prod", "max", "min", "any", "all", "std", "var", "argmax", "argmin", "dot",
-                  "cumsum", "cumprod", "take", "repeat", "round", "clip", "astype", "flatten"}
-
-
 def _writes_inputs(tr: Any, inputs: list) -> bool:
     """Whether the traced program may write into one of its inputs: each array's possible roots are followed
     through every call that may return a view (all but those known to make a new array)."""
     roots: dict = {n: {n} for n in inputs}
-    creations = set(C._CREATIONS)
 
     def of(x: Any, acc: set) -> set:
         for n in C._names_in(x, set()):
@@ -738,9 +730,7 @@ def _writes_inputs(tr: Any, inputs: list) -> bool:
                 return True
         if outs is None:
             continue
-        fresh = (isinstance(fn, np.ufunc) and "out" not in k or fn in _FRESH or getattr(fn, "__name__", None) in
-                 creations or isinstance(fn, C._Method) and fn.name in _FRESH_METHODS)
-        r = set() if fresh else of((a, k), set())
+        r = set() if C._new_array(fn, k) else of((a, k), set())
         for n in C._names_in(outs, set()):
             roots[n] = r
     return False
