@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import operator
 import os
 import re
 import sys
@@ -59,7 +60,8 @@ class _Break(Exception):
 
 
 _TRACER: "Any" = None  # the active _Tracer, or None
-from ._tensor import Tensor as _TensorCls  # noqa: E402
+from ._tensor import Tensor as _TensorCls, _wrap  # noqa: E402
+from ._ops._registry import _edge  # noqa: E402
 from .autograd.grad_mode import state as _MODE  # noqa: E402
 from ._dtype import get_default_dtype as _default_dtype  # noqa: E402
 _plain_view = np.ndarray.view
@@ -423,6 +425,8 @@ class _Tracer:
     def record(self, fn: Any, args: Any, kwargs: dict, res: Any, inplace: bool) -> Any:
         if not inplace and fn in _META:
             return res  # a question about shape or dtype, not about values
+        if fn in _TRANSPOSES and args and isinstance(args[0], _Traced):
+            self.pinned.append(args[0])  # (_generate may name it instead of a transpose chain that undoes itself)
         a, k = self.encode(tuple(args)), self.encode(dict(kwargs))
         if fn is _AS_STRIDED_FN and a and isinstance(a[0], _Var):
             b = args[0]
@@ -761,20 +765,91 @@ def _prune(nodes: list, needed: set) -> list:
     return kept
 
 
+_TRANSPOSES = {np.transpose: "transpose", np.swapaxes: "swapaxes", _METHODS["transpose"]: "transpose",
+               _METHODS["swapaxes"]: "swapaxes"}
+
+
+def _permutation(fn: Any, a: tuple, k: dict, layout: Any) -> tuple | None:
+    """The axes of `a[0]` that a transpose or swapaxes call's result shows, in order (None: not such a call)."""
+    name = _TRANSPOSES.get(fn) if not isinstance(fn, np.ufunc) else None
+    if name is None or layout is None:
+        return None
+    n = len(layout[0])
+    args = list(a[1:]) + list(k.values())
+    try:
+        if name == "swapaxes":
+            i, j = (int(v) % n for v in args) if n else (None, None)
+            p = list(range(n))
+            p[i], p[j] = p[j], p[i]
+            return tuple(p)
+        if not args or args == [None]:
+            return tuple(range(n))[::-1]
+        axes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        perm = tuple(int(v) % n for v in axes)
+        return perm if sorted(perm) == list(range(n)) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _call_key(phase: str, fn: Any, a: tuple, k: dict) -> Any:
+    """A hashable key of a call's arguments (names, constants, literals with their types), or None."""
+    def key(x: Any) -> Any:
+        if isinstance(x, _Var):
+            return ("v", x.name)
+        if isinstance(x, _Const):
+            return ("c", x.name)
+        t = type(x)
+        if t in (tuple, list):
+            return (t, tuple(key(v) for v in x))
+        if t is dict:
+            return (t, tuple((n, key(v)) for n, v in x.items()))
+        hash(x)
+        return (t, x)
+    try:
+        return (phase, fn, key(a), key(k))
+    except TypeError:
+        return None
+
+
 def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_outs: list) -> tuple:
     """Source of the forward and backward functions; returns (fwd source, bwd source, saved names, namespace)."""
     consts, const_ids = dict(tr.consts), dict(tr.const_ids)
-    # np.asarray of an array is the array itself: such calls (the op table wraps every result with one) become
-    # renamings instead of lines
+    # Calls that become renamings instead of lines:
+    # - np.asarray of an array is the array itself (the op table wraps every result with one);
+    # - a chain of transposes that puts every axis back (a weight's gradient, `(g.T @ x).T`) shows its root array
+    #   with the same shape and strides, so the root serves (not when either one's shape is set in place);
+    # - a ufunc called again with the same arguments, with no write in between, gives what it gave before.
     alias: dict = {}
     nodes = []
+    views: dict = {}  # name -> (root name, permutation of the root's axes)
+    reshaped = {n[2][0].name for n in tr.nodes if n[1] is _set_shape and isinstance(n[2][0], _Var)}
+    seen: dict = {}   # (phase, ufunc, arguments) -> name of its result, since the last write
     for node in tr.nodes:
         phase, fn, a, k, outs, side = node
         a, k = _rename(a, alias), _rename(k, alias)
-        if (fn in _AS_ARRAY and not k and len(a) == 1 and isinstance(a[0], _Var) and isinstance(outs, _Var)
-                and a[0].name not in tr.scalars):
-            alias[outs.name] = a[0].name
-            continue
+        if side:
+            seen.clear()
+        elif isinstance(outs, _Var) and a and isinstance(a[0], _Var) and a[0].name not in tr.scalars:
+            if fn in _AS_ARRAY and not k and len(a) == 1:
+                alias[outs.name] = a[0].name
+                continue
+            perm = None if a[0].name in reshaped else _permutation(fn, a, k, tr.layout.get(a[0].name))
+            if perm is not None:
+                root, before = views.get(a[0].name, (a[0].name, None))
+                if before is not None:
+                    perm = tuple(before[j] for j in perm) if len(before) == len(perm) else None
+            if perm is not None:
+                if perm == tuple(range(len(perm))) and not {root, outs.name} & reshaped:
+                    alias[outs.name] = root
+                    continue
+                views[outs.name] = (root, perm)
+            elif isinstance(fn, np.ufunc) and fn.nout == 1 and not ({"out", "where"} & set(k)):
+                key = _call_key(phase, fn, a, k)
+                if key is not None:
+                    if key in seen:
+                        alias[outs.name] = seen[key]
+                        continue
+                    seen[key] = outs.name
         nodes.append((phase, fn, a, k, outs, side))
     inputs = list(inputs)
     outputs = [alias.get(o, o) for o in outputs]
@@ -940,7 +1015,7 @@ _NODE_CLS: Any = None
 class _Entry:
     __slots__ = ("fwd", "bwd", "fwd_src", "bwd_src", "n_out", "out_meta", "out_req", "diff_pos", "out_spec",
                  "rebind", "bumps", "n_saved", "fixed", "arg_new", "arg_dups", "sources", "module_leaves", "guarded",
-                 "draws", "verified", "reads")
+                 "draws", "verified", "reads", "fixed_rg", "fixed_arrs", "fixed_meta", "fixed_edges", "fixed_vcs")
 
 
 def _flatten(x: Any, out: list) -> Any:
@@ -1270,17 +1345,28 @@ class CompiledFunction:
                 leaves.append(t)
         return leaves
 
-    def _guards_hold(self, e: "_Entry", flat: list) -> bool:
+    def _guards_hold(self, e: "_Entry", flat: list) -> list | None:
+        """The fixed leaves' arrays when every guard of `e` holds, else None."""
         for src, name, obj, snap in e.sources:
             cur = src.cell_contents if name is None else src.get(name)
             if cur is not obj or _shallow(cur) != snap:
-                return False
+                return None
         if self._mods and tuple(map(id, self._module_leaves())) != e.module_leaves:
-            return False
+            return None
         for i, j in e.arg_dups:
             if flat[i] is not e.fixed[j]:
-                return False
-        return _reads_hold(e.reads)
+                return None
+        # the parameters' and captured tensors' own metadata: a flag flipped by requires_grad_(False), an array
+        # swapped by `p.data = ...` (checked in full only when some array is not the one seen last time)
+        fixed = e.fixed
+        if [t._requires_grad for t in fixed] != e.fixed_rg:
+            return None
+        arrs = [t._data for t in fixed]
+        if not all(map(operator.is_, arrs, e.fixed_arrs)):
+            if [(d.shape, d.strides, d.dtype) for d in arrs] != e.fixed_meta:
+                return None
+            e.fixed_arrs = arrs
+        return arrs if _reads_hold(e.reads) else None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.disabled or self.eager_reason is not None:
@@ -1289,10 +1375,12 @@ class CompiledFunction:
         key = (_scan(args, flat), _scan(kwargs, flat) if kwargs else None, _MODE.enabled, self._module_state(),
                _ambient())
         entry = self.cache.get(key)
-        if entry is not None and self._guards_hold(entry, flat):
-            if not entry.verified:
-                return self._verify(entry, flat, args, kwargs)
-            return self._replay(entry, flat, _MODE.enabled, args, kwargs)
+        if entry is not None:
+            arrs = self._guards_hold(entry, flat)
+            if arrs is not None:
+                if not entry.verified:
+                    return self._verify(entry, flat, args, kwargs)
+                return self._replay(entry, flat, arrs, _MODE.enabled, args, kwargs)
         if self.traces >= RECOMPILE_LIMIT:
             self._go_eager(f"torch._dynamo hit config.recompile_limit ({RECOMPILE_LIMIT})")
             return self.fn(*args, **kwargs)
@@ -1424,6 +1512,10 @@ class CompiledFunction:
         e.diff_pos = (diff_out, diff_leaf)
         e.out_meta = [(out_flat[k]._data.shape, out_flat[k]._data.dtype) for k in diff_out]
         e.fixed, e.arg_new, e.arg_dups = fixed, arg_new, arg_dups
+        e.fixed_rg = [t._requires_grad for t in fixed]
+        e.fixed_arrs = [t._data for t in fixed]
+        e.fixed_meta = [(d.shape, d.strides, d.dtype) for d in e.fixed_arrs]
+        e.fixed_edges = None
         e.guarded = tr.guards > 0
         e.verified = False
         e.draws = any(n[5] and n[1].__class__.__name__ == "method" and n[1].__name__ in _DRAWS for n in tr.nodes)
@@ -1513,15 +1605,19 @@ class CompiledFunction:
                            "could not see)")
         return result
 
-    def _replay(self, e: _Entry, flat: list, grad: bool, args: tuple, kwargs: dict) -> Any:
-        leaves = e.fixed + [flat[i] for i in e.arg_new] if e.arg_new else e.fixed
+    def _replay(self, e: _Entry, flat: list, arrs: list, grad: bool, args: tuple, kwargs: dict) -> Any:
+        if e.arg_new:
+            leaves = e.fixed + [flat[i] for i in e.arg_new]
+            arrs = arrs + [flat[i]._data for i in e.arg_new]
+        else:
+            leaves = e.fixed
         if e.guarded:
             # a guard may fail halfway: keep what the replay could change so that eager mode can start over
             from ._creation import default_generator
             state = default_generator.get_state() if e.draws else None
             snaps = [(t, t._data.copy()) for t in leaves if not t._requires_grad]
             try:
-                res = e.fwd(*[t._data for t in leaves])
+                res = e.fwd(*arrs)
             except _GuardFailed:
                 if state is not None:
                     default_generator.set_state(state)
@@ -1529,7 +1625,7 @@ class CompiledFunction:
                     np.copyto(t._data, snap)
                 return self.fn(*args, **kwargs)
         else:
-            res = e.fwd(*[t._data for t in leaves])
+            res = e.fwd(*arrs)
         n = e.n_out
         outs = res[:n]
         k0 = n
@@ -1542,8 +1638,6 @@ class CompiledFunction:
 
     def _finish(self, e: _Entry, leaves: list, outs: list, saved: list, grad: bool, bump: bool = True) -> Any:
         global _NODE_CLS
-        from ._tensor import _wrap
-        from ._ops._registry import _edge
         if bump:
             for k, n in e.bumps:
                 leaves[k]._vc[0] += n
@@ -1553,8 +1647,19 @@ class CompiledFunction:
         if diff_out and diff_leaf:
             if _NODE_CLS is None:
                 _NODE_CLS = _node_class()
-            node = _NODE_CLS(tuple(_edge(leaves[k]) for k in diff_leaf), saved,
-                             [(j, leaves[k]._vc, leaves[k]._vc[0], leaves[k]) for j, k in enumerate(diff_leaf)], ())
+            edges = e.fixed_edges
+            if edges is None:
+                # the fixed leaves' AccumulateGrad nodes and version counters, taken once and kept by the entry
+                # (as DDP keeps the nodes)
+                nf = len(e.fixed)
+                edges = e.fixed_edges = tuple(_edge(leaves[k]) for k in diff_leaf if k < nf)
+                e.fixed_vcs = [(j, leaves[k]._vc, leaves[k]) for j, k in enumerate(diff_leaf) if k < nf]
+            versions = [(j, vc, vc[0], t) for j, vc, t in e.fixed_vcs]
+            if len(edges) < len(diff_leaf):  # argument tensors: new ones at each call
+                rest = diff_leaf[len(edges):]
+                edges = edges + tuple(_edge(leaves[k]) for k in rest)
+                versions += [(j, leaves[k]._vc, leaves[k]._vc[0], leaves[k]) for j, k in enumerate(rest, len(versions))]
+            node = _NODE_CLS(edges, saved, versions, ())
             node.__dict__["_entry"] = e
         pos = {k: j for j, k in enumerate(diff_out)}
         for k, arr in enumerate(outs):

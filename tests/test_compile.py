@@ -384,3 +384,41 @@ def test_the_default_dtype_is_part_of_the_key():
         assert g(xi).dtype == (xi * 2 + ndgrad.ones(3)).dtype == ndgrad.float64
     finally:
         ndgrad.set_default_dtype(ndgrad.float32)
+
+
+def test_parameters_flags_and_swapped_data_are_guarded():
+    m = nn.Linear(3, 2)
+    cm = ndgrad.compile(m)
+    x = ndgrad.ones(4, 3)
+    for _ in range(3):
+        cm(x).sum().backward()
+    m.zero_grad(set_to_none=True)
+    m.weight.requires_grad_(False)  # a frozen weight gets no gradient, as in eager mode
+    for _ in range(3):
+        cm(x).sum().backward()
+        assert m.weight.grad is None and m.bias.grad is not None
+    m.weight.data = ndgrad.ones(2, 3)  # same shape, new array: replayed with the new values
+    assert _same(cm(x), m(x))
+    m.weight.data = ndgrad.ones(2, 5)  # a new shape: traced again, with eager mode's answer
+    x5 = ndgrad.ones(4, 5)
+    assert _same(cm(x5), m(x5))
+    m.bias.data = ndgrad.zeros(4)
+    with pytest.raises(RuntimeError, match="expanded size"):
+        cm(x5)
+
+
+def test_backward_of_a_compiled_region_steals_or_copies_the_gradients_as_eager():
+    # the generated backward's gradients are fresh: .grad takes them over; a second backward adds in place
+    m = nn.Linear(3, 2)
+    cm = ndgrad.compile(m)
+    x = ndgrad.ones(4, 3)
+    for _ in range(2):
+        cm(x).sum().backward()
+    g = m.weight.grad
+    cm(x).sum().backward()
+    assert m.weight.grad is g and _same(g, ndgrad.full((2, 3), 12.0))
+    grads = []
+    m.weight.register_hook(lambda t: grads.append(t))
+    m.zero_grad(set_to_none=True)
+    cm(x).sum().backward()  # (a hooked leaf: through the queue)
+    assert len(grads) == 1 and _same(m.weight.grad, grads[0])

@@ -241,6 +241,37 @@ def test_grad_taken_over_only_when_nothing_else_holds_it():
     assert not np.shares_memory(a.grad._data, b.grad._data)
 
 
+def test_a_fresh_gradient_held_by_no_one_else_becomes_grad_itself():
+    import weakref
+    made = []
+
+    class Triple(ndgrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            r = g * 3
+            made.append(weakref.ref(r._data))
+            return r
+    x = ndgrad.ones(3, requires_grad=True)
+    Triple.apply(x).sum().backward()  # one producer: accumulated inline, taken over
+    assert made[0]() is x.grad._data
+    kept = []
+
+    class Keep(Triple):
+        @staticmethod
+        def backward(ctx, g):
+            kept.append(g * 3)
+            return kept[-1]
+    z = ndgrad.ones(3, requires_grad=True)
+    Keep.apply(z).sum().backward()  # the Function still holds it: copied
+    assert z.grad._data is not kept[0]._data and z.grad.tolist() == [3.0, 3.0, 3.0]
+    kept[0].mul_(0)
+    assert z.grad.tolist() == [3.0, 3.0, 3.0]
+
+
 def test_taken_over_grads_stay_independent_across_retained_passes():
     import numpy as np
     w = ndgrad.tensor([1., 2., 3.], requires_grad=True)

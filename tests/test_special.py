@@ -388,3 +388,19 @@ def test_double_backward_and_forward_mode_of_ndtri():
         t = fwAD.unpack_dual(S.ndtri(d)).tangent
     y = S.ndtri(x.detach()).numpy()
     np.testing.assert_allclose(t.numpy(), np.sqrt(2 * np.pi) * np.exp(y * y / 2), rtol=1e-14)
+
+
+def test_erf_of_float32_is_correctly_rounded_but_for_near_ties():
+    # (GELU's erf: computed in float64 from fits far inside half a float32 unit, so within 0.6 unit everywhere)
+    special = pytest.importorskip("scipy.special")
+    x = np.concatenate([np.linspace(-6, 6, 400_001, dtype=np.float32),
+                        np.random.default_rng(0).standard_normal(100_000).astype(np.float32),
+                        np.float32([0.0, -0.0, 1e-30, -1e-45, 0.75, -0.75, 3.4e38, -3.4e38])])
+    got = ndgrad.erf(ndgrad.tensor(x)).numpy().astype(np.float64)
+    want = special.erf(x.astype(np.float64))
+    ulp = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(got - want) / ulp) < 0.6
+    assert np.mean(got != want.astype(np.float32)) < 0.01
+    assert np.signbit(ndgrad.erf(ndgrad.tensor(-0.0)).item())
+    edge = ndgrad.erf(ndgrad.tensor([np.inf, -np.inf, np.nan])).tolist()
+    assert edge[:2] == [1.0, -1.0] and np.isnan(edge[2])

@@ -116,8 +116,9 @@ _CALIBRATION: list | None = None
 
 
 def _calibrate() -> None:
-    """Measure, with two tiny real backward passes, the reference counts that a gradient array held only by
-    the engine has when it reaches AccumulateGrad (plain, and as a full view of a fresh base). Measuring
+    """Measure, with tiny real backward passes, the reference counts that a gradient array held only by the
+    engine has when it reaches `.grad`: on the inline path (a leaf fed by one node, see run_backward) plain and
+    as a full view of a fresh base, and through the ready queue (a leaf fed by several nodes) plain. Measuring
     instead of assuming keeps `_exclusive` right on any CPython version."""
     global _OWN, _CALIBRATION
     from .._creation import zeros
@@ -126,8 +127,10 @@ def _calibrate() -> None:
     try:
         with enable_grad():  # it may run inside a backward pass, where grad mode is off
             _calibration_passes(zeros)
-        plain, full_view = _CALIBRATION[0], _CALIBRATION[1]
-        _OWN = (plain[0], full_view[0], full_view[1])
+        got = {(path, view): (n, nb) for path, view, n, nb in _CALIBRATION}
+        inline, inline_view, queued = got[(INLINE, False)], got[(INLINE, True)], got[(QUEUED, False)]
+        # a view reaching .grad through the queue is not measured: it is always copied (None)
+        _OWN = (None, (queued[0], None, None), (inline[0], inline_view[0], inline_view[1]))
     finally:
         _CALIBRATION = None
 
@@ -136,32 +139,40 @@ def _calibration_passes(zeros: Any) -> None:
     for view in (False, True):
         x = zeros((2, 2), requires_grad=True)
         y = x.t().t() if view else x
-        (y * 2.0).sum().backward()
+        (y * 2.0).sum().backward()  # one producer: the inline path
+    x = zeros((2, 2), requires_grad=True)
+    (x * 2.0 + x * 3.0).sum().backward()  # two producers: through the queue, a fresh sum
 
 
-def _exclusive(arr: np.ndarray) -> bool:
-    """Whether a gradient array reaching `.grad` is referenced only by the engine (CPython reference
-    counts, calibrated by `_calibrate`): then `.grad` takes it over instead of copying it, as torch steals
-    such gradients. A view qualifies only when it covers all of its base and nothing else refers to that base."""
-    if not arr.flags.c_contiguous or not arr.flags.writeable:
+NOT_FRESH, QUEUED, INLINE = 0, 1, 2  # how a gradient reaches _accumulate_into (`fresh`)
+
+
+def _exclusive(arr: np.ndarray, path: int) -> bool:
+    """Whether a gradient array reaching `.grad` along `path` (QUEUED or INLINE) is referenced only by the
+    engine (CPython reference counts, calibrated by `_calibrate`): then `.grad` takes it over instead of copying
+    it, as torch steals such gradients. A view qualifies only when it covers all of its base and nothing else
+    refers to that base."""
+    flags = arr.flags
+    if not (flags.c_contiguous and flags.writeable):
         return False
     base = arr.base
     n = _getrefcount(arr)
     nb = 0 if base is None else _getrefcount(base)
     if _OWN is None:
         if _CALIBRATION is not None:
-            _CALIBRATION.append((n, nb))
+            _CALIBRATION.append((path, base is not None, n, nb))
             return False
         _calibrate()
-    own = _OWN
+    own = _OWN[path]  # type: ignore[index]
     if base is None:
         return n <= own[0]
-    return (n <= own[1] and type(base) is np.ndarray and base.base is None and base.size == arr.size
-            and nb <= own[2])
+    return (own[1] is not None and n <= own[1] and type(base) is np.ndarray and base.base is None
+            and base.size == arr.size and nb <= own[2])
 
 
-def _accumulate_into(t: Tensor, g: Any, graph: bool, fresh: bool = False) -> None:
-    """Add a gradient into `t.grad` (a leaf, or a non-leaf that retains its grad)."""
+def _accumulate_into(t: Tensor, g: Any, graph: bool, fresh: int = NOT_FRESH) -> None:
+    """Add a gradient into `t.grad` (a leaf, or a non-leaf that retains its grad). `fresh`: the path by which a
+    gradient no hook has seen arrives (QUEUED or INLINE), else NOT_FRESH."""
     old = t._grad
     if graph:
         from .._ops.pointwise import copy_grad
@@ -170,15 +181,26 @@ def _accumulate_into(t: Tensor, g: Any, graph: bool, fresh: bool = False) -> Non
         return
     arr = g._data if isinstance(g, Tensor) else g
     if old is None:
-        if type(arr) is not np.ndarray or arr.dtype != t._data.dtype or arr.shape != t._data.shape:
-            arr = np.broadcast_to(np.asarray(arr, dtype=t._data.dtype), t._data.shape)
+        d = t._data
+        if type(arr) is not np.ndarray or arr.dtype is not d.dtype and arr.dtype != d.dtype or arr.shape != d.shape:
+            arr = np.broadcast_to(np.asarray(arr, dtype=d.dtype), d.shape)
         # never alias a gradient anything else holds: take it over only when the engine's own references are
         # the only ones (torch steals such gradients too), else copy
-        t._grad = _wrap(arr if fresh and _exclusive(arr) else np.array(arr, copy=True))
+        t._grad = _wrap(arr if fresh and _exclusive(arr, fresh) else np.array(arr, copy=True))
     else:
         # in place, as torch does with grad mode off (even a grad that has a grad_fn keeps it)
         np.add(old._data, arr, out=old._data, casting="unsafe")
         old._vc[0] += 1
+
+
+def _take(t: Tensor, arr: np.ndarray) -> None:
+    """`.grad` of a leaf that has none, from a gradient array that reached it inline (run_backward): the array
+    itself when only the engine holds it, else a copy (as _accumulate_into, on its most frequent path)."""
+    d = t._data
+    if arr.dtype is d.dtype and arr.shape == d.shape:
+        t._grad = _wrap(arr if _exclusive(arr, INLINE) else np.array(arr, copy=True))
+    else:
+        t._grad = _wrap(np.array(np.broadcast_to(np.asarray(arr, dtype=d.dtype), d.shape), copy=True))
 
 
 def _node_hooks(node: Node, buf: list, graph: bool) -> None:
@@ -240,12 +262,17 @@ def _prune(nodes: set, targets: dict, deps: dict) -> set:
     return needed
 
 
+_edge: Any = None  # _ops._registry._edge, bound on first use (the registry imports this module)
+
+
 def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
               inputs: Sequence[Tensor] | None) -> tuple:
     """Root buffers, targets (node -> [(output_nr, input position)]), dependency counts and the needed set
     (None: every reachable node). Shared by run_backward and the batched engine (_batched.py)."""
     # -- root edges and their gradients
-    from .._ops._registry import _edge
+    global _edge
+    if _edge is None:
+        from .._ops._registry import _edge
     start: dict = {}
     for t, g in zip(roots, grads):
         fn, nr = _edge(t)
@@ -264,20 +291,21 @@ def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
             fn, nr = _edge(t)
             targets.setdefault(fn, []).append((nr, k))
 
-    # -- discovery and dependency counts in one iterative pass
-    deps: dict = {}
-    seen = set(start)
+    # -- discovery and dependency counts in one iterative pass; a node is in `deps` once seen (the roots with 0)
+    deps: dict = dict.fromkeys(start, 0)
     stack = list(start)
     while stack:
         node = stack.pop()
         for child, _ in node.next_functions:
             if child is not None:
                 d = deps.get(child)
-                deps[child] = 1 if d is None else d + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    needed = None if inputs is None else _prune(seen, targets, deps)
+                if d is None:
+                    deps[child] = 1
+                    if child.next_functions:  # (a leaf's AccumulateGrad has none)
+                        stack.append(child)
+                else:
+                    deps[child] = d + 1
+    needed = None if inputs is None else _prune(set(deps), targets, deps)
     return start, targets, deps, needed
 
 
@@ -302,6 +330,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
     _mode.enabled = graph
     # the pass allocates many short-lived containers and creates no reference cycles: pausing the cyclic
     # garbage collector avoids collections that would only walk the graph
+    inline = not capture and inputs is None  # leaves fed by one node skip the ready queue
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -325,7 +354,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                             _accumulate_into(var, g, graph)
                 elif not capture:
                     # no hook gave this gradient: it may be taken over rather than copied (see _exclusive)
-                    _accumulate_into(var, g, graph, not (node._hooked or var._hooks))
+                    _accumulate_into(var, g, graph, NOT_FRESH if node._hooked or var._hooks else QUEUED)
                 if var._post_acc_hooks and not capture:
                     for h in tuple(var._post_acc_hooks.values()):
                         h(var)
@@ -349,9 +378,26 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
             if not retain_graph and node._saved is not None and not node._keep:
                 node._saved = FREED
                 node._versions = ()  # it holds the saved Tensors too
-            for (child, nr), g in zip(node.next_functions, out):
+            nexts = node.next_functions
+            for i in range(min(len(nexts), len(out))):
+                child, nr = nexts[i]
                 if child is None or (needed is not None and child not in needed):
                     continue
+                if (inline and child.__class__ is AccumulateGrad and deps[child] == 1 and child not in buffers
+                        and not child._hooked and not child.variable._hooks and not child.variable._post_acc_hooks):
+                    # the last gradient of a leaf with no hook, and no earlier one waits: accumulate it now, which
+                    # is when the ready queue would run the leaf (AccumulateGrad goes first), without the queue
+                    g = out[i]
+                    if g is not None:
+                        out[i] = None  # the engine's only other reference: see _exclusive
+                        var = child.variable
+                        if graph or var._grad is not None or g.__class__ is not np.ndarray:
+                            _accumulate_into(var, g, graph, NOT_FRESH)
+                        else:
+                            _take(var, g)
+                        g = None
+                    continue
+                g = out[i]
                 if g is not None:
                     cb = buffers.get(child)
                     if cb is None:
