@@ -311,3 +311,69 @@ def test_sgd_repr(torch):
         w = lib.tensor([1.], requires_grad=True)
         return repr(lib.optim.SGD([w], lr=0.1, momentum=0.9))
     assert f(ndgrad) == f(torch)
+
+
+# -- torch's fused multiply-adds: float32 results bit for bit ------------------------------------------------------
+def _f32(seed, n=4099, positive=False):
+    x = np.random.default_rng(seed).standard_normal(n).astype(np.float32)
+    return np.abs(x) + np.float32(0.5) if positive else x
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_alpha_value_and_lerp_forms_round_once_as_torch(dtype):
+    torch = pytest.importorskip("torch")
+    if dtype == "bfloat16":
+        pytest.importorskip("ml_dtypes")
+    # (4096 elements: torch's scalar loop for the last elements of a half-precision tensor rounds to half after
+    # each operation, unlike its vector loop, which ndgrad follows)
+    a, b, c = _f32(0, 4096), _f32(1, 4096), _f32(2, 4096, positive=True)
+    forms = {
+        "add": lambda L, x, y, z: L.add(x, y, alpha=0.3),
+        "sub": lambda L, x, y, z: L.sub(x, y, alpha=-1.7),
+        "rsub": lambda L, x, y, z: L.rsub(x, y, alpha=0.3),
+        "add_": lambda L, x, y, z: x.clone().add_(y, alpha=-0.01),
+        "addcmul": lambda L, x, y, z: L.addcmul(x, y, z, value=0.3),
+        "addcmul broadcast": lambda L, x, y, z: L.addcmul(x.reshape(1, -1), y.reshape(-1, 1)[:7], z, value=-2.1),
+        "addcdiv": lambda L, x, y, z: L.addcdiv(x, y, z, value=0.3),
+        "lerp small": lambda L, x, y, z: L.lerp(x, y, 0.1),
+        "lerp large": lambda L, x, y, z: L.lerp(x, y, 0.7),
+        "lerp tensor": lambda L, x, y, z: L.lerp(x, y, z - 1.0),
+    }
+    for name, f in forms.items():
+        want = f(torch, *(torch.tensor(v).to(getattr(torch, dtype)) for v in (a, b, c))).float().numpy()
+        got = f(ndgrad, *(ndgrad.tensor(v).to(getattr(ndgrad, dtype)) for v in (a, b, c))).float().numpy()
+        assert np.array_equal(got, want), (name, np.mean(got != want))
+
+
+@pytest.mark.parametrize("kw", [dict(lr=0.01), dict(lr=0.01, momentum=0.9), dict(lr=0.05, momentum=0.9, dampening=0.2),
+                                dict(lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-3)])
+def test_sgd_steps_are_torch_s_bit_for_bit(kw):
+    torch = pytest.importorskip("torch")
+    p0, gs = _f32(3), [_f32(4 + i) * np.float32(1.1) for i in range(5)]
+    out = []
+    for lib in (torch, ndgrad):
+        w = lib.tensor(p0, requires_grad=True)
+        opt = lib.optim.SGD([w], **kw)
+        for g in gs:
+            w.grad = lib.tensor(g)
+            opt.step()
+        out.append(w.detach().numpy().copy())
+    assert np.array_equal(out[0], out[1])
+
+
+def test_adam_moments_are_torch_s_bit_for_bit():
+    # (the parameter itself may differ in the last bit: torch's float32 sqrt is not the correctly rounded one
+    # on every CPU, NumPy's is)
+    torch = pytest.importorskip("torch")
+    p0, gs = _f32(3), [_f32(4 + i) for i in range(4)]
+    states = []
+    for lib in (torch, ndgrad):
+        w = lib.tensor(p0, requires_grad=True)
+        opt = lib.optim.AdamW([w], lr=0.01)
+        for g in gs:
+            w.grad = lib.tensor(g)
+            opt.step()
+        s = opt.state[w]
+        states.append((s["exp_avg"].numpy().copy(), s["exp_avg_sq"].numpy().copy(), w.detach().numpy().copy()))
+    assert np.array_equal(states[0][0], states[1][0]) and np.array_equal(states[0][1], states[1][1])
+    np.testing.assert_allclose(states[1][2], states[0][2], rtol=2e-6)

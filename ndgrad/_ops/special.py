@@ -17,7 +17,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._registry import FLOAT, NONE, PROMOTE_FLOAT, SAME, Op
-from .pointwise import cos, exp, pow, select, sigmoid, sign, sin, where, zeros_like
+from .pointwise import _fused_dtype, cos, exp, fma, pow, select, sigmoid, sign, sin, where, zeros_like
 
 _PI = math.pi
 _LN2 = math.log(2.0)
@@ -414,11 +414,24 @@ heaviside_op.defvjp(self=_no_derivative("heaviside"), values=_no_derivative("hea
 
 
 def _lerp(self, end, weight):
-    # torch's formula: exact at both ends
+    # torch's formula, exact at both ends: self + w (end - self) for |w| < 0.5, else end - (end - self)(1 - w),
+    # each one fused multiply-add (see pointwise.fma)
+    dt = np.result_type(self, end)
+    if _fused_dtype(dt):
+        # (end - self in float32, torch's compute type, also for half-precision tensors)
+        d = np.asarray(end).astype(np.float32) - np.asarray(self).astype(np.float32)
+        if isinstance(weight, np.ndarray) and weight.ndim:
+            w = weight.astype(np.float32) if weight.dtype != np.float32 else weight
+            one_minus = np.subtract(np.float32(1), w)
+            r = select(np.abs(w) < 0.5, fma(self, w, d), fma(end, np.negative(one_minus), d))
+            return np.asarray(r).astype(dt, copy=False)
+        w = np.float32(weight)
+        r = fma(self, w, d) if abs(w) < 0.5 else fma(end, -(np.float32(1) - w), d)
+        return np.asarray(r).astype(dt, copy=False)
     d = end - self
     w = np.asarray(weight)
     r = np.where(np.abs(w) < 0.5, self + w * d, end - d * (1 - w))
-    return r.astype(np.result_type(self, end), copy=False)
+    return r.astype(dt, copy=False)
 
 
 lerp_s = Op("lerp", _lerp, ("self", "end"), ("weight",), node="LerpBackward0")
@@ -435,13 +448,31 @@ def _int_value(x, value):
     return int(value) if k in "iu" else builtins.bool(value) if k == "b" else value
 
 
-addcmul_op = Op("addcmul", lambda self, t1, t2, value: self + _int_value(self, value) * (t1 * t2), ("self", "tensor1", "tensor2"),
-                ("value",))
+def _addcmul(self, t1, t2, value):
+    # torch: fma(value * t1, t2, self) in float32 and narrower (see pointwise.fma)
+    dt = np.result_type(self, t1, t2)
+    if _fused_dtype(dt):
+        # (value * t1 in float32, torch's compute type, also for half-precision tensors)
+        vt1 = np.multiply(np.asarray(t1).astype(np.float32, copy=False), np.float32(value))
+        return fma(self, vt1, t2).astype(dt, copy=False)
+    return self + _int_value(self, value) * (t1 * t2)
+
+
+def _addcdiv(self, t1, t2, value):
+    # torch: self + (value * t1) / t2, each rounded, in float32 for half-precision tensors (rounded once at the end)
+    dt = np.result_type(self, t1, t2)
+    if dt.kind == "V" or (dt.kind == "f" and dt.itemsize < 4):
+        f = np.float32
+        r = np.asarray(self).astype(f) + (f(value) * np.asarray(t1).astype(f)) / np.asarray(t2).astype(f)
+        return r.astype(dt)
+    return self + (value * t1) / t2
+
+
+addcmul_op = Op("addcmul", _addcmul, ("self", "tensor1", "tensor2"), ("value",))
 addcmul_op.defvjp(self=lambda grad: grad,
                   tensor1=lambda grad, tensor2, value: grad * tensor2 * value,   # d/dt1 = v t2
                   tensor2=lambda grad, tensor1, value: grad * tensor1 * value)   # d/dt2 = v t1
-addcdiv_op = Op("addcdiv", lambda self, t1, t2, value: self + value * (t1 / t2), ("self", "tensor1", "tensor2"),
-                ("value",))
+addcdiv_op = Op("addcdiv", _addcdiv, ("self", "tensor1", "tensor2"), ("value",))
 addcdiv_op.defvjp(self=lambda grad: grad,
                   tensor1=lambda grad, tensor2, value: grad * value / tensor2,                     # v/t2
                   tensor2=lambda grad, tensor1, tensor2, value: -grad * value * tensor1 / (tensor2 * tensor2))

@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .adam import _check_flags
+from .._ops.pointwise import fma
 from .optimizer import Optimizer, _check_ge0, _count_step, _rv, _step_tensor, _zeros_like
 
 __all__ = ["Adagrad"]
@@ -42,14 +43,13 @@ class Adagrad(Optimizer):
                 wd: float) -> None:
         x = _rv(p._data)
         step = _count_step(state)
+        # torch's sequence (fused multiply-adds through pointwise.fma, as its kernels)
         if wd != 0:
-            g = g + wd * x
+            g = fma(g, wd, x)  # grad.add(param, alpha=weight_decay)
         clr = lr / (1 + (step - 1) * lr_decay)
         s = _rv(state["sum"]._data)
-        t = np.multiply(g, g, out=np.empty_like(g))  # an array even for 0-d parameters
-        s += t
-        np.sqrt(s, out=t)
+        fma(s, g, g, out=s)  # state_sum.addcmul_(grad, grad, value=1)
+        t = np.sqrt(s, out=np.empty_like(g))  # an array even for 0-d parameters
         t += eps
-        np.divide(g, t, out=t)
-        t *= -clr
+        np.divide(np.multiply(g, -clr), t, out=t)  # param.addcdiv_(grad, std, value=-clr)
         x += t

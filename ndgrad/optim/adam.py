@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._ops.pointwise import _fused_dtype, fma
 from .optimizer import Optimizer, _check_ge0, _count_step, _rv, _step_tensor, _zeros_like
 
 __all__ = ["Adam", "AdamW"]
@@ -34,9 +35,16 @@ def _check_flags(foreach: Any, differentiable: bool, fused: Any) -> None:
 
 
 def _lerp_(m: np.ndarray, g: np.ndarray, w: float, t: np.ndarray | None = None) -> np.ndarray:
-    """m.lerp_(g, w) in place, with torch's two formulas (w < 0.5 from m, else from g); returns the scratch."""
+    """m.lerp_(g, w) in place, with torch's two formulas (w < 0.5 from m, else from g), each a fused
+    multiply-add as torch's kernel (pointwise.fma); returns a scratch array of m's shape."""
     t = np.subtract(g, m, out=np.empty_like(m) if t is None else t)  # an array even for 0-d parameters
-    if w < 0.5:
+    if _fused_dtype(m.dtype):
+        w32 = np.float32(w)
+        if abs(w32) < 0.5:
+            fma(m, w32, t, out=m)
+        else:
+            fma(g, -(np.float32(1) - w32), t, out=m)
+    elif w < 0.5:
         t *= w
         m += t
     else:
@@ -46,7 +54,13 @@ def _lerp_(m: np.ndarray, g: np.ndarray, w: float, t: np.ndarray | None = None) 
 
 
 def _ema_sq_(v: np.ndarray, g: np.ndarray, beta: float, t: np.ndarray) -> None:
-    """v = beta v + (1 - beta) g², in place (t is scratch)."""
+    """v = beta v + (1 - beta) g², in place (t is scratch): torch's `v.mul_(beta).addcmul_(g, g, value=1 - beta)`,
+    whose addcmul is fma((1 - beta) g, g, v)."""
+    if _fused_dtype(v.dtype):
+        v *= np.float32(beta)
+        np.multiply(g, np.float32(1 - beta), out=t)
+        fma(v, t, g, out=v)
+        return
     np.multiply(g, g, out=t)
     t *= 1 - beta
     v *= beta
@@ -91,7 +105,7 @@ class Adam(Optimizer):
             if decoupled:
                 x *= 1 - lr * wd
             else:
-                g = g + wd * x
+                g = fma(g, wd, x)  # torch: grad.add(param, alpha=weight_decay)
         step = _count_step(state)
         m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
         t = _lerp_(m, g, 1 - b1)
@@ -105,8 +119,8 @@ class Adam(Optimizer):
         np.sqrt(v, out=t)
         t /= bc2_sqrt
         t += eps
-        np.divide(m, t, out=t)
-        t *= -(lr / bc1)
+        # torch: param.addcdiv_(exp_avg, denom, value=-step_size), i.e. param + (-step_size * exp_avg) / denom
+        np.divide(np.multiply(m, -(lr / bc1)), t, out=t)
         x += t
 
 

@@ -5,7 +5,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .adam import _check_flags, _lerp_
+from .._ops.pointwise import fma
+from .adam import _check_flags, _ema_sq_, _lerp_
 from .optimizer import Optimizer, _check_ge0, _count_step, _rv, _step_tensor, _zeros_like
 
 __all__ = ["RMSprop"]
@@ -44,18 +45,16 @@ class RMSprop(Optimizer):
                 mom: float, centered: bool) -> None:
         x = _rv(p._data)
         _count_step(state)
+        # torch's sequence (fused multiply-adds through pointwise.fma, as its kernels)
         if wd != 0:
-            g = g + wd * x
+            g = fma(g, wd, x)  # grad.add(param, alpha=weight_decay)
         sq = _rv(state["square_avg"]._data)
-        t = np.multiply(g, g, out=np.empty_like(g))  # an array even for 0-d parameters
-        t *= 1 - alpha
-        sq *= alpha
-        sq += t
+        t = np.empty_like(g)  # an array even for 0-d parameters
+        _ema_sq_(sq, g, alpha, t)  # square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
         if centered:
             ga = _rv(state["grad_avg"]._data)
             _lerp_(ga, g, 1 - alpha, t)
-            np.multiply(ga, ga, out=t)
-            np.subtract(sq, t, out=t)
+            fma(sq, np.negative(ga), ga, out=t)  # square_avg.addcmul(grad_avg, grad_avg, value=-1)
             np.sqrt(t, out=t)
         else:
             np.sqrt(sq, out=t)
@@ -63,10 +62,9 @@ class RMSprop(Optimizer):
         if mom > 0:
             buf = _rv(state["momentum_buffer"]._data)
             buf *= mom
-            np.divide(g, t, out=t)
+            np.divide(g, t, out=t)  # buf.mul_(momentum).addcdiv_(grad, avg)
             buf += t
-            np.multiply(buf, -lr, out=t)
+            fma(x, -lr, buf, out=x)  # param.add_(buf, alpha=-lr)
         else:
-            np.divide(g, t, out=t)
-            t *= -lr
-        x += t
+            np.divide(np.multiply(g, -lr), t, out=t)  # param.addcdiv_(grad, avg, value=-lr)
+            x += t

@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._tensor import _wrap
+from .._ops.pointwise import _fused_dtype, fma
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -41,8 +42,9 @@ class SGD(Optimizer):
 
     def _update(self, p: Any, d_p: np.ndarray, state: None, lr: Any, mom: float, damp: float, wd: float,
                 nest: bool) -> None:
+        # torch's sequence of alpha-forms, each one fused multiply-add (pointwise.fma)
         if wd != 0:
-            d_p = d_p + wd * p._data
+            d_p = fma(d_p, wd, p._data)  # grad.add(param, alpha=weight_decay)
         if mom != 0:
             state = self.state.setdefault(p, {})
             buf = state.get("momentum_buffer")
@@ -52,6 +54,10 @@ class SGD(Optimizer):
             else:
                 b = buf._data
                 b *= mom
-                b += (1 - damp) * d_p
-            d_p = d_p + mom * buf._data if nest else buf._data
-        p._data -= (lr * d_p).astype(p._data.dtype, copy=False)
+                fma(b, 1 - damp, d_p, out=b)  # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+            d_p = fma(d_p, mom, buf._data) if nest else buf._data  # grad.add(buf, alpha=momentum)
+        x = p._data
+        if _fused_dtype(x.dtype) or x.dtype.kind == "f":
+            fma(x, -lr, d_p, out=x)  # param.add_(grad, alpha=-lr)
+        else:
+            x -= (lr * d_p).astype(x.dtype, copy=False)
