@@ -386,12 +386,18 @@ def test_the_default_dtype_is_part_of_the_key():
         ndgrad.set_default_dtype(ndgrad.float32)
 
 
-def test_parameters_flags_and_swapped_data_are_guarded():
+def _linear_trained(steps: int):
+    """A compiled Linear(3, 2) after `steps` backward passes (traced, verified, replayed)."""
     m = nn.Linear(3, 2)
     cm = ndgrad.compile(m)
     x = ndgrad.ones(4, 3)
-    for _ in range(3):
+    for _ in range(steps):
         cm(x).sum().backward()
+    return m, cm, x
+
+
+def test_parameters_flags_and_swapped_data_are_guarded():
+    m, cm, x = _linear_trained(3)
     m.zero_grad(set_to_none=True)
     m.weight.requires_grad_(False)  # a frozen weight gets no gradient, as in eager mode
     for _ in range(3):
@@ -409,11 +415,7 @@ def test_parameters_flags_and_swapped_data_are_guarded():
 
 def test_backward_of_a_compiled_region_steals_or_copies_the_gradients_as_eager():
     # the generated backward's gradients are fresh: .grad takes them over; a second backward adds in place
-    m = nn.Linear(3, 2)
-    cm = ndgrad.compile(m)
-    x = ndgrad.ones(4, 3)
-    for _ in range(2):
-        cm(x).sum().backward()
+    m, cm, x = _linear_trained(2)
     g = m.weight.grad
     cm(x).sum().backward()
     assert m.weight.grad is g and _same(g, ndgrad.full((2, 3), 12.0))

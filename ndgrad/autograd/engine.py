@@ -378,18 +378,17 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
             if not retain_graph and node._saved is not None and not node._keep:
                 node._saved = FREED
                 node._versions = ()  # it holds the saved Tensors too
-            nexts = node.next_functions
-            for i in range(min(len(nexts), len(out))):
-                child, nr = nexts[i]
+            i = -1
+            for (child, nr), g in zip(node.next_functions, out):
+                i += 1
                 if child is None or (needed is not None and child not in needed):
                     continue
-                if (inline and child.__class__ is AccumulateGrad and deps[child] == 1 and child not in buffers
+                if (child.__class__ is AccumulateGrad and inline and deps[child] == 1 and child not in buffers
                         and not child._hooked and not child.variable._hooks and not child.variable._post_acc_hooks):
                     # the last gradient of a leaf with no hook, and no earlier one waits: accumulate it now, which
                     # is when the ready queue would run the leaf (AccumulateGrad goes first), without the queue
-                    g = out[i]
                     if g is not None:
-                        out[i] = None  # the engine's only other reference: see _exclusive
+                        out[i] = None  # (then zip's tuple and `g` are the engine's references: see _exclusive)
                         var = child.variable
                         if graph or var._grad is not None or g.__class__ is not np.ndarray:
                             _accumulate_into(var, g, graph, NOT_FRESH)
@@ -397,7 +396,6 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                             _take(var, g)
                         g = None
                     continue
-                g = out[i]
                 if g is not None:
                     cb = buffers.get(child)
                     if cb is None:
