@@ -57,6 +57,9 @@ LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place 
 VIEW_LEAF_INPLACE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 
 
+_backward: Any = None  # autograd.backward, bound on first use (autograd imports this module)
+
+
 def _wrap(data: np.ndarray, vc: list | None = None, grad_fn: Any = None, nr: int = 0) -> "Tensor":
     """Make a Tensor around an ndarray without copying (internal constructor)."""
     t = _new(Tensor)
@@ -219,8 +222,10 @@ class Tensor:
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Mirrors `Tensor.backward`."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        global _backward
+        if _backward is None:
+            from .autograd import backward as _backward
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing data and version counter, cut from the graph. Mirrors `Tensor.detach`."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from .._tensor import Tensor, _wrap
 from . import graph
 from .engine import run_backward
@@ -43,7 +45,6 @@ def _make_grads(outputs: tuple, grads: tuple, is_grads_batched: bool = False) ->
             if out._data.dtype.kind not in "fcV":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                    f"{out.dtype}")
-            import numpy as np
             res.append(_wrap(np.ones(out._data.shape, out._data.dtype)))
         else:
             if not isinstance(g, Tensor):
