@@ -424,3 +424,25 @@ def test_backward_of_a_compiled_region_steals_or_copies_the_gradients_as_eager()
     m.zero_grad(set_to_none=True)
     cm(x).sum().backward()  # (a hooked leaf: through the queue)
     assert len(grads) == 1 and _same(m.weight.grad, grads[0])
+
+
+def test_transpose_chains_that_undo_themselves_and_repeated_calls_become_names():
+    def f(x, w):
+        u = x @ w.t()
+        y = u.t().t()             # the root array itself
+        d1, d2 = u - 1.0, u - 1.0  # one call
+        z = y.t().contiguous()
+        z.add_(1.0)               # an in-place write through a name that is no alias
+        return y * d1 + d2.sum(), z
+    cf = ndgrad.compile(f)
+    for _ in range(3):
+        x, w = ndgrad.randn(4, 3, requires_grad=True), ndgrad.randn(5, 3, requires_grad=True)
+        got, want = cf(x, w), f(x, w)
+        assert _same(got[0], want[0]) and _same(got[1], want[1])
+        (got[0].sum() + got[1].sum()).backward()
+        gx, gw = x.grad, w.grad
+        x.grad = w.grad = None
+        (want[0].sum() + want[1].sum()).backward()
+        assert _same(gx, x.grad) and _same(gw, w.grad)
+    fwd = cf.code.split("def backward")[0]
+    assert fwd.count("np.subtract(") == 1 and ".swapaxes(" not in fwd
