@@ -160,13 +160,15 @@ def fma(a, s, b, out=None):
 add = Op("add", np.add, ("self", "other"))
 add.defvjp(self=lambda grad: grad,    # d/dx (x + y) = 1
            other=lambda grad: grad)   # d/dy (x + y) = 1
-def _add_alpha(self, other, alpha):
-    if isinstance(self, np.ndarray) and _fused_dtype(np.result_type(self, other)):
-        return fma(self, alpha, other)
-    return self + alpha * other
+def _axpy(a, s, b):
+    """a + s*b for the alpha forms of add, sub and rsub: one rounding (fma) for float32 and narrower arrays, as
+    torch's kernels; NumPy's own two for the other dtypes (and a and b Python numbers)."""
+    if (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)) and _fused_dtype(np.result_type(a, b)):
+        return fma(a, s, b)
+    return a + s * b
 
 
-add_alpha = Op("add", _add_alpha, ("self", "other"), ("alpha",))
+add_alpha = Op("add", lambda self, other, alpha: _axpy(self, alpha, other), ("self", "other"), ("alpha",))
 add_alpha.defvjp(self=lambda grad: grad,                   # d/dx (x + a*y) = 1
                  other=lambda grad, alpha: grad * alpha)   # d/dy (x + a*y) = a
 
@@ -199,22 +201,14 @@ def _sub(self, other, alpha):
     if _is_bool(self) or _is_bool(other):  # checked before promotion turns bools into numbers
         _check_bool_sub(self, other)
     self, other = _promoted(self, other)
-    if alpha == 1:
-        return self - other
-    if isinstance(self, np.ndarray) and _fused_dtype(np.result_type(self, other)):
-        return fma(self, -alpha, other)
-    return self - alpha * other
+    return self - other if alpha == 1 else _axpy(self, -alpha, other)
 
 
 def _rsub(self, other, alpha):
     if _is_bool(self) or _is_bool(other):
         _check_bool_sub(self, other)
     self, other = _promoted(self, other)
-    if alpha == 1:
-        return other - self
-    if isinstance(self, np.ndarray) and _fused_dtype(np.result_type(self, other)):
-        return fma(other, -alpha, self)
-    return other - alpha * self
+    return other - self if alpha == 1 else _axpy(other, -alpha, self)
 
 
 sub = Op("sub", _sub, ("self", "other"), ("alpha",), dtype=NONE)

@@ -181,25 +181,21 @@ def _accumulate_into(t: Tensor, g: Any, graph: bool, fresh: int = NOT_FRESH) -> 
         return
     arr = g._data if isinstance(g, Tensor) else g
     if old is None:
-        d = t._data
-        if type(arr) is not np.ndarray or arr.dtype is not d.dtype and arr.dtype != d.dtype or arr.shape != d.shape:
-            arr = np.broadcast_to(np.asarray(arr, dtype=d.dtype), d.shape)
-        # never alias a gradient anything else holds: take it over only when the engine's own references are
-        # the only ones (torch steals such gradients too), else copy
-        t._grad = _wrap(arr if fresh and _exclusive(arr, fresh) else np.array(arr, copy=True))
+        _first_grad(t, arr, fresh)
     else:
         # in place, as torch does with grad mode off (even a grad that has a grad_fn keeps it)
         np.add(old._data, arr, out=old._data, casting="unsafe")
         old._vc[0] += 1
 
 
-def _take(t: Tensor, arr: np.ndarray) -> None:
-    """`.grad` of a leaf that has none, from a gradient array that reached it inline (run_backward): the array
-    itself when only the engine holds it, else a copy (as _accumulate_into, on its most frequent path)."""
+def _first_grad(t: Tensor, arr: Any, fresh: int) -> None:
+    """`.grad` of a tensor that has none (graph mode off), from a gradient reaching it along path `fresh`: never
+    alias a gradient anything else holds. The array itself when the engine's own references are the only ones
+    (torch steals such gradients too, see _exclusive), else a copy of the tensor's dtype and shape."""
     d = t._data
-    if arr.dtype is d.dtype and arr.shape == d.shape:
-        t._grad = _wrap(arr if _exclusive(arr, INLINE) else np.array(arr, copy=True))
-    else:
+    if type(arr) is np.ndarray and (arr.dtype is d.dtype or arr.dtype == d.dtype) and arr.shape == d.shape:
+        t._grad = _wrap(arr if fresh and _exclusive(arr, fresh) else np.array(arr, copy=True))
+    else:  # a number, another dtype or a broadcastable shape
         t._grad = _wrap(np.array(np.broadcast_to(np.asarray(arr, dtype=d.dtype), d.shape), copy=True))
 
 
@@ -393,7 +389,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                         if graph or var._grad is not None or g.__class__ is not np.ndarray:
                             _accumulate_into(var, g, graph, NOT_FRESH)
                         else:
-                            _take(var, g)
+                            _first_grad(var, g, INLINE)
                         g = None
                     continue
                 if g is not None:

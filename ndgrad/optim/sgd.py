@@ -6,7 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._tensor import _wrap
-from .._ops.pointwise import _fused_dtype, fma
+from .._ops.pointwise import fma
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -57,7 +57,7 @@ class SGD(Optimizer):
                 fma(b, 1 - damp, d_p, out=b)  # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
             d_p = fma(d_p, mom, buf._data) if nest else buf._data  # grad.add(buf, alpha=momentum)
         x = p._data
-        if _fused_dtype(x.dtype) or x.dtype.kind == "f":
+        if x.dtype.kind in "fV":  # (fma rounds once for float32 and narrower, twice for float64)
             fma(x, -lr, d_p, out=x)  # param.add_(grad, alpha=-lr)
         else:
             x -= (lr * d_p).astype(x.dtype, copy=False)
