@@ -342,6 +342,25 @@ def case_mismatch(rank, n):
         assert "Detected mismatch between collectives on ranks" in str(e), str(e)
     else:
         raise AssertionError("different collectives were not detected")
+    # the same collective, synchronous on one rank and async_op=True on the others, is legal and correct,
+    # also with several async calls in flight (their checks are completed in order)
+    ts = [torch.full((5 + k,), float(rank)) for k in range(3)]
+    if rank == 0:
+        for t in ts:
+            dist.all_reduce(t)
+    else:
+        works = [dist.all_reduce(t, async_op=True) for t in ts]
+        assert all(w.wait() for w in works)
+    assert all(t.tolist() == [n * (n - 1) / 2] * t.numel() for t in ts), [t.tolist() for t in ts]
+    # an async collective with mismatched sizes raises when it is waited for, not later and never silently
+    w = dist.all_reduce(torch.zeros(7 + rank), async_op=True)
+    try:
+        w.wait()
+    except RuntimeError as e:
+        assert "Detected mismatch between collectives on ranks" in str(e) and "all_reduce" in str(e), str(e)
+    else:
+        raise AssertionError("mismatched sizes of an async all_reduce were not detected")
+    assert w.is_completed() and not w.is_success() and isinstance(w.exception(), RuntimeError)
 
 
 def case_timeout(rank, n):
