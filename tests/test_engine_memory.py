@@ -257,7 +257,10 @@ x = ndgrad.ones(3, requires_grad=True)
 Triple.apply(x).sum().backward()  # one producer: accumulated inline
 w = ndgrad.ones(3, requires_grad=True)
 (Triple.apply(w) + Triple.apply(w)).sum().backward()  # two producers: through the queue, a fresh sum
-print(made[0]() is x.grad._data, w.grad.tolist())
+h = ndgrad.ones(2, 3, requires_grad=True)
+h.register_post_accumulate_grad_hook(lambda t: None)   # hooked (as DDP does): through the queue, a view
+Triple.apply(h.t().t()).sum().backward()  # a C-contiguous view, as (g.T @ x).T is
+print(made[0]() is x.grad._data, made[-1]() is not None and h.grad._data.base is made[-1](), w.grad.tolist())
 """
 
 
@@ -266,7 +269,7 @@ def test_a_fresh_gradient_held_by_no_one_else_becomes_grad_itself():
     import subprocess
     import sys
     out = subprocess.run([sys.executable, "-c", _TAKE_OVER], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "[6.0,", "6.0,", "6.0]"], out
+    assert out.split() == ["True", "True", "[6.0,", "6.0,", "6.0]"], out
     kept = []
 
     class Keep(ndgrad.autograd.Function):
@@ -283,6 +286,10 @@ def test_a_fresh_gradient_held_by_no_one_else_becomes_grad_itself():
     assert z.grad._data is not kept[0]._data and z.grad.tolist() == [3.0, 3.0, 3.0]
     kept[0].mul_(0)
     assert z.grad.tolist() == [3.0, 3.0, 3.0]
+    h = ndgrad.ones(2, 3, requires_grad=True)
+    h.register_post_accumulate_grad_hook(lambda t: None)
+    Keep.apply(h.t().t()).sum().backward()  # a view of what the Function holds, through the queue: copied
+    assert not np.shares_memory(h.grad._data, kept[-1]._data) and h.grad.tolist() == [[3.0] * 3] * 2
 
 
 def test_taken_over_grads_stay_independent_across_retained_passes():

@@ -119,7 +119,8 @@ def _calibrate() -> None:
     """Measure, with tiny real backward passes, the reference counts that a gradient array held only by the
     engine has when it reaches `.grad`: on the inline path (a leaf fed by one node, see run_backward) plain and
     as a full view of a fresh base, and through the ready queue (a leaf fed by several nodes) plain. Measuring
-    instead of assuming keeps `_exclusive` right on any CPython version."""
+    instead of assuming keeps `_exclusive` right on any CPython version. Also a view through the queue (a leaf
+    with a post-accumulate-grad hook, as DDP registers, fed by a transposing node such as a weight's matmul)."""
     global _OWN, _CALIBRATION
     from .._creation import zeros
     from .grad_mode import enable_grad
@@ -128,9 +129,9 @@ def _calibrate() -> None:
         with enable_grad():  # it may run inside a backward pass, where grad mode is off
             _calibration_passes(zeros)
         got = {(path, view): (n, nb) for path, view, n, nb in _CALIBRATION}
-        inline, inline_view, queued = got[(INLINE, False)], got[(INLINE, True)], got[(QUEUED, False)]
-        # a view reaching .grad through the queue is not measured: it is always copied (None)
-        _OWN = (None, (queued[0], None, None), (inline[0], inline_view[0], inline_view[1]))
+        inline, inline_view = got[(INLINE, False)], got[(INLINE, True)]
+        queued, queued_view = got[(QUEUED, False)], got[(QUEUED, True)]
+        _OWN = (None, (queued[0], queued_view[0], queued_view[1]), (inline[0], inline_view[0], inline_view[1]))
     finally:
         _CALIBRATION = None
 
@@ -142,6 +143,13 @@ def _calibration_passes(zeros: Any) -> None:
         (y * 2.0).sum().backward()  # one producer: the inline path
     x = zeros((2, 2), requires_grad=True)
     (x * 2.0 + x * 3.0).sum().backward()  # two producers: through the queue, a fresh sum
+    x = zeros((2, 2), requires_grad=True)
+    x.register_post_accumulate_grad_hook(_no_hook)   # a hooked leaf goes through the queue: a view of a fresh array
+    (x.t().t() * 2.0).sum().backward()
+
+
+def _no_hook(t: Any) -> None:
+    return None
 
 
 NOT_FRESH, QUEUED, INLINE = 0, 1, 2  # how a gradient reaches _accumulate_into (`fresh`)
