@@ -117,10 +117,10 @@ _CALIBRATION: list | None = None
 
 def _calibrate() -> None:
     """Measure, with tiny real backward passes, the reference counts that a gradient array held only by the
-    engine has when it reaches `.grad`: on the inline path (a leaf fed by one node, see run_backward) plain and
-    as a full view of a fresh base, and through the ready queue (a leaf fed by several nodes) plain. Measuring
-    instead of assuming keeps `_exclusive` right on any CPython version. Also a view through the queue (a leaf
-    with a post-accumulate-grad hook, as DDP registers, fed by a transposing node such as a weight's matmul)."""
+    engine has when it reaches `.grad`, plain and as a full view of a fresh base, on each path: inline (a leaf
+    fed by one node, see run_backward) and through the ready queue (a leaf fed by several nodes, or one with a
+    post-accumulate-grad hook, as DDP registers). Measuring instead of assuming keeps `_exclusive` right on any
+    CPython version."""
     global _OWN, _CALIBRATION
     from .._creation import zeros
     from .grad_mode import enable_grad

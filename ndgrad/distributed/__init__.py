@@ -739,7 +739,7 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None, async_
     plan = _PLANS.get((a.dtype, id(op)))   # the ReduceOp members live forever: their ids are stable keys
     wide, mtype, mop, avg = plan if plan is not None else _plan(a.dtype, op, "all_reduce")
     n = len(pg._ranks)
-    chk = pg._check if n > 1 and _state.check else None
+    chk = pg._check if _state.check else None   # (a group of one has none)
     tok = chk.start("all_reduce", a.nbytes, async_op) if chk is not None else None
     # reduce in place: in the tensor's own buffer when it is contiguous and of a type MPI reduces, else in a copy
     own = wide is None and a.flags.c_contiguous
