@@ -811,6 +811,81 @@ def _call_key(phase: str, fn: Any, a: tuple, k: dict) -> Any:
         return None
 
 
+# Lowering: recorded calls rewritten into cheaper NumPy calls that compute the same bits.
+# - A Python number beside a floating-point array in a two-input ufunc (`np.subtract(1, v)`, `np.multiply(v, 2.0)`)
+#   is converted to the array's dtype at every call (NEP 50: the number takes the array's dtype); a constant of that
+#   dtype, made once, gives the same loop the same operands.
+# - A NumPy scalar written in a call (`np.divide(g, np.float32(35.0))`) is made once, as a named constant.
+# - `a.sum(...)` and `np.sum(a, ...)` call `np.add.reduce` through Python-level wrappers: called directly (eager's
+#   hot reductions call it directly already, see _ops/reduction.py).
+_LOWER_FLOATS = {np.dtype(n) for n in ("float16", "float32", "float64")}
+_SUMS = {np.sum, _METHODS["sum"]}
+# two-input ufuncs whose only floating loops take two operands of one dtype (not ldexp's (float, int))
+_SAME_TYPED = {getattr(np, n) for n in (
+    "add", "subtract", "multiply", "true_divide", "power", "maximum", "minimum", "fmax", "fmin",
+    "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "arctan2", "hypot", "copysign",
+    "floor_divide", "remainder", "fmod", "logaddexp", "logaddexp2", "heaviside")}
+
+
+def _reduce_args(a: tuple, k: dict) -> tuple | None:
+    """(axis, dtype, keepdims) of a recorded `sum` call with no other argument, else None."""
+    if len(a) > 2 or not set(k) <= {"axis", "keepdims", "dtype"} or (len(a) == 2 and "axis" in k):
+        return None
+    axis = a[1] if len(a) == 2 else k.get("axis")
+    keepdims = k.get("keepdims", False)
+    ok = axis is None or type(axis) is int or (type(axis) is tuple and all(type(v) is int for v in axis))
+    return (axis, k.get("dtype"), keepdims) if ok and type(keepdims) is bool else None
+
+
+def _lower(nodes: list, tr: _Tracer, consts: dict) -> list:
+    lits: dict = {}
+
+    def literal(v: Any, dt: np.dtype) -> Any:
+        key = (dt, type(v), v)
+        c = lits.get(key)
+        if c is None:
+            name = f"c{len(consts)}"
+            consts[name] = dt.type(v)
+            c = lits[key] = _Const(name)
+        return c
+
+    def usable(x: Any) -> np.dtype | None:
+        if isinstance(x, _Var) and x.name not in tr.scalars:
+            lay = tr.layout.get(x.name)
+            if lay is not None and lay[1] in _LOWER_FLOATS:
+                return lay[1]
+        return None
+
+    out: list = []
+    for node in nodes:
+        phase, fn, a, k, outs, side = node
+        if side or not isinstance(outs, _Var) or not a:
+            out.append(node)
+            continue
+        if any(isinstance(v, np.generic) for v in a):
+            a = tuple(literal(v, v.dtype) if isinstance(v, np.generic) else v for v in a)
+            node = (phase, fn, a, k, outs, side)
+        if fn in _SAME_TYPED and len(a) == 2 and set(k) <= {"out"}:
+            for j in (0, 1):
+                v, dt = a[j], usable(a[1 - j])
+                if dt is not None and type(v) in (int, float) and (type(v) is float or abs(v) <= 2 ** 53):
+                    with np.errstate(all="ignore"):
+                        c = dt.type(v)
+                    if np.isfinite(c) or not np.isfinite(v):
+                        a = (literal(v, dt), a[1]) if j == 0 else (a[0], literal(v, dt))
+                        break
+            out.append((phase, fn, a, k, outs, side))
+            continue
+        red = _reduce_args(a, k) if fn in _SUMS else None
+        if red is None or not isinstance(a[0], _Var) or a[0].name in tr.scalars:
+            out.append(node)
+            continue
+        axis, dtype, keepdims = red
+        args = (a[0], axis, dtype, None, True) if keepdims else (a[0], axis, dtype) if dtype is not None else (a[0], axis)
+        out.append((phase, np.add.reduce, args, {}, outs, False))
+    return out
+
+
 def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_outs: list) -> tuple:
     """Source of the forward and backward functions; returns (fwd source, bwd source, saved names, namespace)."""
     consts, const_ids = dict(tr.consts), dict(tr.const_ids)
@@ -854,6 +929,7 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
     inputs = list(inputs)
     outputs = [alias.get(o, o) for o in outputs]
     grad_outs = [alias.get(g, g) for g in grad_outs]
+    nodes = _lower(nodes, tr, consts)
     fwd_nodes = [n for n in nodes if n[0] == "fwd"]
     bwd_nodes = [n for n in nodes if n[0] == "bwd"]
     # backward: drop calls nobody needs (no side effects there: the engine only computes)
@@ -969,6 +1045,8 @@ def _reuse(nodes: list, last: dict, keep: set, tr: _Tracer) -> dict:
 
 def _describe(obj: Any) -> str:
     """A constant of the generated code, for a reader."""
+    if isinstance(obj, np.generic):
+        return f"np.{type(obj).__name__}({obj.item()!r})"
     if isinstance(obj, np.ndarray):
         if obj.size <= 4:
             return f"np.{np.array_repr(obj)}"

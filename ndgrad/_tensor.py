@@ -58,6 +58,7 @@ VIEW_LEAF_INPLACE = "a view of a leaf Variable that requires grad is being used 
 
 
 _backward: Any = None  # autograd.backward, bound on first use (autograd imports this module)
+_run_backward: Any = None  # autograd.engine.run_backward, bound with it
 
 
 def _wrap(data: np.ndarray, vc: list | None = None, grad_fn: Any = None, nr: int = 0) -> "Tensor":
@@ -222,9 +223,16 @@ class Tensor:
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Mirrors `Tensor.backward`."""
-        global _backward
+        global _backward, _run_backward
         if _backward is None:
             from .autograd import backward as _backward
+            from .autograd.engine import run_backward as _run_backward
+        d = self._data
+        if (gradient is None and inputs is None and not create_graph and self._requires_grad and d.size == 1
+                and d.dtype.kind in "fc"):
+            # the common `loss.backward()`: what autograd.backward would check and make, directly
+            _run_backward((self,), [np.ones(d.shape, d.dtype)], bool(retain_graph), False)
+            return
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":

@@ -6,6 +6,7 @@ CompiledFunctionBackward node (proof that the generated code ran, not an eager f
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 
 import numpy as np
@@ -446,3 +447,33 @@ def test_transpose_chains_that_undo_themselves_and_repeated_calls_become_names()
         assert _same(gx, x.grad) and _same(gw, w.grad)
     fwd = cf.code.split("def backward")[0]
     assert fwd.count("np.subtract(") == 1 and ".swapaxes(" not in fwd
+
+
+@pytest.mark.parametrize("dtype", [ndgrad.float16, ndgrad.float32, ndgrad.float64])
+def test_lowered_calls_compute_eager_s_bits(dtype):
+    # means, sums and numbers beside arrays become cheaper NumPy calls in the generated code (_compile._lower):
+    # the same bits as eager mode, for every floating dtype, on values that round differently in each
+    def f(x, w):
+        h = 1 - x * 0.1 + 1e-3 / (w + 3)
+        h = ndgrad.maximum(h, ndgrad.tensor(0.25, dtype=dtype)) ** 3 - 2.5
+        return (h.mean() + h.mean(0).sum() * 0.7 + (h * w).sum(1, keepdim=True).mean(), h.sum((0, 1)) - 1e30)
+    cf = ndgrad.compile(f)
+    gen = np.random.default_rng(3)
+    for step in range(4):
+        x = ndgrad.tensor(gen.standard_normal((7, 5)) * 3, dtype=dtype, requires_grad=True)
+        w = ndgrad.tensor(gen.standard_normal((7, 5)), dtype=dtype, requires_grad=True)
+        got, want = cf(x, w), f(x, w)
+        assert all(_same(a, b) for a, b in zip(got, want))
+        assert cf.eager_reason is None  # (the generated code reproduced the trace on the checking call)
+        assert step < 2 or type(got[0].grad_fn).__name__ == "CompiledFunctionBackward"
+        got[0].backward()
+        gx, gw = x.grad, w.grad
+        x.grad = w.grad = None
+        want[0].backward()
+        assert _same(gx, x.grad) and _same(gw, w.grad)
+    code = cf.code
+    assert "np.mean" not in code if dtype != ndgrad.float16 else "np.mean" in code
+    assert "np.add.reduce" in code and ".sum(" not in code
+    # numbers beside arrays became constants of the array's dtype, which the listing names
+    assert not re.search(r"np\.(add|subtract|multiply|divide|power|maximum)\([^)]*[(, ][-0-9.]+[,)]", code)
+    assert re.search(rf"c\d+ = np\.{str(dtype).split('.')[-1]}\(35\.0\)", code)  # (the count of a mean's backward)

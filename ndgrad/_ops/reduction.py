@@ -10,6 +10,28 @@ from ._registry import SAME, Op
 from .pointwise import _cj, where
 
 
+# NumPy's mean and sum are Python functions around np.add.reduce (numpy/_core/_methods.py, fromnumeric.py): the
+# hot reductions call it directly and compute the same bits
+_MEAN_EXACT = {np.dtype(np.float32): 1 << 24, np.dtype(np.float64): 1 << 53}  # counts the dtype holds exactly
+
+
+def mean_of(a, axis=None, keepdims=False):
+    """`np.mean(a, axis, keepdims=keepdims)` of a nonempty array: for float32 and float64 (NumPy divides their sum
+    by an intp count, in float64, which rounds to the quotient in the array's own dtype) the sum divided by the
+    count in that dtype, without np.mean's Python-level steps."""
+    limit = _MEAN_EXACT.get(a.dtype)
+    if limit is not None:
+        if axis is None:
+            n = a.size
+        else:
+            n = 1
+            for d in ((axis,) if isinstance(axis, (int, np.integer)) else axis):
+                n *= a.shape[d]
+        if 0 < n <= limit:
+            return np.true_divide(np.add.reduce(a, axis, None, None, keepdims), a.dtype.type(n))
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
 def _dims(dim, ndim):
     """Normalise an int / sequence / None `dim` to a sorted tuple of non-negative axes."""
     if dim is None:
@@ -31,8 +53,11 @@ def _dims(dim, ndim):
 def _sum_to(self, shape):
     lead = self.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1)
-    r = self.sum(axis=axes, keepdims=True) if axes else self
-    return r.reshape(shape)
+    if not axes:
+        return self.reshape(shape)
+    if axes[-1] < lead:  # only leading axes: their sum has the shape
+        return np.add.reduce(self, axes)
+    return np.add.reduce(self, axes, None, None, True).reshape(shape)
 
 
 sum_to = Op("sum_to", _sum_to, ("self",), ("shape",), node="SumToSizeBackward0", dtype=SAME)
@@ -64,12 +89,12 @@ def _sum_dtype(x):
     return np.int64 if x.dtype.kind in "biu" else None
 
 
-sum_all = Op("sum", lambda self: np.sum(self, dtype=_sum_dtype(self)), ("self",), node="SumBackward0", dtype=SAME)
+sum_all = Op("sum", lambda self: np.add.reduce(self, None, _sum_dtype(self)), ("self",), node="SumBackward0", dtype=SAME)
 sum_all.defvjp(self=lambda grad, self_shape: expand_to(grad, self_shape))  # d/dx_i Σx = 1
 
 
 def _sum_dim(self, dim, keepdim):
-    return np.sum(self, axis=dim, keepdims=keepdim, dtype=_sum_dtype(self))
+    return np.add.reduce(self, dim, _sum_dtype(self), None, keepdim)
 
 
 sum_dim = Op("sum", _sum_dim, ("self",), ("dim", "keepdim"), node="SumBackward1", dtype=SAME)
@@ -80,7 +105,9 @@ sum_dim.defvjp(self=lambda grad, self_shape, dim, keepdim:
 def _mean_all(self):
     if self.size == 0:  # nan, as torch, without NumPy's "Mean of empty slice" warning
         return np.full((), np.nan, self.dtype)
-    return np.mean(self, dtype=self.dtype if self.dtype != np.float16 else np.float32).astype(self.dtype)
+    if self.dtype == np.float16:  # (summed in float32, as torch)
+        return np.mean(self, dtype=np.float32).astype(self.dtype)
+    return np.asarray(mean_of(self), self.dtype)
 
 
 mean_all = Op("mean", _mean_all, ("self",), node="MeanBackward0", dtype=SAME)
@@ -91,7 +118,7 @@ mean_all.defvjp(self=lambda grad, self_shape: expand_to(grad / max(int(np.prod(s
 def _mean_dim(self, dim, keepdim):
     if self.size == 0:
         return np.full(np.sum(self, axis=dim, keepdims=keepdim).shape, np.nan, self.dtype)
-    return np.mean(self, axis=dim, keepdims=keepdim).astype(self.dtype, copy=False)
+    return mean_of(self, dim, keepdim).astype(self.dtype, copy=False)
 
 
 def _count(shape, dims):

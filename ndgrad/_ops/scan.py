@@ -27,6 +27,7 @@ from .reduction import (
     expand_to,
     gather_dim,
     mean_dim,
+    mean_of,
     return_type,
     scatter_dim,
     sum_dim,
@@ -70,7 +71,7 @@ def _var_fwd(self, dim, correction, keepdim):
     with np.errstate(all="ignore"):
         if self.size == 0 or n == 0:
             return np.full(np.sum(self, axis=dim, keepdims=keepdim).shape, np.nan, self.dtype)
-        m = np.mean(self, axis=dim, keepdims=True)
+        m = mean_of(self, dim, True)
         s = np.sum(np.square(self - m), axis=dim, keepdims=keepdim)
         return (s / np.asarray(max(0, n - correction), self.dtype)).astype(self.dtype, copy=False)
 
@@ -104,7 +105,7 @@ def _var_mean_fwd(self, dim, correction, keepdim):
     v = _var_fwd(self, dim, correction, keepdim)
     with np.errstate(all="ignore"):
         m = np.full(v.shape, np.nan, self.dtype) if self.size == 0 else \
-            np.mean(self, axis=dim, keepdims=keepdim).astype(self.dtype, copy=False)
+            mean_of(self, dim, keepdim).astype(self.dtype, copy=False)
     return v, m
 
 

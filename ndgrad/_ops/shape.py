@@ -103,7 +103,7 @@ unsqueeze.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
 
 
 def _transpose(self, dim0, dim1):
-    return np.swapaxes(self, dim0, dim1) if self.ndim else self.view()  # 0-d: dims 0 and -1 are allowed
+    return self.swapaxes(dim0, dim1) if self.ndim else self.view()  # 0-d: dims 0 and -1 are allowed
 
 
 transpose = Op("transpose", _transpose, ("self",), ("dim0", "dim1"), dtype=SAME, view=True)
