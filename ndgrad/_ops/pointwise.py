@@ -126,9 +126,17 @@ def _fused_dtype(dt: np.dtype) -> bool:
     return dt.kind == "V" or (dt.kind == "f" and dt.itemsize <= 4)
 
 
+_F32 = np.dtype(np.float32)
+
+
 def fma(a, s, b, out=None):
     """a + s*b rounded once as torch's fused kernels; `s` a number (cast to the result dtype first, as torch casts
     `alpha`/`value`; a NumPy float32 is taken as it is) or an array. Into `out` when given."""
+    if a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.dtype == _F32:
+        from .. import _blas  # float32: BLAS's saxpy, where it is found and checked to round once
+        r = _blas.fma(a, s, b, out)
+        if r is not None:
+            return r
     a = np.asarray(a)
     b = np.asarray(b)
     dt = out.dtype if out is not None else np.result_type(a, b)
