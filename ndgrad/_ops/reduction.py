@@ -64,8 +64,29 @@ sum_to = Op("sum_to", _sum_to, ("self",), ("shape",), node="SumToSizeBackward0",
 R.SUM_TO = sum_to
 
 
+_NUMERIC = frozenset("biufc")
+
+
 def _expand(self, size):
-    return np.broadcast_to(self, size)
+    """np.broadcast_to(self, size): a read-only view, made directly for a C-contiguous array of a NumPy number
+    dtype (np.broadcast_to builds an iterator in Python: 2.4 us against 0.6)."""
+    nd, shape = self.ndim, self.shape
+    lead = len(size) - nd
+    if self.__class__ is not np.ndarray or lead < 0 or self.dtype.kind not in _NUMERIC or \
+            not self.flags.c_contiguous:
+        return np.broadcast_to(self, size)
+    strides = [0] * lead
+    for k, st in enumerate(self.strides):
+        n = shape[k]
+        if n == size[lead + k]:
+            strides.append(st)
+        elif n == 1:
+            strides.append(0)
+        else:
+            return np.broadcast_to(self, size)  # (which raises NumPy's error)
+    v = np.ndarray(size, self.dtype, self, 0, strides)
+    v.flags.writeable = False
+    return v
 
 
 expand_to = Op("expand", _expand, ("self",), ("size",), node="ExpandBackward0", dtype=SAME, view=True)

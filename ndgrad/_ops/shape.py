@@ -33,7 +33,7 @@ def _infer_shape(shape, numel):
 
 
 def _reshape(self, shape):
-    return np.reshape(self, _infer_shape(shape, self.size))
+    return self.reshape(_infer_shape(shape, self.size))
 
 
 def _needs_copy(a, shape) -> bool:
@@ -84,9 +84,9 @@ view.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
 
 def _squeeze(self, dim):
     if dim is None:
-        return np.squeeze(self)
+        return self.squeeze()
     dims = tuple(d for d in dim if self.shape[d] == 1)
-    return np.squeeze(self, dims) if dims else self.view()
+    return self.squeeze(dims) if dims else self.view()
 
 
 squeeze_all = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackward0", dtype=SAME, view=True)
@@ -97,8 +97,16 @@ squeeze_dim_ = Op("squeeze", _squeeze, ("self",), ("dim",), node="SqueezeBackwar
 for _o in (squeeze_all, squeeze_dim, squeeze_dims, squeeze_dim_):
     _o.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
 
-unsqueeze = Op("unsqueeze", lambda self, dim: np.expand_dims(self, dim), ("self",), ("dim",), dtype=SAME,
-               view=True)
+def _unsqueeze(self, dim):
+    n = self.ndim + 1
+    if not -n <= dim < n:
+        return np.expand_dims(self, dim)  # (which raises NumPy's error, as before)
+    d = dim % n
+    shape = self.shape
+    return self.reshape(shape[:d] + (1,) + shape[d:])  # what np.expand_dims does, without its Python steps
+
+
+unsqueeze = Op("unsqueeze", _unsqueeze, ("self",), ("dim",), dtype=SAME, view=True)
 unsqueeze.defvjp(self=lambda grad, self_shape: reshape(grad, self_shape))
 
 
@@ -111,7 +119,7 @@ transpose.defvjp(self=lambda grad, dim0, dim1: transpose(grad, dim0, dim1))  # i
 t = Op("t", lambda self: self.T, ("self",), node="TBackward0", dtype=SAME, view=True)
 t.defvjp(self=lambda grad: t(grad))
 
-permute = Op("permute", lambda self, dims: np.transpose(self, dims), ("self",), ("dims",), dtype=SAME,
+permute = Op("permute", lambda self, dims: self.transpose(dims), ("self",), ("dims",), dtype=SAME,
              view=True)
 permute.defvjp(self=lambda grad, dims: permute(grad, tuple(np.argsort(dims))))  # inverse permutation
 
