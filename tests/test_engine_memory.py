@@ -254,7 +254,10 @@ class Triple(ndgrad.autograd.Function):
         made.append(weakref.ref(r._data))
         return r
 x = ndgrad.ones(3, requires_grad=True)
-Triple.apply(x).sum().backward()  # one producer: accumulated inline
+Triple.apply(x).sum().backward()  # one producer: accumulated inline (the first pass calibrates, see _calibrate)
+x2 = ndgrad.ones(3, requires_grad=True)
+Triple.apply(x2).sum().backward()  # and once calibrated
+assert made[1]() is x2.grad._data, "inline, calibrated: copied"
 w = ndgrad.ones(3, requires_grad=True)
 (Triple.apply(w) + Triple.apply(w)).sum().backward()  # two producers: through the queue, a fresh sum
 h = ndgrad.ones(2, 3, requires_grad=True)

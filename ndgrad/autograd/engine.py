@@ -155,16 +155,15 @@ def _no_hook(t: Any) -> None:
 NOT_FRESH, QUEUED, INLINE = 0, 1, 2  # how a gradient reaches _accumulate_into (`fresh`)
 
 
-def _exclusive(arr: np.ndarray, path: int) -> bool:
+def _exclusive(arr: np.ndarray, path: int, n: int) -> bool:
     """Whether a gradient array reaching `.grad` along `path` (QUEUED or INLINE) is referenced only by the
     engine (CPython reference counts, calibrated by `_calibrate`): then `.grad` takes it over instead of copying
-    it, as torch steals such gradients. A view qualifies only when it covers all of its base and nothing else
-    refers to that base."""
+    it, as torch steals such gradients. `n` is its reference count as `_first_grad` reads it. A view qualifies
+    only when it covers all of its base and nothing else refers to that base."""
     flags = arr.flags
     if not (flags.c_contiguous and flags.writeable):
         return False
     base = arr.base
-    n = _getrefcount(arr)
     nb = 0 if base is None else _getrefcount(base)
     if _OWN is None:
         if _CALIBRATION is not None:
@@ -201,8 +200,19 @@ def _first_grad(t: Tensor, arr: Any, fresh: int) -> None:
     alias a gradient anything else holds. The array itself when the engine's own references are the only ones
     (torch steals such gradients too, see _exclusive), else a copy of the tensor's dtype and shape."""
     d = t._data
-    if type(arr) is np.ndarray and (arr.dtype is d.dtype or arr.dtype == d.dtype) and arr.shape == d.shape:
-        t._grad = _wrap(arr if fresh and _exclusive(arr, fresh) else np.array(arr, copy=True))
+    if arr.__class__ is np.ndarray and (arr.dtype is d.dtype or arr.dtype == d.dtype) and arr.shape == d.shape:
+        if fresh:
+            n = _getrefcount(arr)
+            own = _OWN
+            if own is not None and arr.base is None:  # (the common case, without a call)
+                flags = arr.flags
+                if n <= own[fresh][0] and flags.c_contiguous and flags.writeable:
+                    t._grad = _wrap(arr)
+                    return
+            elif _exclusive(arr, fresh, n):
+                t._grad = _wrap(arr)
+                return
+        t._grad = _wrap(np.array(arr, copy=True))
     else:  # a number, another dtype or a broadcastable shape
         t._grad = _wrap(np.array(np.broadcast_to(np.asarray(arr, dtype=d.dtype), d.shape), copy=True))
 
@@ -387,19 +397,20 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                 i += 1
                 if child is None or (needed is not None and child not in needed):
                     continue
-                if (child.__class__ is AccumulateGrad and inline and deps[child] == 1 and child not in buffers
-                        and not child._hooked and not child.variable._hooks and not child.variable._post_acc_hooks):
-                    # the last gradient of a leaf with no hook, and no earlier one waits: accumulate it now, which
-                    # is when the ready queue would run the leaf (AccumulateGrad goes first), without the queue
-                    if g is not None:
-                        out[i] = None  # (then zip's tuple and `g` are the engine's references: see _exclusive)
-                        var = child.variable
-                        if graph or var._grad is not None or g.__class__ is not np.ndarray:
-                            _accumulate_into(var, g, graph, NOT_FRESH)
-                        else:
-                            _first_grad(var, g, INLINE)
-                        g = None
-                    continue
+                if child.__class__ is AccumulateGrad and inline and not child._hooked:
+                    var = child.variable
+                    if deps[child] == 1 and not var._hooks and not var._post_acc_hooks and child not in buffers:
+                        # the last gradient of a leaf with no hook, and no earlier one waits: accumulate it now,
+                        # which is when the ready queue would run the leaf (AccumulateGrad goes first), without
+                        # the queue
+                        if g is not None:
+                            out[i] = None  # (then zip's tuple and `g` are the engine's references: see _exclusive)
+                            if graph or var._grad is not None or g.__class__ is not np.ndarray:
+                                _accumulate_into(var, g, graph, NOT_FRESH)
+                            else:
+                                _first_grad(var, g, INLINE)
+                            g = None
+                        continue
                 if g is not None:
                     cb = buffers.get(child)
                     if cb is None:
