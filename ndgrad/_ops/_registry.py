@@ -23,7 +23,8 @@ from weakref import ref as _weakref
 
 from .. import _dtype as D
 from .._tensor import Tensor, _new, _wrap
-from ..autograd.graph import FREED, FREED_MSG, AccumulateGrad, Node
+from ..autograd.graph import FREED, FREED_MSG, Node
+from ..autograd.graph import accumulator as _accumulator
 from ..autograd.graph import _seq as _node_seq
 from ..autograd.grad_mode import state as _mode
 
@@ -464,7 +465,7 @@ def _edge(t: Tensor) -> tuple:
     ref = t._accum
     acc = ref() if ref is not None else None
     if acc is None:
-        acc = AccumulateGrad(t)
+        acc = _accumulator(t)
         t._accum = _weakref(acc)
     return (acc, 0)
 
