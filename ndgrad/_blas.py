@@ -46,19 +46,25 @@ def _load() -> Any:
 
 
 def _rounds_once(f: Any) -> bool:
-    """Whether `f` gives y + alpha*x rounded once, for every length up to 64 and a long one. With alpha = 1 + 2^-12
-    and x = 2^-24 (1 - 2^-12 + 2^-24), alpha*x = 2^-24 (1 + 2^-36): y = 1 plus that lies just above the halfway
-    point between 1 and the next float32, so one rounding gives 1 + 2^-23; a product rounded first (to 2^-24)
-    lands on the halfway point and rounds to even, 1 (and so does a float64 sum, which drops the 2^-60)."""
-    alpha = np.float32(1 + 2.0 ** -12)
+    """Whether `f` gives y + alpha*x rounded once, for every length up to 64 and a long one, each at every
+    alignment of a float32 within 32 bytes (a kernel may treat a misaligned head, the vector body and the tail
+    differently; DDP's bucket slices start anywhere). With alpha = 1 + 2^-12 and x = 2^-24 (1 - 2^-12 + 2^-24),
+    alpha*x = 2^-24 (1 + 2^-36): y = 1 plus that lies just above the halfway point between 1 and the next
+    float32, so one rounding gives 1 + 2^-23; a product rounded first (to 2^-24) lands on the halfway point and
+    rounds to even, 1 (and so does a float64 sum, which drops the 2^-60)."""
+    alpha = float(np.float32(1 + 2.0 ** -12))
     xv = np.float32(2.0 ** -24 * (1 - 2.0 ** -12 + 2.0 ** -24))
     want = np.float32(1 + 2.0 ** -23)
+    xs = np.full(1000 + 16, xv, np.float32)
+    ys = np.empty(1000 + 16, np.float32)
     for n in list(range(1, 65)) + [1000]:
-        x = np.full(n, xv, np.float32)
-        y = np.ones(n, np.float32)
-        f(n, float(alpha), x.ctypes.data, 1, y.ctypes.data, 1)
-        if not (y == want).all():
-            return False
+        for ox, oy in ((k, k) for k in range(8)):
+            x = xs[ox:ox + n]
+            y = ys[oy + 3:oy + 3 + n] if n % 2 else ys[oy:oy + n]  # (also x and y aligned differently)
+            y.fill(1)
+            f(n, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+            if not (y == want).all():
+                return False
     return True
 
 
