@@ -355,6 +355,7 @@ class _Tracer:
         self.guards = 0
         self.internal: set = set()  # values taken by ndgrad's own checks (not by the traced program)
         self.layout: dict = {}     # var name -> (shape, dtype, strides) when traced (what buffer reuse checks)
+        self.batching = False      # vmap's trace of one element (func/_batching.py), not compile's
 
     # -- names
     def var(self, arr: np.ndarray, prefix: str = "v") -> Any:

@@ -18,7 +18,7 @@ from .._tensor import Tensor, _wrap_dim
 from ._registry import SAME, Op
 from . import shape as S
 from .pointwise import exp, select, sigmoid, sign, tanh, where
-from .reduction import mean_of, sum_dim
+from .reduction import full_sum, mean_of, sum_dim
 from .special import _erf, erf_op, softplus_op
 
 __all__: list[str] = ["softmax", "log_softmax", "selu", "celu", "threshold", "hardshrink", "prelu", "relu_", "selu_",
@@ -449,7 +449,7 @@ def _reduce(l, reduction):
     if reduction == "none":
         return l
     if reduction == "sum":
-        return np.asarray(np.sum(l), l.dtype)
+        return np.asarray(full_sum(l), l.dtype)
     if l.size == 0:
         return np.asarray(np.nan, l.dtype)
     return np.asarray(mean_of(l), l.dtype)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .pointwise import _cj
+from .reduction import _batching_trace
 from ._registry import NONE, Op
 from .shape import transpose, unsqueeze, reshape
 
@@ -33,6 +34,25 @@ def _blas(a):
     return np.ascontiguousarray(a) if 0 in a.strides and a.size > 1 else a
 
 
+# One row times a matrix, (1, K) @ (K, N), is computed by torch's CPU kernel one output at a time: the products,
+# each rounded, added in order to zero (mm) or to the bias (addmm with beta = alpha = 1), measured bit for bit on
+# torch 2.13 (BLAS adds in its own order). It is a linear regression's weight gradient (g.T @ x with one output)
+# and a one-sample product with a row-major matrix; for float32/float64, a C-contiguous right matrix (F.linear's
+# transposed weight takes yet another order in torch) and up to 8192 products the same order is taken here.
+_ROW_MM_MAX = 8192  # (beyond, BLAS: this order costs a pass per product row)
+
+
+def _row_mm(a, b, c=None):
+    """(1, K) @ (K, N) [+ c] in torch's order, or None where it does not apply."""
+    k, n = b.shape
+    if not (a.dtype == b.dtype and a.dtype.kind == "f" and a.dtype.itemsize in (4, 8) and 0 < k * n <= _ROW_MM_MAX
+            and b.flags.c_contiguous) or _batching_trace():
+        return None  # (a transposed matrix, as F.linear's weight, takes another order in torch, not this one)
+    start = np.zeros((1, n), a.dtype) if c is None else np.broadcast_to(c, (1, n)).astype(a.dtype)
+    terms = np.concatenate((start, np.multiply(a.reshape(k, 1), b)))
+    return np.add.accumulate(terms, 0)[k:]
+
+
 def _mm(self, mat2):
     if self.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -42,6 +62,10 @@ def _mm(self, mat2):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} and "
                            f"{mat2.shape[0]}x{mat2.shape[1]})")
     _same_dtype(self, mat2, "expected m1 and m2 to have the same dtype, but got: {} != {}")
+    if self.shape[0] == 1:
+        r = _row_mm(self, mat2)
+        if r is not None:
+            return r
     return _keep(_blas(self) @ _blas(mat2), self)
 
 
@@ -121,6 +145,10 @@ def _addmm_fwd(self, mat1, mat2, beta, alpha):
         raise RuntimeError(f"expand(torch.{_TN.get(str(self.dtype), '')}Tensor{{[{shape}]}}, size=[{mat1.shape[0]}, "
                            f"{mat2.shape[1]}]): the number of sizes provided (2) must be greater or equal to the "
                            f"number of dimensions in the tensor ({self.ndim})")
+    if mat1.shape[0] == 1 and alpha == 1 and beta == 1 and self.ndim <= 2 and self.size in (1, mat2.shape[1]):
+        r = _row_mm(mat1, mat2, self)
+        if r is not None:
+            return r
     out = _blas(mat1) @ _blas(mat2)
     if alpha != 1:
         out *= alpha

@@ -43,6 +43,7 @@ def trace(func: Any, args: tuple, kwargs: dict, leaves: list, dims: list, spec: 
     if C._TRACER is not None:
         return None  # inside another trace (nested vmap, or a compiled region): the loop is recorded instead
     tr = C._Tracer()
+    tr.batching = True
     names: list = []
     sample = []
     swapped = []
