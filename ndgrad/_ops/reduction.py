@@ -53,32 +53,36 @@ def _chunk_sums(ch: np.ndarray, step: int) -> np.ndarray:
 
 def full_sum(a: np.ndarray):
     """The sum of every element of `a`, added in torch's order (above) for a C-contiguous float32/float64 array of
-    1 to 32768 elements, else by NumPy."""
+    1 to 32768 elements, else by NumPy. (torch starts every accumulator from +0; here the last step adds +0, which
+    gives the same bits: a zero's sign can only show in a sum that is zero, and one started from +0 is +0.)"""
     lanes = _LANES.get(a.dtype)
     n = a.size
     if lanes is None or not 0 < n <= _TORCH_ORDER_MAX or not a.flags.c_contiguous or _batching_trace():
         return np.add.reduce(a, None)
-    x = a.reshape(-1)
+    x = a if a.ndim == 1 else a.reshape(-1)
     nv = n // lanes
     if not nv:  # four scalar accumulators
         k = n - n % 4
         if not k:
-            return np.add.accumulate(np.concatenate((_ZERO[a.dtype], x)))[-1]
+            return np.add.accumulate(x)[-1] + _ZERO[a.dtype]
         parts = np.add.reduce(x[:k].reshape(-1, 4), 0)
-        return np.add.accumulate(np.concatenate((_ZERO[a.dtype], parts[:1], x[k:], parts[1:])))[-1]
+        return np.add.accumulate(np.concatenate((parts[:1], x[k:], parts[1:])))[-1] + _ZERO[a.dtype]
     m = nv // 4
     w = m * 4 * lanes
     if m:
-        acc = _chunk_sums(x[:w].reshape(m, 4, lanes), 1 << max(4, (m - 1).bit_length() // 4))
+        ch = (x if w == n else x[:w]).reshape(m, 4, lanes)
+        acc = np.add.reduce(ch, 0) if m < 16 else _chunk_sums(ch, 1 << max(4, (m - 1).bit_length() // 4))
         if nv > m * 4:  # whole vectors past the last chunk: into the first accumulator
             acc = np.concatenate((acc[:1], x[w:nv * lanes].reshape(-1, lanes), acc[1:]))
     else:
         acc = x[:nv * lanes].reshape(-1, lanes)
     v = np.add.reduce(acc, 0)
-    return np.add.accumulate(np.concatenate((_ZERO[a.dtype], x[nv * lanes:], v)))[-1]
+    if nv * lanes < n:  # the scalar tail first, then the lanes
+        v = np.concatenate((x[nv * lanes:], v))
+    return np.add.accumulate(v)[-1] + _ZERO[a.dtype]
 
 
-_ZERO = {dt: np.zeros(1, dt) for dt in _LANES}
+_ZERO = {dt: dt.type(0) for dt in _LANES}
 
 
 def _batching_trace() -> bool:
