@@ -13,6 +13,11 @@ import ndgrad
 F32, F64 = np.float32, np.float64
 
 
+def _spread(rng, shape, dtype, decades: int) -> np.ndarray:
+    """Normal values scaled over 10^-decades .. 10^decades: sums whose order shows in the last bits."""
+    return (rng.standard_normal(shape) * 10 ** rng.uniform(-decades, decades, shape)).astype(dtype)
+
+
 def _bits(t) -> np.ndarray:
     return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
 
@@ -63,7 +68,7 @@ def test_random_sums_and_means_are_torch_s_bit_for_bit(dtype):
     rng = np.random.default_rng(0)
     lengths = list(range(1, 70)) + [100, 255, 256, 511, 512, 513, 1000, 4095, 4096, 16384, 32768]
     for n in lengths:
-        x = (rng.standard_normal(n) * 10 ** rng.uniform(-3, 3, n)).astype(dtype)
+        x = _spread(rng, n, dtype, 3)
         t, nd = torch.from_numpy(x), ndgrad.from_numpy(x)
         assert _bits(nd.sum()) == _bits(t.sum()), n
         assert _bits(nd.mean()) == _bits(t.mean()), n
@@ -102,8 +107,8 @@ def test_one_row_products_are_torch_s_bit_for_bit(dtype):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(2)
     for k, n in [(1, 1), (3, 1), (7, 3), (100, 1), (100, 30), (512, 16), (4000, 2)]:
-        a = (rng.standard_normal((1, k)) * 10 ** rng.uniform(-2, 2, (1, k))).astype(dtype)
-        b = (rng.standard_normal((k, n)) * 10 ** rng.uniform(-2, 2, (k, n))).astype(dtype)
+        a = _spread(rng, (1, k), dtype, 2)
+        b = _spread(rng, (k, n), dtype, 2)
         c = (rng.standard_normal(n) * 10).astype(dtype)
         np.testing.assert_array_equal(ndgrad.mm(ndgrad.from_numpy(a), ndgrad.from_numpy(b)).numpy(),
                                       torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy())

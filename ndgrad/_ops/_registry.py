@@ -23,8 +23,7 @@ from weakref import ref as _weakref
 
 from .. import _dtype as D
 from .._tensor import Tensor, _new, _wrap
-from ..autograd.graph import FREED, FREED_MSG, Node
-from ..autograd.graph import accumulator as _accumulator
+from ..autograd.graph import FREED, FREED_MSG, AccumulateGrad, Node
 from ..autograd.graph import _seq as _node_seq
 from ..autograd.grad_mode import state as _mode
 
@@ -465,7 +464,7 @@ def _edge(t: Tensor) -> tuple:
     ref = t._accum
     acc = ref() if ref is not None else None
     if acc is None:
-        acc = _accumulator(t)
+        acc = AccumulateGrad(t)
         t._accum = _weakref(acc)
     return (acc, 0)
 

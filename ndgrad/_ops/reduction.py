@@ -34,21 +34,14 @@ _TORCH_ORDER_MAX = 32768
 
 def _chunk_sums(ch: np.ndarray, step: int) -> np.ndarray:
     """The cascade over the chunks `ch` (m, 4, lanes): each level's sum of what is left past its last full block
-    (the first level: chunks; the next: block sums; ...), added from the first level up. (torch starts every
-    accumulator from +0; here the final sum does, which gives the same bits: a zero's sign can only show in a
-    sum that is zero, and one started from +0 is +0.)"""
-    total = None
+    (the first level: chunks; the next: block sums; ...), added from the first level up."""
+    total = np.zeros(ch.shape[1:], ch.dtype)
     while True:
-        m = ch.shape[0]
-        nb = m // step
-        if m > nb * step:
-            left = np.add.reduce(ch[nb * step:], 0)
-            total = left if total is None else np.add(total, left)
+        nb = ch.shape[0] // step
+        total = np.add(total, np.add.reduce(ch[nb * step:], 0))  # (nothing left: a sum of zeros)
         if not nb:
-            return total if total is not None else np.zeros(ch.shape[1:], ch.dtype)
+            return total
         ch = np.add.reduce(ch[:nb * step].reshape((nb, step) + ch.shape[1:]), 1)
-        if total is None:
-            total = np.zeros(ch.shape[1:], ch.dtype)
 
 
 def full_sum(a: np.ndarray):
@@ -107,14 +100,14 @@ def mean_of(a, axis=None, keepdims=False):
     if limit is not None:
         if axis is None:
             n = a.size
-            if 0 < n <= limit:
-                r = np.true_divide(full_sum(a), a.dtype.type(n))
-                return r.reshape((1,) * a.ndim) if keepdims else r
         else:
             n = 1
             for d in ((axis,) if isinstance(axis, (int, np.integer)) else axis):
                 n *= a.shape[d]
         if 0 < n <= limit:
+            if axis is None:
+                r = np.true_divide(full_sum(a), a.dtype.type(n))
+                return r.reshape((1,) * a.ndim) if keepdims else r
             return np.true_divide(np.add.reduce(a, axis, None, None, keepdims), a.dtype.type(n))
     return np.mean(a, axis=axis, keepdims=keepdims)
 

@@ -177,22 +177,6 @@ class AccumulateGrad(Node):
         self._seq += _ACC_FIRST
 
 
-def accumulator(variable: Any) -> AccumulateGrad:
-    """`AccumulateGrad(variable)` with the two __init__ calls inlined: a leaf's node is made again for every graph
-    that uses the leaf (the leaf holds it weakly), 16 times per step of a small MLP."""
-    acc = _new_node(AccumulateGrad)
-    acc.next_functions = ()
-    acc._saved = None
-    acc._versions = ()
-    acc._meta = ()
-    acc._seq = next(_seq) + _ACC_FIRST
-    acc.variable = variable
-    return acc
-
-
-_new_node = object.__new__
-
-
 class saved_tensors_hooks:
     """Context manager: tensors saved for backward while it is active are replaced by `pack_hook(tensor)`,
     and `unpack_hook(packed)` gives them back when backward needs them. Mirrors
