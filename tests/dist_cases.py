@@ -264,6 +264,66 @@ def case_ddp_mlp(rank, n):
     _train_compare(rank, n, "mlp", steps=4, batch=4 * n, opt_name="adam", accumulate=True)
 
 
+def _rank_grads(model, n, dtype=np.float32):
+    """Every rank's own gradients of the MLP (each rank's input is its own, known to all): one list per rank."""
+    x, y = _data("mlp", 4 * n, seed=7)
+    out = []
+    for r in range(n):
+        model.zero_grad()
+        torch.nn.functional.cross_entropy(model(torch.from_numpy(x[4 * r:4 * r + 4])), torch.from_numpy(y[4 * r:4 * r + 4])).backward()
+        out.append([p.grad.numpy().astype(dtype) for p in model.parameters()])
+    return x, y, out
+
+
+def case_ddp_paths(rank, n):
+    """DDP on one machine averages through shared memory (`_shm`); NDGRAD_DISTRIBUTED_SHM=0 keeps the all_reduce
+    path. Both multiply each rank's gradient by 1/n in float32 first, as torch's reducer does ("divides while
+    copying into the bucket view"); the shared-memory path then adds the ranks in rank order, so its average is
+    sum(g_r * float32(1/n)) with that order, bit for bit, on every rank. With 3 ranks that differs from
+    sum(g_r) / n, which is what both paths computed before."""
+    ref = _mlp(3)
+    x, y, every = _rank_grads(ref, n)
+    scale = np.float32(1.0 / n)
+    want = []
+    for j in range(len(every[0])):
+        acc = every[0][j] * scale
+        for r in range(1, n):
+            acc = acc + every[r][j] * scale
+        want.append(acc)
+    got = {}
+    for flag in ("1", "0"):
+        os.environ["NDGRAD_DISTRIBUTED_SHM"] = flag
+        try:
+            m = _mlp(3)
+            ddp = DDP(m, bucket_cap_mb=0.001)
+        finally:
+            del os.environ["NDGRAD_DISTRIBUTED_SHM"]
+        assert ddp._shared is (flag == "1"), (flag, ddp._shared)
+        assert len(ddp._buckets) > 1
+        for step in range(3):   # several steps: the shared path alternates between two sets of segments
+            m.zero_grad(set_to_none=step != 1)   # a fresh .grad and one written in place
+            torch.nn.functional.cross_entropy(ddp(torch.from_numpy(x[4 * rank:4 * rank + 4])),
+                                              torch.from_numpy(y[4 * rank:4 * rank + 4])).backward()
+            got[flag] = [p.grad.numpy().copy() for p in m.parameters()]
+            if flag == "1":
+                for a, b in zip(got[flag], want):
+                    assert np.array_equal(a, b), (step, np.abs(a - b).max())
+    for a, b, w in zip(got["1"], got["0"], want):
+        # MPI's own order of addition: the same bits with two ranks, within rounding otherwise
+        if n == 2:
+            assert np.array_equal(a, b)
+        np.testing.assert_allclose(b, w, rtol=1e-6, atol=1e-7)
+    if n == 3:   # the pre-scaling is visible: dividing the sum instead differs in some elements
+        post = [sum(every[r][j] for r in range(n)) / np.float32(n) for j in range(len(want))]
+        assert any(not np.array_equal(a, b) for a, b in zip(want, post))
+    # the MPI path keeps training right too (SGD with momentum, several steps)
+    os.environ["NDGRAD_DISTRIBUTED_SHM"] = "0"
+    try:
+        _train_compare(rank, n, "mlp", steps=3, batch=8 * n, opt_name="sgd", bucket_cap_mb=0.0005)
+    finally:
+        del os.environ["NDGRAD_DISTRIBUTED_SHM"]
+
+
 def case_ddp_cnn(rank, n):
     _train_compare(rank, n, "cnn", steps=2, batch=4 * n, opt_name="sgd", bucket_cap_mb=0.01)
 

@@ -541,7 +541,7 @@ def _mpirun(n: int, *cases: str, timeout: float = 90, env: dict | None = None) -
                            *cases], capture_output=True, text=True, timeout=timeout, env=e)
 
 
-CASES = ["collectives", "p2p_objects_groups", "ddp_mlp", "ddp_cnn", "ddp_unused", "ddp_buffers"]
+CASES = ["collectives", "p2p_objects_groups", "ddp_mlp", "ddp_cnn", "ddp_unused", "ddp_buffers", "ddp_paths"]
 
 
 @pytest.fixture(scope="module", params=[2, 4], ids=lambda n: f"{n}ranks")
@@ -560,6 +560,13 @@ def test_multi_rank(ranks_run, case):
     batch; unused parameters; buffers."""
     n, p = ranks_run
     assert f"PASS {case}" in p.stdout, f"{n} ranks, {case}:\n{p.stdout[-4000:]}\n{p.stderr[-2000:]}"
+
+
+@needs_mpi
+def test_ddp_averages_as_torch_with_three_ranks():
+    """With 3 ranks, 1/3 is inexact: the average is sum(g_r * float32(1/3)) (torch's reducer), not sum(g_r) / 3."""
+    p = _mpirun(3, "ddp_paths", timeout=120)
+    assert "PASS ddp_paths" in p.stdout, p.stdout[-4000:] + p.stderr[-2000:]
 
 
 @needs_mpi

@@ -147,6 +147,7 @@ class ProcessGroup:
         self._timeout = timeout
         self._desc = f"a group of {len(ranks)} ranks"
         self._check = _Check(self) if len(ranks) > 1 else None   # persistent: made once, collectively
+        self._shared: list = []   # _shm.Segments made over this group (DDP's), freed with it
 
     def rank(self) -> int:
         return self._comm.Get_rank()
@@ -312,6 +313,9 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
     for g in targets:
         if g._check is not None:
             g._check.free()
+        for seg in g._shared:
+            seg.free()
+        g._shared = []
         try:
             g._comm.Free()
         except Exception:  # noqa: BLE001 - a broken communicator (a peer died) cannot be freed cleanly

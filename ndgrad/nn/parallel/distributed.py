@@ -4,11 +4,18 @@ How it hooks the engine: every parameter that requires grad gets a post-accumula
 (`Tensor.register_post_accumulate_grad_hook`, run by the engine right after `AccumulateGrad` added into
 `.grad`). Parameters are grouped into buckets in reverse registration order (roughly the order backward produces
 their gradients): the first bucket holds up to 1 MiB, the others up to `bucket_cap_mb`. When the last gradient of
-a bucket has been accumulated, the bucket's gradients are flattened into one buffer and a non-blocking
-`all_reduce` starts while backward goes on with the rest of the graph. Buckets start strictly in index order on
-every rank (MPI requires the same order of collectives everywhere). When the last bucket has started, the hook
-waits for all of them and writes the averages back into the `.grad` tensors in place, still inside `backward()`,
-so the optimizer step that follows sees averaged gradients.
+a bucket has been accumulated, the bucket's gradients, times 1/world size (torch's reducer scales them while
+copying them into the bucket), are flattened into one buffer and a non-blocking `all_reduce` starts while
+backward goes on with the rest of the graph. Buckets start strictly in index order on every rank (MPI requires
+the same order of collectives everywhere). When the last bucket has started, the hook waits for all of them and
+writes the sums back into the `.grad` tensors in place, still inside `backward()`, so the optimizer step that
+follows sees averaged gradients.
+
+When every rank of the group is on this machine, the buffers are MPI shared memory (`distributed._shm`): each
+rank writes its scaled gradients into its own segment, and when the last bucket is written, one barrier, then
+every rank adds all ranks' segments in rank order into its `.grad` tensors (the same bits on every rank). There
+are two sets of segments, used in turn, so a rank may write the next iteration's while a slower one still reads
+this one's: the barrier of that next iteration orders it before any rank writes this set again.
 """
 from __future__ import annotations
 
@@ -38,25 +45,34 @@ UNFINISHED = (
 
 
 class _Bucket:
-    __slots__ = ("params", "index", "pending", "work", "flat", "tensor", "views")
+    __slots__ = ("params", "index", "pending", "work", "flat", "tensor", "views", "scale", "shared")
 
-    def __init__(self, params: list, index: list) -> None:
+    def __init__(self, params: list, index: list, n: int) -> None:
         from ..._creation import from_numpy
         self.params = params        # the parameters, in bucket order
         self.index = index          # their positions in DDP's parameter list
         self.pending = len(params)
         self.work: Any = None
         # one flat buffer for the bucket's lifetime (no allocation, no fresh pages per step): the gradients are
-        # copied into their slices, reduced in place, and the averages written back into the `.grad` tensors
+        # copied into their slices (times 1/world size), summed in place, and written back into the `.grad`s
         dt = params[0]._data.dtype
         self.flat = np.empty(sum(p._data.size for p in params), dt)
         self.tensor = from_numpy(self.flat)
-        self.views = []
-        o = 0
-        for p in params:
+        self.views = self.split(self.flat)
+        # torch's reducer multiplies each gradient by 1/world_size while copying it into the bucket, with the
+        # factor in the dtype torch computes in (float for float16/bfloat16/float32/complex64, else double)
+        wide = dt == np.float64 or dt == np.complex128
+        self.scale = np.float64(1.0 / n) if wide else np.float32(1.0 / n)
+        self.shared: Any = None     # with shared memory: per copy, (this rank's views, every rank's views)
+
+    def split(self, flat: np.ndarray) -> list:
+        """`flat` cut into one view per parameter, shaped as the parameter."""
+        views, o = [], 0
+        for p in self.params:
             k = p._data.size
-            self.views.append(self.flat[o:o + k].reshape(p._data.shape))
+            views.append(flat[o:o + k].reshape(p._data.shape))
             o += k
+        return views
 
 
 class DistributedDataParallel(Module):
@@ -106,6 +122,9 @@ class DistributedDataParallel(Module):
         if init_sync:
             self._broadcast(list(module.parameters()) + list(module.buffers()))
         self._buckets = self._make_buckets()
+        self._copy = 0               # with shared memory: the set of segments this iteration writes
+        self._segments: Any = None
+        self._shared = self._share_buckets()
         self._where = {}         # id(param) -> bucket
         self._pos = {id(p): i for i, p in enumerate(params)}
         for b, bucket in enumerate(self._buckets):
@@ -155,6 +174,7 @@ class DistributedDataParallel(Module):
 
     def _make_buckets(self) -> list:
         buckets: list = []
+        n = self.process_group.size()
         cur: dict = {}   # dtype -> (params, indices, bytes)
         cap = min(FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
         for i in reversed(range(len(self._params))):
@@ -165,14 +185,29 @@ class DistributedDataParallel(Module):
             ix.append(i)
             nb += p._data.nbytes
             if nb >= cap:
-                buckets.append(_Bucket(ps, ix))
+                buckets.append(_Bucket(ps, ix, n))
                 cap = self.bucket_bytes_cap
                 ps, ix, nb = [], [], 0
             cur[dt] = (ps, ix, nb)
         for ps, ix, _ in cur.values():
             if ps:
-                buckets.append(_Bucket(ps, ix))
+                buckets.append(_Bucket(ps, ix, n))
         return buckets
+
+    def _share_buckets(self) -> bool:
+        """When every rank of the group is on this machine: two sets of shared-memory segments (one written while
+        the other may still be read by a slower rank) that take the buckets' place (`ndgrad.distributed._shm`)."""
+        from ...distributed import _shm
+        seg = _shm.segments(self.process_group, [b.flat.nbytes for b in self._buckets])
+        if seg is None:
+            return False
+        me = self.process_group.rank()
+        for k, b in enumerate(self._buckets):
+            dt = b.flat.dtype
+            b.shared = [(b.split(seg.view(c, me, k, dt)), [b.split(seg.view(c, r, k, dt)) for r in range(seg.n)])
+                        for c in range(seg.copies)]
+        self._segments = seg
+        return True
 
     # -- forward ----------------------------------------------------------------------------------------------
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
@@ -238,40 +273,62 @@ class DistributedDataParallel(Module):
             self._finish()
 
     def _launch(self, b: _Bucket) -> None:
-        from ... import distributed as dist
-        for p, v in zip(b.params, b.views):
+        """The bucket's gradients, times 1/world size, into its buffer (this rank's shared segment, or the flat
+        buffer whose all_reduce starts now)."""
+        views = b.views if b.shared is None else b.shared[self._copy][0]
+        scale = b.scale
+        for p, v in zip(b.params, views):
             g = p._grad
             if g is None:
                 v.fill(0)
             else:
-                np.copyto(v, g._data)
-        b.work = dist.all_reduce(b.tensor, group=self.process_group, async_op=True)
+                np.multiply(g._data, scale, out=v, casting="unsafe")
+        if b.shared is None:
+            from ... import distributed as dist
+            b.work = dist.all_reduce(b.tensor, group=self.process_group, async_op=True)
 
     def _finish(self) -> None:
+        """Every bucket has started: the sums go into the `.grad` tensors (in place: one pass)."""
         from ... import distributed as dist
         from ..._creation import from_numpy
         from ..._tensor import _wrap
         self._armed = False
-        n = self.process_group.size()
         globally_used = None
         if self.find_unused_parameters:
             used = from_numpy(self._used.copy())
             dist.all_reduce(used, group=self.process_group)
             globally_used = used._data
+        if self._shared:
+            seg = self._segments
+            seg.fence()
+            dist.barrier(group=self.process_group)   # every rank's segment is written
+            seg.fence()
         for b in self._buckets:
-            b.work.wait()
-            b.work = None
-            flat = b.flat
-            div = np.divide if flat.dtype.kind in "fc" or flat.dtype.name == "bfloat16" else np.floor_divide
-            for p, i, v in zip(b.params, b.index, b.views):
+            if b.shared is None:
+                b.work.wait()
+                b.work = None
+                sources: Any = None
+            else:
+                sources = b.shared[self._copy][1]
+            for j, (p, i) in enumerate(zip(b.params, b.index)):
                 if globally_used is not None and globally_used[i] == 0:
                     continue
                 g = p._grad
                 if g is None:
-                    p._grad = _wrap(div(v, n).astype(v.dtype, copy=False))
-                else:   # the average goes straight into the gradient's buffer: one pass
-                    div(v, n, out=g._data, casting="unsafe")
+                    out = np.empty_like(b.views[j])
+                    p._grad = _wrap(out)
+                else:
+                    out = g._data
                     g._vc[0] += 1
+                if sources is None:
+                    np.copyto(out, b.views[j], casting="unsafe")
+                elif len(sources) == 1:
+                    np.copyto(out, sources[0][j], casting="unsafe")
+                else:   # in rank order, so every rank computes the same bits
+                    np.add(sources[0][j], sources[1][j], out=out, casting="unsafe")
+                    for r in range(2, len(sources)):
+                        np.add(out, sources[r][j], out=out, casting="unsafe")
+        self._copy ^= 1
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
