@@ -231,7 +231,8 @@ class Tensor:
         if (gradient is None and inputs is None and not create_graph and self._requires_grad and d.size == 1
                 and d.dtype.kind in "fc"):
             # the common `loss.backward()`: what autograd.backward would check and make, directly
-            _run_backward((self,), [np.ones(d.shape, d.dtype)], bool(retain_graph), False)
+            _run_backward((self,), [np.array(1, d.dtype) if d.ndim == 0 else np.ones(d.shape, d.dtype)],
+                          bool(retain_graph), False)
             return
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

@@ -263,7 +263,10 @@ w = ndgrad.ones(3, requires_grad=True)
 h = ndgrad.ones(2, 3, requires_grad=True)
 h.register_post_accumulate_grad_hook(lambda t: None)   # hooked (as DDP does): through the queue, a view
 Triple.apply(h.t().t()).sum().backward()  # a C-contiguous view, as (g.T @ x).T is
-print(made[0]() is x.grad._data, made[-1]() is not None and h.grad._data.base is made[-1](), w.grad.tolist())
+x3 = ndgrad.ones(3, requires_grad=True)
+Triple.apply(x3).backward(ndgrad.ones(3))  # a graph of one node over leaves (engine._one_node, as compile's)
+print(made[0]() is x.grad._data, made[-1]() is not None and h.grad._data.base is made[-2](), w.grad.tolist(),
+      made[-1]() is x3.grad._data)
 """
 
 
@@ -272,7 +275,7 @@ def test_a_fresh_gradient_held_by_no_one_else_becomes_grad_itself():
     import subprocess
     import sys
     out = subprocess.run([sys.executable, "-c", _TAKE_OVER], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "True", "[6.0,", "6.0,", "6.0]"], out
+    assert out.split() == ["True", "True", "[6.0,", "6.0,", "6.0]", "True"], out
     kept = []
 
     class Keep(ndgrad.autograd.Function):
@@ -289,6 +292,9 @@ def test_a_fresh_gradient_held_by_no_one_else_becomes_grad_itself():
     assert z.grad._data is not kept[0]._data and z.grad.tolist() == [3.0, 3.0, 3.0]
     kept[0].mul_(0)
     assert z.grad.tolist() == [3.0, 3.0, 3.0]
+    z2 = ndgrad.ones(3, requires_grad=True)
+    Keep.apply(z2).backward(ndgrad.ones(3))  # a graph of one node over a leaf (engine._one_node): copied too
+    assert not np.shares_memory(z2.grad._data, kept[-1]._data) and z2.grad.tolist() == [3.0, 3.0, 3.0]
     h = ndgrad.ones(2, 3, requires_grad=True)
     h.register_post_accumulate_grad_hook(lambda t: None)
     Keep.apply(h.t().t()).sum().backward()  # a view of what the Function holds, through the queue: copied

@@ -323,12 +323,75 @@ def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
     return start, targets, deps, needed
 
 
+def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
+    """backward() of a graph of one node whose inputs are leaves without hooks, each at most once (the graph a
+    compiled function records: its node and the parameters): run the node and accumulate into the leaves as the
+    inline path of run_backward would, without discovery, dependency counts or the ready queue. False, having
+    done nothing, for any other graph."""
+    node = root.grad_fn
+    if node is None or node._hooked or node._post_hooks is not None or node.__class__ is AccumulateGrad:
+        return False
+    nf = node.next_functions
+    k = 0
+    for child, _ in nf:
+        if child is not None:
+            if child.__class__ is not AccumulateGrad or child._hooked:
+                return False
+            var = child.variable
+            if var._hooks or var._post_acc_hooks:
+                return False
+            k += 1
+    if k > 1 and len({id(c) for c, _ in nf if c is not None}) != k:   # a leaf reached twice: gradients add up first
+        return False
+    nr = root._output_nr
+    buf = [g] if nr == 0 else [None] * nr + [g]
+    global _capturing
+    prev_mode, prev_capturing = _mode.enabled, _capturing
+    _capturing = False
+    _mode.enabled = graph
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        out = node.apply_grads(buf, graph)
+        if node._post_hooks is not None:   # (added by a formula that ran)
+            out = _post_hooks(node, out, buf, graph)
+        del buf
+        if not retain_graph and node._saved is not None and not node._keep:
+            node._saved = FREED
+            node._versions = ()
+        i = -1
+        for (child, nr), g in zip(nf, out):
+            i += 1
+            if child is None or g is None:
+                continue
+            var = child.variable
+            out[i] = None   # (as in run_backward's inline path: the same references, see _exclusive)
+            if graph or var._grad is not None or g.__class__ is not np.ndarray:
+                _accumulate_into(var, g, graph, NOT_FRESH)
+            else:
+                _first_grad(var, g, INLINE)
+            g = None
+        out = g = None
+    finally:
+        _mode.enabled = prev_mode
+        _capturing = prev_capturing
+        if gc_was_enabled:
+            gc.enable()
+        _release_frozen()
+    return True
+
+
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
                  inputs: Sequence[Tensor] | None = None, capture: bool = False,
                  allow_unused: bool = False) -> list | None:
     """Backpropagate `grads` from `roots`. With `capture`, return gradients for `inputs` instead of
     accumulating them (autograd.grad); otherwise accumulate into leaves (or only into `inputs`)."""
     graph = create_graph
+    if inputs is None and not capture and len(roots) == 1 and not _instrument.state.anomaly:
+        g = grads[0]
+        if g is not None and _one_node(roots[0], g if graph else (g._data if isinstance(g, Tensor) else g),
+                                       retain_graph, graph):
+            return None
     start, targets, deps, needed = _discover(roots, grads, graph, inputs)
 
     captured: list = [None] * (len(inputs) if inputs is not None else 0)
