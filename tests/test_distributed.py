@@ -537,8 +537,13 @@ def test_multiprocessing_has_torchs_surface(torch):
 def _mpirun(n: int, *cases: str, timeout: float = 90, env: dict | None = None) -> subprocess.CompletedProcess:
     from ndgrad.distributed import _mpi
     e = {**os.environ, **_mpi.LAUNCH_ENV, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", **(env or {})}
-    return subprocess.run([_mpi.mpiexec(), "-n", str(n), sys.executable, str(ROOT / "tests" / "dist_cases.py"),
-                           *cases], capture_output=True, text=True, timeout=timeout, env=e)
+    start = time.time()
+    p = subprocess.run([_mpi.mpiexec(), "-n", str(n), sys.executable, str(ROOT / "tests" / "dist_cases.py"),
+                        *cases], capture_output=True, text=True, timeout=timeout, env=e)
+    # a rank killed by mpiexec, or one that exits without finalizing MPI (the timeout case), leaves MPICH's shared
+    # memory files behind (see remove_orphaned_shm)
+    _mpi.remove_orphaned_shm(start)
+    return p
 
 
 CASES = ["collectives", "p2p_objects_groups", "ddp_mlp", "ddp_cnn", "ddp_unused", "ddp_buffers", "ddp_paths"]
@@ -560,6 +565,54 @@ def test_multi_rank(ranks_run, case):
     batch; unused parameters; buffers."""
     n, p = ranks_run
     assert f"PASS {case}" in p.stdout, f"{n} ranks, {case}:\n{p.stdout[-4000:]}\n{p.stderr[-2000:]}"
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm") or not os.path.isdir("/proc/self"), reason="Linux tmpfs")
+def test_orphaned_mpich_shared_memory_is_removed_and_nothing_else(tmp_path):
+    import mmap
+    from ndgrad.distributed import _mpi
+    since = time.time() - 5
+    names = [f"mpich_shm_ndgradtest{os.getpid()}_{k}" for k in range(3)]
+    paths = [os.path.join("/dev/shm", nm) for nm in names]
+    try:
+        for q in paths:
+            with open(q, "wb") as f:
+                f.write(b"\0" * 4096)
+        os.utime(paths[0], (time.time() - 10, time.time() - 10))   # an orphan: old enough, mapped by no one
+        os.utime(paths[1], (time.time() - 10, time.time() - 10))   # old enough, but mapped by this process
+        with open(paths[1], "r+b") as f:
+            held = mmap.mmap(f.fileno(), 4096)
+        # paths[2] was just made: a job starting now, about to map it (removed only once a second old and unmapped)
+        with open(paths[2], "r+b") as f:
+            starting = mmap.mmap(f.fileno(), 4096)
+        _mpi.remove_orphaned_shm(since)
+        assert [os.path.exists(q) for q in paths] == [False, True, True]
+        starting.close()
+        held.close()
+        os.utime(paths[1], (time.time() - 10, time.time() - 10))
+        _mpi.remove_orphaned_shm(time.time() + 60)   # made before the job started: not the job's
+        assert os.path.exists(paths[1])
+        _mpi.remove_orphaned_shm(since)
+        assert not os.path.exists(paths[1])
+    finally:
+        for q in paths:
+            if os.path.exists(q):
+                os.unlink(q)
+
+
+@needs_mpi
+def test_failing_jobs_leave_no_shared_memory_behind(tmp_path):
+    before = {f for f in os.listdir("/dev/shm") if f.startswith("mpich_shm_")}
+    p = _mpirun(2, "dies", timeout=60)
+    assert p.returncode != 0
+    bad = tmp_path / "bad.py"   # a rank that fails under the launcher, which stops the job
+    bad.write_text("import ndgrad.distributed as d, os\nd.init_process_group('gloo')\n"
+                   "if os.environ['RANK'] == '1':\n    raise SystemExit(3)\nimport time\ntime.sleep(30)\n")
+    p = subprocess.run([sys.executable, "-m", "ndgrad.distributed.run", "--nproc-per-node", "2", str(bad)],
+                       capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert p.returncode == 3, p.stderr
+    left = {f for f in os.listdir("/dev/shm") if f.startswith("mpich_shm_")} - before
+    assert not left, left
 
 
 @needs_mpi

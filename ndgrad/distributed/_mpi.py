@@ -128,17 +128,22 @@ def wait(reqs: Any, timeout: float, what: str, comm_desc: str, status: Any = Non
 def supervise(popen: Any, workdir: str, prefix: str, timeout: float | None = None) -> int | None:
     """Wait for an mpiexec job whose ranks write `<workdir>/<prefix>-<rank>` when they fail: stop the whole job as
     soon as one does (the others may wait for it forever in MPI's start-up), as torchrun does. Returns the exit
-    status, or None when `timeout` passed first."""
+    status, or None when `timeout` passed first. A job that failed has its orphaned shared memory removed
+    (`remove_orphaned_shm`)."""
     import subprocess
+    start = time.time()
     end = None if timeout is None else time.monotonic() + timeout
     while True:
         try:
-            return popen.wait(0.05)
+            code = popen.wait(0.05)
+            if code:
+                remove_orphaned_shm(start)
+            return code
         except subprocess.TimeoutExpired:
             pass
         if any(f.startswith(prefix + "-") for f in os.listdir(workdir)):
             try:
-                return popen.wait(0.5)   # mpiexec may end the job itself
+                popen.wait(0.5)   # mpiexec may end the job itself
             except subprocess.TimeoutExpired:
                 popen.terminate()
                 try:
@@ -146,6 +151,59 @@ def supervise(popen: Any, workdir: str, prefix: str, timeout: float | None = Non
                 except subprocess.TimeoutExpired:
                     popen.kill()
                     popen.wait()
+            remove_orphaned_shm(start)
             return popen.returncode
         if end is not None and time.monotonic() > end:
             return None
+
+
+SHM_DIR = "/dev/shm"
+
+
+def remove_orphaned_shm(since: float, min_age: float = 1.0) -> int:
+    """Remove MPICH's shared-memory files (`/dev/shm/mpich_shm_*`) that a job killed after a failure left behind:
+    MPICH unlinks them when its processes finalize, so a job whose ranks are killed leaves 2 MB or more of RAM
+    (tmpfs) per node taken until reboot. Only files of this user made since `since` (the job's start), at least
+    `min_age` seconds old (a job starting now maps its file within milliseconds of making it), and mapped by no
+    process of this user whose memory map /proc shows. Returns how many."""
+    if not os.path.isdir(SHM_DIR) or not os.path.isdir("/proc/self"):
+        return 0
+    uid = os.getuid()
+    cand: dict = {}
+    try:
+        for e in os.scandir(SHM_DIR):
+            if e.name.startswith("mpich_shm_"):
+                st = e.stat(follow_symlinks=False)
+                if st.st_uid == uid and st.st_ctime >= since - 1:
+                    cand[e.name] = st.st_mtime
+    except OSError:
+        return 0
+    if not cand:
+        return 0
+    wait = min_age - (time.time() - max(cand.values()))
+    if wait > 0:   # a job that failed within a second: let its files come of age (at most `min_age`)
+        time.sleep(min(wait, min_age))
+    now = time.time()
+    cand = {k: m for k, m in cand.items() if now - m >= min_age}
+    mapped = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{pid}").st_uid != uid:
+                continue
+            with open(f"/proc/{pid}/maps") as f:
+                for line in f:
+                    if "/mpich_shm_" in line:
+                        mapped.add(line.rsplit("/", 1)[-1].split()[0])
+        except OSError:
+            continue   # ended meanwhile, or not ours to inspect (a container's init): not an MPI rank of a job
+    n = 0
+    for name in cand:
+        if name not in mapped:
+            try:
+                os.unlink(os.path.join(SHM_DIR, name))
+                n += 1
+            except OSError:
+                pass
+    return n
