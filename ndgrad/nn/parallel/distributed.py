@@ -206,6 +206,8 @@ class DistributedDataParallel(Module):
             dt = b.flat.dtype
             b.shared = [(b.split(seg.view(c, me, k, dt)), [b.split(seg.view(c, r, k, dt)) for r in range(seg.n)])
                         for c in range(seg.copies)]
+            b.flat = b.tensor = None          # the segments replace the bucket's own buffer
+            b.views = b.shared[0][0]
         self._segments = seg
         return True
 
