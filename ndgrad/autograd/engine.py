@@ -323,6 +323,25 @@ def _discover(roots: Sequence[Tensor], grads: Sequence[Any], graph: bool,
     return start, targets, deps, needed
 
 
+def _pass_begin(graph: bool, capturing: bool) -> tuple:
+    """Enter a backward pass: grad mode as `graph`, the capturing flag, the cyclic collector paused (a pass
+    allocates many short-lived containers and makes no reference cycles). Returns what `_pass_end` restores."""
+    global _capturing
+    state = (_mode.enabled, _capturing, gc.isenabled())
+    _capturing = capturing
+    _mode.enabled = graph
+    gc.disable()
+    return state
+
+
+def _pass_end(state: tuple) -> None:
+    global _capturing
+    _mode.enabled, _capturing, gc_was_enabled = state
+    if gc_was_enabled:
+        gc.enable()
+    _release_frozen()
+
+
 def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
     """backward() of a graph of one node whose inputs are leaves without hooks, each at most once (the graph a
     compiled function records: its node and the parameters): run the node and accumulate into the leaves as the
@@ -345,12 +364,7 @@ def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
         return False
     nr = root._output_nr
     buf = [g] if nr == 0 else [None] * nr + [g]
-    global _capturing
-    prev_mode, prev_capturing = _mode.enabled, _capturing
-    _capturing = False
-    _mode.enabled = graph
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    state = _pass_begin(graph, False)
     try:
         out = node.apply_grads(buf, graph)
         if node._post_hooks is not None:   # (added by a formula that ran)
@@ -373,11 +387,7 @@ def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
             g = None
         out = g = None
     finally:
-        _mode.enabled = prev_mode
-        _capturing = prev_capturing
-        if gc_was_enabled:
-            gc.enable()
-        _release_frozen()
+        _pass_end(state)
     return True
 
 
@@ -399,17 +409,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
     heap = [(-fn._seq, fn) for fn in start if deps.get(fn, 0) == 0 and (needed is None or fn in needed)]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
-    prev_mode = _mode.enabled
     anomaly = _instrument.state.anomaly
-    global _capturing
-    prev_capturing = _capturing
-    _capturing = capture or inputs is not None  # reentrant checkpoints refuse to run inside such a pass
-    _mode.enabled = graph
-    # the pass allocates many short-lived containers and creates no reference cycles: pausing the cyclic
-    # garbage collector avoids collections that would only walk the graph
     inline = not capture and inputs is None  # leaves fed by one node skip the ready queue
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    # (capturing: reentrant checkpoints refuse to run inside such a pass)
+    state = _pass_begin(graph, capture or inputs is not None)
     try:
         while heap:
             node = pop(heap)[1]
@@ -488,11 +491,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                     push(heap, (-child._seq, child))
             out = g = None  # hold no gradient between nodes: buffers are their only owners (see _exclusive)
     finally:
-        _mode.enabled = prev_mode
-        _capturing = prev_capturing
-        if gc_was_enabled:
-            gc.enable()
-        _release_frozen()
+        _pass_end(state)
 
     if not capture:
         return None
