@@ -119,8 +119,8 @@ def _calibrate() -> None:
     """Measure, with tiny real backward passes, the reference counts that a gradient array held only by the
     engine has when it reaches `.grad`, plain and as a full view of a fresh base, on each path: inline (a leaf
     fed by one node, see run_backward) and through the ready queue (a leaf fed by several nodes, or one with a
-    post-accumulate-grad hook, as DDP registers). Measuring instead of assuming keeps `_exclusive` right on any
-    CPython version."""
+    post-accumulate-grad hook, as DDP registers), and plain on _one_node's path. Measuring instead of assuming
+    keeps the take-over right on any CPython version."""
     global _OWN, _CALIBRATION
     from .._creation import zeros
     from .grad_mode import enable_grad
