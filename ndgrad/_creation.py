@@ -159,17 +159,26 @@ class Generator:
 
     # -- torch's transformations of the engine's 32-bit outputs -------------------------------------------
     def _raw32(self, n: int) -> np.ndarray:
-        return self._bits.random_raw(n).astype(np.uint64)
+        return self._bits.random_raw(n).astype(np.uint64, copy=False)   # (random_raw gives uint64 already)
 
     def _raw64(self, n: int) -> np.ndarray:
-        w = self._bits.random_raw(2 * n).astype(np.uint64)
-        return (w[0::2] << np.uint64(32)) | w[1::2]
+        w = self._bits.random_raw(2 * n).astype(np.uint64, copy=False)
+        hi = w[0::2] << np.uint64(32)
+        return np.bitwise_or(hi, w[1::2], out=hi)
 
     def _torch_unit(self, n: int, double: bool) -> np.ndarray:
         """n uniforms on [0, 1) in float64: 53 bits of random64 for double tensors, else 24 bits."""
         if double:
-            return (self._raw64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
-        return (self._raw32(n) & np.uint64((1 << 24) - 1)).astype(np.float64) * 2.0 ** -24
+            r = self._raw64(n)
+            r &= np.uint64((1 << 53) - 1)
+            x = r.astype(np.float64)
+            x *= 2.0 ** -53
+            return x
+        r = self._raw32(n)
+        r &= np.uint64((1 << 24) - 1)
+        x = r.astype(np.float64)
+        x *= 2.0 ** -24
+        return x
 
     @staticmethod
     def _draw_type(dt: np.dtype) -> np.dtype:
