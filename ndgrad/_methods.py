@@ -516,11 +516,11 @@ def type_as(self: Tensor, other: Tensor) -> Tensor:
 _T_WARNED: set = set()
 _T_WARNINGS = {
     0: "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases. (Triggered internally "
-       "at /pytorch/aten/src/ATen/native/TensorShape.cpp:4307.)",
+       "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4321.)",
     1: "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it will throw "
        "an error in a future release. Consider `x.mT` to transpose batches of matrices or "
        "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor. (Triggered internally "
-       "at /pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)",
+       "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)",
 }
 
 

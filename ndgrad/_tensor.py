@@ -46,7 +46,7 @@ NONLEAF_GRAD_WARNING = (
     "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for "
     "a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
     "mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for "
-    "more information. (Triggered internally at /pytorch/build/aten/src/ATen/core/TensorBody.h:497.)"
+    "more information. (Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)"
 )
 INT_REQUIRES_GRAD = "only Tensors of floating point dtype can require gradients"
 INT_REQUIRES_GRAD_SET = "only Tensors of floating point and complex dtype can require gradients"
@@ -369,7 +369,7 @@ class Tensor:
             _WARNED_FLOAT = True
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                           "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
-                          "/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:835.)",
+                          "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)",
                           UserWarning, stacklevel=3)
         return self._data.reshape(()).item()
 

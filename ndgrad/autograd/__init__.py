@@ -22,7 +22,7 @@ CREATE_GRAPH_WARNING = (
     "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
     "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
     "to None after use to break the cycle and avoid the leak. (Triggered internally at "
-    "/pytorch/torch/csrc/autograd/engine.cpp:1284.)")
+    "/__w/pytorch/pytorch/torch/csrc/autograd/engine.cpp:1307.)")
 
 
 def _as_tuple(x: Any) -> tuple:
