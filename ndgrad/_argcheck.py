@@ -836,7 +836,10 @@ def install(namespace: dict, names: Any, prefix: str = "") -> None:
     for n in names:
         fn = namespace.get(n)
         if fn is not None and _wants_check(fn, prefix + n):
-            namespace[n] = _deferred(fn, prefix + n)
+            stub = namespace[n] = _deferred(fn, prefix + n)
+            # named after the module that holds it, so pickle finds this very object by name (torch.save of a
+            # module that keeps `F.relu` as an attribute, as nn.TransformerEncoderLayer does)
+            stub.__module__ = namespace.get("__name__", stub.__module__)
 
 
 def install_methods(cls: type, names: Any) -> None:

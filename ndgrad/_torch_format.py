@@ -17,7 +17,8 @@ that could reach arbitrary classes some other way (INST, OBJ, EXT*) are refused.
 
 Writing goes through a subclass of the pure-Python `pickle._Pickler` that emits exactly what
 `torch.save` emits for tensors, Parameters, `torch.Size`, dtypes and devices, keeps tensors that share
-memory in one storage, and refuses to write any global that `load` would refuse.
+memory in one storage, and writes anything else as pickle does (like torch.save: writing runs no file's code;
+reading such a file needs its classes in `safe_globals`).
 """
 from __future__ import annotations
 
@@ -882,16 +883,10 @@ class _Pickler(pickle._Pickler):  # type: ignore[name-defined]
         self.save_global_marker(_Global("torch", obj.name))
 
     def save_global(self, obj: Any, name: str | None = None) -> None:
-        module = getattr(obj, "__module__", None)
-        qual = name or getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "?")
-        full = f"{module}.{qual}"
-        user = _user_safe_globals()
-        allowed_builtin = full in ("builtins.set", "builtins.complex", "builtins.bytearray", "_codecs.encode",
-                                   "collections.OrderedDict", "collections.Counter", "copyreg._reconstructor")
-        if not (allowed_builtin or full in user or (_NUMPY_OK.fullmatch(full) is not None)):
-            raise TypeError(f"ndgrad.save cannot save {full}: torch.load(weights_only=True) and ndgrad.load would "
-                            "refuse it. Save tensors, containers, numbers, strings, dtypes, devices, torch.Size and "
-                            "NumPy arrays (or register the type with torch.serialization.add_safe_globals)")
+        """Classes and functions by name, as torch.save writes them: saving is unrestricted, as in torch; it is
+        loading that accepts only torch's weights-only set and the types given to `add_safe_globals` or
+        `safe_globals` (so a whole model saved with `save(model)` loads inside `safe_globals([...its classes])`,
+        as pytorch/examples' word_language_model does)."""
         super().save_global(obj, name)
 
     dispatch[type] = save_global
@@ -917,14 +912,7 @@ class _Pickler(pickle._Pickler):  # type: ignore[name-defined]
         if tp in (type(None), bool, int, float, str, bytes, list, tuple, dict, complex, set, bytearray,
                   collections.OrderedDict, collections.Counter, _Global, _StorageRef):
             return NotImplemented
-        if isinstance(obj, (np.ndarray, np.generic, np.dtype)) or tp in _user_safe_types():
-            if isinstance(obj, np.ndarray) and obj.dtype.hasobject:
-                raise TypeError("ndgrad.save cannot save a NumPy array of Python objects")
-            return NotImplemented
-        raise TypeError(f"ndgrad.save cannot save an object of type {tp.__module__}.{tp.__qualname__}: "
-                        "torch.load(weights_only=True) and ndgrad.load would refuse it. Save tensors, containers, "
-                        "numbers, strings, dtypes, devices, torch.Size and NumPy arrays (or register the type "
-                        "with torch.serialization.add_safe_globals)")
+        return NotImplemented   # anything else as pickle writes it (a module: its class, then its __dict__)
 
     def tensor_reduce(self, t: Any) -> tuple:
         arr = t._data
@@ -974,10 +962,6 @@ class _StorageRef:
 
     def __init__(self, pid: tuple) -> None:
         self.pid = pid
-
-
-def _user_safe_types() -> set:
-    return {v for v in _user_safe_globals().values() if isinstance(v, type)}
 
 
 def _register_dtype_dispatch() -> None:

@@ -326,3 +326,12 @@ class PReLU(Module):
     def extra_repr(self) -> str:
         """`num_parameters=..`."""
         return f"num_parameters={self.num_parameters}"
+
+
+def __getattr__(name: str) -> Any:
+    # torch defines MultiheadAttention in torch.nn.modules.activation; programs name it there (e.g. in the
+    # safe_globals they load a saved Transformer with). It lives in .attention here, loaded on first use.
+    if name == "MultiheadAttention":
+        from .attention import MultiheadAttention
+        return MultiheadAttention
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
