@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import _compat_pickle
 import collections
+import importlib
 import io
 import math
 import os
@@ -326,6 +327,26 @@ def _builtin_allowed() -> dict[str, Any]:
 _ALLOWED: dict[str, Any] | None = None
 
 
+_TORCH_PATH = re.compile(r"torch(\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _user_global(full: str) -> Any:
+    """The object `add_safe_globals`/`safe_globals` registered under `full`, else None. A torch name
+    (`torch.nn.modules.linear.Linear`, as a file that torch.save wrote names it) also finds the ndgrad object
+    at the same path when that object is registered: under `import ndgrad as torch`, a program lists
+    `torch.nn.Linear` meaning ndgrad's. Only ndgrad's own modules are imported to look it up."""
+    user = _user_safe_globals()
+    obj = user.get(full)
+    if obj is not None or not user or not _TORCH_PATH.fullmatch(full):
+        return obj
+    mod, _, attr = full.rpartition(".")
+    try:
+        cand = getattr(importlib.import_module("ndgrad" + mod[len("torch"):]), attr, None)
+    except ImportError:
+        return None
+    return cand if cand is not None and any(cand is v for v in user.values()) else None
+
+
 def _allowed_values() -> list:
     return list(_builtin_allowed().values()) + list(_user_safe_globals().values())
 
@@ -378,7 +399,7 @@ def _scan_globals(data: bytes) -> None:
     """Check every global the pickle names, and refuse opcodes that reach classes some other way, before
     a single opcode runs. STACK_GLOBAL's operands must be strings pushed right before it (as pickle
     writes them), so its name is known statically too."""
-    allowed, user = _builtin_allowed(), _user_safe_globals()
+    allowed = _builtin_allowed()
     memo: dict[int, Any] = {}
     recent: list[Any] = []
     try:
@@ -406,7 +427,7 @@ def _scan_globals(data: bytes) -> None:
             else:
                 recent.append(None)
                 continue
-            if (full not in allowed and full not in user) or full.rpartition(".")[0] in _BLOCKED_MODULES:
+            if (full not in allowed and _user_global(full) is None) or full.rpartition(".")[0] in _BLOCKED_MODULES:
                 raise _refuse_global(full)
             recent.append(None)
             del recent[:-2]
@@ -428,11 +449,11 @@ class _Unpickler(pickle._Unpickler):  # type: ignore[name-defined]
     def find_class(self, module: str, name: str) -> Any:
         module, name = _map_name(module, name)
         full = f"{module}.{name}"
-        user = _user_safe_globals()
         if module in _BLOCKED_MODULES:
             raise _refuse_global(full)
-        if full in user:
-            return user[full]
+        found_user = _user_global(full)
+        if found_user is not None:
+            return found_user
         allowed = _builtin_allowed()
         if full in allowed:
             found = allowed[full]
@@ -886,7 +907,23 @@ class _Pickler(pickle._Pickler):  # type: ignore[name-defined]
         """Classes and functions by name, as torch.save writes them: saving is unrestricted, as in torch; it is
         loading that accepts only torch's weights-only set and the types given to `add_safe_globals` or
         `safe_globals` (so a whole model saved with `save(model)` loads inside `safe_globals([...its classes])`,
-        as pytorch/examples' word_language_model does)."""
+        as pytorch/examples' word_language_model does).
+
+        ndgrad's own classes and functions are written under torch's names (`ndgrad.nn.modules.linear.Linear` as
+        `torch.nn.modules.linear.Linear`): `import ndgrad as torch` makes them the same names in a program, torch
+        can load such a file (inside its own `safe_globals`) where the state matches, and `load` finds them
+        again by the same path (`_user_global`)."""
+        module = getattr(obj, "__module__", None)
+        qual = name or getattr(obj, "__qualname__", None)
+        if isinstance(module, str) and (module == "ndgrad" or module.startswith("ndgrad.")) and qual:
+            try:
+                found = getattr(importlib.import_module(module), qual, None)
+            except ImportError:
+                found = None
+            if found is obj:
+                self.write(pickle.GLOBAL + f"torch{module[len('ndgrad'):]}\n{qual}\n".encode("utf-8"))
+                self.memoize(obj)
+                return
         super().save_global(obj, name)
 
     dispatch[type] = save_global

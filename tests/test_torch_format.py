@@ -228,6 +228,34 @@ def test_a_whole_model_round_trips_under_safe_globals(tmp_path):
     assert [k for k, _ in back.named_parameters()] == [k for k, _ in model.named_parameters()]
 
 
+def test_whole_models_move_between_torch_and_ndgrad(torch):
+    """A whole model saved by one loads in the other inside `safe_globals` of its own classes (ndgrad writes its
+    classes under torch's names; a torch name finds the ndgrad class at the same path), and computes the same."""
+    def build(lib):
+        lib.manual_seed(0)
+        nn = lib.nn
+        return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2), nn.LayerNorm(2), nn.Dropout(0.1))
+
+    def allow(lib):
+        nn = lib.nn
+        return [nn.Sequential, nn.Linear, nn.ReLU, nn.LayerNorm, nn.Dropout]
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    for src, dst in ((torch, ndgrad), (ndgrad, torch)):
+        model = build(src)
+        raw = _torch_bytes(torch, model) if src is torch else _nd_bytes(model)
+        with pytest.raises(pickle.UnpicklingError):
+            _load(dst, raw)
+        with dst.serialization.safe_globals(allow(dst)):
+            back = _load(dst, raw)
+        assert type(back) is dst.nn.Sequential and type(back[0]) is dst.nn.Linear
+        model.eval()
+        back.eval()
+        want = model(src.from_numpy(x)).detach().numpy()
+        got = back(dst.from_numpy(x)).detach().numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+        assert list(back.state_dict()) == list(model.state_dict())
+
+
 def test_public_functions_pickle_by_name():
     # the argument-checking wrappers are found under the name they print (module, qualname)
     for f in (ndgrad.nn.functional.relu, ndgrad.add, ndgrad.linalg.inv, ndgrad.fft.fft, ndgrad.special.erf):

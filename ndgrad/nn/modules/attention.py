@@ -99,3 +99,8 @@ class MultiheadAttention(Module):
         if self.batch_first and batched:
             out = out.transpose(1, 0)
         return out, weights
+
+
+# torch defines it in torch.nn.modules.activation; ndgrad's activation module hands it out from here, and the
+# class carries that name, as torch's does (a saved model names it there)
+MultiheadAttention.__module__ = "ndgrad.nn.modules.activation"
