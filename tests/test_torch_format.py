@@ -240,6 +240,17 @@ def test_whole_models_move_between_torch_and_ndgrad(torch):
         nn = lib.nn
         return [nn.Sequential, nn.Linear, nn.ReLU, nn.LayerNorm, nn.Dropout]
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    # recurrent layers too: their pickled state carries torch's _all_weights and _flat_weights
+    for src, dst in ((torch, ndgrad), (ndgrad, torch)):
+        for name in ("LSTM", "GRU", "RNN"):
+            src.manual_seed(0)
+            rnn = getattr(src.nn, name)(4, 3, num_layers=2, bidirectional=True)
+            raw = _torch_bytes(torch, rnn) if src is torch else _nd_bytes(rnn)
+            with dst.serialization.safe_globals([getattr(dst.nn, name)]):
+                back = _load(dst, raw)
+            seq = x.reshape(5, 1, 4)
+            np.testing.assert_allclose(back(dst.from_numpy(seq))[0].detach().numpy(),
+                                       rnn(src.from_numpy(seq))[0].detach().numpy(), rtol=1e-6, atol=1e-6)
     for src, dst in ((torch, ndgrad), (ndgrad, torch)):
         model = build(src)
         raw = _torch_bytes(torch, model) if src is torch else _nd_bytes(model)

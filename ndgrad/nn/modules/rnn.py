@@ -136,6 +136,17 @@ class RNNBase(Module):
     def _flat_weights(self) -> list:
         return [getattr(self, n) for n in self._flat_weights_names]
 
+    def __getstate__(self) -> dict:
+        """The pickled state also carries torch's `_all_weights` (the weights' names per layer and direction) and
+        `_flat_weights`, which torch's `__setstate__` reads: torch can then load a whole model holding this layer.
+        (Here `_flat_weights` is a property, so the copy in a loaded instance's __dict__ is never read.)"""
+        state = dict(self.__dict__)
+        n = len(self._flat_weights_names) // (self.num_layers * (2 if self.bidirectional else 1))
+        names = self._flat_weights_names
+        state["_all_weights"] = [names[i:i + n] for i in range(0, len(names), n)]
+        state["_flat_weights"] = self._flat_weights   # (the same Parameters: pickled once)
+        return state
+
     @property
     def all_weights(self) -> list:
         """The parameters grouped per layer and direction."""
