@@ -119,8 +119,8 @@ def _calibrate() -> None:
     """Measure, with tiny real backward passes, the reference counts that a gradient array held only by the
     engine has when it reaches `.grad`, plain and as a full view of a fresh base, on each path: inline (a leaf
     fed by one node, see run_backward) and through the ready queue (a leaf fed by several nodes, or one with a
-    post-accumulate-grad hook, as DDP registers), and plain on _one_node's path. Measuring instead of assuming
-    keeps the take-over right on any CPython version."""
+    post-accumulate-grad hook, as DDP registers). Measuring instead of assuming keeps `_exclusive` right on any
+    CPython version."""
     global _OWN, _CALIBRATION
     from .._creation import zeros
     from .grad_mode import enable_grad
@@ -131,8 +131,7 @@ def _calibrate() -> None:
         got = {(path, view): (n, nb) for path, view, n, nb in _CALIBRATION}
         inline, inline_view = got[(INLINE, False)], got[(INLINE, True)]
         queued, queued_view = got[(QUEUED, False)], got[(QUEUED, True)]
-        _OWN = (None, (queued[0], queued_view[0], queued_view[1]), (inline[0], inline_view[0], inline_view[1]),
-                (got[(ONE, False)][0], None, None))
+        _OWN = (None, (queued[0], queued_view[0], queued_view[1]), (inline[0], inline_view[0], inline_view[1]))
     finally:
         _CALIBRATION = None
 
@@ -147,15 +146,13 @@ def _calibration_passes(zeros: Any) -> None:
     x = zeros((2, 2), requires_grad=True)
     x.register_post_accumulate_grad_hook(_no_hook)   # a hooked leaf goes through the queue: a view of a fresh array
     (x.t().t() * 2.0).sum().backward()
-    x = zeros((2, 2), requires_grad=True)
-    (x * 2.0).backward(zeros((2, 2)))   # a graph of one node over the leaf: _one_node's own check
 
 
 def _no_hook(t: Any) -> None:
     return None
 
 
-NOT_FRESH, QUEUED, INLINE, ONE = 0, 1, 2, 3  # how a gradient reaches _accumulate_into (`fresh`); ONE: _one_node
+NOT_FRESH, QUEUED, INLINE = 0, 1, 2  # how a gradient reaches _accumulate_into (`fresh`)
 
 
 def _exclusive(arr: np.ndarray, path: int, n: int) -> bool:
@@ -367,7 +364,6 @@ def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
         return False
     nr = root._output_nr
     buf = [g] if nr == 0 else [None] * nr + [g]
-    own = _OWN
     state = _pass_begin(graph, False)
     try:
         out = node.apply_grads(buf, graph)
@@ -386,21 +382,6 @@ def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
             out[i] = None   # (as in run_backward's inline path: the same references, see _exclusive)
             if graph or var._grad is not None or g.__class__ is not np.ndarray:
                 _accumulate_into(var, g, graph, NOT_FRESH)
-            elif g.base is None and g.dtype is var._data.dtype and g.shape == var._data.shape:
-                # _first_grad's common case written out (no call): the count is read here, so it has its own
-                # calibration (the ONE pass of _calibration_passes runs this very line)
-                n = _getrefcount(g)
-                if own is None:
-                    if _CALIBRATION is not None:
-                        _CALIBRATION.append((ONE, False, n, 0))
-                    else:
-                        _calibrate()
-                        own = _OWN
-                flags = g.flags
-                if own is not None and n <= own[ONE][0] and flags.c_contiguous and flags.writeable:
-                    var._grad = _wrap(g)
-                else:
-                    var._grad = _wrap(np.array(g, copy=True))
             else:
                 _first_grad(var, g, INLINE)
             g = None
