@@ -99,10 +99,7 @@ def __getattr__(name: str) -> object:
         m = importlib.import_module(f"ndgrad.{mod}")
         value = (m.TYPES[name] if mod == "_legacy" and name in m.TYPES else
                  m.removed(name) if mod == "_tensor_compat" else getattr(m, name))
-        checked = _argcheck.checked(value, name)
-        if checked is not value:
-            checked.__module__ = __name__   # (found by name where it lives, as in _argcheck.install)
-        value = globals()[name] = checked
+        value = globals()[name] = _argcheck.checked(value, name, __name__)
         return value
     if name.startswith("__"):
         raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")

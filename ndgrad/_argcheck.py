@@ -701,9 +701,11 @@ def _first_call(fn: Callable, state: _State, args: tuple, kwargs: dict) -> Any:
     return state.stub(*args, **kwargs)
 
 
-def _deferred(fn: Callable, qual: str) -> Callable:
+def _deferred(fn: Callable, qual: str, module: str | None = None) -> Callable:
     """`fn` behind its checker, built on the first call: `import ndgrad` neither reads nor compiles a thousand
-    signatures. The first call replaces the stub's code by the checker's (same free variables: fn, state)."""
+    signatures. The first call replaces the stub's code by the checker's (same free variables: fn, state).
+    `module`: the module that holds the stub, which it is named after, so pickle finds this very object by name
+    (torch.save of a module that keeps `F.relu` as an attribute, as nn.TransformerEncoderLayer does)."""
     state = _State(qual)
 
     def stub(*args: Any, **kwargs: Any) -> Any:
@@ -712,7 +714,7 @@ def _deferred(fn: Callable, qual: str) -> Callable:
     stub.__name__ = getattr(fn, "__name__", qual)
     stub.__qualname__ = getattr(fn, "__qualname__", qual)
     stub.__doc__ = getattr(fn, "__doc__", None)
-    stub.__module__ = getattr(fn, "__module__", __name__)
+    stub.__module__ = module or getattr(fn, "__module__", __name__)
     stub.__wrapped__ = fn
     stub._checked = True
     stub._argcheck_stub = True
@@ -811,11 +813,11 @@ def _drop_self(text: Any) -> Any:
     return [one(t) for t in text] if isinstance(text, (list, tuple)) else one(text)
 
 
-def checked(fn: Any, qual: str) -> Any:
+def checked(fn: Any, qual: str, module: str | None = None) -> Any:
     """`fn` behind its signature's checker (or `fn` itself: already checked, or not a function)."""
     if not _wants_check(fn, qual):
         return fn
-    return _deferred(fn, qual)
+    return _deferred(fn, qual, module)
 
 
 def _wants_check(fn: Any, qual: str = "") -> bool:
@@ -836,10 +838,7 @@ def install(namespace: dict, names: Any, prefix: str = "") -> None:
     for n in names:
         fn = namespace.get(n)
         if fn is not None and _wants_check(fn, prefix + n):
-            stub = namespace[n] = _deferred(fn, prefix + n)
-            # named after the module that holds it, so pickle finds this very object by name (torch.save of a
-            # module that keeps `F.relu` as an attribute, as nn.TransformerEncoderLayer does)
-            stub.__module__ = namespace.get("__name__", stub.__module__)
+            namespace[n] = _deferred(fn, prefix + n, namespace.get("__name__"))
 
 
 def install_methods(cls: type, names: Any) -> None:

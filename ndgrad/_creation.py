@@ -168,16 +168,11 @@ class Generator:
 
     def _torch_unit(self, n: int, double: bool) -> np.ndarray:
         """n uniforms on [0, 1) in float64: 53 bits of random64 for double tensors, else 24 bits."""
-        if double:
-            r = self._raw64(n)
-            r &= np.uint64((1 << 53) - 1)
-            x = r.astype(np.float64)
-            x *= 2.0 ** -53
-            return x
-        r = self._raw32(n)
-        r &= np.uint64((1 << 24) - 1)
+        bits = 53 if double else 24
+        r = self._raw64(n) if double else self._raw32(n)
+        r &= np.uint64((1 << bits) - 1)
         x = r.astype(np.float64)
-        x *= 2.0 ** -24
+        x *= 2.0 ** -bits
         return x
 
     @staticmethod

@@ -34,19 +34,23 @@ def _room(nbytes: int) -> bool:
     return nbytes * 2 <= st.f_bavail * st.f_frsize
 
 
+def _layout(sizes: list[int]) -> tuple[list[int], int]:
+    """Where each slice of one set starts (on a cache line), and the bytes of one set."""
+    offsets, o = [], 0
+    for s in sizes:
+        offsets.append(o)
+        o += -(-s // ALIGN) * ALIGN
+    return offsets, o
+
+
 class Segments:
     """`copies` sets of per-rank segments, each set laid out as `sizes` (bytes, one slice per bucket).
     `view(c, r, k, dtype)` is rank r's slice k of set c as a flat array of `dtype`."""
 
-    def __init__(self, win: Any, node: Any, sizes: list[int], stride: int, copies: int, n: int) -> None:
+    def __init__(self, win: Any, node: Any, sizes: list[int], copies: int, n: int) -> None:
         self.win, self.node = win, node
         self.copies, self.n = copies, n
-        self.offsets = []
-        o = 0
-        for s in sizes:
-            self.offsets.append(o)
-            o += -(-s // ALIGN) * ALIGN
-        self.stride = stride   # bytes of one set in one rank's segment
+        self.offsets, self.stride = _layout(sizes)   # stride: bytes of one set in one rank's segment
         self.sizes = sizes
         self.bases = [np.frombuffer(win.Shared_query(r)[0], np.uint8) for r in range(n)]
 
@@ -74,7 +78,7 @@ def segments(pg: Any, sizes: list[int], copies: int = 2) -> Segments | None:
     M = _mpi.MPI()
     node = pg._comm.Split_type(M.COMM_TYPE_SHARED, key=pg.rank())
     n = pg.size()
-    stride = sum(-(-s // ALIGN) * ALIGN for s in sizes)
+    stride = _layout(sizes)[1]
     mine = np.array([1 if node.Get_size() == n and enabled() and _room(stride * copies * node.Get_size()) else 0],
                     np.int32)
     every = np.zeros(1, np.int32)
@@ -84,7 +88,7 @@ def segments(pg: Any, sizes: list[int], copies: int = 2) -> Segments | None:
         return None
     win = M.Win.Allocate_shared(max(stride * copies, 1), 1, comm=node)
     win.Lock_all(M.MODE_NOCHECK)
-    seg = Segments(win, node, sizes, stride, copies, n)
+    seg = Segments(win, node, sizes, copies, n)
     seg.bases[pg.rank()][:] = 0   # touch this rank's pages now (first touch places them near its core)
     pg._shared.append(seg)         # freed by destroy_process_group (collective, as freeing a window is)
     return seg
