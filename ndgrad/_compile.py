@@ -355,6 +355,7 @@ class _Tracer:
         self.guards = 0
         self.internal: set = set()  # values taken by ndgrad's own checks (not by the traced program)
         self.layout: dict = {}     # var name -> (shape, dtype, strides) when traced (what buffer reuse checks)
+        self.bounds: dict = {}     # var name -> its memory's (first, last + 1) address when traced
         self.batching = False      # vmap's trace of one element (func/_batching.py), not compile's
 
     # -- names
@@ -365,6 +366,7 @@ class _Tracer:
         self.ids[id(t)] = name
         self.values[name] = t
         self.layout[name] = (t.shape, t.dtype, t.strides)
+        self.bounds[name] = _span(t)
         if self.phase == "bwd":
             self.bwd_made.add(name)
         return t
@@ -459,6 +461,8 @@ class _Tracer:
                 return res
             raise _Break(f"{getattr(fn, '__name__', fn)} returned {type(res).__name__}, which the tracer cannot follow")
         self.nodes.append((self.phase, fn, a, k, names, False))
+        if fn in _OPAQUE_FNS and self.phase == "fwd":
+            self.pinned.append(wrapped)  # (a backward that calls it again may be given this result: _generate)
         if _data_shaped(fn, args, kwargs):
             for n in _names_in(names, set()):
                 if self.phase == "bwd":
@@ -521,6 +525,10 @@ _DRAWS = ("_torch_unit", "_torch_uniform", "_torch_normal", "_torch_random", "_t
           "_raw32", "_raw64", "_normal_one")
 
 
+_OPAQUE = (("ndgrad._ops.special", "_erf_low_precision"),)
+_OPAQUE_FNS: set = set()  # their functions, once tracing has patched them (pure: a repeated call gives the same)
+
+
 def _plan() -> list:
     """What tracing patches: (owner, name, replacement), built once (and again when modules were added)."""
     plan: list = []
@@ -565,6 +573,20 @@ def _plan() -> list:
         for mname, mod in list(sys.modules.items()):
             if mname.startswith("ndgrad.") and mod is not None and getattr(mod, fname, None) is orig_f:
                 plan.append((mod, fname, strided))
+    # ndgrad's own array kernels whose inner steps the generated code cannot replay (a gather sized by the
+    # data): recorded as one call each, which the generated code makes in turn
+    import importlib
+    for mname, fname in _OPAQUE:
+        mod = importlib.import_module(mname)
+        orig_k = getattr(mod, fname)
+
+        def opaque(*args: Any, _f: Any = orig_k, **kwargs: Any) -> Any:
+            if _TRACER is not None and any(_contains_traced(a) for a in args):
+                return _call(_f, args, kwargs)
+            return _f(*args, **kwargs)
+        opaque.__name__ = fname
+        _OPAQUE_FNS.add(orig_k)
+        plan.append((mod, fname, opaque))
     vec_call = np.vectorize.__call__
 
     def vectorized(self_: Any, *args: Any, **kwargs: Any) -> Any:
@@ -792,7 +814,7 @@ def _permutation(fn: Any, a: tuple, k: dict, layout: Any) -> tuple | None:
         return None
 
 
-def _call_key(phase: str, fn: Any, a: tuple, k: dict) -> Any:
+def _call_key(fn: Any, a: tuple, k: dict) -> Any:
     """A hashable key of a call's arguments (names, constants, literals with their types), or None."""
     def key(x: Any) -> Any:
         if isinstance(x, _Var):
@@ -807,7 +829,7 @@ def _call_key(phase: str, fn: Any, a: tuple, k: dict) -> Any:
         hash(x)
         return (t, x)
     try:
-        return (phase, fn, key(a), key(k))
+        return (fn, key(a), key(k))
     except TypeError:
         return None
 
@@ -887,6 +909,35 @@ def _lower(nodes: list, tr: _Tracer, consts: dict) -> list:
     return out
 
 
+def _span(a: np.ndarray) -> tuple:
+    """(first, last + 1) address of an array's elements (an empty array: an empty span)."""
+    lo = hi = a.__array_interface__["data"][0]
+    if a.size:
+        for n, st in zip(a.shape, a.strides):
+            if st < 0:
+                lo += (n - 1) * st
+            else:
+                hi += (n - 1) * st
+        hi += a.itemsize
+    return lo, hi
+
+
+def _forget_written(seen: dict, same: dict, names: set, bounds: dict) -> None:
+    """Drop the remembered calls and equalities that involve memory shared with an array a side-effecting call
+    got (it may have written there). Memory is compared as traced: views share it by construction, and an
+    address reused after an array died only makes this forget more than it must."""
+    spans = [bounds[n] for n in names if n in bounds]
+    if not spans:
+        return
+
+    def hit(lo2: int, hi2: int) -> bool:
+        return any(lo < hi2 and lo2 < hi for lo, hi in spans)
+    for key in [key for key, (_, _, used) in seen.items() if any(hit(*u) for u in used)]:
+        del seen[key]
+    for n in [n for n, m in same.items() if any(hit(*bounds[x]) for x in (n, m) if x in bounds)]:
+        del same[n]
+
+
 def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_outs: list) -> tuple:
     """Source of the forward and backward functions; returns (fwd source, bwd source, saved names, namespace)."""
     consts, const_ids = dict(tr.consts), dict(tr.const_ids)
@@ -899,12 +950,18 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
     nodes = []
     views: dict = {}  # name -> (root name, permutation of the root's axes)
     reshaped = {n[2][0].name for n in tr.nodes if n[1] is _set_shape and isinstance(n[2][0], _Var)}
-    seen: dict = {}   # (phase, ufunc, arguments) -> name of its result, since the last write
+    # (ufunc, arguments) -> (name of its result, its phase, memory it read or made), since a write there. A backward
+    # call may find a forward one (GELU's backward computes the forward's erf again): its result is then saved for
+    # the backward, if the trace still holds that array for the first call; if not, the backward's result is
+    # only known to be equal (`same`), so that a call on it can find the forward's call on the other.
+    seen: dict = {}
+    same: dict = {}
     for node in tr.nodes:
         phase, fn, a, k, outs, side = node
         a, k = _rename(a, alias), _rename(k, alias)
         if side:
-            seen.clear()
+            if (seen or same) and fn is not _guard and fn is not _guard_shape:
+                _forget_written(seen, same, _names_in((a, k), set()), tr.bounds)
         elif isinstance(outs, _Var) and a and isinstance(a[0], _Var) and a[0].name not in tr.scalars:
             if fn in _AS_ARRAY and not k and len(a) == 1:
                 alias[outs.name] = a[0].name
@@ -919,13 +976,19 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
                     alias[outs.name] = root
                     continue
                 views[outs.name] = (root, perm)
-            elif isinstance(fn, np.ufunc) and fn.nout == 1 and not ({"out", "where"} & set(k)):
-                key = _call_key(phase, fn, a, k)
+            elif (isinstance(fn, np.ufunc) and fn.nout == 1 or fn in _OPAQUE_FNS) and not ({"out", "where"} & set(k)):
+                key = _call_key(fn, _rename(a, same), _rename(k, same))
                 if key is not None:
-                    if key in seen:
-                        alias[outs.name] = seen[key]
-                        continue
-                    seen[key] = outs.name
+                    hit = seen.get(key)
+                    if hit is not None:
+                        if hit[1] == phase or hit[0] in tr.values or any(
+                                m == hit[0] and n in tr.values for n, m in alias.items()):
+                            alias[outs.name] = hit[0]
+                            continue
+                        same[outs.name] = hit[0]
+                    else:
+                        seen[key] = (outs.name, phase,
+                                     [tr.bounds[n] for n in _names_in(a, {outs.name}) if n in tr.bounds])
         nodes.append((phase, fn, a, k, outs, side))
     inputs = list(inputs)
     outputs = [alias.get(o, o) for o in outputs]
@@ -1056,6 +1119,9 @@ def _describe(obj: Any) -> str:
     owner = getattr(obj, "__self__", None)
     if owner is not None and name:
         return f"{type(owner).__name__}.{name.split('.')[-1]} (bound to the {type(owner).__name__} in use)"
+    mod = getattr(obj, "__module__", None)
+    if name and mod and mod.startswith("ndgrad."):
+        return f"{mod}.{name}"  # (one of ndgrad's array kernels, called whole)
     return name or type(obj).__name__
 
 

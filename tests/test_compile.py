@@ -477,3 +477,77 @@ def test_lowered_calls_compute_eager_s_bits(dtype):
     # numbers beside arrays became constants of the array's dtype, which the listing names
     assert not re.search(r"np\.(add|subtract|multiply|divide|power|maximum)\([^)]*[(, ][-0-9.]+[,)]", code)
     assert re.search(rf"c\d+ = np\.{str(dtype).split('.')[-1]}\(35\.0\)", code)  # (the count of a mean's backward)
+
+
+def test_erf_kernel_is_one_call_whose_inner_gather_does_not_guard_the_data():
+    # GELU's float32 erf gathers the elements at or above 0.75 (a size that depends on the values): the tracer
+    # records the kernel as one call, so new values replay the same code instead of failing a shape guard
+    cf = ndgrad.compile(lambda x: F.gelu(x).sum())
+    for seed in range(4):
+        x0 = ndgrad.randn(64, generator=ndgrad.Generator().manual_seed(seed)) * (seed + 1)
+        x1 = x0.clone().requires_grad_(True)
+        x2 = x0.clone().requires_grad_(True)
+        y1, y2 = cf(x1), F.gelu(x2).sum()
+        y1.backward()
+        y2.backward()
+        assert _same(y1, y2) and _same(x1.grad, x2.grad)
+        if seed != 1:  # (the second call checks the generated code against eager mode and returns eager's)
+            assert type(y1.grad_fn).__name__ == "CompiledFunctionBackward"
+    assert len(cf.cache) == 1
+    # the backward's Phi(x) finds the forward's erf call (same function, same argument): erf runs once
+    assert cf.code.count("= f") == 1 and "ndgrad._ops.special._erf_low_precision" in cf.code
+    assert "flatnonzero" not in cf.code and "_guard_shape" not in cf.code
+
+
+class _Recomputes(ndgrad.autograd.Function):
+    """A backward that computes forward values again, around in-place writes that make some of them stale."""
+
+    @staticmethod
+    def forward(ctx, x):
+        c = x.cos()
+        c.mul_(2)           # the forward's cos(x) is 2 cos(x) from here on
+        d = (x * 2) * 3     # x * 2 dies here (the trace does not keep it)
+        ctx.save_for_backward(x, c, d)  # (c and d live on: a backward call that matched theirs could take them)
+        return x.sin() + c + d
+
+    @staticmethod
+    def backward(ctx, g):
+        x, c, d = ctx.saved_tensors
+        b = x * 2           # equal to the forward's x * 2 ...
+        b.add_(1)           # ... until this write
+        keep = g * (c * 0) + g * (d * 0)  # (reads c and d: the trace holds them for the first call)
+        return g * (x.cos() - 2 * x.sin()) + g * (b * 3) + 3 * g - g * (x * 6) + keep  # (b * 3 = 6x + 3)
+
+
+def test_backward_reuses_forward_results_only_while_nothing_wrote_them():
+    cf = ndgrad.compile(lambda x: _Recomputes.apply(x).sum())
+    for seed in range(4):
+        x0 = ndgrad.randn(5, generator=ndgrad.Generator().manual_seed(seed), dtype=ndgrad.float64)
+        x1 = x0.clone().requires_grad_(True)
+        x2 = x0.clone().requires_grad_(True)
+        y1, y2 = cf(x1), _Recomputes.apply(x2).sum()
+        y1.backward()
+        y2.backward()
+        assert _same(y1, y2) and _same(x1.grad, x2.grad)
+        assert np.allclose(x1.grad.numpy(), (x0.cos() - 2 * x0.sin() + 6).numpy())
+        if seed != 1:
+            assert type(y1.grad_fn).__name__ == "CompiledFunctionBackward"
+    assert len(cf.cache) == 1
+    bwd = cf.code.split("def backward")[1]
+    assert "np.cos(" in bwd  # computed again: the forward's was written into
+
+
+def test_a_write_forgets_the_calls_and_equalities_whose_memory_it_touches():
+    from ndgrad._compile import _forget_written
+    bounds = {"w": (104, 112), "v5": (300, 308), "v3": (400, 408), "v6": (500, 508), "v7": (600, 608),
+              "e": (700, 700)}
+    seen = {"k1": ("v1", "fwd", [(0, 8), (100, 108)]), "k2": ("v2", "fwd", [(200, 208)])}
+    same = {"v5": "v3", "v6": "v7"}
+    _forget_written(seen, same, {"w", "e", "scalar"}, bounds)
+    assert list(seen) == ["k2"] and same == {"v5": "v3", "v6": "v7"}
+    _forget_written(seen, same, {"v3"}, bounds)  # the array an equality points at was written
+    assert same == {"v6": "v7"}
+    _forget_written(seen, same, {"v6"}, bounds)  # the array said to be equal was written
+    assert same == {} and list(seen) == ["k2"]
+    _forget_written(seen, same, {"x"}, {"x": (207, 300)})
+    assert seen == {}

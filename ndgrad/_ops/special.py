@@ -94,27 +94,36 @@ def _horner(coefs: tuple, v: np.ndarray) -> np.ndarray:
 
 def _erf_low_precision(x):
     """erf of float32/float16/bfloat16 values, vectorised (math.erf element by element, kept for float64, made
-    GELU networks spend most of their time here). Every pass but the first and last works in place: the cost is
-    about twenty float64 passes over the data."""
+    GELU networks spend most of their time here). The small-|x| fit runs on every element, in place after its
+    first pass; the large-|x| fit (with its exp) only on the elements at or above 0.75, gathered and put back,
+    which costs less than computing it everywhere and selecting. One opaque call for `compile`'s tracer (the
+    gather's size depends on the data)."""
+    if x.ndim == 0:  # (ufuncs give 0-d results as scalars, which cannot be written in place)
+        return _erf_low_precision(x.reshape(1)).reshape(())
+    if not x.flags.c_contiguous:  # (the gather works on flat indices in C order; the result keeps x's layout)
+        res = np.empty_like(x)
+        res[...] = _erf_low_precision(np.ascontiguousarray(x))
+        return res
     a = x.astype(np.float64)
-    if a.ndim == 0:  # (ufuncs give 0-d results as scalars, which cannot be written in place)
-        return _erf_low_precision(a.reshape(1)).reshape(()).astype(x.dtype)
     with np.errstate(all="ignore"):
-        a2 = np.multiply(a, a)
-        small = _horner(_ERF_SMALL, a2)
-        small *= a
-        z = np.abs(a)
-        t = np.multiply(z, 0.5)
-        t += 1.0
-        np.reciprocal(t, out=t)
-        large = _horner(_ERFC_LARGE, t)
-        large *= t
-        np.negative(a2, out=a2)
-        np.exp(a2, out=a2)
-        large *= a2
-        np.subtract(1.0, large, out=large)
-        np.copysign(large, a, out=large)
-        out = select(z < 0.75, small, large)
+        out = _horner(_ERF_SMALL, np.multiply(a, a))
+        out *= a
+        big = np.flatnonzero(np.abs(a) >= 0.75)  # (NaN stays with the small fit, which keeps it)
+        if big.size:
+            al = a.ravel().take(big)
+            t = np.abs(al)
+            t *= 0.5
+            t += 1.0
+            np.reciprocal(t, out=t)
+            large = _horner(_ERFC_LARGE, t)
+            large *= t
+            e = np.multiply(al, al)
+            np.negative(e, out=e)
+            np.exp(e, out=e)
+            large *= e
+            np.subtract(1.0, large, out=large)
+            np.copysign(large, al, out=large)
+            out.ravel()[big] = large  # (out is a fresh contiguous array: ravel is a view)
     return out.astype(x.dtype)
 
 
