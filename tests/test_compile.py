@@ -479,21 +479,29 @@ def test_lowered_calls_compute_eager_s_bits(dtype):
     assert re.search(rf"c\d+ = np\.{str(dtype).split('.')[-1]}\(35\.0\)", code)  # (the count of a mean's backward)
 
 
+def _four_calls_as_eager(fn, make, check=lambda x0, grad: True):
+    """fn compiled and eager on four new inputs: the same values and gradients bit for bit, one trace, and the
+    compiled node behind every call but the second (which checks the generated code against eager mode and
+    returns eager's results)."""
+    cf = ndgrad.compile(fn)
+    for seed in range(4):
+        x0 = make(ndgrad.Generator().manual_seed(seed))
+        x1 = x0.clone().requires_grad_(True)
+        x2 = x0.clone().requires_grad_(True)
+        y1, y2 = cf(x1), fn(x2)
+        y1.backward()
+        y2.backward()
+        assert _same(y1, y2) and _same(x1.grad, x2.grad) and check(x0, x1.grad)
+        if seed != 1:
+            assert type(y1.grad_fn).__name__ == "CompiledFunctionBackward"
+    assert len(cf.cache) == 1
+    return cf
+
+
 def test_erf_kernel_is_one_call_whose_inner_gather_does_not_guard_the_data():
     # GELU's float32 erf gathers the elements at or above 0.75 (a size that depends on the values): the tracer
     # records the kernel as one call, so new values replay the same code instead of failing a shape guard
-    cf = ndgrad.compile(lambda x: F.gelu(x).sum())
-    for seed in range(4):
-        x0 = ndgrad.randn(64, generator=ndgrad.Generator().manual_seed(seed)) * (seed + 1)
-        x1 = x0.clone().requires_grad_(True)
-        x2 = x0.clone().requires_grad_(True)
-        y1, y2 = cf(x1), F.gelu(x2).sum()
-        y1.backward()
-        y2.backward()
-        assert _same(y1, y2) and _same(x1.grad, x2.grad)
-        if seed != 1:  # (the second call checks the generated code against eager mode and returns eager's)
-            assert type(y1.grad_fn).__name__ == "CompiledFunctionBackward"
-    assert len(cf.cache) == 1
+    cf = _four_calls_as_eager(lambda x: F.gelu(x).sum(), lambda g: ndgrad.randn(64, generator=g) * 2)
     # the backward's Phi(x) finds the forward's erf call (same function, same argument): erf runs once
     assert cf.code.count("= f") == 1 and "ndgrad._ops.special._erf_low_precision" in cf.code
     assert "flatnonzero" not in cf.code and "_guard_shape" not in cf.code
@@ -520,19 +528,9 @@ class _Recomputes(ndgrad.autograd.Function):
 
 
 def test_backward_reuses_forward_results_only_while_nothing_wrote_them():
-    cf = ndgrad.compile(lambda x: _Recomputes.apply(x).sum())
-    for seed in range(4):
-        x0 = ndgrad.randn(5, generator=ndgrad.Generator().manual_seed(seed), dtype=ndgrad.float64)
-        x1 = x0.clone().requires_grad_(True)
-        x2 = x0.clone().requires_grad_(True)
-        y1, y2 = cf(x1), _Recomputes.apply(x2).sum()
-        y1.backward()
-        y2.backward()
-        assert _same(y1, y2) and _same(x1.grad, x2.grad)
-        assert np.allclose(x1.grad.numpy(), (x0.cos() - 2 * x0.sin() + 6).numpy())
-        if seed != 1:
-            assert type(y1.grad_fn).__name__ == "CompiledFunctionBackward"
-    assert len(cf.cache) == 1
+    cf = _four_calls_as_eager(lambda x: _Recomputes.apply(x).sum(),
+                              lambda g: ndgrad.randn(5, generator=g, dtype=ndgrad.float64),
+                              lambda x0, grad: np.allclose(grad.numpy(), (x0.cos() - 2 * x0.sin() + 6).numpy()))
     bwd = cf.code.split("def backward")[1]
     assert "np.cos(" in bwd  # computed again: the forward's was written into
 
