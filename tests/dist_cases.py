@@ -423,6 +423,36 @@ def case_mismatch(rank, n):
     assert w.is_completed() and not w.is_success() and isinstance(w.exception(), RuntimeError)
 
 
+def _iallreduce_algorithm():
+    """MPICH's MPIR_CVAR_IALLREDUCE_INTRA_ALGORITHM as this process has it now (read through MPI_T), or None."""
+    import ctypes
+    import re
+    with open("/proc/self/maps") as f:
+        paths = sorted({ln.split()[-1] for ln in f if re.search(r"/libmpi[^/]*\.so", ln)})
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        prov, idx, cnt, cur = (ctypes.c_int() for _ in range(4))
+        h = ctypes.c_void_p()
+        if not (lib.MPI_T_init_thread(0, ctypes.byref(prov)) or
+                lib.MPI_T_cvar_get_index(b"MPIR_CVAR_IALLREDUCE_INTRA_ALGORITHM", ctypes.byref(idx)) or
+                lib.MPI_T_cvar_handle_alloc(idx, None, ctypes.byref(h), ctypes.byref(cnt)) or
+                lib.MPI_T_cvar_read(h, ctypes.byref(cur))):
+            return cur.value
+    return None
+
+
+def case_iallreduce_algorithm(rank, n):
+    # all_reduce runs MPICH's recursive doubling up to 64 KiB and its automatic choice above (values 4 and 0 of
+    # the variable); NDGRAD_DISTRIBUTED_TUNE=0 or the variable set in the environment leaves it alone
+    small, large = int(os.environ.get("EXPECT_SMALL", "4")), int(os.environ.get("EXPECT_LARGE", "0"))
+    for size, want in ((256, small), (1 << 18, large), (3, small), (16384, small), (16385, large)):
+        t = torch.full((size,), float(rank + 1))
+        dist.all_reduce(t)
+        assert t.eq(n * (n + 1) / 2).all(), size
+        got = _iallreduce_algorithm()
+        assert got == want, (size, got, want)
+
+
 def case_timeout(rank, n):
     # rank 1 never joins the collective: the others raise within the group's timeout instead of hanging
     if rank == 1:

@@ -623,6 +623,22 @@ def test_ddp_averages_as_torch_with_three_ranks():
 
 
 @needs_mpi
+@pytest.mark.parametrize("env", [{}, {"NDGRAD_DISTRIBUTED_TUNE": "0", "EXPECT_SMALL": "0"},
+                                 {"MPIR_CVAR_IALLREDUCE_INTRA_ALGORITHM": "sched_naive", "EXPECT_SMALL": "2"}],
+                         ids=["tuned", "off", "user's"])
+def test_all_reduce_picks_mpich_algorithm_by_size(env):
+    from ndgrad.distributed import _mpi
+    if "MPICH" not in subprocess.run([sys.executable, "-c", "from mpi4py import MPI; print(MPI.Get_library_version())"],
+                                     capture_output=True, text=True).stdout:
+        pytest.skip("MPICH's variable")
+    if env.get("EXPECT_SMALL") == "2":  # the user's setting: every size keeps it
+        env = {**env, "EXPECT_LARGE": "2"}
+    p = _mpirun(4, "iallreduce_algorithm", timeout=90, env=env)
+    assert "PASS iallreduce_algorithm" in p.stdout, p.stdout[-3000:] + p.stderr[-2000:]
+    assert _mpi.SMALL_ALLREDUCE == 1 << 16
+
+
+@needs_mpi
 def test_mismatched_sizes_are_detected():
     p = _mpirun(2, "mismatch", timeout=60)
     assert "PASS mismatch" in p.stdout, p.stdout + p.stderr

@@ -72,6 +72,9 @@ SPIN_OVERSUBSCRIBED = 2e-5  # more ranks than cores
 SPIN_S = SPIN_DEDICATED     # the one in force, set by `set_spin_for` at init_process_group
 
 
+FAST_POLLS = range(200)     # polls of a small synchronous collective's requests before `wait` takes over
+
+
 def set_spin_for(world_size: int) -> None:
     """Poll without yielding for 0.5 ms when every rank on this machine has a core of its own (latency), only
     20 us when ranks outnumber the cores this process may run on: there a spinning rank holds the core its peer
@@ -83,6 +86,72 @@ def set_spin_for(world_size: int) -> None:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     SPIN_S = SPIN_OVERSUBSCRIBED if local > cores else SPIN_DEDICATED
+    global FAST_POLLS
+    FAST_POLLS = range(20) if local > cores else range(200)
+
+
+# Which algorithm MPICH runs a nonblocking all_reduce with. Its automatic choice for MPI_Iallreduce was measured
+# slower than the recursive-doubling schedule up to 64 KiB (2 ranks on one machine: 4 KiB 3.8 against 3.4 us,
+# 16 KiB 11.6 against 8.9) and faster above (1 MiB 139 against 167 us, 64 MiB 28 against 47 ms; the CVAR set for
+# the whole run, as an environment variable, made large calls 0.6x as fast). The variable is read by every call,
+# so `all_reduce` sets it through the MPI tool interface (MPI_T) when a call's size falls on the other side of
+# 64 KiB than the previous call's: a write (~0.5 us) only when the size class changes. Every rank makes the same
+# choice for the same sizes (the size check makes sure the sizes agree). Not done where the variable is set in
+# the environment (the user's choice), where MPI is not MPICH, or where the tool interface cannot be reached.
+SMALL_ALLREDUCE = 64 << 10
+IAR_SMALL: Any = None   # whether the algorithm in force is the small-message one (None: not chosen yet)
+IAR_TUNED = True        # False once found impossible: all_reduce stops asking
+_IAR_CVAR = "MPIR_CVAR_IALLREDUCE_INTRA_ALGORITHM"
+_IAR_WRITE: Any = None
+
+
+def _iar_writer() -> Any:
+    """A function that writes the algorithm variable (0: MPICH's automatic choice, 4: recursive doubling), or
+    None where that is not possible or not wanted (NDGRAD_DISTRIBUTED_TUNE=0)."""
+    if os.environ.get(_IAR_CVAR) is not None or os.environ.get("NDGRAD_DISTRIBUTED_TUNE", "1") == "0":
+        return None
+    import ctypes
+    import re
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {ln.split()[-1] for ln in f if re.search(r"/libmpi[^/]*\.so", ln)}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            idx, prov, h, cnt, cur = (ctypes.c_int() for _ in range(5))
+            h = ctypes.c_void_p()
+            if (lib.MPI_T_init_thread(0, ctypes.byref(prov)) or
+                    lib.MPI_T_cvar_get_index(_IAR_CVAR.encode(), ctypes.byref(idx)) or
+                    lib.MPI_T_cvar_handle_alloc(idx, None, ctypes.byref(h), ctypes.byref(cnt)) or
+                    cnt.value != 1 or lib.MPI_T_cvar_read(h, ctypes.byref(cur)) or cur.value != 0):
+                continue
+        except (OSError, AttributeError):
+            continue
+        write, vals = lib.MPI_T_cvar_write, {True: ctypes.c_int(4), False: ctypes.c_int(0)}
+        refs = {k: ctypes.byref(v) for k, v in vals.items()}
+        return lambda small: write(h, refs[small]) == 0
+    return None
+
+
+def iallreduce_size(nbytes: int) -> None:
+    """Before every MPI_Iallreduce that ndgrad makes (all_reduce writes this out for speed): the algorithm for
+    its size. Every rank of a group then runs the same one, whatever the sizes of its own earlier calls."""
+    small = nbytes <= SMALL_ALLREDUCE
+    if small is not IAR_SMALL and IAR_TUNED:
+        choose_iallreduce(small)
+
+
+def choose_iallreduce(small: bool) -> None:
+    """Put the nonblocking all_reduce algorithm for messages of this size class in force (see above)."""
+    global IAR_SMALL, IAR_TUNED, _IAR_WRITE
+    if _IAR_WRITE is None:
+        _IAR_WRITE = _iar_writer() or False
+    if _IAR_WRITE is False or not _IAR_WRITE(small):
+        IAR_TUNED = False
+        return
+    IAR_SMALL = small
 
 
 def wait(reqs: Any, timeout: float, what: str, comm_desc: str, status: Any = None) -> None:

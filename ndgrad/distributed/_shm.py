@@ -82,6 +82,7 @@ def segments(pg: Any, sizes: list[int], copies: int = 2) -> Segments | None:
     mine = np.array([1 if node.Get_size() == n and enabled() and _room(stride * copies * node.Get_size()) else 0],
                     np.int32)
     every = np.zeros(1, np.int32)
+    _mpi.iallreduce_size(mine.nbytes)
     _mpi.wait(pg._comm.Iallreduce(mine, every, op=M.MIN), pg._timeout, "DistributedDataParallel", pg._desc)
     if not every[0]:
         node.Free()
