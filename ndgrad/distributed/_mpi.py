@@ -68,7 +68,7 @@ class DistTimeout(RuntimeError):
 
 
 SPIN_DEDICATED = 5e-4       # how long `wait` polls before it starts yielding: a core per rank
-SPIN_OVERSUBSCRIBED = 2e-5  # more ranks than cores
+SPIN_OVERSUBSCRIBED = 0.0   # more ranks than cores
 SPIN_S = SPIN_DEDICATED     # the one in force, set by `set_spin_for` at init_process_group
 
 
@@ -76,8 +76,8 @@ FAST_POLLS = range(200)     # polls of a small synchronous collective's requests
 
 
 def set_spin_for(world_size: int) -> None:
-    """Poll without yielding for 0.5 ms when every rank on this machine has a core of its own (latency), only
-    20 us when ranks outnumber the cores this process may run on: there a spinning rank holds the core its peer
+    """Poll without yielding for 0.5 ms when every rank on this machine has a core of its own (latency), not at
+    all when ranks outnumber the cores this process may run on: there a spinning rank holds the core its peer
     needs to reach the same collective."""
     global SPIN_S
     local = int(os.environ.get("MPI_LOCALNRANKS", world_size))   # set per rank by MPICH's mpiexec
@@ -87,7 +87,7 @@ def set_spin_for(world_size: int) -> None:
         cores = os.cpu_count() or 1
     SPIN_S = SPIN_OVERSUBSCRIBED if local > cores else SPIN_DEDICATED
     global FAST_POLLS
-    FAST_POLLS = range(20) if local > cores else range(200)
+    FAST_POLLS = range(2) if local > cores else range(200)
 
 
 # Which algorithm MPICH runs a nonblocking all_reduce with. Its automatic choice for MPI_Iallreduce was measured
@@ -155,7 +155,7 @@ def choose_iallreduce(small: bool) -> None:
 
 
 def wait(reqs: Any, timeout: float, what: str, comm_desc: str, status: Any = None) -> None:
-    """Complete one request or a list of them within `timeout` seconds: spin for SPIN_S (0.5 ms, 20 us with more
+    """Complete one request or a list of them within `timeout` seconds: spin for SPIN_S (0.5 ms, none with more
     ranks than cores), then poll yielding the core between polls for up to 50 ms, then poll with sleeps growing to
     1 ms (a long wait costs no CPU). Raises DistBackendError on timeout."""
     if isinstance(reqs, list):
