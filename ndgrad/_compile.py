@@ -909,6 +909,15 @@ def _lower(nodes: list, tr: _Tracer, consts: dict) -> list:
     return out
 
 
+def _c_strides(shape: tuple, itemsize: int) -> tuple:
+    """The strides of a C-contiguous array of this shape."""
+    st, acc = [], itemsize
+    for n in reversed(shape):
+        st.append(acc)
+        acc *= max(n, 1)
+    return tuple(reversed(st))
+
+
 def _span(a: np.ndarray) -> tuple:
     """(first, last + 1) address of an array's elements (an empty array: an empty span)."""
     lo = hi = a.__array_interface__["data"][0]
@@ -1034,6 +1043,13 @@ def _generate(tr: _Tracer, inputs: list, outputs: list, grad_ins: list, grad_out
                 lines.append(f"    del {', '.join(dead)}")
         return lines
 
+    # gradients that are arrays the backward makes itself and returns once (no input, saved value or other output
+    # shares them): the engine may make them `.grad` without its reference-count test (`_one_node`)
+    made = {n[4].name for n in kept_b if isinstance(n[4], _Var) and _new_array(n[1], n[3])}
+    counts: dict = {}
+    for g in grad_outs:
+        counts[g] = counts.get(g, 0) + 1
+    tr.fresh_grads = {g for g in grad_outs if g in made and counts[g] == 1 and g not in saved and g not in grad_ins}
     fwd_ret = [o if o is not None else "None" for o in outputs] + list(saved)
     fwd_src = (f"def forward({', '.join(inputs)}):\n" + "\n".join(body(kept_f, set(fwd_ret) | set(inputs)) + [""]) +
                f"    return ({', '.join(fwd_ret)}{',' if len(fwd_ret) == 1 else ''})\n")
@@ -1158,7 +1174,7 @@ _NODE_CLS: Any = None
 
 # -- one compiled entry (one guard key) -----------------------------------------------------------------------------
 class _Entry:
-    __slots__ = ("fwd", "bwd", "fwd_src", "bwd_src", "n_out", "out_meta", "out_req", "diff_pos", "out_spec",
+    __slots__ = ("fresh", "fwd", "bwd", "fwd_src", "bwd_src", "n_out", "out_meta", "out_req", "diff_pos", "out_spec",
                  "rebind", "bumps", "n_saved", "fixed", "arg_new", "arg_dups", "sources", "module_leaves", "guarded",
                  "draws", "verified", "reads", "fixed_rg", "fixed_arrs", "fixed_meta", "fixed_edges", "fixed_vcs")
 
@@ -1670,6 +1686,16 @@ class CompiledFunction:
         e.rebind = rebound
         e.bumps = [(k, t._vc[0] - v) for k, (t, v) in enumerate(zip(leaves, versions)) if t._vc[0] != v]
         e.n_saved = len(saved)
+        # per gradient output: one the engine may take over as it is (a fresh C-contiguous array of the leaf's shape
+        # and dtype, as traced; the guards keep the leaves' shapes and dtypes)
+        fresh = []
+        for j, name in enumerate(grads_b):
+            name = tr.alias.get(name, name)
+            lay = tr.layout.get(name) if name in tr.fresh_grads else None
+            d = leaf_stand[diff_leaf[j]]._data if lay is not None else None
+            fresh.append(lay is not None and lay[0] == d.shape and lay[1] == d.dtype and
+                         lay[2] == _c_strides(lay[0], lay[1].itemsize))
+        e.fresh = tuple(fresh) if any(fresh) else None
         self.cache[key] = e
         self.last = e
         # this call's results: the traced values (plain views), with the compiled node for their backward
@@ -1805,7 +1831,10 @@ class CompiledFunction:
                 edges = edges + tuple(_edge(leaves[k]) for k in rest)
                 versions += [(j, leaves[k]._vc, leaves[k]._vc[0], leaves[k]) for j, k in enumerate(rest, len(versions))]
             node = _NODE_CLS(edges, saved, versions, ())
-            node.__dict__["_entry"] = e
+            nd = node.__dict__
+            nd["_entry"] = e
+            if e.fresh is not None:
+                nd["_fresh_grads"] = e.fresh
         pos = {k: j for j, k in enumerate(diff_out)}
         for k, arr in enumerate(outs):
             if arr.__class__ is not np.ndarray:

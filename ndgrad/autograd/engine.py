@@ -373,6 +373,7 @@ def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
         if not retain_graph and node._saved is not None and not node._keep:
             node._saved = FREED
             node._versions = ()
+        fresh = node._fresh_grads
         i = -1
         for (child, nr), g in zip(nf, out):
             i += 1
@@ -382,6 +383,8 @@ def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
             out[i] = None   # (as in run_backward's inline path: the same references, see _exclusive)
             if graph or var._grad is not None or g.__class__ is not np.ndarray:
                 _accumulate_into(var, g, graph, NOT_FRESH)
+            elif fresh is not None and fresh[i]:
+                var._grad = _wrap(g)   # (the node vouches that nothing else holds it, in the leaf's shape and dtype)
             else:
                 _first_grad(var, g, INLINE)
             g = None
