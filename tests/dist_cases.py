@@ -134,6 +134,33 @@ def case_collectives(rank, n):
     assert dist.barrier(async_op=True).wait()
 
 
+def case_all_reduce_layouts(rank, n):
+    # all_reduce's written-out path (synchronous, contiguous, a type MPI reduces) and the general one around it:
+    # 0-d, empty, transposed, AVG, a call while an async one's check is pending, past 64 KiB
+    tri = n * (n + 1) / 2
+    for dtype in (torch.float32, torch.float64, torch.int64):
+        t = torch.tensor(rank + 1, dtype=dtype)
+        dist.all_reduce(t)
+        assert t.item() == tri and t.shape == () and t.dtype == dtype, (dtype, t)
+    for shape in ((0,), (3, 0)):
+        t = torch.zeros(shape)
+        dist.all_reduce(t)
+        assert t.shape == shape
+    t = torch.arange(6.).reshape(2, 3).t() * (rank + 1)
+    dist.all_reduce(t)
+    assert t.tolist() == (torch.arange(6.).reshape(2, 3).t() * tri).tolist()
+    t = torch.full((4,), 2.0 * (rank + 1))
+    dist.all_reduce(t, op=dist.ReduceOp.AVG)
+    assert t.tolist() == [n + 1.0] * 4
+    w = dist.all_reduce(torch.ones(3), async_op=True)
+    t = torch.ones(4)
+    dist.all_reduce(t)
+    assert w.wait() and t.tolist() == [float(n)] * 4
+    t = torch.full((1 << 17,), float(rank + 1))
+    dist.all_reduce(t)
+    assert bool((t == tri).all())
+
+
 def case_p2p_objects_groups(rank, n):
     right, left = (rank + 1) % n, (rank - 1) % n
     t = torch.full((3,), float(rank))

@@ -546,7 +546,7 @@ def _mpirun(n: int, *cases: str, timeout: float = 90, env: dict | None = None) -
     return p
 
 
-CASES = ["collectives", "p2p_objects_groups", "ddp_mlp", "ddp_cnn", "ddp_unused", "ddp_buffers", "ddp_paths"]
+CASES = ["collectives", "all_reduce_layouts", "p2p_objects_groups", "ddp_mlp", "ddp_cnn", "ddp_unused", "ddp_buffers", "ddp_paths"]
 
 
 @pytest.fixture(scope="module", params=[2, 4], ids=lambda n: f"{n}ranks")
