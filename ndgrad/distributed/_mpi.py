@@ -106,8 +106,10 @@ _IAR_WRITE: Any = None
 
 
 def _iar_writer() -> Any:
-    """A function that writes the algorithm variable (0: MPICH's automatic choice, 4: recursive doubling), or
-    None where that is not possible or not wanted (NDGRAD_DISTRIBUTED_TUNE=0)."""
+    """A function that writes the algorithm variable (its automatic choice, or recursive doubling), or None where
+    that is not possible or not wanted (NDGRAD_DISTRIBUTED_TUNE=0). The values are the positions of the names in
+    the variable's own description (MPICH lists them in the order of its enumeration: auto = 0), so another
+    MPICH version's numbering is read, not assumed."""
     if os.environ.get(_IAR_CVAR) is not None or os.environ.get("NDGRAD_DISTRIBUTED_TUNE", "1") == "0":
         return None
     import ctypes
@@ -117,20 +119,28 @@ def _iar_writer() -> Any:
             paths = {ln.split()[-1] for ln in f if re.search(r"/libmpi[^/]*\.so", ln)}
     except OSError:
         return None
+    ref = ctypes.byref
     for path in sorted(paths):
         try:
             lib = ctypes.CDLL(path)
-            idx, prov, h, cnt, cur = (ctypes.c_int() for _ in range(5))
-            h = ctypes.c_void_p()
-            if (lib.MPI_T_init_thread(0, ctypes.byref(prov)) or
-                    lib.MPI_T_cvar_get_index(_IAR_CVAR.encode(), ctypes.byref(idx)) or
-                    lib.MPI_T_cvar_handle_alloc(idx, None, ctypes.byref(h), ctypes.byref(cnt)) or
-                    cnt.value != 1 or lib.MPI_T_cvar_read(h, ctypes.byref(cur)) or cur.value != 0):
+            idx, prov, cnt, cur, nlen, dlen, verb, dtype, bind, scope = (ctypes.c_int() for _ in range(10))
+            h, enum = ctypes.c_void_p(), ctypes.c_void_p()
+            name, desc = ctypes.create_string_buffer(256), ctypes.create_string_buffer(8192)
+            nlen.value, dlen.value = 256, 8192
+            if (lib.MPI_T_init_thread(0, ref(prov)) or
+                    lib.MPI_T_cvar_get_index(_IAR_CVAR.encode(), ref(idx)) or
+                    lib.MPI_T_cvar_get_info(idx, name, ref(nlen), ref(verb), ref(dtype), ref(enum), desc, ref(dlen),
+                                            ref(bind), ref(scope)) or
+                    lib.MPI_T_cvar_handle_alloc(idx, None, ref(h), ref(cnt)) or
+                    cnt.value != 1 or lib.MPI_T_cvar_read(h, ref(cur)) or cur.value != 0):
                 continue
         except (OSError, AttributeError):
             continue
-        write, vals = lib.MPI_T_cvar_write, {True: ctypes.c_int(4), False: ctypes.c_int(0)}
-        refs = {k: ctypes.byref(v) for k, v in vals.items()}
+        names = [ln.split()[0] for ln in desc.value.decode("ascii", "replace").splitlines()[1:] if ln.strip()]
+        if not names or names[0] != "auto" or "sched_recursive_doubling" not in names:
+            continue
+        vals = {True: ctypes.c_int(names.index("sched_recursive_doubling")), False: ctypes.c_int(0)}
+        write, refs = lib.MPI_T_cvar_write, {k: ref(v) for k, v in vals.items()}
         return lambda small: write(h, refs[small]) == 0
     return None
 
