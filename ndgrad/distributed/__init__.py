@@ -754,9 +754,7 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None, async_
         # same requests in the same order as below, with fewer Python steps (they are most of a small call's time)
         if a.nbytes != chk.nbytes or chk.what != "all_reduce":
             chk.fingerprint("all_reduce", a.nbytes)
-        small = a.nbytes <= _mpi.SMALL_ALLREDUCE
-        if small is not _mpi.IAR_SMALL and _mpi.IAR_TUNED:
-            _mpi.choose_iallreduce(small)
+        _mpi.iallreduce_size(a.nbytes)
         creq = chk.req
         creq.Start()
         req = pg._comm.Iallreduce(_mpi._M.IN_PLACE, [a, mtype], op=mop)

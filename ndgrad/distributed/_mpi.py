@@ -146,16 +146,12 @@ def _iar_writer() -> Any:
 
 
 def iallreduce_size(nbytes: int) -> None:
-    """Before every MPI_Iallreduce that ndgrad makes (all_reduce writes this out for speed): the algorithm for
-    its size. Every rank of a group then runs the same one, whatever the sizes of its own earlier calls."""
-    small = nbytes <= SMALL_ALLREDUCE
-    if small is not IAR_SMALL and IAR_TUNED:
-        choose_iallreduce(small)
-
-
-def choose_iallreduce(small: bool) -> None:
-    """Put the nonblocking all_reduce algorithm for messages of this size class in force (see above)."""
+    """Before every MPI_Iallreduce that ndgrad makes: put the algorithm for its size class in force (see above).
+    Every rank of a group then runs the same one, whatever the sizes of its own earlier calls."""
     global IAR_SMALL, IAR_TUNED, _IAR_WRITE
+    small = nbytes <= SMALL_ALLREDUCE
+    if small is IAR_SMALL or not IAR_TUNED:
+        return
     if _IAR_WRITE is None:
         _IAR_WRITE = _iar_writer() or False
     if _IAR_WRITE is False or not _IAR_WRITE(small):
