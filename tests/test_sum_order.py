@@ -76,11 +76,16 @@ def test_random_sums_and_means_are_torch_s_bit_for_bit(dtype):
         assert _bits(ndgrad.from_numpy(xx).sum()) == _bits(torch.from_numpy(xx).sum()), n
 
 
+def _line_data(seed: int, slope: float) -> tuple:
+    """A one-feature linear regression's data, as the tutorials make it: 100 points about a line, noisy."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((100, 1)).astype(F32)
+    return x, (slope * x + rng.standard_normal((100, 1)) * 20).astype(F32)
+
+
 def test_a_linear_regression_loss_is_torch_s_bit_for_bit():
     torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((100, 1)).astype(F32)
-    y = (3 * x + rng.standard_normal((100, 1)) * 20).astype(F32)
+    x, y = _line_data(1, 3)
     got = []
     for lib in (ndgrad, torch):
         pred = lib.from_numpy(x) * 0.7 - 0.2
@@ -117,19 +122,22 @@ def test_one_row_products_are_torch_s_bit_for_bit(dtype):
             torch.addmm(torch.from_numpy(c), torch.from_numpy(a), torch.from_numpy(b)).numpy())
 
 
+def _line_model(lib, lr: float) -> tuple:
+    """The tutorial's nn.Linear(1, 1), from weight 0.3 and bias -0.2, with its SGD optimizer."""
+    model = lib.nn.Linear(1, 1)
+    with lib.no_grad():
+        model.weight.fill_(0.3)
+        model.bias.fill_(-0.2)
+    return model, lib.optim.SGD(model.parameters(), lr=lr)
+
+
 def test_a_one_feature_linear_regression_trains_as_torch_bit_for_bit():
     # the tutorial model: nn.Linear(1, 1), MSE over 100 samples, SGD; every printed loss is torch's
     torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(4)
-    x = rng.standard_normal((100, 1)).astype(F32)
-    y = (40 * x + rng.standard_normal((100, 1)) * 20).astype(F32)
+    x, y = _line_data(4, 40)
     runs = []
     for lib in (ndgrad, torch):
-        model = lib.nn.Linear(1, 1)
-        with lib.no_grad():
-            model.weight.fill_(0.3)
-            model.bias.fill_(-0.2)
-        opt = lib.optim.SGD(model.parameters(), lr=0.01)
+        model, opt = _line_model(lib, 0.01)
         losses = []
         for _ in range(60):
             loss = lib.nn.MSELoss()(model(lib.from_numpy(x)), lib.from_numpy(y))
@@ -147,12 +155,8 @@ def test_compiled_regression_keeps_both_orders():
     y = 3 * x + 1
     runs = []
     for compiled in (False, True):
-        model = ndgrad.nn.Linear(1, 1)
-        with ndgrad.no_grad():
-            model.weight.fill_(0.3)
-            model.bias.fill_(-0.2)
+        model, opt = _line_model(ndgrad, 0.05)
         run = ndgrad.compile(model) if compiled else model
-        opt = ndgrad.optim.SGD(model.parameters(), lr=0.05)
         losses = []
         for step in range(5):
             out = run(x)
