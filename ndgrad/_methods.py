@@ -17,6 +17,7 @@ from ._tensor import Tensor, _wrap
 from .autograd.grad_mode import state as _mode
 
 _add, _sub, _mul, _div, _rsub, _pow = P.add, P.sub, P.mul, P.div, P.rsub, P.pow
+_mm = O.L.mm
 
 
 _OPERANDS = (Tensor, int, float, bool, complex, np.generic)
@@ -97,6 +98,8 @@ def __rpow__(self, other):
 def __matmul__(self, other):
     if not isinstance(other, Tensor):
         return NotImplemented
+    if self._data.ndim == 2 and other._data.ndim == 2:
+        return _mm(self, other)  # (matmul's case analysis, for two matrices)
     return O.matmul(self, other)
 
 

@@ -54,6 +54,9 @@ def _row_mm(a, b, c=None):
 
 
 def _mm(self, mat2):
+    s, m = self.shape, mat2.shape
+    if len(s) == 2 and len(m) == 2 and s[1] == m[0] and s[0] != 1 and self.dtype is mat2.dtype:  # (the checks below)
+        return _keep(_blas(self) @ _blas(mat2), self)
     if self.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:

@@ -13,6 +13,15 @@ from .pointwise import zeros_like
 
 
 def _infer_shape(shape, numel):
+    if shape.__class__ is tuple:  # the common case, a full shape of the right size: no list, no search
+        known = 1
+        for s in shape:
+            if s < 0:
+                break
+            known *= s
+        else:
+            if known == numel:
+                return shape
     shape = list(shape)
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:

@@ -416,9 +416,15 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
     inline = not capture and inputs is None  # leaves fed by one node skip the ready queue
     # (capturing: reentrant checkpoints refuse to run inside such a pass)
     state = _pass_begin(graph, capture or inputs is not None)
+    nxt = None  # the one node made ready by the last node while the queue was empty: it is next, without the heap
     try:
-        while heap:
-            node = pop(heap)[1]
+        while True:
+            if nxt is not None:
+                node, nxt = nxt, None
+            elif heap:
+                node = pop(heap)[1]
+            else:
+                break
             buf = buffers.pop(node, None) or [None]
             if node._hooked:
                 _node_hooks(node, buf, graph)
@@ -491,7 +497,13 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
-                    push(heap, (-child._seq, child))
+                    if nxt is None and not heap:
+                        nxt = child
+                    else:
+                        push(heap, (-child._seq, child))
+            if nxt is not None and heap:  # another node became ready too: the queue orders them
+                push(heap, (-nxt._seq, nxt))
+                nxt = None
             out = g = None  # hold no gradient between nodes: buffers are their only owners (see _exclusive)
     finally:
         _pass_end(state)
