@@ -324,6 +324,7 @@ class Spec:
         self.name, self.alts, self.method, self.aliases = name, alts, method, aliases
         self.dtypes = dtypes
         self.pack = True  # several ints for an int list reach the function as one tuple (not if it takes *size)
+        self.rename_keepdims, self.fn_name = False, name  # (set by _core)
 
     def dtype_error(self, args: tuple, kwargs: dict) -> tuple | None:
         """(exception class, message) for the first dtype rule (`DTYPES`) the positional tensors break, or None."""
@@ -521,13 +522,23 @@ def _kw_checker(spec: Spec, k: int) -> Callable:
     for a in (spec.aliases or ()):
         known.setdefault(a, Param(a, "bool", False, _REQUIRED, True, False))
 
+    tests = {name: _kw_test(p) for name, p in known.items()}
+
     def ok(kwargs: dict) -> bool:
         for k, v in kwargs.items():
-            p = known.get(k)
-            if p is None or not p.ok(v):
+            t = tests.get(k)
+            if t is None or not t(v):
                 return False
         return True
     return ok
+
+
+def _kw_test(p: Param) -> Callable:
+    """`p.ok` as one function (the keyword test runs on every call that passes keywords)."""
+    test = _TYPES[p.type][2]
+    if not p.optional:
+        return test
+    return lambda v: v is None or test(v)
 
 
 def _as_keyword(p: Param) -> Param:
@@ -596,6 +607,8 @@ def _code(spec: Spec, pyname: str) -> str:
     accepts goes to `state.fail`. Its free variables are `fn` and `state`, its globals this module's."""
     off = 1 if spec.method else 0
     lines = ["def _factory(fn, state):", f"    def {pyname}(*args, **kwargs):", "        n = len(args)"]
+    if spec.rename_keepdims:  # numpy's spelling, renamed here rather than by a wrapper of fn's own
+        lines.append(f"        if kwargs and 'keepdims' in kwargs: kwargs = _rename_keepdims({spec.fn_name!r}, kwargs)")
     for k, full in enumerate(spec.alts):
         alt = full[1:] if spec.method else full
         pos = [p for p in alt if not p.kwonly and not p.varargs]
@@ -667,10 +680,32 @@ _FORWARD = ("def _factory(fn, state):\n"
             "    return forward")
 
 
+def _rename_keepdims(name: str, kwargs: dict) -> dict:
+    """`keepdims=` given for `keepdim=` (what `_ops._accept_keepdims` does for a function called unchecked)."""
+    if "keepdim" in kwargs:
+        raise TypeError(f"{name}() got multiple values for argument 'keepdim'")
+    kwargs["keepdim"] = kwargs.pop("keepdims")
+    return kwargs
+
+
+def _core(fn: Callable, spec: Spec | None) -> Callable:
+    """What the checker calls: `fn` without the pure forwarders around it (a Tensor method's `self` forwarder,
+    and, when the checker renames `keepdims` itself, the renaming wrapper): each costs a call with *args."""
+    while True:
+        if spec is not None and spec.aliases and getattr(fn, "_keepdims_alias", False):
+            spec.rename_keepdims, spec.fn_name = True, fn.__name__
+            fn = fn.__wrapped__
+        elif getattr(fn, "_forwarder", None) is fn:  # (its own mark: functools.wraps copies attributes outward)
+            fn = fn.__wrapped__
+        else:
+            return fn
+
+
 def _build(stub: Callable, fn: Callable, state: _State) -> None:
     """Give `stub` the code of `fn`'s checker (or of a plain call, when `fn` has no signature to check). The
     stub keeps its identity -- code comparing functions (`activation is F.relu`) still works."""
     spec = spec_for(fn, state.qual)
+    fn = _core(fn, spec)
     src = _FORWARD
     if spec is not None:
         spec.pack = not _takes_varargs(fn)
@@ -682,6 +717,7 @@ def _build(stub: Callable, fn: Callable, state: _State) -> None:
     env: dict = {}
     exec(src, globals(), env)  # noqa: S102  (generated from a signature, never from user input)
     stub.__code__ = env["_factory"](fn, state).__code__
+    stub.__closure__[stub.__code__.co_freevars.index("fn")].cell_contents = fn  # (the stub's own cell: _core's fn)
     stub._spec = spec
 
 

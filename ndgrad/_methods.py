@@ -473,6 +473,7 @@ def _method(fn):
     m.__name__ = fn.__name__
     m.__doc__ = fn.__doc__
     m.__wrapped__ = fn
+    m._forwarder = m  # a checker calls fn itself (_argcheck._core)
     return m
 
 

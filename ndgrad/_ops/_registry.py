@@ -482,20 +482,30 @@ def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> 
     mask = 0
     for i in range(n):
         a = args[i]
-        if isinstance(a, Tensor) and a._requires_grad and vjps[i] is not None:
-            mask |= 1 << i
-            fn = a.grad_fn
-            edges.append((fn, a._output_nr) if fn is not None else _edge(a))
-            meta.append((a._data.shape, a._data.dtype))
-        else:
-            edges.append(_NO_EDGE)
-            meta.append(None)
+        if a.__class__ is Tensor or isinstance(a, Tensor):
+            if a._requires_grad and vjps[i] is not None:
+                mask |= 1 << i
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else _edge(a))
+                d = a._data
+                meta.append((d.shape, d.dtype))
+                continue
+        edges.append(_NO_EDGE)
+        meta.append(None)
     plan = op._plans.get(mask)
     if plan is None:
         plan = op._plan(mask)
     keep_pos, tensor_pos, save_res, keep = plan
+    if op.edge_inputs is not None:
+        edges = [edges[i] for i in op.edge_inputs]
+    node = _new(op.node_cls)  # (Node.__init__ inlined)
+    node.next_functions = tuple(edges)
+    node._meta = tuple(meta)
+    node._seq = next(_node_seq)
     if not (keep_pos or save_res):
-        return op.node_cls(_edges_of(op, edges), None, (), tuple(meta))
+        node._saved = None
+        node._versions = ()
+        return node
     nargs = op.nargs
     saved = [None] * (nargs + 1)
     versions = []
@@ -509,14 +519,11 @@ def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> 
     if save_res:
         saved[nargs] = result
         versions.extend((nargs, box, box[0], None) for box in result_boxes)
-    node = op.node_cls(_edges_of(op, edges), saved, versions, tuple(meta))
+    node._saved = saved
+    node._versions = versions
     if keep:
         node._keep = True
     return node
-
-
-def _edges_of(op: Op, edges: list) -> tuple:
-    return tuple(edges) if op.edge_inputs is None else tuple(edges[i] for i in op.edge_inputs)
 
 
 def _record(op: Op, args: tuple, n: int, out, vc) -> Tensor:

@@ -114,6 +114,8 @@ def mean_of(a, axis=None, keepdims=False):
 
 def _dims(dim, ndim):
     """Normalise an int / sequence / None `dim` to a sorted tuple of non-negative axes."""
+    if dim.__class__ is int and -ndim <= dim < ndim:  # (one axis: the common case)
+        return (dim % ndim,)
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
@@ -130,14 +132,27 @@ def _dims(dim, ndim):
 
 
 # -- broadcast reduction (the registry's one place for it) --------------------------------------------
+_SUM_TO_AXES: dict = {}  # (from shape, to shape) -> (axes summed, the result's size), the same pairs recur
+
+
 def _sum_to(self, shape):
-    lead = self.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1)
+    if shape.__class__ is not tuple:
+        shape = tuple(shape)
+    key = (self.shape, shape)
+    plan = _SUM_TO_AXES.get(key)
+    if plan is None:
+        lead = self.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                          if s == 1 and self.shape[i + lead] != 1)
+        if len(_SUM_TO_AXES) > 4096:
+            _SUM_TO_AXES.clear()
+        plan = _SUM_TO_AXES[key] = (axes, _prod(shape), bool(axes) and axes[-1] < lead)
+    axes, size, leading = plan
     if not axes:
         return self.reshape(shape)
-    if self.dtype.kind == "f" and _prod(shape) == 1:  # one element left: the whole sum, in torch's order
+    if size == 1 and self.dtype.kind == "f":  # one element left: the whole sum, in torch's order
         return np.asarray(full_sum(self)).reshape(shape)
-    if axes[-1] < lead:  # only leading axes: their sum has the shape
+    if leading:  # only leading axes: their sum has the shape
         return np.add.reduce(self, axes)
     return np.add.reduce(self, axes, None, None, True).reshape(shape)
 
