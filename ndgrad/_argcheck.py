@@ -683,7 +683,7 @@ _FORWARD = ("def _factory(fn, state):\n"
 def _rename_keepdims(name: str, kwargs: dict) -> dict:
     """`keepdims=` given for `keepdim=` (what `_ops._accept_keepdims` does for a function called unchecked)."""
     if "keepdim" in kwargs:
-        raise TypeError(f"{name}() got multiple values for argument 'keepdim'")
+        raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")  # (torch's words for both)
     kwargs["keepdim"] = kwargs.pop("keepdims")
     return kwargs
 

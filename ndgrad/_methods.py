@@ -261,7 +261,7 @@ def _convert_index(idx):
             out.append(i)
         elif isinstance(i, slice):
             if i.step is not None and i.step <= 0:
-                raise ValueError("step must be greater than zero")
+                raise ValueError("slice step cannot be zero" if i.step == 0 else "step must be greater than zero")
             out.append(i)
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
@@ -324,6 +324,10 @@ def _basic_node(idx, shape, bare):
 
 
 def __getitem__(self, idx):
+    if idx.__class__ is slice and self._data.ndim and (idx.step is None or idx.step.__class__ is int and idx.step > 0):
+        return S.slice_(self, (idx,))  # x[a:b]: what the general path below does with it
+    if idx.__class__ is slice and not self._data.ndim:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     np_idx, advanced = _convert_index(idx)
     _check_bounds(self._data.shape, np_idx)
     if advanced:

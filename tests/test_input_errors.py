@@ -49,3 +49,76 @@ def test_complex_grads_without_a_rule_are_refused_not_wrong(fn):
 
 def test_complex_max_with_dim_refused_like_torch(torch):
     raises_like_torch(lambda L: L.tensor([1j]).max(0), torch, RuntimeError)
+
+
+# numpy's spelling `keepdims=`: accepted by torch's reductions (the checker renames it without a wrapper call,
+# _argcheck._core), refused with torch's words when `keepdim=` is given too
+KEEPDIMS = {
+    "Tensor.sum": lambda L, x, **k: x.sum(1, **k),
+    "sum": lambda L, x, **k: L.sum(x, 0, **k),
+    "Tensor.mean": lambda L, x, **k: x.mean(0, **k),
+    "amax": lambda L, x, **k: L.amax(x, 1, **k),
+    "Tensor.std": lambda L, x, **k: x.std(1, **k),
+    "logsumexp": lambda L, x, **k: L.logsumexp(x, 1, **k),
+}
+
+
+@pytest.mark.parametrize("case", KEEPDIMS)
+def test_keepdims_spelling_like_torch(case, torch):
+    import ndgrad
+    import numpy as np
+    f = KEEPDIMS[case]
+    data = np.arange(6.0).reshape(2, 3)
+    for L in (torch, ndgrad):
+        x = L.tensor(data)
+        assert tuple(f(L, x, keepdims=True).shape) == tuple(f(L, x, keepdim=True).shape)
+        assert f(L, x, keepdims=True).ndim == 2 and f(L, x, keepdims=False).ndim == 1
+        # the second call of each runs the compiled checker (the first builds it)
+    np.testing.assert_allclose(f(ndgrad, ndgrad.tensor(data), keepdims=True).numpy(),
+                               f(torch, torch.tensor(data), keepdims=True).numpy())
+    both = lambda L: f(L, L.tensor(data), keepdims=True, keepdim=True)  # noqa: E731
+    if case == "Tensor.std":  # several overloads: torch lists them all; ndgrad refuses it as the one-overload names
+        with pytest.raises(TypeError, match="keepdims"):
+            both(ndgrad)
+    else:
+        raises_like_torch(both, torch, TypeError)
+
+
+def test_checker_calls_the_function_itself():
+    """A method's checker calls the function under the forwarders (one call with *args less each, per call)."""
+    import ndgrad
+    x = ndgrad.ones(2, 3)
+    for name in ("sum", "mean", "tanh"):
+        getattr(x, name)()  # (the first call builds the checker)
+        stub = getattr(ndgrad.Tensor, name)
+        fn = stub.__closure__[stub.__code__.co_freevars.index("fn")].cell_contents
+        assert not getattr(fn, "_keepdims_alias", False) and getattr(fn, "_forwarder", None) is not fn, name
+
+
+CAT_REFUSED = {
+    "0-d after 1-d": lambda L: L.cat([L.ones(2), L.ones(())]),
+    "0-d after a legacy empty": lambda L: L.cat([L.ones(2, 2), L.ones(0), L.ones(())]),
+    "0-d only": lambda L: L.cat([L.ones(()), L.ones(())]),
+    "ranks differ": lambda L: L.cat([L.ones(2, 3), L.ones(3)]),
+    "sizes differ": lambda L: L.cat([L.ones(2, 3, 4), L.ones(2, 5, 4)], 2),
+    "not a tensor": lambda L: L.cat([L.ones(2), 3]),
+}
+
+
+@pytest.mark.parametrize("case", CAT_REFUSED)
+def test_cat_refused_like_torch(case, torch):
+    raises_like_torch(CAT_REFUSED[case], torch, TypeError if case == "not a tensor" else RuntimeError)
+
+
+INDEX_REFUSED = {
+    "slice of a 0-d tensor": (lambda L: L.ones(())[1:], IndexError),
+    "slice in a tuple, 0-d": (lambda L: L.ones(())[(slice(1, None),)], IndexError),
+    "step 0": (lambda L: L.ones(3)[::0], ValueError),
+    "negative step": (lambda L: L.ones(3, 3)[:, ::-2], ValueError),
+}
+
+
+@pytest.mark.parametrize("case", INDEX_REFUSED)
+def test_slicing_refused_like_torch(case, torch):
+    f, cls = INDEX_REFUSED[case]
+    raises_like_torch(f, torch, cls)

@@ -420,7 +420,10 @@ ger = outer
 def _shape_arg(shape: tuple) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    for s in shape:
+        if s.__class__ is not int:
+            return tuple(int(s) for s in shape)
+    return shape if shape.__class__ is tuple else tuple(shape)
 
 
 def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
@@ -498,23 +501,30 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    ref = next((x for x in tensors if x.ndim), tensors[0])
-    if ref.ndim == 0:
+    shapes = [x._data.shape for x in tensors]
+    ref = next((s for s in shapes if s), shapes[0])
+    nd = len(ref)
+    if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    d = _wrap_dim(dim, ref.ndim)
-    # torch skips legacy empty 1-d tensors in the result, but they stay in the graph (size None)
-    legacy = [x.ndim == 1 and x._data.size == 0 and ref.ndim > 1 for x in tensors]
-    for i, x in enumerate(tensors):
-        if legacy[i]:
+    d = _wrap_dim(dim, nd)
+    before, after = ref[:d], ref[d + 1:]
+    sizes = []
+    for i, s in enumerate(shapes):
+        if len(s) == nd and s[:d] == before and s[d + 1:] == after:
+            sizes.append(s[d])
             continue
-        if x.ndim != ref.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}")
-        for k in range(ref.ndim):
-            if k != d and x._data.shape[k] != ref._data.shape[k]:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                   f"{ref._data.shape[k]} but got size {x._data.shape[k]} for tensor number {i} in "
-                                   f"the list.")
-    return S.cat(tensors, d, [None if lg else x._data.shape[d] for x, lg in zip(tensors, legacy)])
+        if len(s) == 1 and s[0] == 0 and nd > 1:
+            # torch skips legacy empty 1-d tensors in the result, but they stay in the graph (size None)
+            sizes.append(None)
+            continue
+        if not s:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        if len(s) != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {len(s)}")
+        k = next(k for k in range(nd) if k != d and s[k] != ref[k])
+        raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {ref[k]} but got "
+                           f"size {s[k]} for tensor number {i} in the list.")
+    return S.cat(tensors, d, sizes)
 
 
 concat = concatenate = cat
@@ -688,7 +698,7 @@ def _accept_keepdims(fn: Any) -> Any:
     def f(*args: Any, **kwargs: Any) -> Any:
         if "keepdims" in kwargs:
             if "keepdim" in kwargs:
-                raise TypeError(f"{fn.__name__}() got multiple values for argument 'keepdim'")
+                raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'keepdims'")  # (torch's words)
             kwargs["keepdim"] = kwargs.pop("keepdims")
         return fn(*args, **kwargs)
     f._keepdims_alias = True  # type: ignore[attr-defined]

@@ -556,27 +556,52 @@ def _apply_variadic(op: Op, args: tuple):
     """Ops over a sequence of tensors (cat, stack): each element is an input with its own edge."""
     seq = args[0]
     params = args[1:]
-    if not any(isinstance(t, Tensor) for t in seq):
-        if not _raw_ok(args, 1):
-            _raise_not_tensor(op, args)
-        return op.fwd(seq, *params)
+    arrs = []
+    req = False
     for t in seq:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {list(seq).index(t)} in argument 0, "
-                            f"but got {type(t).__name__}")
-    arrs = [t._data for t in seq]
+        if t.__class__ is not Tensor and not isinstance(t, Tensor):
+            break
+        arrs.append(t._data)
+        if t._requires_grad:
+            req = True
+    else:
+        t = None
+    if t is not None:  # an element that is not a Tensor
+        if not any(isinstance(t, Tensor) for t in seq):
+            if not _raw_ok(args, 1):
+                _raise_not_tensor(op, args)
+            return op.fwd(seq, *params)
+        for t in seq:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"expected Tensor as element {list(seq).index(t)} in argument 0, "
+                                f"but got {type(t).__name__}")
     if op.rule == PROMOTE and arrs:
         d = arrs[0].dtype
         if any(a.dtype != d for a in arrs):
             key = tuple((_FROM_NP[a.dtype], 2 if a.ndim else 1) for a in arrs)
             target = D.result_type_of(key).np
             arrs = [a.astype(target) if a.dtype != target else a for a in arrs]
-    out = np.asarray(op.fwd(arrs, *params))
+    out = op.fwd(arrs, *params)
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
     res = _wrap(out)
-    if _mode.enabled and any(t._requires_grad for t in seq) and out.dtype.kind in "fcV":
-        edges = tuple(_edge(t) if t._requires_grad else _NO_EDGE for t in seq)
-        meta = tuple((t._data.shape, t._data.dtype) if t._requires_grad else None for t in seq)
-        node = op.node_cls(edges, [None, *params, None], (), meta)
+    if req and _mode.enabled and out.dtype.kind in "fcV":
+        edges = []
+        meta = []
+        for t in seq:
+            if t._requires_grad:
+                fn = t.grad_fn
+                edges.append((fn, t._output_nr) if fn is not None else _edge(t))
+                meta.append((t._data.shape, t._data.dtype))
+            else:
+                edges.append(_NO_EDGE)
+                meta.append(None)
+        node = _new(op.node_cls)  # (Node.__init__ inlined)
+        node.next_functions = tuple(edges)
+        node._saved = [None, *params, None]
+        node._versions = ()
+        node._meta = tuple(meta)
+        node._seq = next(_node_seq)
         node._keep = True
         res.grad_fn = node
         res._requires_grad = True

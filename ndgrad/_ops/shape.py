@@ -186,7 +186,7 @@ copy_view.defvjp(self=lambda grad, chain: zero_view(grad, chain),       # the ov
 
 
 def _cat(tensors, dim, sizes=None):
-    if sizes is not None:  # a size of None marks a legacy empty 1-d tensor: skipped, but kept in the graph
+    if sizes is not None and None in sizes:  # a legacy empty 1-d tensor: skipped, but kept in the graph
         tensors = [t for t, s in zip(tensors, sizes) if s is not None]
     return np.concatenate(tensors, axis=dim)
 
