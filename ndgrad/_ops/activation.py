@@ -376,6 +376,11 @@ def clamp_min(input: Tensor, min: float) -> Tensor:
 def _nll_pick(self, target, weight, ignore_index):
     """The class dim is 1 (0 for a 1-d input). Returns (input values at the targets, their weights)."""
     C = self.shape[1] if self.ndim >= 2 else self.shape[0]
+    if self.ndim == 2 and target.dtype == np.int64 and weight is None and self.size and \
+            not 0 <= ignore_index < C and not (target.view(np.uint64) >= C).any():
+        # (the common case: every target a class index, none ignored; the same values as below)
+        n = target.shape[0]
+        return target, self[np.arange(n), target], np.ones(n, self.dtype)
     valid = target != ignore_index
     bad = valid & ((target < 0) | (target >= C))
     if bad.any():
@@ -419,6 +424,8 @@ def _nll_backward_fwd(grad, target, weight, reduction, ignore_index, shape):
     vals = -(w * g)
     if len(shape) == 1:
         out[tt] = vals
+    elif len(shape) == 2 and out.size:
+        out[np.arange(shape[0]), tt] = vals  # (put_along_axis on dim 1, without its Python steps)
     elif out.size:
         np.put_along_axis(out, np.expand_dims(tt, 1), np.expand_dims(vals, 1), axis=1)
     return out
