@@ -105,6 +105,18 @@ CAT_REFUSED = {
 }
 
 
+def test_cat_skips_legacy_empty_tensors_like_torch(torch):
+    import ndgrad
+    for L in (torch, ndgrad):
+        x = L.ones(2, 3, requires_grad=True)
+        e = L.zeros(0, requires_grad=True)
+        out = L.cat([e, x, e], 0)
+        assert tuple(out.shape) == (2, 3)
+        out.sum().backward()
+        assert tuple(e.grad.shape) == (0,) and float(x.grad.sum()) == 6.0
+    assert tuple(ndgrad.cat([ndgrad.zeros(0), ndgrad.zeros(0)]).shape) == (0,)
+
+
 @pytest.mark.parametrize("case", CAT_REFUSED)
 def test_cat_refused_like_torch(case, torch):
     raises_like_torch(CAT_REFUSED[case], torch, TypeError if case == "not a tensor" else RuntimeError)
