@@ -279,3 +279,57 @@ def test_top_level_inplace(torch, name, args):
     np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-7)
     np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-6)
     assert outs[0][2] == outs[1][2]
+
+
+def test_gelu_backward_takes_the_forwards_erf(monkeypatch):
+    """The float32 GELU backward uses the erf its forward computed: erf runs once per forward and backward, and the
+    gradients are the bits of computing it again (with retain_graph, a second backward computes it again)."""
+    from ndgrad._ops import activation as A
+    from ndgrad._ops import special as SP
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((4, 33, 17)) * 2).astype(np.float32)
+    x.flat[:4] = [0.0, -0.0, 0.75, -9.0]
+    calls = []
+    inner = SP._erf_low_precision
+    monkeypatch.setattr(SP, "_erf_low_precision", lambda a: calls.append(a.shape) or inner(a))
+
+    def grads(keep):
+        t = ndgrad.tensor(x, requires_grad=True)
+        y = F.gelu(t)
+        g = ndgrad.tensor(rng.standard_normal(x.shape).astype(np.float32))
+        y.backward(g, retain_graph=True)
+        first = t.grad.numpy().copy()
+        t.grad = None
+        y.backward(g)
+        return first, t.grad.numpy().copy()
+
+    with_keep = grads(True)
+    assert len(calls) == 2  # the forward's, none for the first backward, one for the second
+    assert not A._GELU_ERF
+    monkeypatch.setattr(A, "_keep_erf", lambda x, e: None)
+    calls.clear()
+    rng = np.random.default_rng(3)
+    rng.standard_normal((4, 33, 17))
+    without = grads(False)
+    assert len(calls) == 3  # (computed again by each backward)
+    for a, b in zip(with_keep, without):
+        assert np.array_equal(a, b)
+
+
+def test_gelu_kept_erf_goes_with_its_graph():
+    from ndgrad._ops import activation as A
+    A._GELU_ERF.clear()
+    t = ndgrad.randn(5, 7, requires_grad=True)
+    y = F.gelu(t * 2)
+    assert len(A._GELU_ERF) == 1
+    del y  # the graph (and the input array it saved) freed without a backward
+    assert not A._GELU_ERF
+    with ndgrad.no_grad():
+        F.gelu(t)
+    F.gelu(t.double())  # float64: computed exactly, nothing kept
+    assert not A._GELU_ERF
+    u = t * 2
+    y = F.gelu(u)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        u.add_(1.0)
+        y.sum().backward()
