@@ -305,8 +305,8 @@ def test_gelu_backward_takes_the_forwards_erf(monkeypatch):
 
     with_keep = grads(True)
     assert len(calls) == 2  # the forward's, none for the first backward, one for the second
-    assert not A._GELU_ERF
-    monkeypatch.setattr(A, "_keep_erf", lambda x, e: None)
+    assert not A._GELU_ERF.table
+    monkeypatch.setattr(A._GELU_ERF, "keep", lambda x, key, e: None)
     calls.clear()
     rng = np.random.default_rng(3)
     rng.standard_normal((4, 33, 17))
@@ -318,18 +318,43 @@ def test_gelu_backward_takes_the_forwards_erf(monkeypatch):
 
 def test_gelu_kept_erf_goes_with_its_graph():
     from ndgrad._ops import activation as A
-    A._GELU_ERF.clear()
-    t = ndgrad.randn(5, 7, requires_grad=True)
+    A._GELU_ERF.table.clear()
+    t = ndgrad.tensor(np.random.default_rng(1).standard_normal((5, 7)).astype(np.float32), requires_grad=True)
     y = F.gelu(t * 2)
-    assert len(A._GELU_ERF) == 1
+    assert len(A._GELU_ERF.table) == 1
     del y  # the graph (and the input array it saved) freed without a backward
-    assert not A._GELU_ERF
+    assert not A._GELU_ERF.table
     with ndgrad.no_grad():
         F.gelu(t)
     F.gelu(t.double())  # float64: computed exactly, nothing kept
-    assert not A._GELU_ERF
+    assert not A._GELU_ERF.table
     u = t * 2
     y = F.gelu(u)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         u.add_(1.0)
         y.sum().backward()
+
+
+def test_gelu_kept_erf_is_not_used_while_tracing(monkeypatch):
+    """compile's and vmap's tracers must see erf computed (an array from outside the trace would be replayed as a
+    constant): no entry is kept or taken while one traces."""
+    from ndgrad._ops import _kept, activation as A
+    rng = np.random.default_rng(0)
+    x = ndgrad.tensor(rng.standard_normal((4, 8)).astype(np.float32), requires_grad=True)
+    keep = F.gelu(x)  # an eager forward keeps erf for x's array
+    assert A._GELU_ERF.take(x._data, None, pop=True) is not None
+    keep = F.gelu(x)
+    monkeypatch.setattr(_kept, "tracing", lambda: True)
+    assert A._GELU_ERF.take(x._data, None, pop=True) is None
+    A._GELU_ERF.table.clear()
+    F.gelu(x)
+    assert not A._GELU_ERF.table
+    monkeypatch.undo()
+    cf = ndgrad.compile(lambda t: F.gelu(t).sum())  # with an eager entry for x alive, traced and replayed
+    keep = F.gelu(x)
+    cf(x).backward()
+    x2 = ndgrad.tensor(rng.standard_normal((4, 8)).astype(np.float32), requires_grad=True)
+    cf(x2).backward()
+    ref = ndgrad.tensor(x2.detach().numpy(), requires_grad=True)
+    F.gelu(ref).sum().backward()
+    assert np.array_equal(x2.grad.numpy(), ref.grad.numpy()) and keep is not None

@@ -521,3 +521,59 @@ def test_dropout_gradcheck_with_a_fixed_mask():
         return F.dropout(x, 0.4), F.dropout2d(x.reshape(2, 3, 2, 1), 0.5), F.alpha_dropout(x, 0.3, True)
     x = ndgrad.randn(6, 2, dtype=ndgrad.float64, requires_grad=True)
     assert ndgrad.autograd.gradcheck(f, (x,))
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_norm_backward_takes_the_forwards_xhat(monkeypatch, affine, dtype):
+    """An affine layer/batch norm's backward uses the x-hat and 1/std its forward computed (no rsqrt of its own),
+    with the bits of computing them again; without weight and bias (the output is x-hat itself, which may be
+    changed in place) nothing is kept."""
+    from ndgrad._ops import normalization as N
+    rng = np.random.default_rng(5)
+    calls = []
+    inner = N.rsqrt
+    monkeypatch.setattr(N, "rsqrt", lambda a: calls.append(1) or inner(a))
+
+    def grads(keep):
+        calls.clear()
+        x = ndgrad.tensor((rng.standard_normal((4, 3, 6)) * 2 + 1).astype(dtype), requires_grad=True)
+        w = ndgrad.tensor(rng.standard_normal(6).astype(dtype), requires_grad=True) if affine else None
+        y = F.layer_norm(x * 1.0, (6,), w, w)
+        if not affine:
+            y.mul_(3.0)  # the output (x-hat itself) changed in place: the backward must not read it
+        bw = ndgrad.tensor(rng.standard_normal(3).astype(dtype), requires_grad=True) if affine else None
+        z = F.batch_norm(x * 2.0, None, None, bw, bw, training=True)
+        (y.sum() + (z * z).sum()).backward()
+        return [t.grad.numpy().tobytes() for t in (x, w, bw) if t is not None], len(calls)
+
+    kept, n_kept = grads(True)
+    assert n_kept == (0 if affine else 2)  # (affine: two formulas each for the two norms; else one each)
+    monkeypatch.setattr(N._NORM, "keep", lambda x, key, value: None)
+    rng = np.random.default_rng(5)
+    again, n_again = grads(False)
+    assert n_again == (4 if affine else 2) and kept == again
+    assert not N._NORM.table
+
+
+def test_norm_kept_xhat_is_dropped_by_a_forward_that_keeps_nothing():
+    """An entry from an affine forward would be stale after an in-place change of the input: a later forward on the
+    same array that keeps nothing (no weight, or no grad mode) forgets it, so its backward computes x-hat."""
+    from ndgrad._ops import normalization as N
+    x = ndgrad.tensor(np.random.default_rng(1).standard_normal((5, 8)).astype(np.float32))
+    w = ndgrad.ones(8, requires_grad=True)
+    y = F.layer_norm(x, (8,), w)
+    assert len(N._NORM.table) == 1
+    x.add_(1.0)
+    with ndgrad.no_grad():
+        F.layer_norm(x, (8,), w)
+    assert not N._NORM.table
+    y = F.layer_norm(x, (8,), w)
+    x.mul_(2.0)
+    x.requires_grad_(True)
+    y2 = F.layer_norm(x, (8,))
+    assert not N._NORM.table
+    y2.sum().backward()
+    ref = ndgrad.tensor(x.detach().numpy(), requires_grad=True)
+    F.layer_norm(ref, (8,)).sum().backward()
+    assert np.array_equal(x.grad.numpy(), ref.grad.numpy()) and y is not None

@@ -10,14 +10,12 @@ logsigmoid and friends never overflow); every formula is written with ndgrad ops
 from __future__ import annotations
 
 import math
-import sys
 from typing import Any
-from weakref import ref as _weakref
 
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
-from ..autograd.grad_mode import state as _mode
+from ._kept import Kept
 from ._registry import SAME, Op
 from . import shape as S
 from .pointwise import exp, select, sigmoid, sign, tanh, where
@@ -203,37 +201,8 @@ _C = 0.044715
 
 
 # GELU's backward needs erf(x/√2) again, which its forward computed (float32 erf costs ~5 ns an element, the
-# largest step of a transformer layer that is not a matrix product). The forward leaves its erf here, keyed by
-# its input array, and the array-path backward takes it instead of computing it again: the same bits, since the
-# backward's saved `self` is that very array (an in-place change in between bumps its version, and the engine
-# refuses the backward). Only for float32 in grad mode and outside compile's and vmap's tracing (compile shares
-# the value itself); an entry goes when its array dies or its backward takes it. The create_graph backward
-# computes it with ndgrad ops, as it must to differentiate it.
-_GELU_ERF: dict = {}  # id(input array) -> (weak reference to the array, erf(x/√2))
-
-
-def _keep_erf(x: np.ndarray, e: np.ndarray) -> None:
-    key = id(x)
-
-    def drop(ref: Any, key: int = key) -> None:
-        ent = _GELU_ERF.get(key)
-        if ent is not None and ent[0] is ref:
-            del _GELU_ERF[key]
-    if len(_GELU_ERF) >= 256:  # (graphs kept without a backward: forget rather than grow)
-        _GELU_ERF.clear()
-    _GELU_ERF[key] = (_weakref(x, drop), e)
-
-
-def _take_erf(x: Any) -> Any:
-    if x.__class__ is not np.ndarray:
-        return None
-    ent = _GELU_ERF.pop(id(x), None)
-    return ent[1] if ent is not None and ent[0]() is x else None
-
-
-def _tracing() -> bool:
-    C = sys.modules.get("ndgrad._compile")
-    return C is not None and C._TRACER is not None
+# largest step of a transformer layer that is not a matrix product): the float32 forward keeps it (_kept.py)
+_GELU_ERF = Kept()
 
 
 def _gelu_fwd(self, approximate):
@@ -244,8 +213,8 @@ def _gelu_fwd(self, approximate):
         else:
             e = _erf(a * _SQRT_HALF)
             r = 0.5 * a * (1.0 + e)
-            if a is self and self.dtype == np.float32 and _mode.enabled and not _tracing():
-                _keep_erf(self, e)
+            if a is self and self.dtype == np.float32:
+                _GELU_ERF.keep(self, None, e)
     return np.asarray(r).astype(self.dtype, copy=False)
 
 
@@ -256,7 +225,7 @@ def _gelu_grad(grad, self, approximate):
         t = tanh((self + x2 * self * _C) * _K)
         return grad * ((t + 1.0) * 0.5 + self * 0.5 * (1.0 - t * t) * ((x2 * (3.0 * _C) + 1.0) * _K))
     # d/dx xΦ(x) = Φ(x) + xφ(x)
-    e = _take_erf(self)
+    e = _GELU_ERF.take(self, None, pop=True)
     if e is None:
         e = erf_op(self * _SQRT_HALF)
     return grad * ((e + 1.0) * 0.5 + self * exp(self * self * -0.5) * _INV_SQRT_2PI)

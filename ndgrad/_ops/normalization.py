@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from ._kept import Kept
 from ._registry import NONE, Op
 from .pointwise import rsqrt
 from .reduction import mean_dim, sum_dim
@@ -34,17 +35,33 @@ def _const(a, like):
     return _wrap(np.asarray(a)) if isinstance(like, Tensor) else a
 
 
-def _np_norm(x: np.ndarray, dims: tuple, eps: float):
+# A layer or batch norm's x-hat and 1/std, kept by its forward for its backward's two formulas (_kept.py): `_xhat`
+# computes them with the same NumPy steps as `_np_norm`, bit for bit (float32 and float64; float16 is normalised
+# in float32 here and in float16 there). Kept only when the forward's output is another array (an affine norm):
+# without weight and bias the output is x-hat itself, which the caller may change in place.
+_NORM = Kept()
+
+
+def _np_norm(x: np.ndarray, dims: tuple, eps: float, keep: bool = False):
     """(x - mean) / sqrt(var + eps) over `dims`, in NumPy, with float16 computed in float32."""
     xc = x.astype(np.float32) if x.dtype == np.float16 else x
     m = xc.mean(axis=dims, keepdims=True)
     d = xc - m
     v = (d * d).mean(axis=dims, keepdims=True)
-    return d * (1.0 / np.sqrt(v + eps)), m, v
+    r = 1.0 / np.sqrt(v + eps)
+    xhat = d * r
+    if keep and (x.dtype == np.float32 or x.dtype == np.float64):
+        _NORM.keep(x, (dims, eps), (xhat, r))
+    else:
+        _NORM.drop(x)
+    return xhat, m, v
 
 
 def _xhat(x, dims: tuple, eps: float):
     """The normalised input and 1/std over `dims`, as dual ops (for the formulas)."""
+    kept = _NORM.take(x, (dims, eps), pop=False)
+    if kept is not None:
+        return kept
     m = mean_dim(x, dims, True)
     d = x - m
     r = rsqrt(mean_dim(d * d, dims, True) + eps)
@@ -66,7 +83,7 @@ def _layer_norm_fwd(input, weight, bias, k, eps):
     if input.size == 0:
         out = np.empty(input.shape, input.dtype)
     else:
-        out, _, _ = _np_norm(input, dims, eps)
+        out, _, _ = _np_norm(input, dims, eps, weight is not None or bias is not None)
     if weight is not None:
         out = out * weight
     if bias is not None:
@@ -110,7 +127,7 @@ def _bn_dims(shape):
 def _batch_norm_fwd(input, weight, bias, running_mean, running_var, training, eps):
     cs = _chan(input.shape)
     if training:
-        out, _, _ = _np_norm(input, _bn_dims(input.shape), eps)
+        out, _, _ = _np_norm(input, _bn_dims(input.shape), eps, weight is not None or bias is not None)
     else:
         out = (input - running_mean.reshape(cs)) * (1.0 / np.sqrt(running_var.reshape(cs) + eps))
     if weight is not None:
