@@ -566,7 +566,7 @@ def _apply_variadic(op: Op, args: tuple):
             req = True
     else:
         t = None
-    if t is not None:  # an element that is not a Tensor
+    if t is not None or not arrs:  # an element that is not a Tensor, or none at all
         if not any(isinstance(t, Tensor) for t in seq):
             if not _raw_ok(args, 1):
                 _raise_not_tensor(op, args)
