@@ -681,7 +681,8 @@ _FORWARD = ("def _factory(fn, state):\n"
 
 
 def _rename_keepdims(name: str, kwargs: dict) -> dict:
-    """`keepdims=` given for `keepdim=` (what `_ops._accept_keepdims` does for a function called unchecked)."""
+    """`keepdims=` given for `keepdim=` (by a checker, or by `_ops._accept_keepdims` for a function called
+    unchecked)."""
     if "keepdim" in kwargs:
         raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")  # (torch's words for both)
     kwargs["keepdim"] = kwargs.pop("keepdims")

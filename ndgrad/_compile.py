@@ -60,7 +60,7 @@ class _Break(Exception):
 
 
 _TRACER: "Any" = None  # the active _Tracer, or None
-from ._tensor import Tensor as _TensorCls, _wrap  # noqa: E402
+from ._tensor import Tensor as _TensorCls, _c_strides, _wrap  # noqa: E402
 from ._ops._registry import _edge  # noqa: E402
 from .autograd.grad_mode import state as _MODE  # noqa: E402
 from ._dtype import get_default_dtype as _default_dtype  # noqa: E402
@@ -907,15 +907,6 @@ def _lower(nodes: list, tr: _Tracer, consts: dict) -> list:
         args = (a[0], axis, dtype, None, True) if keepdims else (a[0], axis, dtype) if dtype is not None else (a[0], axis)
         out.append((phase, np.add.reduce, args, {}, outs, False))
     return out
-
-
-def _c_strides(shape: tuple, itemsize: int) -> tuple:
-    """The strides of a C-contiguous array of this shape."""
-    st, acc = [], itemsize
-    for n in reversed(shape):
-        st.append(acc)
-        acc *= max(n, 1)
-    return tuple(reversed(st))
 
 
 def _span(a: np.ndarray) -> tuple:

@@ -324,10 +324,11 @@ def _basic_node(idx, shape, bare):
 
 
 def __getitem__(self, idx):
-    if idx.__class__ is slice and self._data.ndim and (idx.step is None or idx.step.__class__ is int and idx.step > 0):
-        return S.slice_(self, (idx,))  # x[a:b]: what the general path below does with it
-    if idx.__class__ is slice and not self._data.ndim:
-        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    if idx.__class__ is slice:
+        if not self._data.ndim:
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        if idx.step is None or idx.step.__class__ is int and idx.step > 0:
+            return S.slice_(self, (idx,))  # x[a:b]: what the general path below does with it
     np_idx, advanced = _convert_index(idx)
     _check_bounds(self._data.shape, np_idx)
     if advanced:

@@ -555,6 +555,15 @@ _PRETTY = {("b", 1): "Bool", ("u", 1): "Byte", ("i", 1): "Char", ("i", 2): "Shor
            ("c", 8): "ComplexFloat", ("c", 16): "ComplexDouble", ("V", 2): "BFloat16"}
 
 
+def _c_strides(shape: tuple, itemsize: int = 1) -> tuple:
+    """The strides of a C-contiguous array of this shape (in elements by default, as torch's `stride()`)."""
+    st, acc = [], itemsize
+    for n in reversed(shape):
+        st.append(acc)
+        acc *= max(n, 1)
+    return tuple(reversed(st))
+
+
 def _size_at(t: Any, d: int) -> int:
     """`t.size(d)` as torch reads it inside its kernels: a 0-d tensor has no dimension to read."""
     if t.ndim == 0:

@@ -985,13 +985,10 @@ class _Pickler(pickle._Pickler):  # type: ignore[name-defined]
                 self.storages.append(flat)
                 self.keep.append(root)
             return entry[0], off // isz, tuple(s // isz for s in arr.strides), root.size
+        from ._tensor import _c_strides
         flat = np.array(arr, order="C").reshape(-1)
         self.storages.append(flat)
-        strides, acc = [], 1
-        for n in reversed(arr.shape):
-            strides.append(acc)
-            acc *= max(n, 1)
-        return len(self.storages) - 1, 0, tuple(reversed(strides)), flat.size
+        return len(self.storages) - 1, 0, _c_strides(arr.shape), flat.size
 
 
 class _StorageRef:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Size, Tensor, _size_at, _wrap, _wrap_dim
+from .._argcheck import _rename_keepdims
 from ..autograd.grad_mode import state as _mode
 from . import linalg as L
 from . import pointwise as P
@@ -698,9 +699,7 @@ def _accept_keepdims(fn: Any) -> Any:
     @functools.wraps(fn)
     def f(*args: Any, **kwargs: Any) -> Any:
         if "keepdims" in kwargs:
-            if "keepdim" in kwargs:
-                raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'keepdims'")  # (torch's words)
-            kwargs["keepdim"] = kwargs.pop("keepdims")
+            kwargs = _rename_keepdims(fn.__name__, kwargs)
         return fn(*args, **kwargs)
     f._keepdims_alias = True  # type: ignore[attr-defined]
     return f

@@ -11,18 +11,17 @@ takes it); a table past 256 entries (graphs kept without a backward) is emptied 
 """
 from __future__ import annotations
 
-import sys
 from typing import Any
 from weakref import ref as _weakref
 
 import numpy as np
 
 from ..autograd.grad_mode import state as _mode
+from .reduction import _tracer
 
 
 def tracing() -> bool:
-    C = sys.modules.get("ndgrad._compile")
-    return C is not None and C._TRACER is not None
+    return _tracer() is not None
 
 
 class Kept:
@@ -39,13 +38,13 @@ class Kept:
         table = self.table
         ident = id(x)
 
-        def drop(r: Any, ident: int = ident) -> None:
+        def on_death(r: Any, ident: int = ident) -> None:
             ent = table.get(ident)
             if ent is not None and ent[0] is r:
                 del table[ident]
         if len(table) >= 256:
             table.clear()
-        table[ident] = (_weakref(x, drop), key, value)
+        table[ident] = (_weakref(x, on_death), key, value)
 
     def drop(self, x: np.ndarray) -> None:
         """Forget what was kept for `x` (a forward that keeps nothing for it this time)."""

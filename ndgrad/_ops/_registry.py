@@ -496,16 +496,9 @@ def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> 
     if plan is None:
         plan = op._plan(mask)
     keep_pos, tensor_pos, save_res, keep = plan
-    if op.edge_inputs is not None:
-        edges = [edges[i] for i in op.edge_inputs]
-    node = _new(op.node_cls)  # (Node.__init__ inlined)
-    node.next_functions = tuple(edges)
-    node._meta = tuple(meta)
-    node._seq = next(_node_seq)
+    edges = tuple(edges) if op.edge_inputs is None else tuple(edges[i] for i in op.edge_inputs)
     if not (keep_pos or save_res):
-        node._saved = None
-        node._versions = ()
-        return node
+        return op.node_cls(edges, None, (), tuple(meta))
     nargs = op.nargs
     saved = [None] * (nargs + 1)
     versions = []
@@ -519,8 +512,7 @@ def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> 
     if save_res:
         saved[nargs] = result
         versions.extend((nargs, box, box[0], None) for box in result_boxes)
-    node._saved = saved
-    node._versions = versions
+    node = op.node_cls(edges, saved, versions, tuple(meta))
     if keep:
         node._keep = True
     return node
@@ -552,6 +544,20 @@ def _wrap_multi(op: Op, args: tuple, outs: tuple, req: bool):
     return tuple(results)
 
 
+def _variadic_not_tensors(op: Op, args: tuple):
+    """cat/stack of a sequence that is not all Tensors: arrays (inside a formula) get the forward; anything else
+    torch's TypeError."""
+    seq = args[0]
+    if not any(isinstance(t, Tensor) for t in seq):
+        if not _raw_ok(args, 1):
+            _raise_not_tensor(op, args)
+        return op.fwd(seq, *args[1:])
+    for t in seq:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {list(seq).index(t)} in argument 0, "
+                            f"but got {type(t).__name__}")
+
+
 def _apply_variadic(op: Op, args: tuple):
     """Ops over a sequence of tensors (cat, stack): each element is an input with its own edge."""
     seq = args[0]
@@ -560,21 +566,12 @@ def _apply_variadic(op: Op, args: tuple):
     req = False
     for t in seq:
         if t.__class__ is not Tensor and not isinstance(t, Tensor):
-            break
+            return _variadic_not_tensors(op, args)
         arrs.append(t._data)
         if t._requires_grad:
             req = True
-    else:
-        t = None
-    if t is not None or not arrs:  # an element that is not a Tensor, or none at all
-        if not any(isinstance(t, Tensor) for t in seq):
-            if not _raw_ok(args, 1):
-                _raise_not_tensor(op, args)
-            return op.fwd(seq, *params)
-        for t in seq:
-            if not isinstance(t, Tensor):
-                raise TypeError(f"expected Tensor as element {list(seq).index(t)} in argument 0, "
-                                f"but got {type(t).__name__}")
+    if not arrs:
+        return _variadic_not_tensors(op, args)
     if op.rule == PROMOTE and arrs:
         d = arrs[0].dtype
         if any(a.dtype != d for a in arrs):
@@ -596,12 +593,7 @@ def _apply_variadic(op: Op, args: tuple):
             else:
                 edges.append(_NO_EDGE)
                 meta.append(None)
-        node = _new(op.node_cls)  # (Node.__init__ inlined)
-        node.next_functions = tuple(edges)
-        node._saved = [None, *params, None]
-        node._versions = ()
-        node._meta = tuple(meta)
-        node._seq = next(_node_seq)
+        node = op.node_cls(tuple(edges), [None, *params, None], (), tuple(meta))
         node._keep = True
         res.grad_fn = node
         res._requires_grad = True

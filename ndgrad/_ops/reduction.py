@@ -78,11 +78,16 @@ def full_sum(a: np.ndarray):
 _ZERO = {dt: dt.type(0) for dt in _LANES}
 
 
+def _tracer() -> object:
+    """compile's or vmap's tracer while one runs, else None."""
+    C = sys.modules.get("ndgrad._compile")
+    return C._TRACER if C is not None else None
+
+
 def _batching_trace() -> bool:
     """Whether vmap is tracing one element (its batching rules have no form for the steps above, so a batched
     program sums by NumPy; compile's tracer records them as they are)."""
-    C = sys.modules.get("ndgrad._compile")
-    tr = C._TRACER if C is not None else None
+    tr = _tracer()
     return tr is not None and tr.batching
 
 
@@ -132,7 +137,7 @@ def _dims(dim, ndim):
 
 
 # -- broadcast reduction (the registry's one place for it) --------------------------------------------
-_SUM_TO_AXES: dict = {}  # (from shape, to shape) -> (axes summed, the result's size), the same pairs recur
+_SUM_TO_AXES: dict = {}  # (from shape, to shape) -> (axes summed, the result's size, whether only leading ones)
 
 
 def _sum_to(self, shape):

@@ -170,15 +170,12 @@ class AccumulateGrad(Node):
     _name = "AccumulateGrad"
 
     def __init__(self, variable: Any) -> None:
-        # (Node.__init__ inlined: one is made per leaf per graph)
-        self.next_functions = ()
-        self._saved = None
-        self._versions = self._meta = ()
+        Node.__init__(self, (), None, (), ())
         self.variable = variable
         # run as soon as ready, before any other ready node, as torch's AccumulateGrad (sequence number
         # UINT64_MAX): a leaf's node may outlive its graph (the previous iteration's loss still alive during
         # the next forward) and would otherwise run last, delaying post-accumulate hooks (DDP's buckets)
-        self._seq = next(_seq) + _ACC_FIRST
+        self._seq += _ACC_FIRST
 
 
 class saved_tensors_hooks:
