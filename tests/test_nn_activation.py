@@ -356,3 +356,30 @@ def test_gelu_kept_erf_is_not_used_while_tracing(monkeypatch):
     ref = ndgrad.tensor(x2.detach().numpy(), requires_grad=True)
     F.gelu(ref).sum().backward()
     assert np.array_equal(x2.grad.numpy(), ref.grad.numpy()) and keep is not None
+
+
+def test_kernels_neither_warn_nor_raise_on_overflow_and_leave_numpy_error_state_as_it_was():
+    # torch never warns or raises on inf/nan; ndgrad's kernels run such NumPy calls inside _quiet.quiet()
+    import warnings
+    from ndgrad._quiet import quiet
+    old = np.seterr(all="raise")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            x = ndgrad.tensor([-1000.0, 0.0, 1000.0], requires_grad=True)
+            y = ndgrad.sigmoid(x)
+            assert y.tolist() == [0.0, 0.5, 1.0]
+            y.sum().backward()
+            assert x.grad.tolist() == [0.0, 0.25, 0.0]
+            assert ndgrad.sigmoid(ndgrad.tensor(-1000.0)).item() == 0.0  # one element: the fresh-array path
+            assert ndgrad.softmax(ndgrad.tensor([1e30, -np.inf]), 0).tolist() == [1.0, 0.0]
+        assert np.geterr()["over"] == "raise"
+        with quiet():
+            with quiet():  # nested uses restore in turn
+                assert np.geterr() == {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
+            assert np.geterr()["over"] == "ignore"
+        assert np.geterr()["over"] == "raise"
+        with pytest.raises(FloatingPointError):
+            np.exp(np.float32(1000.0))
+    finally:
+        np.seterr(**old)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._quiet import quiet
+
 
 class LinAlgError(RuntimeError):
     """Mirrors `torch.linalg.LinAlgError` (torch._C._LinAlgError): a RuntimeError raised by linalg functions
@@ -70,7 +72,7 @@ def tri_solve(T: np.ndarray, Bm: np.ndarray, lower: bool, unit: bool) -> np.ndar
     X = np.array(np.broadcast_to(Bm, np.broadcast_shapes(T.shape[:-2], Bm.shape[:-2]) + Bm.shape[-2:]),
                  dtype=np.result_type(T, Bm), copy=True)
     order = range(n) if lower else range(n - 1, -1, -1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with quiet():
         for i in order:
             if lower:
                 s = np.einsum("...j,...jk->...k", T[..., i, :i], X[..., :i, :]) if i else 0

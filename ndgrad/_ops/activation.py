@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._quiet import quiet
 from .._tensor import Tensor, _wrap_dim
 from ._kept import Kept
 from ._registry import SAME, Op
@@ -66,7 +67,7 @@ def _softmax_fwd(self, dim):
         return self.copy()
     a = _up(self)
     ax = dim if self.ndim else None
-    with np.errstate(all="ignore"):
+    with quiet():
         e = np.exp(a - np.max(a, axis=ax, keepdims=True))
         r = e / np.sum(e, axis=ax, keepdims=True)
     return r.astype(self.dtype, copy=False)
@@ -78,7 +79,7 @@ def _log_softmax_fwd(self, dim):
         return self.copy()
     a = _up(self)
     ax = dim if self.ndim else None
-    with np.errstate(all="ignore"):
+    with quiet():
         s = a - np.max(a, axis=ax, keepdims=True)
         r = s - np.log(np.sum(np.exp(s), axis=ax, keepdims=True))
     return r.astype(self.dtype, copy=False)
@@ -134,7 +135,7 @@ def _log_softmax_method(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
 # -- pointwise activations with their own nodes ---------------------------------------------------------------
 def _elu_fwd(self, alpha, scale, input_scale):
     a = _up(self)
-    with np.errstate(all="ignore"):
+    with quiet():
         r = select(a > 0, a * scale, np.expm1(a * input_scale) * (alpha * scale))
     return r.astype(self.dtype, copy=False)
 
@@ -207,7 +208,7 @@ _GELU_ERF = Kept()
 
 def _gelu_fwd(self, approximate):
     a = _up(self)
-    with np.errstate(all="ignore"):
+    with quiet():
         if approximate == "tanh":
             r = 0.5 * a * (1.0 + np.tanh(_K * (a + _C * a * a * a)))
         else:
@@ -259,7 +260,7 @@ silu_op.defvjp(self=_silu_grad)
 
 def _mish_fwd(self):
     a = _up(self)
-    with np.errstate(all="ignore"):
+    with quiet():
         r = a * np.tanh(np.logaddexp(0.0, a))
     return r.astype(self.dtype, copy=False)
 
@@ -295,7 +296,7 @@ hardswish_op.defvjp(self=lambda grad, self: where(self < -3.0, 0.0, where(self <
 
 def _logsigmoid_fwd(self):
     a = _up(self)
-    with np.errstate(all="ignore"):
+    with quiet():
         r = np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
     return r.astype(self.dtype, copy=False)
 
@@ -416,7 +417,7 @@ def _nll_fwd(self, target, weight, reduction, ignore_index):
         return loss.astype(self.dtype, copy=False)
     if reduction == "sum":
         return np.asarray(np.sum(loss), self.dtype)
-    with np.errstate(all="ignore"):
+    with quiet():
         return np.asarray(np.sum(loss) / np.sum(w), self.dtype)
 
 
@@ -487,7 +488,7 @@ def _loss_op(name, node, fwd, d_self, d_target=None, params=("reduction",), kern
     def forward(self, target, *ps):
         if self.dtype.kind not in "fV":
             raise NotImplementedError(f"\"{kernel or name}\" not implemented for '{_tname(self.dtype)}'")
-        with np.errstate(all="ignore"):
+        with quiet():
             l = fwd(_up(self), _up(target), *ps[:-1])
         return _reduce(np.asarray(l).astype(self.dtype, copy=False), ps[-1])
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .._quiet import quiet
 from .._tensor import Tensor
 from ..autograd.graph import FREED
 from ._registry import NONE, Op, OpNode
@@ -66,7 +67,7 @@ def _fwd(query, key, value, attn_mask, dropout_mask, scale, is_causal, gk, gv):
     # softmax in place; a row with every key masked gives zeros (torch's safe softmax)
     m = np.max(s, axis=-1, keepdims=True) if S else np.zeros(s.shape[:-1] + (1,), s.dtype)
     np.copyto(m, 0, where=~np.isfinite(m))
-    with np.errstate(invalid="ignore", over="ignore"):
+    with quiet():
         s -= m
         np.exp(s, out=s)
     tot = np.sum(s, axis=-1, keepdims=True)

@@ -25,6 +25,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from .._quiet import quiet
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap, _wrap_dim
 from . import indexing as I
@@ -480,7 +481,7 @@ def _freq_values(k: np.ndarray, n: int, d: float, dtype: Any, name: str) -> np.n
     dd = _freq_dtype(dtype, name)
     if dd.is_complex:
         return k
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with quiet():
         scale = np.divide(1.0, np.float64(n) * d)  # n = 0: inf, and 0 * inf = nan, as torch
         return k.astype(dd.np) * np.array(scale, dd.np)
 

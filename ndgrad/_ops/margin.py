@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._quiet import quiet
 from .._tensor import Tensor, _wrap
 from ._registry import NONE, Op
 from .reduction import sum_dim
@@ -159,7 +160,7 @@ def _ctc_tables(lp: np.ndarray, targets: np.ndarray, il: np.ndarray, tl: np.ndar
     lb = np.full((t_max, n, length), _NEG)
     if t_max == 0:
         return la, lb, ext, np.full(n, np.inf), lpe
-    with np.errstate(invalid="ignore"):
+    with quiet():
         la[0, :, 0] = lpe[0, :, 0]
         if length > 1:
             la[0, :, 1] = np.where(tl > 0, lpe[0, :, 1], _NEG)
@@ -200,7 +201,7 @@ def _ctc_post(lp, targets, il, tl, blank, zero_infinity):
     """The posterior occupation of each label at each time (T, N, C), zero past each input length, and exp(lp)."""
     t_max, n, c = lp.shape
     la, lb, ext, nll, lpe = _ctc_tables(lp, targets, il, tl, blank)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with quiet():
         occ = np.exp(la + lb + nll[None, :, None] - lpe)
         occ = np.where(np.isnan(occ), 0.0, occ)
         post = np.zeros((t_max, n, c))

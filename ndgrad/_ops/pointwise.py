@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .._quiet import quiet
 from .. import _dtype as D
 from . import _registry as R
 from ._registry import COMPARE, FLOAT, NONE, PROMOTE_FLOAT, SAME, Op, defop
@@ -451,10 +452,19 @@ def _sigmoid(x):
     if x.dtype == np.float16:  # computed in float32 and rounded once, as torch's half kernels do
         return _sigmoid(x.astype(np.float32)).astype(np.float16)
     # 1/(1 + e^-x), as torch computes it; e^-x overflows to inf for very negative x, which gives the right 0
-    with np.errstate(over="ignore"):
-        e = np.asarray(np.exp(np.negative(x)))  # (an array even for a 0-d input: it is written in place)
-    e += 1
+    with quiet():
+        e = np.exp(np.negative(x))
+    one = _ONES.get(e.dtype)
+    if one is None:
+        one = _ONES[e.dtype] = np.ones((), e.dtype)
+    if e.size <= 1:  # (NumPy's in-place ufuncs on one element cost ~0.5 us more than a fresh result)
+        return np.reciprocal(np.add(e, one))
+    e += one
     return np.reciprocal(e, out=e)
+
+
+_ONES: dict = {}  # dtype -> 0-d one (a Python number costs NumPy a conversion at each call)
+_ZEROS: dict = {}  # dtype -> 0-d zero
 
 
 sigmoid = Op("sigmoid", _sigmoid, ("self",), dtype=FLOAT)
@@ -463,7 +473,10 @@ sigmoid.defvjp(self=lambda grad, result: grad * _cj(result * (1 - result)))  # Ï
 def _relu(x):
     if x.dtype.kind == "c":
         raise NotImplementedError("clamp is not supported for complex types")
-    return np.maximum(x, 0).astype(x.dtype, copy=False)
+    zero = _ZEROS.get(x.dtype)
+    if zero is None:
+        zero = _ZEROS[x.dtype] = np.zeros((), x.dtype)
+    return np.maximum(x, zero)
 
 
 relu = Op("relu", _relu, ("self",), dtype=SAME)

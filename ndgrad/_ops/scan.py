@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._quiet import quiet
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._registry import FLOAT, SAME, Op
 from .pointwise import abs as _abs
@@ -68,7 +69,7 @@ def _reduce_dims(dim, ndim):
 # -- var, std, var_mean, std_mean --------------------------------------------------------------------------------
 def _var_fwd(self, dim, correction, keepdim):
     n = _count(self.shape, dim)
-    with np.errstate(all="ignore"):
+    with quiet():
         if self.size == 0 or n == 0:
             return np.full(np.sum(self, axis=dim, keepdims=keepdim).shape, np.nan, self.dtype)
         m = mean_of(self, dim, True)
@@ -103,7 +104,7 @@ std_op.defvjp(self=_std_backward)
 
 def _var_mean_fwd(self, dim, correction, keepdim):
     v = _var_fwd(self, dim, correction, keepdim)
-    with np.errstate(all="ignore"):
+    with quiet():
         m = np.full(v.shape, np.nan, self.dtype) if self.size == 0 else \
             mean_of(self, dim, keepdim).astype(self.dtype, copy=False)
     return v, m
@@ -172,7 +173,7 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool
 # -- norm, dist ------------------------------------------------------------------------------------------------
 def _vnorm(x, p, dim, keepdim):
     a = np.abs(x)
-    with np.errstate(all="ignore"):
+    with quiet():
         if p == 0:
             r = np.sum(a != 0, axis=dim, keepdims=keepdim).astype(a.dtype)
         elif p == math.inf:
@@ -291,7 +292,7 @@ def dist(input: Tensor, other: Tensor, p: Any = 2) -> Tensor:
 
 # -- logsumexp -------------------------------------------------------------------------------------------------
 def _lse_fwd(self, dim, keepdim):
-    with np.errstate(all="ignore"):
+    with quiet():
         if self.size == 0:
             m = np.zeros(np.sum(self, axis=dim, keepdims=True).shape, self.dtype)
         else:

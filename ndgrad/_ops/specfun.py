@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._quiet import quiet
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from . import _specfun_kernels as K
@@ -152,7 +153,7 @@ polygamma_inplace.defvjp(self=lambda grad, self, n: grad * polygamma_op(self, n 
 
 # -- differentiable binary ops -------------------------------------------------------------------------------
 def _xlog1py(a, b):
-    with np.errstate(all="ignore"):
+    with quiet():
         r = a * np.log1p(b)
     return np.where((a == 0) & ~np.isnan(b), 0.0, r)
 

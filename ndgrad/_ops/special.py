@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._quiet import quiet
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._registry import FLOAT, NONE, PROMOTE_FLOAT, SAME, Op
 from .pointwise import _fused_dtype, cos, exp, fma, pow, select, sigmoid, sign, sin, where, zeros_like
@@ -105,7 +106,7 @@ def _erf_low_precision(x):
         res[...] = _erf_low_precision(np.ascontiguousarray(x))
         return res
     a = x.astype(np.float64)
-    with np.errstate(all="ignore"):
+    with quiet():
         out = _horner(_ERF_SMALL, np.multiply(a, a))
         out *= a
         big = np.flatnonzero(np.abs(a) >= 0.75)  # (NaN stays with the small fit, which keeps it)
@@ -142,7 +143,7 @@ def _erfinv(x):
     x = np.asarray(x)
     dt = x.dtype
     a = x.astype(np.float64)
-    with np.errstate(all="ignore"):
+    with quiet():
         # Giles' approximation (single precision) as the start ...
         w = -np.log((1.0 - a) * (1.0 + a))
         small = w < 5.0
@@ -172,7 +173,7 @@ def _digamma(x):
     x = np.asarray(x)
     dt = x.dtype
     a = x.astype(np.float64)
-    with np.errstate(all="ignore"):
+    with quiet():
         neg = a < 0
         # reflection: psi(x) = psi(1 - x) - pi / tan(pi x) for x < 0
         z = np.where(neg, 1.0 - a, a)
@@ -232,7 +233,7 @@ def _polygamma_fwd(x, n):
     dt = x.dtype
     a = x.astype(np.float64)
     n = int(n)
-    with np.errstate(all="ignore"):
+    with quiet():
         pole = np.isfinite(a) & (a <= 0) & (a == np.floor(a))
         bad = ~np.isfinite(a) | pole
         neg = (a < 0) & ~bad
@@ -321,7 +322,7 @@ def _xlogy(self, other):
         self = np.asarray(self, other.dtype)
     elif not isinstance(other, np.ndarray) and isinstance(self, np.ndarray) and self.dtype.kind in "fcV":
         other = np.asarray(other, self.dtype)
-    with np.errstate(all="ignore"):
+    with quiet():
         r = np.multiply(self, np.log(other))
     return np.where((np.asarray(self) == 0) & ~np.isnan(other), 0, r).astype(r.dtype, copy=False)
 
@@ -402,7 +403,7 @@ copysign_ts.defvjp(self=lambda grad, self, result: grad * (sign(self) * sign(res
 
 
 def _softplus(x, beta, threshold):
-    with np.errstate(over="ignore"):
+    with quiet():
         bx = x * beta
         return np.where(bx > threshold, x, np.log1p(np.exp(bx)) / beta).astype(x.dtype, copy=False)
 

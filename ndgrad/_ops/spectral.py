@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .._quiet import quiet
 from .. import _dtype as D
 from .._tensor import _PRETTY, Tensor, _wrap
 from . import fft as Fo
@@ -119,7 +120,7 @@ def _complex(real: np.ndarray, imag: np.ndarray) -> np.ndarray:
 def _polar(abs: np.ndarray, angle: np.ndarray) -> np.ndarray:
     r, t = np.broadcast_arrays(abs, angle)
     out = np.empty(r.shape, _COMPLEX_OF.get(np.dtype(r.dtype), np.dtype(np.complex64)))
-    with np.errstate(invalid="ignore"):  # inf * 0 = nan, silently, as torch
+    with quiet():  # inf * 0 = nan, silently, as torch
         out.real = r * np.cos(t)
         out.imag = r * np.sin(t)
     return out
