@@ -381,3 +381,53 @@ def test_a_graph_that_is_never_backpropagated_is_given_back_as_it_grows(monkeypa
     gc.collect(1)  # past release_at: given back
     assert gc.get_freeze_count() == 0
     engine._release_frozen()
+
+
+# -- small graphs and the middle generation (engine.GEN1_THRESHOLD) ------------------------------------------------
+_GENERATIONAL = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+
+
+@pytest.fixture
+def gc_thresholds():
+    from ndgrad.autograd import engine
+    old, tuned = gc.get_threshold(), engine._gc_state["tuned"]
+    yield engine
+    gc.set_threshold(*old)
+    engine._gc_state["tuned"] = tuned
+
+
+@pytest.mark.skipif(not _GENERATIONAL, reason="CPython's generational collector (3.10-3.13)")
+def test_first_backward_widens_the_middle_generation_unless_the_program_set_thresholds(gc_thresholds):
+    engine = gc_thresholds
+    gc.set_threshold(700, 10, 10)
+    engine._gc_state["tuned"] = False
+    x = ndgrad.tensor([1.0], requires_grad=True)
+    assert gc.get_threshold() == (700, 10, 10)  # building a graph changes nothing
+    y = x * 2.0
+    assert gc.get_threshold() == (700, 10, 10)
+    y.sum().backward()
+    assert gc.get_threshold() == (700, engine.GEN1_THRESHOLD, 10)
+    gc.set_threshold(500, 20, 5)  # the program's own thresholds: kept, then and later
+    engine._gc_state["tuned"] = False
+    (x * 2.0).sum().backward()
+    assert gc.get_threshold() == (500, 20, 5)
+
+
+@pytest.mark.skipif(not _GENERATIONAL, reason="CPython's generational collector (3.10-3.13)")
+def test_small_graphs_built_and_freed_stay_out_of_the_old_generation(gc_thresholds):
+    # twenty 1000-op graphs built and backpropagated: with the default thresholds a middle collection runs every
+    # ~7,000 allocations and promotes the live graph each time; widened, ten times fewer run
+    def middle_collections(thresholds):
+        gc.collect()
+        gc.set_threshold(*thresholds)
+        before = gc.get_stats()[1]["collections"]
+        for _ in range(20):
+            x, y = _deep_chain(1000)
+            y.backward()
+            del x, y
+        return gc.get_stats()[1]["collections"] - before
+    engine = gc_thresholds
+    engine._gc_state["tuned"] = True
+    default = middle_collections((700, 10, 10))
+    widened = middle_collections((700, engine.GEN1_THRESHOLD, 10))
+    assert default >= 5 and widened <= default // 3, (default, widened)
