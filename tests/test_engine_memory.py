@@ -338,8 +338,9 @@ def test_a_deep_graph_is_frozen_while_built_and_given_back_by_backward():
     from ndgrad.autograd import engine
     assert gc.get_freeze_count() == 0
     x, y = _deep_chain(3 * engine.FREEZE_AFTER)
-    gc.collect(1)  # a middle collection: the callback freezes what survived it
+    gc.collect(0)  # a young collection: the callback freezes what survived it (the middle generation stays empty)
     assert gc.get_freeze_count() > 0
+    assert gc.get_objects(generation=1) == []
     y.backward()
     assert gc.get_freeze_count() == 0
     assert abs(x.grad.item() - 1.0001 ** (3 * engine.FREEZE_AFTER)) < 1e-3
@@ -380,7 +381,12 @@ def test_a_graph_that_is_never_backpropagated_is_given_back_as_it_grows(monkeypa
         y2 = y2 * 1.0
     gc.collect(1)  # past release_at: given back
     assert gc.get_freeze_count() == 0
+    gc.collect(0)  # and not frozen again before a full collection has looked for cyclic garbage among it
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gc.get_freeze_count() > 0  # (the graph is still alive and deep)
     engine._release_frozen()
+    assert gc.get_freeze_count() == 0
 
 
 # -- small graphs and the middle generation (engine.GEN1_THRESHOLD) ------------------------------------------------

@@ -67,8 +67,10 @@ def _check_hook_result(fn: Any, old: Tensor, new: Any) -> None:
 # freed by reference counting, but while it grows every full collection walks all of it again (one whenever the
 # old generation has grown by a quarter), so building a 10^5-op graph costs several times per op what a
 # 10^3-op one does. Once the graph built since the last backward pass passes FREEZE_AFTER nodes, the objects that
-# survived a collection are moved to the collector's permanent generation (gc.freeze) after each middle or full
-# collection, so that later collections only walk what is new; the backward pass, which frees the graph, gives
+# survived a collection are moved to the collector's permanent generation (gc.freeze, which only splices lists)
+# after every collection, young ones included, so that later collections only walk what is new and the middle
+# generation stays empty (with its wider threshold, below, a middle collection of 70,000 survivors walked more
+# memory than the cache holds); the backward pass, which frees the graph, gives
 # them back (gc.unfreeze). Cyclic garbage made before a freeze waits until then; a graph that is never
 # backpropagated is given back at every doubling of its size (so such garbage cannot pile up), and nothing is
 # frozen when the program froze objects itself.
@@ -85,7 +87,7 @@ def _check_hook_result(fn: Any, old: Tensor, new: Any) -> None:
 # generational collectors (3.10-3.13; 3.14's incremental collector reads the thresholds differently).
 FREEZE_AFTER = 4096
 GEN1_THRESHOLD = 100
-_gc_state = {"base": 0, "frozen": False, "release_at": 1 << 20, "tuned": False}
+_gc_state = {"base": 0, "frozen": False, "release_at": 1 << 20, "wait_full": False, "tuned": False}
 
 
 def _tune_gc() -> None:
@@ -99,9 +101,13 @@ def _node_count() -> int:
 
 
 def _gc_callback(phase: str, info: dict) -> None:
-    if phase != "stop" or info["generation"] == 0:
+    if phase != "stop":
         return
     st = _gc_state
+    if st["wait_full"]:
+        if info["generation"] < 2:
+            return
+        st["wait_full"] = False  # a full collection has seen what was given back
     grown = _node_count() - st["base"]
     if grown < FREEZE_AFTER:
         return
@@ -110,6 +116,7 @@ def _gc_callback(phase: str, info: dict) -> None:
             gc.unfreeze()
             st["frozen"] = False
             st["release_at"] *= 2
+            st["wait_full"] = True  # (no freezing again before a full collection has looked for garbage)
             return
     elif gc.get_freeze_count():
         return  # the program's own frozen objects: leave the permanent generation alone
@@ -121,6 +128,7 @@ def _release_frozen() -> None:
     st = _gc_state
     st["base"] = _node_count()
     st["release_at"] = 1 << 20
+    st["wait_full"] = False
     if st["frozen"]:
         st["frozen"] = False
         gc.unfreeze()
