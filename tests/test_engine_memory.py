@@ -420,6 +420,16 @@ def test_first_backward_widens_the_middle_generation_unless_the_program_set_thre
 
 
 @pytest.mark.skipif(not _GENERATIONAL, reason="CPython's generational collector (3.10-3.13)")
+def test_ndgrad_gc_tune_0_leaves_the_default_thresholds(gc_thresholds, monkeypatch):
+    engine = gc_thresholds
+    monkeypatch.setenv("NDGRAD_GC_TUNE", "0")
+    gc.set_threshold(700, 10, 10)
+    engine._gc_state["tuned"] = False
+    (ndgrad.tensor([1.0], requires_grad=True) * 2.0).sum().backward()
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+@pytest.mark.skipif(not _GENERATIONAL, reason="CPython's generational collector (3.10-3.13)")
 def test_small_graphs_built_and_freed_stay_out_of_the_old_generation(gc_thresholds):
     # twenty 1000-op graphs built and backpropagated: with the default thresholds a middle collection runs every
     # ~7,000 allocations and promotes the live graph each time; widened, ten times fewer run

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import os
 import sys
 from typing import Any, Sequence
 
@@ -83,8 +84,9 @@ def _check_hook_result(fn: Any, old: Tensor, new: Any) -> None:
 # ndgrad loaded, ~90 ms in a process that has also imported torch, so in repeated 2000-op chains they took 35% of
 # the time. After the first backward pass the middle generation's threshold goes from 10 to GEN1_THRESHOLD young
 # collections (about 70,000 allocations): a graph built and freed in that window is never promoted. Only while
-# the thresholds are the interpreter's defaults (a program's own settings are left alone), and only on CPython's
-# generational collectors (3.10-3.13; 3.14's incremental collector reads the thresholds differently).
+# the thresholds are the interpreter's defaults (a program's own settings are left alone; NDGRAD_GC_TUNE=0 in the
+# environment leaves them too), and only on CPython's generational collectors (3.10-3.13; 3.14's incremental
+# collector reads the thresholds differently).
 FREEZE_AFTER = 4096
 GEN1_THRESHOLD = 100
 _gc_state = {"base": 0, "frozen": False, "release_at": 1 << 20, "wait_full": False, "tuned": False}
@@ -92,7 +94,8 @@ _gc_state = {"base": 0, "frozen": False, "release_at": 1 << 20, "wait_full": Fal
 
 def _tune_gc() -> None:
     _gc_state["tuned"] = True
-    if sys.implementation.name == "cpython" and sys.version_info < (3, 14) and gc.get_threshold() == (700, 10, 10):
+    if sys.implementation.name == "cpython" and sys.version_info < (3, 14) and gc.get_threshold() == (700, 10, 10) \
+            and os.environ.get("NDGRAD_GC_TUNE", "1") != "0":
         gc.set_threshold(700, GEN1_THRESHOLD, 10)
 
 
