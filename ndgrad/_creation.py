@@ -454,16 +454,34 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
                       "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     _check_device(device)
     d = _resolve(dtype)
-    if d is not None and isinstance(data, (float, complex, list, tuple)):
-        try:  # straight to the requested dtype: going through the default float32 would lose precision
+    if d is not None and isinstance(data, (float, complex, list, tuple)) and \
+            (d.np.kind not in "iu" or data.__class__ in (list, tuple) and all(type(x) is int for x in data)):
+        # straight to the requested dtype: going through the default float32 would lose precision (into an
+        # integer dtype only from a flat list of ints, which NumPy refuses when one does not fit)
+        try:
             return _finish(np.array(data, dtype=d.np), requires_grad)
         except (TypeError, ValueError, RuntimeError, OverflowError):
-            pass  # nested tensors, ragged lists...: the general path reports them as torch does
+            pass  # nested tensors, ragged lists, a number out of range...: the general path reports them as torch
     arr = _infer(data)
     if d is None and arr.dtype not in D.FROM_NP:
         D.from_numpy_dtype(arr.dtype)
     target = d.np if d is not None else D.FROM_NP[arr.dtype].np
+    if target.kind in "iu" and arr.dtype.kind in "iuf" and arr.size and not isinstance(data, np.ndarray):
+        _check_fits(arr, target)
     return _finish(np.array(arr, dtype=target, copy=True), requires_grad)
+
+
+def _check_fits(arr: np.ndarray, target: np.dtype) -> None:
+    """torch.tensor's check of Python numbers stored into an integer dtype: an integer may reach an unsigned type
+    from as low as -max (two's complement), a float must lie within the type's range (NaN never does)."""
+    info = np.iinfo(target)
+    lo, hi = arr.min(), arr.max()
+    if arr.dtype.kind == "f":
+        ok = info.min <= lo and hi <= info.max  # (NaN compares false)
+    else:
+        ok = (-info.max if target.kind == "u" else info.min) <= lo and hi <= info.max
+    if not ok:
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def scalar_tensor(s: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -520,7 +538,7 @@ def _size(size: Sequence) -> tuple:
 
 def _filled(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
     d = _resolve(dtype) or D.get_default_dtype()
-    return _finish(np.full(_size(size), fill, dtype=d.np), requires_grad)
+    return _finish(np.full(_size(size), D.checked_fill(fill, d.np), dtype=d.np), requires_grad)
 
 
 def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -560,7 +578,7 @@ def full(size: Sequence[int], fill_value: Any, *, out: Any = None, dtype: Any = 
 
 def _like(fill: Any, input: Tensor, dtype: Any, requires_grad: bool) -> Tensor:
     d = _resolve(dtype) or input.dtype
-    return _finish(np.full(input._data.shape, fill, dtype=d.np), requires_grad)
+    return _finish(np.full(input._data.shape, D.checked_fill(fill, d.np), dtype=d.np), requires_grad)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,

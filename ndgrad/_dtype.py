@@ -227,3 +227,84 @@ def result_type_of(dtypes_kinds: tuple) -> dtype:
     r = _combine(groups[2], _combine(groups[1], groups[0]))
     _cache[dtypes_kinds] = r
     return r
+
+
+# -- a number stored into a tensor (fill_, full, masked_fill, index_fill, x[i] = v) -------------------------------
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+_FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38}
+_RANGE: dict = {}
+
+
+def _range(np_dtype: np.dtype) -> tuple:
+    """(min, max) of an integer dtype as Python ints (np.iinfo's properties cost a microsecond a read)."""
+    r = _RANGE.get(np_dtype)
+    if r is None:
+        info = np.iinfo(np_dtype)
+        r = _RANGE[np_dtype] = (_builtin_int(info.min), _builtin_int(info.max))
+    return r
+
+
+def _overflow(np_dtype: np.dtype) -> RuntimeError:
+    name = np_dtype.name
+    return RuntimeError(f"value cannot be converted to type {_C_NAMES.get(name, name)} without overflow")
+
+
+def checked_fill(value: Any, np_dtype: np.dtype, narrow_floats: bool = True) -> Any:
+    """`value` (a Python or NumPy number) as torch converts a fill value to a tensor's dtype, in a form NumPy stores
+    without complaint: torch's RuntimeError ("value cannot be converted to type uint8_t without overflow") when it
+    does not fit. An integer may reach an unsigned type from as low as -max, wrapping (two's complement: -1 is
+    255 in uint8); a float must lie within the type's range (NaN and inf never fit an integer type) and is cut
+    toward zero. float16 and bfloat16 are checked only with `narrow_floats` (`x[i] = v` stores into them
+    unchecked in torch, as inf). Booleans and complex values, and complex dtypes, pass as they are."""
+    t = type(value)
+    if t is _builtin_bool or t is np.bool_ or t is _builtin_int and 0 <= value <= 127:  # (fits every dtype)
+        return value
+    kind = np_dtype.kind
+    if kind == "b":
+        return value if t is not _builtin_int else value != 0  # (NumPy refuses ints beyond 64 bits for bool)
+    if kind == "c":
+        return value
+    if t is _builtin_int or isinstance(value, np.integer):
+        v = _builtin_int(value)
+        if kind in "iu":
+            lo, hi = _range(np_dtype)
+            if kind == "u":
+                if -hi <= v <= hi:
+                    return v % (hi + 1)
+            elif lo <= v <= hi:
+                return v
+            raise _overflow(np_dtype)
+        try:
+            f = _builtin_float(v)
+        except OverflowError:
+            raise _overflow(np_dtype) from None
+    elif t is _builtin_float or isinstance(value, np.floating):
+        f = _builtin_float(value)
+        if kind in "iu":
+            lo, hi = _range(np_dtype)
+            if not lo <= f <= hi:  # (NaN compares false: refused too)
+                raise _overflow(np_dtype)
+            return f
+    else:
+        return value
+    top = _FLOAT_MAX.get(np_dtype.name) if kind != "f" or np_dtype.itemsize < 8 else None
+    if top is not None and (narrow_floats or np_dtype.itemsize == 4) and abs(f) > top and f - f == 0:  # (finite)
+        raise _overflow(np_dtype)
+    return value
+
+
+def wrapped_int(v: int, np_dtype: np.dtype) -> int:
+    """A Python int as torch converts a number operand of an integer tensor op to the tensor's dtype: modulo 2^bits
+    (uint8 + 300 is uint8 + 44; uint8 < -1 compares with 255). Python's OverflowError, as torch's, for an int that
+    64 bits cannot hold."""
+    lo, hi = _range(np_dtype)
+    if lo <= v <= hi:
+        return v
+    if v >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    if v < -(1 << 63):
+        raise OverflowError("can't convert negative int to unsigned")  # (torch's last try reads it as uint64)
+    bits = np_dtype.itemsize * 8
+    v %= 1 << bits
+    return v - (1 << bits) if np_dtype.kind == "i" and v >= 1 << (bits - 1) else v

@@ -199,7 +199,14 @@ def fill_(self: Tensor, value: Any) -> Tensor:
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    return _overwrite(self, S.fill_value if isinstance(value, Tensor) else S.fill_number, value)
+    if isinstance(value, Tensor):
+        return _overwrite(self, S.fill_value, value)
+    value = D.checked_fill(value, self._data.dtype)
+    if not self._requires_grad and value.__class__ in _NUMBERS:  # (outside autograd: what _overwrite ends with)
+        self._data.fill(value)
+        self._vc[0] += 1
+        return self
+    return _overwrite(self, S.fill_number, value)
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
@@ -352,6 +359,9 @@ def _is_view_index(idx, shape):
     return False
 
 
+_NUMBERS = (int, float, bool)
+
+
 def _covers_all(idx, shape):
     """Whether a basic index (no ints, arrays or None) selects every element: only full slices and `...`."""
     if any(not (i is Ellipsis or isinstance(i, slice)) for i in idx):
@@ -363,6 +373,19 @@ def _covers_all(idx, shape):
 
 
 def __setitem__(self, idx, value):
+    if not isinstance(value, Tensor):  # a number: torch's overflow check (float16/bfloat16 store it unchecked)
+        if value.__class__ is int and not -(1 << 63) <= value < 1 << 63:
+            raise ValueError("Overflow when unpacking long long")  # (torch reads the int as int64 first)
+        value = D.checked_fill(value, self._data.dtype, False)
+        if not self._requires_grad and value.__class__ in _NUMBERS and self._data.ndim:
+            # a number into a tensor outside autograd at x[i] or x[a:b] (a data pipeline's common case): what the
+            # general path below ends with, without its index analysis
+            k = idx.__class__
+            if k is slice and (idx.step is None or idx.step.__class__ is int and idx.step > 0) or \
+                    k is int and -self._data.shape[0] <= idx < self._data.shape[0]:
+                self._data[idx] = value
+                self._vc[0] += 1
+                return
     np_idx, advanced = _convert_index(idx)
     _check_bounds(self._data.shape, np_idx)
     if self._requires_grad and self.grad_fn is None and _mode.enabled and not advanced \

@@ -157,6 +157,10 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(D.get_default_dtype())
+    elif input._data.dtype.kind in "iu":  # integer bounds: torch's overflow check (-1 is 255 for uint8)
+        dt = input._data.dtype
+        min = None if min is None else D.checked_fill(min, dt)
+        max = None if max is None else D.checked_fill(max, dt)
     return P.clamp(input, min, max)
 
 

@@ -50,6 +50,8 @@ def _scalar_key(a):
 class Op:
     """One primitive: forward, dtype rule, derivative formulas. See the module docstring."""
 
+    checks_ints = False  # an integer op's out-of-range number operand: wrapped as torch does (pow: refused, by fwd)
+
     def __init__(self, name: str, fwd: Callable, inputs: Sequence[str], params: Sequence[str] = (),
                  node: str | None = None, dtype: int = PROMOTE, view: bool = False, n_out: int = 1,
                  diff_out: Sequence[bool] | None = None, variadic: bool = False,
@@ -198,6 +200,8 @@ class Op:
             for k in range(1, len(shapes)):
                 _check_broadcast(np.broadcast_shapes(*shapes[:k]) if k > 1 else shapes[0], shapes[k])
             raise
+        except OverflowError:
+            out = self.fwd(*_wrapped_ints(arrs, n))
         if self.multi:
             return _wrap_multi(self, args, out, req)
         if type(out) is not _ndarray:
@@ -417,6 +421,15 @@ def _any_tensor(args, n) -> bool:
     return False
 
 
+def _wrapped_ints(arrs: list, n: int) -> list:
+    """The inputs with each Python int that NumPy refused as out of range for the integer arrays' dtype converted
+    as torch converts it (D.wrapped_int); re-raises NumPy's OverflowError where no integer array is involved."""
+    dt = np.result_type(*[a for a in arrs[:n] if isinstance(a, _ndarray)] or [np.float64])
+    if dt.kind not in "iu":
+        raise  # (NumPy's, being handled by the caller)
+    return [D.wrapped_int(v, dt) if i < n and v.__class__ is int else v for i, v in enumerate(arrs)]
+
+
 def _raw_ok(args, n) -> bool:
     for i in range(n):
         a = args[i]
@@ -454,6 +467,8 @@ def _cast_inputs(op: Op, rule: int, args, arrs: list, n: int) -> list:
         a = args[i]
         if isinstance(a, Tensor) and arrs[i].dtype != target:
             arrs[i] = arrs[i].astype(target)
+        elif a.__class__ is int and target.kind in "iu" and not op.checks_ints:
+            arrs[i] = D.wrapped_int(a, target)  # (an out-of-range number operand wraps, as in torch)
     return arrs
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from .._tensor import Size, Tensor, _wrap, _wrap_dim
 from . import pointwise as P
 from . import reduction as Rd
@@ -692,7 +693,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
             raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.ndim} dimension(s).")
         return index_fill_t(input, index, value, d)
-    return index_fill_op(input, index, d, value)
+    return index_fill_op(input, index, d, D.checked_fill(value, input._data.dtype))
 
 
 def _check_mask(mask, name):
@@ -712,7 +713,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.ndim} dimension(s).")
         return masked_fill_t(input, mask, value)
-    return masked_fill_op(input, mask, value)
+    return masked_fill_op(input, mask, D.checked_fill(value, input._data.dtype))
 
 
 def _check_broadcast(a, b):

@@ -174,7 +174,13 @@ def _axpy(a, s, b):
     torch's kernels; NumPy's own two for the other dtypes (and a and b Python numbers)."""
     if (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)) and _fused_dtype(np.result_type(a, b)):
         return fma(a, s, b)
-    return a + s * b
+    sb = s * b
+    if isinstance(a, np.ndarray) and a.dtype.kind in "iub":
+        if sb.__class__ is int and a.dtype.kind != "b":
+            sb = D.wrapped_int(sb, a.dtype)  # (uint8 - 2 * 300: modulo 256, as torch computes it)
+        elif sb.__class__ is float:  # an integer tensor and a float: torch's default float dtype, not float64
+            return np.add(a, sb, dtype=D.get_default_dtype().np)
+    return a + sb
 
 
 add_alpha = Op("add", lambda self, other, alpha: _axpy(self, alpha, other), ("self", "other"), ("alpha",))
@@ -201,9 +207,19 @@ def _promoted(a, b):
         key = tuple((D.FROM_NP[x.dtype], 2 if x.ndim else 1) if isinstance(x, np.ndarray) else (D.scalar_dtype(x), 0)
                     for x in (a, b))
         t = D.result_type_of(key).np
-        a = a.astype(t) if isinstance(a, np.ndarray) and a.dtype != t else a
-        b = b.astype(t) if isinstance(b, np.ndarray) and b.dtype != t else b
+        a = a.astype(t) if isinstance(a, np.ndarray) and a.dtype != t else _number_as(a, t)
+        b = b.astype(t) if isinstance(b, np.ndarray) and b.dtype != t else _number_as(b, t)
     return a, b
+
+
+def _number_as(x, t):
+    """A number operand in the result dtype `t`, as torch converts it: wrapped into an integer dtype, a 0-d array of
+    a float one (a Python float would make NumPy compute a float32 tensor's alpha form in float64)."""
+    if x.__class__ is int and t.kind in "iu":
+        return D.wrapped_int(x, t)
+    if (x.__class__ is float or x.__class__ is int) and t.kind in "fc":
+        return np.asarray(x, t)
+    return x
 
 
 def _sub(self, other, alpha):
@@ -296,9 +312,11 @@ fmod_tt.defvjp(self=lambda grad: grad,                                          
 
 
 def _check_int_pow(self, exponent):
-    if getattr(self, "dtype", np.dtype(float)).kind in "iu" and isinstance(exponent, (int, np.integer)) \
-            and exponent < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    dt = getattr(self, "dtype", None)
+    if dt is not None and dt.kind in "iu" and isinstance(exponent, (int, np.integer)):
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        D.checked_fill(exponent, dt)  # (torch refuses an exponent the dtype cannot hold: uint8 ** 256)
 
 
 def _number(x):
@@ -335,6 +353,7 @@ def _pow_exp_grad(grad, self, exponent):
 
 
 pow = Op("pow", _pow_ts, ("self", "exponent"), node="PowBackward0", edges=(0,))
+pow.checks_ints = True
 pow.defvjp(self=_pow_exp_grad)
 
 
