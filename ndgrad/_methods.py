@@ -331,7 +331,11 @@ def _basic_node(idx, shape, bare):
 
 
 def __getitem__(self, idx):
-    if idx.__class__ is slice:
+    if idx.__class__ is int:
+        shape = self._data.shape
+        if shape and -shape[0] <= idx < shape[0]:
+            return S.select(self, (idx,))  # x[i]: what the general path below does with it
+    elif idx.__class__ is slice:
         if not self._data.ndim:
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         if idx.step is None or idx.step.__class__ is int and idx.step > 0:
