@@ -487,7 +487,7 @@ def _check_fits(arr: np.ndarray, target: np.dtype) -> None:
 def scalar_tensor(s: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     _check_device(device)
     d = _resolve(dtype) or D.get_default_dtype()
-    return _finish(np.array(s, dtype=d.np), requires_grad)
+    return _finish(np.array(D.checked_fill(s, d.np), dtype=d.np), requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -500,6 +500,8 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         D.from_numpy_dtype(data.dtype)
         return _wrap(data if d is None or data.dtype == d.np else data.astype(d.np))
     arr = _infer(data)
+    if d is not None and d.np.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+        _check_fits(arr, d.np)  # (Python numbers, as tensor() checks them)
     return _wrap(np.asarray(arr, dtype=d.np if d is not None else None))
 
 

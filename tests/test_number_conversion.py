@@ -107,3 +107,39 @@ def test_the_rules_without_torch():
     assert (ndgrad.tensor([100, -5], dtype=ndgrad.int8) + 200).tolist() == [44, -61]
     with pytest.raises(RuntimeError, match="uint8_t without overflow"):
         u ** 256
+
+
+MORE = {
+    "where other": lambda L, v: L.where(L.tensor([250, 10], dtype=L.uint8) > 100, L.tensor([250, 10], dtype=L.uint8), v),
+    "where input": lambda L, v: L.where(L.tensor([250, 10], dtype=L.uint8) > 100, v, L.tensor([250, 10], dtype=L.uint8)),
+    "scalar_tensor": lambda L, v: L.scalar_tensor(v, dtype=L.uint8),
+    "clamp_min": lambda L, v: L.tensor([250, 10], dtype=L.uint8).clamp_min(v),
+    "clamp_max": lambda L, v: L.tensor([250, 10], dtype=L.uint8).clamp_max(v),
+    "as_tensor": lambda L, v: L.as_tensor([v], dtype=L.uint8),
+    "add alpha": lambda L, v: L.add(L.tensor([250, 10], dtype=L.uint8), 1, alpha=v),
+    "sub alpha": lambda L, v: L.tensor([250, 10], dtype=L.uint8).sub(L.tensor([1, 2], dtype=L.uint8), alpha=v),
+    "addcmul value": lambda L, v: L.addcmul(*[L.tensor([250, 10], dtype=L.uint8)] * 3, value=v),
+}
+
+
+@pytest.mark.parametrize("how", MORE)
+def test_numbers_given_to_integer_ops_like_torch(torch, how):
+    for v in (300, -1, -255, -256, 2 ** 40, 1.5, True):
+        f = lambda L, v=v: MORE[how](L, v)  # noqa: E731
+        assert _result(f, ndgrad) == _result(f, torch), (how, v)
+
+
+ALPHA = {
+    "float tensor, bool alpha": lambda L: L.add(L.tensor([1.0]), 1, alpha=True),
+    "bool tensors, bool alpha": lambda L: L.add(L.tensor([True, False]), True, alpha=True),
+    "bool tensors, int alpha": lambda L: L.add(L.tensor([True, False]), L.tensor([False, True]), alpha=2),
+    "int tensor, float alpha": lambda L: L.sub(L.tensor([3, 4]), 1, alpha=1.5),
+    "int and float tensors, float alpha": lambda L: L.add(L.tensor([1, 2]), L.tensor([1.5, 2.5]), alpha=1.5),
+    "int tensor, float other, int alpha": lambda L: L.add(L.tensor([1, 2]), 1.5, alpha=2),
+    "uint8 minus twice a tensor": lambda L: L.tensor([250, 10], dtype=L.uint8).sub(L.tensor([3, 9], dtype=L.uint8), alpha=2),
+}
+
+
+@pytest.mark.parametrize("case", ALPHA)
+def test_alpha_checked_and_typed_like_torch(torch, case):
+    assert _result(ALPHA[case], ndgrad) == _result(ALPHA[case], torch)

@@ -33,14 +33,39 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Mirrors `torch.add`."""
     if not isinstance(input, Tensor):
         return P.add(_t(other, "add", "other", 2), input) if alpha == 1 else P.add_alpha(input, other, alpha)
-    return P.add(input, other) if alpha == 1 else P.add_alpha(input, other, alpha)
+    if alpha == 1 and alpha.__class__ is not bool:
+        return P.add(input, other)
+    return P.add_alpha(input, other, _int_alpha(input, other, alpha))
+
+
+def _int_alpha(input: Tensor, other: Any, alpha: Any) -> Any:
+    """alpha of add/sub, checked as torch checks it against the result's dtype: a bool only for a bool result,
+    no float for an integer or bool result, and an int the integer dtype can hold (D.checked_fill; the op then
+    computes modulo 2^bits)."""
+    kind = input._data.dtype.kind
+    if isinstance(other, Tensor):
+        okind = other._data.dtype.kind
+        kind = kind if okind == "b" else okind if kind == "b" or okind in "fcV" else kind
+    elif isinstance(other, (float, complex)):
+        kind = "f"
+    elif kind == "b" and other.__class__ is int:
+        kind = "i"
+    if alpha.__class__ is bool or isinstance(alpha, np.bool_):
+        if kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif kind in "iub":
+        if isinstance(alpha, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        if alpha.__class__ is int and kind != "b" and input._data.dtype.kind in "iu":
+            D.checked_fill(alpha, input._data.dtype)
+    return alpha
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Mirrors `torch.sub`."""
     if not isinstance(input, Tensor):
         return P.rsub(_t(other, "sub", "other", 2), input, alpha)
-    return P.sub(input, other, alpha)
+    return P.sub(input, other, alpha if alpha == 1 and alpha.__class__ is not bool else _int_alpha(input, other, alpha))
 
 
 subtract = sub
@@ -189,6 +214,11 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
     if not isinstance(condition, Tensor) or condition._data.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{getattr(condition, 'dtype', type(condition).__name__)}")
+    # a number beside an integer tensor takes its dtype: torch's overflow check (-1 is 255 for uint8)
+    if isinstance(input, Tensor) and not isinstance(other, Tensor) and input._data.dtype.kind in "iu":
+        other = D.checked_fill(other, input._data.dtype) if other.__class__ is not float else other
+    elif isinstance(other, Tensor) and not isinstance(input, Tensor) and other._data.dtype.kind in "iu":
+        input = D.checked_fill(input, other._data.dtype) if input.__class__ is not float else input
     return P.where(condition, input, other)
 
 

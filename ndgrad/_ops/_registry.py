@@ -469,6 +469,8 @@ def _cast_inputs(op: Op, rule: int, args, arrs: list, n: int) -> list:
             arrs[i] = arrs[i].astype(target)
         elif a.__class__ is int and target.kind in "iu" and not op.checks_ints:
             arrs[i] = D.wrapped_int(a, target)  # (an out-of-range number operand wraps, as in torch)
+        elif (a.__class__ is float or a.__class__ is int) and target.kind in "fc":
+            arrs[i] = np.asarray(a, target)  # (as the fast path: a formula's np.asarray must not make it float64)
     return arrs
 
 

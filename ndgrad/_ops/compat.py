@@ -135,14 +135,25 @@ def clamp_min(input: Tensor, min: Any) -> Tensor:
     """Mirrors `torch.clamp_min` (a number bound: its own node; a tensor bound: clamp's)."""
     if isinstance(min, Tensor):
         return _ops().clamp(input, min=min)
-    return clamp_min_op(_tensor_arg(input, "clamp_min"), min)
+    input = _tensor_arg(input, "clamp_min")
+    if isinstance(min, float) and input._data.dtype.kind in "iub":
+        return _ops().clamp(input, min=min)  # (a float bound: the default float dtype, as clamp)
+    return clamp_min_op(input, _int_bound(input, min))
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     """Mirrors `torch.clamp_max`."""
     if isinstance(max, Tensor):
         return _ops().clamp(input, max=max)
-    return clamp_max_op(_tensor_arg(input, "clamp_max"), max)
+    input = _tensor_arg(input, "clamp_max")
+    if isinstance(max, float) and input._data.dtype.kind in "iub":
+        return _ops().clamp(input, max=max)
+    return clamp_max_op(input, _int_bound(input, max))
+
+
+def _int_bound(input: Tensor, v: Any) -> Any:
+    """A number bound of an integer tensor, as torch converts it (D.checked_fill: -1 is 255 for uint8)."""
+    return D.checked_fill(v, input._data.dtype) if input._data.dtype.kind in "iu" else v
 
 
 # -- stacking and splitting --------------------------------------------------------------------------------

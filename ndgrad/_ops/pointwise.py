@@ -174,6 +174,10 @@ def _axpy(a, s, b):
     torch's kernels; NumPy's own two for the other dtypes (and a and b Python numbers)."""
     if (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)) and _fused_dtype(np.result_type(a, b)):
         return fma(a, s, b)
+    if isinstance(a, np.ndarray) and a.dtype.kind == "b" and (b.__class__ is bool or getattr(b, "dtype", None) == np.bool_):
+        return np.logical_or(a, np.logical_and(b, bool(s)))  # (a bool result: torch computes in bool)
+    if s.__class__ is int and isinstance(b, np.ndarray) and b.dtype.kind in "iu":
+        s = D.wrapped_int(s, b.dtype)  # (uint8 - 2 * t: -2 is 254 modulo 256, as torch computes it)
     sb = s * b
     if isinstance(a, np.ndarray) and a.dtype.kind in "iub":
         if sb.__class__ is int and a.dtype.kind != "b":

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from .._quiet import quiet
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._registry import FLOAT, NONE, PROMOTE_FLOAT, SAME, Op
@@ -641,6 +642,8 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, 
     if input._data.dtype == np.bool_ and _t(tensor1, "addcmul", "tensor1", 2)._data.dtype == np.bool_ and \
             _t(tensor2, "addcmul", "tensor2", 3)._data.dtype == np.bool_:
         raise NotImplementedError('"addcmul_cpu_out" not implemented for \'Bool\'')
+    if value.__class__ is int and input._data.dtype.kind in "iu":
+        value = D.checked_fill(value, input._data.dtype)  # (torch's overflow check of an integer value)
     return addcmul_op(_t(input, "addcmul"), _t(tensor1, "addcmul", "tensor1", 2), _t(tensor2, "addcmul", "tensor2", 3),
                       value)
 
