@@ -133,6 +133,30 @@ def __or__(self, other):
     return P.bitwise_or(self, other)
 
 
+def __lshift__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return P.bitwise_left_shift(self, other)
+
+
+def __rlshift__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return P.bitwise_left_shift(other, self)
+
+
+def __rshift__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return P.bitwise_right_shift(self, other)
+
+
+def __rrshift__(self, other):
+    if not _is_operand(other):
+        return NotImplemented
+    return P.bitwise_right_shift(other, self)
+
+
 def __xor__(self, other):
     return P.bitwise_xor(self, other)
 
@@ -151,7 +175,8 @@ _BINDINGS = {
     "__rfloordiv__": __rfloordiv__, "__mod__": __mod__, "__rmod__": __rmod__, "__pow__": __pow__,
     "__rpow__": __rpow__, "__matmul__": __matmul__, "__rmatmul__": __rmatmul__, "__neg__": __neg__,
     "__pos__": __pos__, "__abs__": __abs__, "__invert__": __invert__, "__and__": __and__, "__rand__": __and__,
-    "__or__": __or__, "__ror__": __or__, "__xor__": __xor__, "__rxor__": __xor__,
+    "__or__": __or__, "__ror__": __or__, "__xor__": __xor__, "__rxor__": __xor__, "__lshift__": __lshift__,
+    "__rlshift__": __rlshift__, "__rshift__": __rshift__, "__rrshift__": __rrshift__,
     "__eq__": _cmp(P.eq), "__ne__": _cmp(P.ne), "__lt__": _cmp(P.lt), "__le__": _cmp(P.le), "__gt__": _cmp(P.gt),
     "__ge__": _cmp(P.ge),
 }
@@ -186,7 +211,8 @@ def _iop(fn):
 
 _IOPS = {"__iadd__": O.add, "__isub__": O.sub, "__imul__": O.mul, "__itruediv__": O.div,
          "__ifloordiv__": O.floor_divide, "__imod__": O.remainder, "__ipow__": O.pow,
-         "__iand__": O.bitwise_and, "__ior__": O.bitwise_or, "__ixor__": O.bitwise_xor}
+         "__iand__": O.bitwise_and, "__ior__": O.bitwise_or, "__ixor__": O.bitwise_xor,
+         "__ilshift__": O.bitwise_left_shift, "__irshift__": O.bitwise_right_shift}
 
 
 def zero_(self: Tensor) -> Tensor:
@@ -516,7 +542,7 @@ _METHODS = {name: _method(getattr(O, name)) for name in (
     "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "trunc", "clamp", "clip", "maximum",
     "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "bitwise_not", "conj", "sgn", "angle", "clone", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "matmul", "mm", "addmm",
+    "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "conj", "sgn", "angle", "clone", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "matmul", "mm", "addmm",
     "bmm", "mv", "dot", "outer", "ger", "flatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t",
     "unbind", "narrow", "split", "expand", "broadcast_to")}
 

@@ -100,6 +100,16 @@ SIGNATURES: dict = {
         'Number self, Tensor|Number other',
         'Tensor|Number input, Number other, *, Tensor? out=None',
     ],
+    'bitwise_left_shift': [
+        'Tensor|Number input, Tensor|Number other, *, Tensor? out=None',
+        'Number self, Tensor|Number other',
+        'Tensor|Number input, Number other, *, Tensor? out=None',
+    ],
+    'bitwise_right_shift': [
+        'Tensor|Number input, Tensor|Number other, *, Tensor? out=None',
+        'Number self, Tensor|Number other',
+        'Tensor|Number input, Number other, *, Tensor? out=None',
+    ],
     'bitwise_xor': [
         'Tensor|Number input, Tensor|Number other, *, Tensor? out=None',
         'Number self, Tensor|Number other',
@@ -1086,6 +1096,22 @@ METHODS: dict = {
     ],
     'bitwise_not_': '',
     'bitwise_or': [
+        'Tensor|Number other',
+        'Number other',
+    ],
+    'bitwise_left_shift': [
+        'Tensor|Number other',
+        'Number other',
+    ],
+    'bitwise_left_shift_': [
+        'Tensor|Number other',
+        'Number other',
+    ],
+    'bitwise_right_shift': [
+        'Tensor|Number other',
+        'Number other',
+    ],
+    'bitwise_right_shift_': [
         'Tensor|Number other',
         'Number other',
     ],

@@ -155,7 +155,8 @@ def _inplace_of(name: str) -> Callable:
 
 
 # ops that have methods but whose in-place spelling was missing
-INPLACE_OF = ("absolute", "acos", "arccos", "arcsin", "arctan", "asin", "atan", "bitwise_and", "bitwise_not",
+INPLACE_OF = ("absolute", "acos", "arccos", "arcsin", "arctan", "asin", "atan", "bitwise_and", "bitwise_left_shift",
+              "bitwise_not", "bitwise_right_shift",
               "bitwise_or", "bitwise_xor", "cosh", "cumprod", "cumsum", "eq", "exp2", "fmod", "ge", "greater",
               "greater_equal", "gt", "le", "less", "less_equal", "log10", "log2", "logical_and", "logical_not",
               "logical_or", "logical_xor", "lt", "ne", "negative", "not_equal", "sgn", "sinh", "tan", "tril", "triu")

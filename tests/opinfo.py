@@ -345,6 +345,10 @@ for _name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
     add(OpInfo(_name, (lambda n: lambda lib, x, y: getattr(lib, n)(x, y))(_name), binary(scalar=True),
                dtypes=(np.bool_, np.int64, np.int32, np.uint8), differentiable=False,
                errors=lambda: [E(F((2,)), F((2,)))]))
+for _name in ("bitwise_left_shift", "bitwise_right_shift"):  # (counts out of [0, bits) included: 0 or the sign)
+    add(OpInfo(_name, (lambda n: lambda lib, x, y: getattr(lib, n)(x, y))(_name), binary(scalar=True),
+               dtypes=(np.int64, np.int32, np.int8, np.uint8), differentiable=False,
+               errors=lambda: [E(F((2,)), F((2,)))]))
 add(OpInfo("logical_not", lambda lib, x: lib.logical_not(x), unary(), dtypes=(np.bool_, np.int64, f64),
            differentiable=False),
     OpInfo("bitwise_not", lambda lib, x: lib.bitwise_not(x), unary(), dtypes=(np.bool_, np.int64, np.uint8),

@@ -19,7 +19,7 @@ from . import reduction as Rd
 from . import shape as S
 from ._registry import Op
 
-__all__ = ['conj', 'sgn', 'angle', 'real', 'imag', 'add', 'sub', 'subtract', 'rsub', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg', 'negative', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid', 'relu', 'reciprocal', 'sign', 'floor', 'ceil', 'trunc', 'logical_not', 'bitwise_not', 'absolute', 'arcsin', 'arccos', 'arctan', 'clamp', 'clip', 'where', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'clone', 'detach', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'matmul', 'mm', 'addmm', 'bmm', 'mv', 'dot', 'outer', 'ger', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'cat', 'concat', 'concatenate', 'stack', 'unbind', 'narrow', 'split', 'broadcast_to']
+__all__ = ['conj', 'sgn', 'angle', 'real', 'imag', 'add', 'sub', 'subtract', 'rsub', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg', 'negative', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid', 'relu', 'reciprocal', 'sign', 'floor', 'ceil', 'trunc', 'logical_not', 'bitwise_not', 'absolute', 'arcsin', 'arccos', 'arctan', 'clamp', 'clip', 'where', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift', 'clone', 'detach', 'sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'matmul', 'mm', 'addmm', 'bmm', 'mv', 'dot', 'outer', 'ger', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'cat', 'concat', 'concatenate', 'stack', 'unbind', 'narrow', 'split', 'broadcast_to']
 
 
 def _t(x: Any, name: str, arg: str = "input", pos: int = 1) -> Tensor:
@@ -273,6 +273,16 @@ def logical_xor(input: Tensor, other: Tensor) -> Tensor:
 
 def bitwise_and(input: Tensor, other: Any) -> Tensor:
     return P.bitwise_and(input, other)
+
+
+def bitwise_left_shift(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.bitwise_left_shift` (the `<<` operator)."""
+    return P.bitwise_left_shift(input, other)
+
+
+def bitwise_right_shift(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """Mirrors `torch.bitwise_right_shift` (`>>`, arithmetic on signed types)."""
+    return P.bitwise_right_shift(input, other)
 
 
 def bitwise_or(input: Tensor, other: Any) -> Tensor:

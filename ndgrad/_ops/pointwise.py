@@ -260,10 +260,15 @@ div.defvjp(self=lambda grad, other: grad / _cj(other),                       # d
            other=lambda grad, self, other: -grad * _cj(self / (other * other)))  # d/dy x/y = -x/y²
 
 
-def _floor_divide(self, other):
-    if getattr(self, "dtype", np.dtype(float)).kind in "iub" and np.any(np.asarray(other) == 0) and \
-            getattr(np.asarray(other), "dtype", np.dtype(float)).kind in "iub":
+def _int_zero_division(self, other):
+    """torch's error for an integer division (floor_divide, remainder, fmod) by zero, where NumPy gives 0."""
+    if getattr(self, "dtype", np.dtype(float)).kind in "iub" and \
+            getattr(np.asarray(other), "dtype", np.dtype(float)).kind in "iub" and np.any(np.asarray(other) == 0):
         raise RuntimeError("ZeroDivisionError")
+
+
+def _floor_divide(self, other):
+    _int_zero_division(self, other)
     return np.floor_divide(self, other)
 
 
@@ -292,9 +297,7 @@ div_rounding.defvjp(self=lambda grad: zeros_like(grad), other=lambda grad: zeros
 
 
 def _remainder(self, other):
-    if getattr(self, "dtype", np.dtype(float)).kind in "iub" and \
-            getattr(np.asarray(other), "dtype", np.dtype(float)).kind in "iub" and np.any(np.asarray(other) == 0):
-        raise RuntimeError("ZeroDivisionError")
+    _int_zero_division(self, other)
     return np.remainder(self, other)
 
 
@@ -308,9 +311,14 @@ remainder_tt.defvjp(self=lambda grad: grad,                                     
 remainder_st = Op("remainder", _remainder, ("self", "other"), node="NotImplemented")
 remainder_st.defvjp(other=_no_derivative("remainder"))
 
-fmod = Op("fmod", np.fmod, ("self", "other"), node="FmodBackward0")
+def _fmod(self, other):
+    _int_zero_division(self, other)
+    return np.fmod(self, other)
+
+
+fmod = Op("fmod", _fmod, ("self", "other"), node="FmodBackward0")
 fmod.defvjp(self=lambda grad: grad)                                              # d/dx fmod(x, c) = 1
-fmod_tt = Op("fmod", np.fmod, ("self", "other"), node="FmodBackward1")
+fmod_tt = Op("fmod", _fmod, ("self", "other"), node="FmodBackward1")
 fmod_tt.defvjp(self=lambda grad: grad,                                           # d/dx fmod(x, y) = 1
                other=lambda grad, self, other: -grad * div_rounding(self, other, "trunc"))  # d/dy = -trunc(x/y)
 
@@ -663,6 +671,33 @@ bitwise_and = Op("bitwise_and", _bitwise("bitwise_and", np.bitwise_and), ("self"
 bitwise_or = Op("bitwise_or", _bitwise("bitwise_or", np.bitwise_or), ("self", "other"))
 bitwise_xor = Op("bitwise_xor", _bitwise("bitwise_xor", np.bitwise_xor), ("self", "other"))
 bitwise_not = Op("bitwise_not", _bitwise("bitwise_not", np.invert), ("self",), dtype=SAME)
+
+
+def _shift(left: bool):
+    """x << n and x >> n as torch's CPU kernels compute them (both promoted to one integer dtype first): a left
+    shift works on the unsigned bits (so it wraps), a right shift is arithmetic; a count below 0 or at least the
+    bit width gives 0 (left, and right of an unsigned type) or the sign (right of a signed type)."""
+    def f(self, other):
+        a = np.asarray(self)
+        n = np.asarray(other)
+        dt = a.dtype
+        if dt.kind == "b":
+            raise NotImplementedError(f'"{"l" if left else "r"}shift_cpu" not implemented for \'Bool\'')
+        bits = dt.itemsize * 8
+        valid = (n >= 0) & (n < bits)
+        if left:
+            u = a.view(np.dtype(f"u{dt.itemsize}"))
+            r = np.left_shift(u, np.where(valid, n, 0).astype(u.dtype)).view(dt)
+            return np.where(valid, r, dt.type(0)).astype(dt, copy=False)
+        if dt.kind == "u":
+            r = np.right_shift(a, np.where(valid, n, 0).astype(dt))
+            return np.where(valid, r, dt.type(0)).astype(dt, copy=False)
+        return np.right_shift(a, np.where(valid, n, bits - 1).astype(dt))
+    return _bitwise("lshift" if left else "rshift", f)
+
+
+bitwise_left_shift = Op("bitwise_left_shift", _shift(True), ("self", "other"))
+bitwise_right_shift = Op("bitwise_right_shift", _shift(False), ("self", "other"))
 
 
 # -- forward mode (autograd/forward_ad.py): how each op's jvp is derived; ops not listed transpose their vjp
