@@ -133,28 +133,14 @@ def __or__(self, other):
     return P.bitwise_or(self, other)
 
 
-def __lshift__(self, other):
-    if not _is_operand(other):
-        return NotImplemented
-    return P.bitwise_left_shift(self, other)
-
-
-def __rlshift__(self, other):
-    if not _is_operand(other):
-        return NotImplemented
-    return P.bitwise_left_shift(other, self)
-
-
-def __rshift__(self, other):
-    if not _is_operand(other):
-        return NotImplemented
-    return P.bitwise_right_shift(self, other)
-
-
-def __rrshift__(self, other):
-    if not _is_operand(other):
-        return NotImplemented
-    return P.bitwise_right_shift(other, self)
+def _shift(op, reflected):
+    """`x << n`, `x >> n` and their reflected forms (`2 << t`)."""
+    def f(self, other):
+        if not _is_operand(other):
+            return NotImplemented
+        return op(other, self) if reflected else op(self, other)
+    f.__name__ = f"__{'r' if reflected else ''}{'l' if op is P.bitwise_left_shift else 'r'}shift__"
+    return f
 
 
 def __xor__(self, other):
@@ -175,8 +161,9 @@ _BINDINGS = {
     "__rfloordiv__": __rfloordiv__, "__mod__": __mod__, "__rmod__": __rmod__, "__pow__": __pow__,
     "__rpow__": __rpow__, "__matmul__": __matmul__, "__rmatmul__": __rmatmul__, "__neg__": __neg__,
     "__pos__": __pos__, "__abs__": __abs__, "__invert__": __invert__, "__and__": __and__, "__rand__": __and__,
-    "__or__": __or__, "__ror__": __or__, "__xor__": __xor__, "__rxor__": __xor__, "__lshift__": __lshift__,
-    "__rlshift__": __rlshift__, "__rshift__": __rshift__, "__rrshift__": __rrshift__,
+    "__or__": __or__, "__ror__": __or__, "__xor__": __xor__, "__rxor__": __xor__, "__lshift__": _shift(P.bitwise_left_shift, False),
+    "__rlshift__": _shift(P.bitwise_left_shift, True), "__rshift__": _shift(P.bitwise_right_shift, False),
+    "__rrshift__": _shift(P.bitwise_right_shift, True),
     "__eq__": _cmp(P.eq), "__ne__": _cmp(P.ne), "__lt__": _cmp(P.lt), "__le__": _cmp(P.le), "__gt__": _cmp(P.gt),
     "__ge__": _cmp(P.ge),
 }
