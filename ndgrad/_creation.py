@@ -466,21 +466,15 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     if d is None and arr.dtype not in D.FROM_NP:
         D.from_numpy_dtype(arr.dtype)
     target = d.np if d is not None else D.FROM_NP[arr.dtype].np
-    if target.kind in "iu" and arr.dtype.kind in "iuf" and arr.size and not isinstance(data, np.ndarray):
+    if not isinstance(data, np.ndarray):
         _check_fits(arr, target)
     return _finish(np.array(arr, dtype=target, copy=True), requires_grad)
 
 
 def _check_fits(arr: np.ndarray, target: np.dtype) -> None:
-    """torch.tensor's check of Python numbers stored into an integer dtype: an integer may reach an unsigned type
-    from as low as -max (two's complement), a float must lie within the type's range (NaN never does)."""
-    info = np.iinfo(target)
-    lo, hi = arr.min(), arr.max()
-    if arr.dtype.kind == "f":
-        ok = info.min <= lo and hi <= info.max  # (NaN compares false)
-    else:
-        ok = (-info.max if target.kind == "u" else info.min) <= lo and hi <= info.max
-    if not ok:
+    """torch.tensor's check of Python numbers (`arr`) stored into an integer dtype (D.int_fits)."""
+    if target.kind in "iu" and arr.dtype.kind in "iuf" and arr.size and \
+            not D.int_fits(arr.min(), arr.max(), target, arr.dtype.kind == "f"):
         raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
@@ -500,7 +494,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         D.from_numpy_dtype(data.dtype)
         return _wrap(data if d is None or data.dtype == d.np else data.astype(d.np))
     arr = _infer(data)
-    if d is not None and d.np.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+    if d is not None:
         _check_fits(arr, d.np)  # (Python numbers, as tensor() checks them)
     return _wrap(np.asarray(arr, dtype=d.np if d is not None else None))
 

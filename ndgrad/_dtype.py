@@ -245,6 +245,16 @@ def _range(np_dtype: np.dtype) -> tuple:
     return r
 
 
+def int_fits(lo: Any, hi: Any, np_dtype: np.dtype, from_float: bool) -> bool:
+    """Whether numbers from `lo` to `hi` fit integer dtype `np_dtype` as torch converts them: an integer may reach an
+    unsigned type from as low as -max (two's complement: -1 is 255 in uint8); a float must lie within the type's
+    range (NaN never does: it compares false)."""
+    a, b = _range(np_dtype)
+    if np_dtype.kind == "u" and not from_float:
+        a = -b
+    return a <= lo and hi <= b
+
+
 def _overflow(np_dtype: np.dtype) -> RuntimeError:
     name = np_dtype.name
     return RuntimeError(f"value cannot be converted to type {_C_NAMES.get(name, name)} without overflow")
@@ -268,13 +278,9 @@ def checked_fill(value: Any, np_dtype: np.dtype, narrow_floats: bool = True) -> 
     if t is _builtin_int or isinstance(value, np.integer):
         v = _builtin_int(value)
         if kind in "iu":
-            lo, hi = _range(np_dtype)
-            if kind == "u":
-                if -hi <= v <= hi:
-                    return v % (hi + 1)
-            elif lo <= v <= hi:
-                return v
-            raise _overflow(np_dtype)
+            if not int_fits(v, v, np_dtype, False):
+                raise _overflow(np_dtype)
+            return v % (_range(np_dtype)[1] + 1) if kind == "u" else v
         try:
             f = _builtin_float(v)
         except OverflowError:
@@ -282,8 +288,7 @@ def checked_fill(value: Any, np_dtype: np.dtype, narrow_floats: bool = True) -> 
     elif t is _builtin_float or isinstance(value, np.floating):
         f = _builtin_float(value)
         if kind in "iu":
-            lo, hi = _range(np_dtype)
-            if not lo <= f <= hi:  # (NaN compares false: refused too)
+            if not int_fits(f, f, np_dtype, True):
                 raise _overflow(np_dtype)
             return f
     else:

@@ -137,6 +137,7 @@ ALPHA = {
     "int and float tensors, float alpha": lambda L: L.add(L.tensor([1, 2]), L.tensor([1.5, 2.5]), alpha=1.5),
     "int tensor, float other, int alpha": lambda L: L.add(L.tensor([1, 2]), 1.5, alpha=2),
     "uint8 minus twice a tensor": lambda L: L.tensor([250, 10], dtype=L.uint8).sub(L.tensor([3, 9], dtype=L.uint8), alpha=2),
+    "uint8 and int64 tensors, alpha past uint8": lambda L: L.add(L.tensor([1], dtype=L.uint8), L.tensor([1]), alpha=300),
 }
 
 

@@ -42,22 +42,16 @@ def _int_alpha(input: Tensor, other: Any, alpha: Any) -> Any:
     """alpha of add/sub, checked as torch checks it against the result's dtype: a bool only for a bool result,
     no float for an integer or bool result, and an int the integer dtype can hold (D.checked_fill; the op then
     computes modulo 2^bits)."""
-    kind = input._data.dtype.kind
-    if isinstance(other, Tensor):
-        okind = other._data.dtype.kind
-        kind = kind if okind == "b" else okind if kind == "b" or okind in "fcV" else kind
-    elif isinstance(other, (float, complex)):
-        kind = "f"
-    elif kind == "b" and other.__class__ is int:
-        kind = "i"
+    dt = D.result_type_of(tuple((D.FROM_NP[t._data.dtype], 2 if t._data.ndim else 1) if isinstance(t, Tensor)
+                                else (D.scalar_dtype(t), 0) for t in (input, other))).np
     if alpha.__class__ is bool or isinstance(alpha, np.bool_):
-        if kind != "b":
+        if dt.kind != "b":
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    elif kind in "iub":
+    elif dt.kind in "iub":
         if isinstance(alpha, float):
             raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-        if alpha.__class__ is int and kind != "b" and input._data.dtype.kind in "iu":
-            D.checked_fill(alpha, input._data.dtype)
+        if alpha.__class__ is int and dt.kind != "b":
+            D.checked_fill(alpha, dt)
     return alpha
 
 
@@ -182,11 +176,18 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(D.get_default_dtype())
-    elif input._data.dtype.kind in "iu":  # integer bounds: torch's overflow check (-1 is 255 for uint8)
-        dt = input._data.dtype
-        min = None if min is None else D.checked_fill(min, dt)
-        max = None if max is None else D.checked_fill(max, dt)
+    else:
+        min = None if min is None else _number_into(input, min)
+        max = None if max is None else _number_into(input, max)
     return P.clamp(input, min, max)
+
+
+def _number_into(t: Tensor, v: Any) -> Any:
+    """A number that takes integer tensor `t`'s dtype (clamp's bounds, where's number beside it): torch's overflow
+    check (D.checked_fill: -1 is 255 for uint8). A float, which promotes instead, and any number beside a tensor
+    that is not an integer one pass as they are."""
+    dt = t._data.dtype
+    return D.checked_fill(v, dt) if dt.kind in "iu" and v.__class__ is not float else v
 
 
 clip = clamp
@@ -214,11 +215,10 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
     if not isinstance(condition, Tensor) or condition._data.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{getattr(condition, 'dtype', type(condition).__name__)}")
-    # a number beside an integer tensor takes its dtype: torch's overflow check (-1 is 255 for uint8)
-    if isinstance(input, Tensor) and not isinstance(other, Tensor) and input._data.dtype.kind in "iu":
-        other = D.checked_fill(other, input._data.dtype) if other.__class__ is not float else other
-    elif isinstance(other, Tensor) and not isinstance(input, Tensor) and other._data.dtype.kind in "iu":
-        input = D.checked_fill(input, other._data.dtype) if input.__class__ is not float else input
+    if isinstance(input, Tensor) and not isinstance(other, Tensor):
+        other = _number_into(input, other)
+    elif isinstance(other, Tensor) and not isinstance(input, Tensor):
+        input = _number_into(other, input)
     return P.where(condition, input, other)
 
 

@@ -294,6 +294,20 @@ _SAME2 = (_SAME, _SAME)  # shared: one allocation fewer per node on the common t
 _SCALARS: dict = {}  # dtype -> {number: read-only-by-convention 0-d array}
 
 
+def scalar_array(v: Any, dt: np.dtype) -> np.ndarray:
+    """Number `v` as a 0-d array of dtype `dt`, made once (NumPy converts a Python number at every call that takes
+    one); shared, so never written to."""
+    cache = _SCALARS.get(dt)
+    if cache is None:
+        cache = _SCALARS[dt] = {}
+    a = cache.get(v)
+    if a is None:
+        if len(cache) > 4096:
+            cache.clear()
+        a = cache[v] = np.array(v, dt)
+    return a
+
+
 class _Op2(Op):
     """Fast path of two-input ops when no dtype conversion is needed (same dtypes, or a float tensor and
     a Python int/float); everything else takes the general path."""
@@ -314,13 +328,9 @@ class _Op2(Op):
         elif (b.__class__ is float or b.__class__ is int) and da.dtype.kind in "fV":
             # a 0-d array of the tensor's dtype is much cheaper for NumPy than a Python scalar
             cache = _SCALARS.get(da.dtype)
-            if cache is None:
-                cache = _SCALARS[da.dtype] = {}
-            db = cache.get(b)
+            db = cache.get(b) if cache is not None else None
             if db is None:
-                if len(cache) > 4096:
-                    cache.clear()
-                db = cache[b] = np.array(b, da.dtype)
+                db = scalar_array(b, da.dtype)
             req = a._requires_grad
         else:
             return Op.__call__(self, *args)
@@ -469,8 +479,6 @@ def _cast_inputs(op: Op, rule: int, args, arrs: list, n: int) -> list:
             arrs[i] = arrs[i].astype(target)
         elif a.__class__ is int and target.kind in "iu" and not op.checks_ints:
             arrs[i] = D.wrapped_int(a, target)  # (an out-of-range number operand wraps, as in torch)
-        elif (a.__class__ is float or a.__class__ is int) and target.kind in "fc":
-            arrs[i] = np.asarray(a, target)  # (as the fast path: a formula's np.asarray must not make it float64)
     return arrs
 
 

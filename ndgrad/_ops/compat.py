@@ -138,7 +138,8 @@ def clamp_min(input: Tensor, min: Any) -> Tensor:
     input = _tensor_arg(input, "clamp_min")
     if isinstance(min, float) and input._data.dtype.kind in "iub":
         return _ops().clamp(input, min=min)  # (a float bound: the default float dtype, as clamp)
-    return clamp_min_op(input, _int_bound(input, min))
+    from . import _number_into
+    return clamp_min_op(input, _number_into(input, min))
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
@@ -148,12 +149,8 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:
     input = _tensor_arg(input, "clamp_max")
     if isinstance(max, float) and input._data.dtype.kind in "iub":
         return _ops().clamp(input, max=max)
-    return clamp_max_op(input, _int_bound(input, max))
-
-
-def _int_bound(input: Tensor, v: Any) -> Any:
-    """A number bound of an integer tensor, as torch converts it (D.checked_fill: -1 is 255 for uint8)."""
-    return D.checked_fill(v, input._data.dtype) if input._data.dtype.kind in "iu" else v
+    from . import _number_into
+    return clamp_max_op(input, _number_into(input, max))
 
 
 # -- stacking and splitting --------------------------------------------------------------------------------

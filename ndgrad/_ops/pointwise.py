@@ -138,9 +138,9 @@ def fma(a, s, b, out=None):
         r = _blas.fma(a, s, b, out)
         if r is not None:
             return r
-    a = np.asarray(a)
-    b = np.asarray(b)
-    dt = out.dtype if out is not None else np.result_type(a, b)
+    dt = out.dtype if out is not None else np.result_type(a, b)  # (a Python number weak, as in torch: ...)
+    a = np.asarray(a, dt if a.__class__ is int or a.__class__ is float else None)  # (... it takes the tensor's
+    b = np.asarray(b, dt if b.__class__ is int or b.__class__ is float else None)  # dtype, not float64)
     if not _fused_dtype(dt):
         r = np.multiply(s, b)
         return np.add(a, r, out=out) if out is not None else np.add(a, r)
@@ -179,11 +179,8 @@ def _axpy(a, s, b):
     if s.__class__ is int and isinstance(b, np.ndarray) and b.dtype.kind in "iu":
         s = D.wrapped_int(s, b.dtype)  # (uint8 - 2 * t: -2 is 254 modulo 256, as torch computes it)
     sb = s * b
-    if isinstance(a, np.ndarray) and a.dtype.kind in "iub":
-        if sb.__class__ is int and a.dtype.kind != "b":
-            sb = D.wrapped_int(sb, a.dtype)  # (uint8 - 2 * 300: modulo 256, as torch computes it)
-        elif sb.__class__ is float:  # an integer tensor and a float: torch's default float dtype, not float64
-            return np.add(a, sb, dtype=D.get_default_dtype().np)
+    if sb.__class__ is int and isinstance(a, np.ndarray) and a.dtype.kind in "iu":
+        sb = D.wrapped_int(sb, a.dtype)  # (uint8 - 2 * 300: modulo 256, as torch computes it)
     return a + sb
 
 
@@ -211,19 +208,9 @@ def _promoted(a, b):
         key = tuple((D.FROM_NP[x.dtype], 2 if x.ndim else 1) if isinstance(x, np.ndarray) else (D.scalar_dtype(x), 0)
                     for x in (a, b))
         t = D.result_type_of(key).np
-        a = a.astype(t) if isinstance(a, np.ndarray) and a.dtype != t else _number_as(a, t)
-        b = b.astype(t) if isinstance(b, np.ndarray) and b.dtype != t else _number_as(b, t)
+        a = a.astype(t) if isinstance(a, np.ndarray) and a.dtype != t else a
+        b = b.astype(t) if isinstance(b, np.ndarray) and b.dtype != t else b
     return a, b
-
-
-def _number_as(x, t):
-    """A number operand in the result dtype `t`, as torch converts it: wrapped into an integer dtype, a 0-d array of
-    a float one (a Python float would make NumPy compute a float32 tensor's alpha form in float64)."""
-    if x.__class__ is int and t.kind in "iu":
-        return D.wrapped_int(x, t)
-    if (x.__class__ is float or x.__class__ is int) and t.kind in "fc":
-        return np.asarray(x, t)
-    return x
 
 
 def _sub(self, other, alpha):
@@ -485,17 +472,11 @@ def _sigmoid(x):
     # 1/(1 + e^-x), as torch computes it; e^-x overflows to inf for very negative x, which gives the right 0
     with quiet():
         e = np.exp(np.negative(x))
-    one = _ONES.get(e.dtype)
-    if one is None:
-        one = _ONES[e.dtype] = np.ones((), e.dtype)
+    one = R.scalar_array(1, e.dtype)
     if e.size <= 1:  # (NumPy's in-place ufuncs on one element cost ~0.5 us more than a fresh result)
         return np.reciprocal(np.add(e, one))
     e += one
     return np.reciprocal(e, out=e)
-
-
-_ONES: dict = {}  # dtype -> 0-d one (a Python number costs NumPy a conversion at each call)
-_ZEROS: dict = {}  # dtype -> 0-d zero
 
 
 sigmoid = Op("sigmoid", _sigmoid, ("self",), dtype=FLOAT)
@@ -504,10 +485,7 @@ sigmoid.defvjp(self=lambda grad, result: grad * _cj(result * (1 - result)))  # Ï
 def _relu(x):
     if x.dtype.kind == "c":
         raise NotImplementedError("clamp is not supported for complex types")
-    zero = _ZEROS.get(x.dtype)
-    if zero is None:
-        zero = _ZEROS[x.dtype] = np.zeros((), x.dtype)
-    return np.maximum(x, zero)
+    return np.maximum(x, R.scalar_array(0, x.dtype))
 
 
 relu = Op("relu", _relu, ("self",), dtype=SAME)
