@@ -12,7 +12,7 @@ from ndgrad import _blas
 from ndgrad._ops.pointwise import fma
 
 # alpha * x = 2^-24 (1 + 2^-36): 1 + alpha * x lies just above the halfway point between 1 and the next float32,
-# so one rounding gives 1 + 2^-23 and two (a product rounded first, or a float64 sum) give 1 (see _rounds_once)
+# so one rounding gives 1 + 2^-23 and two (a product rounded first, or a float64 sum) give 1 (see _body_block)
 ALPHA = float(np.float32(1 + 2.0 ** -12))
 XV = np.float32(2.0 ** -24 * (1 - 2.0 ** -12 + 2.0 ** -24))
 ONCE, TWICE = np.float32(1 + 2.0 ** -23), np.float32(1)
@@ -29,6 +29,7 @@ def _two_roundings(n, alpha, xp, incx, yp, incy):
 def fresh_blas(monkeypatch):
     """_blas as before its first use, restored afterwards."""
     monkeypatch.setattr(_blas, "_saxpy", None)
+    monkeypatch.setattr(_blas, "_block", _blas._block)
     return monkeypatch
 
 
@@ -36,7 +37,7 @@ def _saxpy_here() -> bool:
     return bool(_blas._get())
 
 
-@pytest.mark.parametrize("n", [1, 5, 31, 100, 20000])
+@pytest.mark.parametrize("n", [1, 5, 31, 32, 33, 100, 20000])
 def test_fma_rounds_once_in_place_and_into_a_new_array(n):
     if not _saxpy_here():
         pytest.skip("no NumPy-bundled OpenBLAS saxpy that rounds once on this machine")
@@ -46,6 +47,44 @@ def test_fma_rounds_once_in_place_and_into_a_new_array(n):
     z = np.ones(n, np.float32)
     r = fma(z, ALPHA, x)
     assert r is not z and (r == ONCE).all() and (z == 1).all()
+
+
+def test_a_kernel_that_fuses_only_its_vector_body_is_used_on_that_body(fresh_blas):
+    """OpenBLAS 0.3.31's Haswell saxpy fuses blocks of 32 elements and rounds the scalar tail twice: the self-test
+    finds the block, and fma pads the tail to a block (here a kernel fusing blocks of 64, made from a fused one)."""
+    real = _blas._load()
+    if not real or _blas._body_block(real) not in (1, 2, 4, 8, 16, 32, 64):
+        pytest.skip("no NumPy-bundled OpenBLAS saxpy that rounds once on this machine")
+    calls = []
+
+    def blocks_of_64(n, alpha, xp, incx, yp, incy):
+        calls.append(n)
+        m = n - n % 64
+        if m:
+            real(m, alpha, xp, incx, yp, incy)
+        if m < n:
+            _two_roundings(n - m, alpha, xp + 4 * m, incx, yp + 4 * m, incy)
+    fresh_blas.setattr(_blas, "_load", lambda: blocks_of_64)
+    assert _blas._get() is blocks_of_64 and _blas._block == 64
+    calls.clear()
+    for n in (63, 64, 100, 1000):
+        y = np.ones(n, np.float32)
+        fma(y, ALPHA, np.full(n, XV, np.float32), out=y)
+        assert (y == ONCE).all()
+    assert calls == [64, 64, 64, 64, 960, 64]  # (63: the padded tail alone; 64: the body alone; 100 and 1000: both)
+
+
+def test_long_arrays_are_passed_in_pieces_that_openblas_does_not_split_between_threads(monkeypatch):
+    """Over 10,000 elements OpenBLAS splits a saxpy between its threads, each share with a tail of its own."""
+    f = _blas._get()
+    if not f:
+        pytest.skip("no NumPy-bundled OpenBLAS saxpy that rounds once on this machine")
+    calls = []
+    monkeypatch.setattr(_blas, "_saxpy", lambda *args: (calls.append(args[0]), f(*args)))
+    n = 3 * _blas._CHUNK + 5 * _blas._block + (_blas._block - 1 if _blas._block > 1 else 0)
+    y = np.ones(n, np.float32)
+    fma(y, ALPHA, np.full(n, XV, np.float32), out=y)
+    assert (y == ONCE).all() and max(calls) == _blas._CHUNK and len(calls) == 4 + (_blas._block > 1)
 
 
 def test_sgd_on_such_values_matches_torch_bit_for_bit():
