@@ -3,6 +3,7 @@ index_fill) is checked ("value cannot be converted to type uint8_t without overf
 negative integers into unsigned types), and an integer op's number operand wraps (uint8 + 300 is uint8 + 44)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ndgrad
@@ -144,3 +145,19 @@ ALPHA = {
 @pytest.mark.parametrize("case", ALPHA)
 def test_alpha_checked_and_typed_like_torch(torch, case):
     assert _result(ALPHA[case], ndgrad) == _result(ALPHA[case], torch)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (ndgrad filters NumPy's division warnings; pytest resets that)
+def test_a_negative_zero_operand_is_not_the_cached_positive_zero():
+    """The fast path's 0-d number constants are cached by value, and -0.0 == 0.0 == 0 as dict keys: a -0.0 once
+    reused 0.0's constant (x * -0.0 gave +0 for positive x, 1 / that +inf)."""
+    x = ndgrad.tensor([1.0, -2.0, 0.0])
+    xs = x.numpy()
+    for op in (lambda a, c: a * c, lambda a, c: a + c, lambda a, c: a - c, lambda a, c: a / c):
+        for c in (0.0, -0.0, 0, -0.0, 0.0):  # (each zero after the other, in both orders)
+            got = op(x, c).numpy()
+            with np.errstate(all="ignore"):
+                want = op(xs, np.float32(c))
+            assert np.array_equal(np.signbit(got), np.signbit(want)), (c, got, want)
+    y = ndgrad.tensor([1.0], dtype=ndgrad.float64)
+    assert ndgrad.signbit(y * 0.0).item() is False and ndgrad.signbit(y * -0.0).item() is True

@@ -330,3 +330,51 @@ def test_the_default_dtype_is_part_of_the_cache_key():
         assert v(xi).dtype == ndgrad.float64
     finally:
         ndgrad.set_default_dtype(ndgrad.float32)
+
+
+def test_per_sample_gradients_of_a_small_cnn_run_the_cached_program(monkeypatch):
+    """Two things once made every call of this vmap trace again, at ten times the cost: relu's shared 0-d zero
+    (taken for an array from outside the inputs) and nll_loss's `logp[arange(n), target]` with a batched target
+    (looped per element, with a performance warning)."""
+    F = ndgrad.nn.functional
+    p = {"cw": _t(4, 1, 3, 3), "cb": _t(4), "lw": _t(3, 4 * 3 * 3), "lb": _t(3)}
+    x, y = _t(5, 1, 8, 8), ndgrad.tensor([0, 2, 1, 1, 0])
+
+    def loss(params, xb, yb):
+        h = F.max_pool2d(F.conv2d(xb[None], params["cw"], params["cb"]).relu(), 2).flatten(1)
+        return F.cross_entropy(F.linear(h, params["lw"], params["lb"]), yb[None])
+    traces, looped = [], []
+    real, real_loop = _batching.trace, _batching._loop
+    monkeypatch.setattr(_batching, "trace", lambda *a, **k: (traces.append(1), real(*a, **k))[1])
+    monkeypatch.setattr(_batching, "_loop", lambda env, fn, a, k: (looped.append(fn), real_loop(env, fn, a, k))[1])
+    f = vmap(grad(loss), in_dims=(None, 0, 0))
+    first, second = f(p, x, y), f(p, x, y)
+    assert len(traces) == 1 and looped == []
+    want = _loop(grad(loss), (None, 0, 0), 0, (p, x, y), monkeypatch)
+    for k in p:
+        _close(first[k], want[k])
+        _close(second[k], want[k])
+
+
+def test_advanced_index_tuples_with_batched_indices(monkeypatch):
+    """t[i, j] and t[i, j] = v with integer index arrays, some batched, some shared, on batched and shared t: the
+    batching rule, not the per-element loop."""
+    shared = _t(3, 4)
+    cols = ndgrad.tensor([0, 3])
+
+    def pick(t, i):
+        return t[ndgrad.arange(2), i], shared[i, cols], t[1, i]
+
+    def put(t, i, val):
+        t = t.clone()
+        t[ndgrad.arange(2), i] = val
+        return t
+    t, i, val = _t(5, 2, 4), ndgrad.tensor(RNG.integers(0, 3, (5, 2))), _t(5, 2)
+    looped = []
+    real = _batching._loop
+    monkeypatch.setattr(_batching, "_loop", lambda env, fn, a, k: (looped.append(fn), real(env, fn, a, k))[1])
+    picked, written = vmap(pick)(t, i), vmap(put)(t, i, val)
+    assert looped == []
+    for k, got in enumerate(picked):
+        _close(got, ndgrad.stack([pick(t[b], i[b])[k] for b in range(5)]))
+    _close(written, ndgrad.stack([put(t[b], i[b], val[b]) for b in range(5)]))

@@ -15,6 +15,7 @@ Broadcast reduction and the cast of a gradient to its input's dtype happen here,
 from __future__ import annotations
 
 import re
+from math import copysign as _copysign
 from operator import itemgetter
 from typing import Any, Callable, Sequence
 
@@ -296,16 +297,31 @@ _SCALARS: dict = {}  # dtype -> {number: read-only-by-convention 0-d array}
 
 def scalar_array(v: Any, dt: np.dtype) -> np.ndarray:
     """Number `v` as a 0-d array of dtype `dt`, made once (NumPy converts a Python number at every call that takes
-    one); shared, so never written to."""
+    one); shared, so read-only."""
     cache = _SCALARS.get(dt)
     if cache is None:
         cache = _SCALARS[dt] = {}
-    a = cache.get(v)
+    key = _number_key(v)
+    a = cache.get(key)
     if a is None:
         if len(cache) > 4096:
             cache.clear()
-        a = cache[v] = np.array(v, dt)
+        a = cache[key] = np.array(v, dt)
+        a.flags.writeable = False
     return a
+
+
+def _number_key(v: Any) -> Any:
+    """scalar_array's cache key of number `v`: itself, but a zero by its sign (-0.0 == 0.0 == 0 as keys)."""
+    if not v and v.__class__ is not complex:
+        return (0, _copysign(1.0, v))
+    return v
+
+
+def is_scalar_array(a: Any) -> bool:
+    """Whether `a` is one of scalar_array's shared constants (a traced program may keep it: it never changes)."""
+    return a.__class__ is np.ndarray and a.ndim == 0 and not a.flags.writeable and \
+        _SCALARS.get(a.dtype, {}).get(_number_key(a.item())) is a
 
 
 class _Op2(Op):
@@ -329,7 +345,7 @@ class _Op2(Op):
             # a 0-d array of the tensor's dtype is much cheaper for NumPy than a Python scalar
             cache = _SCALARS.get(da.dtype)
             db = cache.get(b) if cache is not None else None
-            if db is None:
+            if db is None or not b:  # (a zero: -0.0 == 0, so the dict cannot tell the two apart)
                 db = scalar_array(b, da.dtype)
             req = a._requires_grad
         else:

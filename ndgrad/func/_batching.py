@@ -472,9 +472,48 @@ def _batched_key(env: _Env, key_t: Any) -> Any:
     return np.arange(env.n).reshape((env.n,) + (1,) * (idx.ndim - 1)), idx
 
 
+def _advanced_key(env: _Env, key_t: Any, arr_batched: bool) -> Any:
+    """An element's index by a tuple of integer arrays and ints (advanced indexing alone, as nll_loss's
+    `logp[arange(n), target]`), some of them batched, for the batch: the batch positions first where the indexed
+    array is batched, and each index array with a leading batch axis (1 where it is shared), its logical dims
+    aligned to the others'. None for any other key."""
+    if key_t.__class__ is not tuple or not key_t:
+        return None
+    parts, rank, any_b = [], 0, False
+    for x in key_t:
+        v = _get(env, x)
+        if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+            parts.append((v, False, 0))
+            continue
+        b = _is_b(env, x)
+        if not isinstance(v, np.ndarray) or v.dtype.kind not in "iu" or (b and v.ndim < 1):
+            return None
+        lnd = v.ndim - 1 if b else v.ndim
+        rank = max(rank, lnd)
+        any_b = any_b or b
+        parts.append((v, b, lnd))
+    if not any_b:
+        return None
+    full = [np.arange(env.n).reshape((env.n,) + (1,) * rank)] if arr_batched else []
+    for v, b, lnd in parts:
+        if isinstance(v, np.ndarray):
+            v = v.reshape((v.shape[0],) + (1,) * (rank - lnd) + v.shape[1:]) if b else \
+                v.reshape((1,) * (rank + 1 - lnd) + v.shape)
+        full.append(v)
+    return tuple(full)
+
+
 def _method(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     name = fn.name
     if name in ("__getitem__", "__setitem__") and len(a) == (2 if name == "__getitem__" else 3) and not k:
+        full = _advanced_key(env, a[1], _is_b(env, a[0]))
+        if full is not None and (name == "__getitem__" or _is_b(env, a[0])):
+            arr = _get(env, a[0])
+            if name == "__getitem__":
+                return arr[full]
+            rank = arr[full].ndim - 1
+            arr[full] = _aligned(env, a[2], rank) if _is_b(env, a[2]) else _get(env, a[2])
+            return None
         bk = _batched_key(env, a[1])
         if bk is not None:  # t[idx] with idx batched: t's first axis indexed per element
             arr = _get(env, a[0])
@@ -708,11 +747,13 @@ def _key(leaves: list, dims: list, spec: Any, kwargs: dict, randomness: str) -> 
 
 
 def _pure(tr: Any) -> bool:
-    """Whether the traced element program may be cached: no random draws, no arrays from outside the inputs."""
+    """Whether the traced element program may be cached: no random draws, no arrays from outside the inputs (but
+    the kernels' shared number constants, as relu's zero)."""
+    from .._ops._registry import is_scalar_array
     for _, fn, a, k, outs, side in tr.nodes:
         if side and getattr(fn, "__self__", None).__class__.__name__ == "Generator" or fn is C._guard_shape:
             return False  # (random draws; shapes that depend on the data)
-    return not any(isinstance(v, np.ndarray) for v in tr.consts.values())
+    return not any(isinstance(v, np.ndarray) and not is_scalar_array(v) for v in tr.consts.values())
 
 
 def _writes_inputs(tr: Any, inputs: list) -> bool:
