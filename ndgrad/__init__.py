@@ -25,6 +25,7 @@ from ._creation import (Generator, arange, as_tensor, default_generator, device,
                         from_numpy, full, full_like, initial_seed, is_tensor, linspace, logspace, manual_seed,
                         numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
                         randperm, scalar_tensor, seed, tensor, zeros, zeros_like)
+from ._creation import range_ as range  # noqa: A004, F401  (torch.range; this module calls no builtin range)
 from ._format import get_printoptions, set_printoptions
 from . import autograd
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -115,7 +116,7 @@ __all__ = sorted(set(_ops_all) | set(_SPECTRAL) | {
     "complex64", "complex128", "half", "float", "double", "short", "int", "long", "cfloat", "cdouble",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast", "tensor", "as_tensor",
     "from_numpy", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange",
-    "linspace", "logspace", "eye", "rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm",
+    "linspace", "logspace", "range", "eye", "rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm",
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "device", "is_tensor", "numel",
     "scalar_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "autograd", "linalg", "optim", "set_printoptions", "get_printoptions", "is_floating_point",

@@ -14,6 +14,7 @@ import importlib.machinery
 import os
 import runpy
 import sys
+import traceback
 from typing import Any, Sequence
 
 _PREFIXES = {"torch": "ndgrad", "functorch": "ndgrad.functorch"}
@@ -70,7 +71,8 @@ def run(argv: Sequence[str]) -> int:
             print(f"ndgrad run: can't open file {script!r}", file=sys.stderr)
             return 2
         sys.argv = argv
-        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+        script = os.path.abspath(script)  # (Python gives `python script.py` an absolute __file__ too)
+        sys.path.insert(0, os.path.dirname(script))
         runner = lambda: runpy.run_path(script, run_name="__main__")  # noqa: E731
     try:
         runner()
@@ -82,4 +84,14 @@ def run(argv: Sequence[str]) -> int:
             return code
         print(code, file=sys.stderr)
         return 1
+    except Exception as e:  # the traceback Python prints for the script: from its first frame, not the runner's
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename in _RUNNER_FILES:
+            tb = tb.tb_next
+        traceback.print_exception(type(e), e, tb if tb is not None else e.__traceback__)
+        return 1
     return 0
+
+
+_RUNNER_FILES = {os.path.abspath(__file__), os.path.abspath(runpy.__file__), "<frozen runpy>",
+                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "cli.py")}

@@ -30,6 +30,7 @@ import numpy as np
 
 from ._dtype import dtype as _DT
 from ._tensor import Tensor as _T
+from ._warn import STUB_FILE as _STUB_FILE
 
 __all__ = ["install", "install_methods", "checked", "type_name"]
 
@@ -614,7 +615,7 @@ def _code(spec: Spec, pyname: str) -> str:
         pos = [p for p in alt if not p.kwonly and not p.varargs]
         conds = []
         last_req = max((i for i, p in enumerate(pos) if p.required), default=-1)
-        if last_req >= 0 and len(spec.alts) > 1:  # an overload needs its required arguments
+        if last_req >= 0:  # an overload needs its required arguments (one overload: torch's message, not Python's)
             if all(p.required for p in pos[:last_req + 1]):
                 conds.append(f"(n > {last_req + off} or kwargs)")
         for i, p in enumerate(pos):
@@ -716,7 +717,8 @@ def _build(stub: Callable, fn: Callable, state: _State) -> None:
         state.varok = [_varargs_checker(spec, k) for k in range(len(spec.alts))]
         src = _code(spec, message_name(state.qual).replace(".", "_"))
     env: dict = {}
-    exec(src, globals(), env)  # noqa: S102  (generated from a signature, never from user input)
+    # (under its own file name, which _warn.warn skips when it counts a warning's stack levels)
+    exec(compile(src, _STUB_FILE, "exec"), globals(), env)  # noqa: S102  (generated from a signature)
     stub.__code__ = env["_factory"](fn, state).__code__
     stub.__closure__[stub.__code__.co_freevars.index("fn")].cell_contents = fn  # (the stub's own cell: _core's fn)
     stub._spec = spec

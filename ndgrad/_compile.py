@@ -33,10 +33,10 @@ import os
 import re
 import sys
 import weakref
-import warnings
 from typing import Any, Callable
 
 import numpy as np
+from ._warn import warn as _warn
 
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs", "onnxrt", "openxla", "tvm")
 _MODES = (None, "default", "lite", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -1540,14 +1540,14 @@ class CompiledFunction:
 
     def _go_eager(self, reason: str) -> None:
         self.eager_reason = reason
-        warnings.warn(f"ndgrad.compile: running {getattr(self.fn, '__qualname__', self.fn)} eagerly: {reason}",
+        _warn(f"ndgrad.compile: running {getattr(self.fn, '__qualname__', self.fn)} eagerly: {reason}",
                       UserWarning, stacklevel=3)
 
     # -- tracing
     def _trace(self, key: Any, args: tuple, kwargs: dict, grad: bool) -> Any:
         global _TRACER, _NODE_CLS
         from ._creation import default_generator
-        from ._tensor import Tensor, _wrap
+        from ._tensor import _wrap
         from .autograd import engine
         self.traces += 1
         reads = _reads(self.fn)  # before the call: a value the call itself changes must fail the next call's guard

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import _dtype as D
 from ._tensor import Size, Tensor, _wrap
+from ._warn import warn as _warn
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
            "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",
@@ -449,7 +449,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """Copy `data` into a new leaf tensor. Mirrors `torch.tensor`."""
     _check_device(device)
     if isinstance(data, Tensor):
-        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+        _warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
                       "or sourceTensor.detach().clone().requires_grad_(True), rather than "
                       "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     _check_device(device)
@@ -626,6 +626,32 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
     n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
     arr = (vals[0] + np.arange(max(n, 0), dtype=np.float64 if d.is_floating_point else np.int64) * vals[2])
     return _finish(arr.astype(d.np), requires_grad)
+
+
+def range_(start: Any, end: Any, step: Any = 1, *, out: Any = None, dtype: Any = None, layout: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Mirrors the deprecated `torch.range` (ndgrad.range): start to end *inclusive*, floor((end - start) / step) + 1
+    values, computed as start + i * step in double, in the default float dtype unless `dtype` is given; with
+    torch's deprecation warning."""
+    _warn("torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
+          "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+          UserWarning, stacklevel=2)
+    _check_device(device)
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if not vals[2] or vals[2] != vals[2]:
+        raise RuntimeError("step must be nonzero")
+    if not (np.isfinite(vals[0]) and np.isfinite(vals[1])):
+        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    d = _resolve(dtype) or D.get_default_dtype()
+    n = int((vals[1] - vals[0]) / vals[2]) + 1  # (C++'s truncating conversion of the double quotient)
+    wide = np.float64 if d.is_floating_point or any(isinstance(v, float) for v in vals) else np.int64
+    arr = vals[0] + np.arange(n, dtype=wide) * vals[2]
+    return _finish(arr.astype(d.np), requires_grad)
+
+
+range_.__name__ = range_.__qualname__ = "range"
 
 
 def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = None, layout: Any = None,

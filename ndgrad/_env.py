@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math as _math
 import os
-import warnings
 from typing import Any
 
 import numpy as np
@@ -14,6 +13,7 @@ import numpy as np
 from . import _dtype as D
 from ._creation import _DEFAULT_DEVICE, device
 from ._tensor import Tensor
+from ._warn import warn as _warn
 
 pi = _math.pi
 e = _math.e
@@ -54,7 +54,7 @@ def set_float32_matmul_precision(precision: str) -> None:
     """Mirrors `torch.set_float32_matmul_precision` (kept and reported; NumPy's float32 matmul is exact
     float32 whatever it says)."""
     if precision not in ("highest", "high", "medium"):
-        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+        _warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
                       "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
         return
     _settings["matmul_precision"] = precision

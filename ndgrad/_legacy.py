@@ -6,13 +6,13 @@ The `torch.cuda.*Tensor` spellings exist and refuse to build, as in a CPU-only t
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from . import _dtype as D
 from ._tensor import Tensor, _wrap
+from ._warn import warn as _warn
 
 _NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16", "LongTensor": "int64",
           "IntTensor": "int32", "ShortTensor": "int16", "CharTensor": "int8", "ByteTensor": "uint8",
@@ -105,7 +105,7 @@ CUDA_TYPES = {n: tensortype(n, cuda=True) for n in _NAMES}
 
 def set_default_tensor_type(t: Any) -> None:
     """Mirrors the deprecated `torch.set_default_tensor_type` (a floating typed tensor class or its name)."""
-    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+    _warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
                   "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
                   stacklevel=2)
     d = dtype_of_type_string(t) if isinstance(t, str) else (t.dtype if isinstance(t, tensortype) else None)
@@ -124,7 +124,7 @@ class _VariableMeta(type):
 
     def __call__(cls, data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:
         if volatile:
-            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+            _warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
                           UserWarning, stacklevel=2)
         if not isinstance(data, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")

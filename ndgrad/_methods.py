@@ -15,6 +15,7 @@ from ._ops import pointwise as P
 from ._ops import shape as S
 from ._tensor import Tensor, _wrap
 from .autograd.grad_mode import state as _mode
+from ._warn import warn as _warn
 
 _add, _sub, _mul, _div, _rsub, _pow = P.add, P.sub, P.mul, P.div, P.rsub, P.pow
 _mm = O.L.mm
@@ -581,8 +582,7 @@ def _T(self):
         kind = 0 if nd == 0 else 1
         if kind not in _T_WARNED:
             _T_WARNED.add(kind)
-            import warnings
-            warnings.warn(_T_WARNINGS[kind], UserWarning, stacklevel=2)
+            _warn(_T_WARNINGS[kind], UserWarning, stacklevel=2)
     return S.permute(self, tuple(range(nd - 1, -1, -1)))
 
 

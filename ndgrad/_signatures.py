@@ -759,6 +759,7 @@ SIGNATURES: dict = {
         'int n, *, Any generator, Tensor? out=None, dtype? dtype=None, Any layout=None, Any device=None, bool pin_memory=False, bool requires_grad=False',
         'int n, *, Tensor? out=None, dtype? dtype=None, Any layout=None, Any device=None, bool pin_memory=False, bool requires_grad=False',
     ],
+    'range': 'Number start, Number end, Number step=1, *, Tensor? out=None, dtype? dtype=None, Any layout=None, Any device=None, bool pin_memory=False, bool requires_grad=False',
     'real': 'Tensor input',
     'reciprocal': 'Tensor input, *, Tensor? out=None',
     'relu': 'Tensor input',

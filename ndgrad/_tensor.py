@@ -5,12 +5,12 @@ The version counter `_vc` is a one-element list shared by a tensor, its views an
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from . import _dtype as D
+from ._warn import warn as _warn
 
 __all__ = ["Tensor", "Size"]
 
@@ -134,7 +134,7 @@ class Tensor:
     @property
     def grad(self) -> "Tensor | None":
         if self.grad_fn is not None and not self._retains_grad:
-            warnings.warn(NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+            _warn(NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -367,7 +367,7 @@ class Tensor:
         # torch warns for float() only, once per process, and not under no_grad
         if self._requires_grad and kind == "float" and not _WARNED_FLOAT and _grad_enabled():
             _WARNED_FLOAT = True
-            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+            _warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                           "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
                           "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)",
                           UserWarning, stacklevel=3)

@@ -7,8 +7,9 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _dtype as D
-from ._creation import NO_CUDA, _check_device
-from ._tensor import Tensor, _wrap
+from ._creation import NO_CUDA
+from ._tensor import Tensor
+from ._warn import warn as _warn
 
 
 def cuda(self: Tensor, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
@@ -221,8 +222,7 @@ def removed(name: str) -> Callable:
 
 def resize(self: Tensor, *sizes: Any) -> Tensor:
     """The deprecated out-of-place `Tensor.resize` (warns, as torch)."""
-    import warnings
-    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    _warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
     return resize_(self.detach().clone(), *sizes)
 
 

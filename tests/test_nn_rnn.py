@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ndgrad
+from ndgrad.nn.modules._rnn_fused import _RNNScan
 from torchcmp import raises_like_torch
 
 RNG = np.random.default_rng(99)
@@ -311,7 +312,8 @@ def _graph_names(t):
         if n is None or id(n) in seen:
             continue
         seen.add(id(n))
-        names.append(type(n).__name__)
+        # (the fused scan's node is named as torch's node for that output: MkldnnRnnLayerBackward0, StackBackward0)
+        names.append("_RNNScanBackward" if isinstance(n, _RNNScan._backward_cls) else type(n).__name__)
         stack.extend(f for f, _ in n.next_functions)
     return names
 
@@ -454,7 +456,7 @@ def test_fused_scan_retain_graph_and_inplace_error():
     for cls in ("LSTM", "GRU"):
         out = getattr(ndgrad.nn, cls)(3, 4, dtype=ndgrad.float64)(x)[0]
         node = out.grad_fn
-        assert type(node).__name__ == "_RNNScanBackward" and len(node.saved_tensors) > 5
+        assert isinstance(node, _RNNScan._backward_cls) and len(node.saved_tensors) > 5
         out.sum().backward()
         with pytest.raises(RuntimeError, match="backward through the graph a second time"):
             node.saved_tensors
@@ -485,3 +487,14 @@ def test_fused_lstm_array_kernels_match_generic_formulas(dtype, tol, reverse):
         for x, y in zip(outs + grads[:4] + (grads[4].sum(0),), outs_np + grads_np[:4] + (grads_np[4].sum(0),)):
             assert x.dtype == y.dtype == dtype and x.shape == y.shape
             np.testing.assert_allclose(y, x, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+def test_fused_scan_node_is_named_as_torchs(cls, torch):
+    """torch's CPU LSTM layer gives its output MkldnnRnnLayerBackward0; GRU and RNN stack their steps."""
+    names = []
+    for lib in (ndgrad, torch):
+        lib.manual_seed(0)
+        out, _ = getattr(lib.nn, cls)(4, 6)(lib.randn(5, 3, 4, requires_grad=True))
+        names.append((type(out.grad_fn).__name__, out.grad_fn.name(), repr(out.grad_fn).split(" object")[0]))
+    assert names[0] == names[1]

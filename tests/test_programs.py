@@ -443,6 +443,7 @@ def test_hub_cache_only(tmp_path):
         ndgrad.hub._hub_dir[0] = None
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # (functorch is deprecated: each call warns, as in torch)
 def test_functorch_namespace(torch):
     ft = ndgrad.functorch
     m = ndgrad.nn.Linear(3, 2)
@@ -456,6 +457,28 @@ def test_functorch_namespace(torch):
     for i, mod in enumerate(models):
         assert np.allclose(out[i].detach().numpy(), mod(x).detach().numpy(), atol=1e-6)
     assert ft.grad(lambda v: (v ** 2).sum())(ndgrad.tensor([1.0, 2.0])).tolist() == [2.0, 4.0]
+
+
+def test_functorch_calls_warn_as_torchs(torch):
+    """Each functorch transform and functional-module helper: torch's FutureWarning naming its replacement."""
+    functorch = pytest.importorskip("functorch")
+    got = []
+    for lib, ft in ((ndgrad, ndgrad.functorch), (torch, functorch)):
+        f, x, m = (lambda v: (v * 2).sum()), lib.ones(2), lib.nn.Linear(2, 2)
+        calls = [lambda: ft.vmap(lambda a: a * 2)(x), lambda: ft.grad(f)(x), lambda: ft.grad_and_value(f)(x),
+                 lambda: ft.vjp(lambda a: a * 2, x), lambda: ft.jvp(lambda a: a * 2, (x,), (x,)),
+                 lambda: ft.jacrev(lambda a: a * 2)(x), lambda: ft.jacfwd(lambda a: a * 2)(x),
+                 lambda: ft.hessian(f)(x), lambda: ft.make_functional(m), lambda: ft.make_functional_with_buffers(m),
+                 lambda: ft.combine_state_for_ensemble([m, m])]
+        seen = []
+        for call in calls:
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                call()
+            seen.append([(str(x.message), x.filename) for x in w if x.category is FutureWarning])  # (torch's
+            # first hessian also sets off DeprecationWarnings inside torch.jit)
+        got.append(seen)
+    assert got[0] == got[1]
 
 
 # -- pruning --------------------------------------------------------------------------------------------------------
@@ -636,3 +659,19 @@ def test_complex_and_half_draws_follow_torch(torch):
         torch.manual_seed(0)
         ndgrad.manual_seed(0)
         assert f(ndgrad).tolist() == f(torch).tolist()
+
+
+def test_ndgrad_run_gives_pythons_file_and_traceback(tmp_path):
+    """As `python script.py`: an absolute __file__, and an uncaught error's traceback from the script's first frame
+    (without the runner's), exit status 1."""
+    script = tmp_path / "boom.py"
+    script.write_text("print(__file__)\ndef f():\n    raise ValueError('boom')\nf()\n")  # (no torch: CI without it)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(os.path.dirname(ndgrad.__file__)),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    ours = subprocess.run([sys.executable, "-m", "ndgrad", "run", "boom.py"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120)
+    plain = subprocess.run([sys.executable, "boom.py"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                           timeout=120)
+    assert ours.returncode == plain.returncode == 1
+    assert ours.stdout == plain.stdout == f"{script}\n"
+    assert ours.stderr == plain.stderr

@@ -29,7 +29,6 @@ offset into a flat index by a table lookup.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -38,6 +37,7 @@ from numpy.lib.stride_tricks import as_strided
 from .._tensor import Tensor, _size_at
 from ._registry import NONE, SAME, Op
 from .reduction import sum_dim
+from .._warn import warn as _warn
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
            "max_pool2d",
@@ -855,7 +855,7 @@ def _conv_nd(nd: int, fname: str, input: Tensor, weight: Tensor, bias: Tensor | 
                 total = [dl[i] * (ks[i] - 1) for i in range(nd)]
                 left = [t // 2 for t in total]
                 if any(t % 2 for t in total):
-                    warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a "
+                    _warn("Using padding='same' with even kernel lengths and odd dilation may require a "
                                   "zero-padded copy of the input be created", UserWarning, stacklevel=3)
                     from .indexing import pad as _pad_fn
                     pads: list = []

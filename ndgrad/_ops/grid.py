@@ -10,7 +10,6 @@ again and double backward works, as in torch.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from .._tensor import Tensor, _wrap
 from ._registry import NONE, SAME, Op
 from .reduction import sum_dim
 from .shape import narrow, unsafe_view
+from .._warn import warn as _warn
 
 __all__: list = []
 METHODS: dict = {}
@@ -273,7 +273,7 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
     """Mirrors `torch.nn.functional.affine_grid`: the sampling grid (N, H, W, 2) of a batch of 2x3 affine
     matrices (or (N, D, H, W, 3) of 3x4 ones)."""
     if align_corners is None:
-        warnings.warn(_DEFAULT_WARN, stacklevel=2)
+        _warn(_DEFAULT_WARN, stacklevel=2)
         align_corners = False
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -313,7 +313,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
     if align_corners is None:
-        warnings.warn(_DEFAULT_WARN, stacklevel=2)
+        _warn(_DEFAULT_WARN, stacklevel=2)
         align_corners = False
     from .._tensor import _size_at
     _size_at(input, 0), _size_at(grid, 0)  # torch compares the batch sizes first

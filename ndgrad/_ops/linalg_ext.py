@@ -24,6 +24,7 @@ from . import shape as S
 from . import _lapack
 from ._lapack import LinAlgError  # noqa: F401  (ndgrad.linalg.LinAlgError)
 from ._registry import NONE, PROMOTE, SAME, Op
+from .._warn import warn as _warn
 
 __all__: list[str] = ["einsum", "tensordot", "kron", "trace", "diag", "diagonal", "tril", "triu", "cross"]
 METHODS: dict = {}
@@ -222,8 +223,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         if not dims:
             raise RuntimeError("no dimension of size 3 in input")
         dim = dims[0]
-        import warnings
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+        _warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
                       "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
                       "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
     return _cross_impl(input, other, dim)

@@ -11,7 +11,6 @@ messages (ndgrad/_ops/_lapack.py finds the pivot or minor at fault).
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -25,6 +24,7 @@ from . import shape as S
 from ._lapack import LinAlgError
 from ._registry import NONE, SAME, Op
 from .linalg_ext import _c, _check_float, _check_square, _check_tensor, _mm, _mT, _raw, _square_float
+from .._warn import warn as _warn
 
 __all__: list[str] = ["matrix_exp", "det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve",
                       "cholesky_inverse", "svd", "qr", "lu", "lu_solve", "lu_unpack", "matrix_power",
@@ -44,7 +44,7 @@ def _deprecated(text: str) -> None:
     """torch's deprecation warning of a legacy spelling, once per process (torch's TORCH_WARN_ONCE)."""
     if text not in _WARNED:
         _WARNED.add(text)
-        warnings.warn(text, UserWarning, stacklevel=3)
+        _warn(text, UserWarning, stacklevel=3)
 
 
 def _i32(a) -> Tensor:

@@ -24,6 +24,7 @@ from . import pointwise as P
 from . import reduction as Rd
 from . import shape as S
 from ._registry import SAME, Op
+from .._warn import warn as _warn
 
 __all__: list[str] = [
     "fmax", "fmin", "cdist", "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander", "rot90",
@@ -762,8 +763,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     else:
         norm_factor = w_sum - correction * (w * aweights).sum() / w_sum
     if bool((norm_factor <= 0).item()):
-        import warnings
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+        _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
                       "observations.", UserWarning, stacklevel=2)
         norm_factor = nd.zeros((), dtype=norm_factor.dtype)
     xm = x - avg.unsqueeze(1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import math
-import warnings
 from typing import Any, Optional
 
 import numpy as np
@@ -28,6 +27,7 @@ from . import pointwise as P
 from . import reduction as Rd
 from . import shape as S
 from ._registry import SAME, Op
+from .._warn import warn as _warn
 
 __all__ = ["view_as_real", "view_as_complex", "complex", "polar", "stft", "istft", "hann_window", "hamming_window",
            "blackman_window", "bartlett_window", "kaiser_window"]
@@ -319,7 +319,7 @@ _warned: set = set()
 def _warn_once(key: str, msg: str) -> None:
     if key not in _warned:
         _warned.add(key)
-        warnings.warn(msg, UserWarning, stacklevel=3)
+        _warn(msg, UserWarning, stacklevel=3)
 
 
 def _type_str(a: np.ndarray) -> str:

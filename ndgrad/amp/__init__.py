@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -20,6 +19,7 @@ import numpy as np
 from .. import _dtype as D
 from .._creation import device as _device
 from .._tensor import Tensor
+from .._warn import warn as _warn
 
 __all__ = ["autocast", "GradScaler", "custom_fwd", "custom_bwd", "is_autocast_available"]
 
@@ -79,13 +79,13 @@ class autocast:
         self._cache_enabled = cache_enabled
         if device_type == "cpu":
             if enabled and self.fast_dtype not in (D.float16, getattr(D, "bfloat16", None)):
-                warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
+                _warn("In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
                               "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
                               UserWarning, stacklevel=2)
                 self._enabled = False
         elif device_type == "cuda":
             if enabled:
-                warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning,
+                _warn("CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning,
                               stacklevel=2)
             self._enabled = False
         else:
@@ -152,7 +152,7 @@ class GradScaler:
         self._device = device
         self._enabled = enabled
         if enabled and device == "cuda":
-            warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
+            _warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
                           UserWarning, stacklevel=2)
             self._enabled = False
         if self._enabled:

@@ -1,7 +1,6 @@
 """Reverse-mode automatic differentiation. Mirrors `torch.autograd`."""
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -12,6 +11,7 @@ from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
+from .._warn import warn as _warn
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "functional",
@@ -115,7 +115,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     _check_roots(outputs)
     if create_graph:
-        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+        _warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
     if retain_graph is None:
         retain_graph = create_graph
     gs = _make_grads(outputs, grads)

@@ -7,10 +7,10 @@ that node. It slows the forward pass down (a stack capture per op), as in torch.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from . import _instrument
+from .._warn import warn as _warn
 
 __all__ = ["detect_anomaly", "set_detect_anomaly"]  # is_anomaly_enabled & co. are ndgrad.X, as in torch
 
@@ -38,7 +38,7 @@ class detect_anomaly:
         self.prev = _state.anomaly
         self.check_nan = check_nan
         self.prev_check_nan = _state.check_nan
-        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only "
+        _warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only "
                       "be enabled for debugging.", stacklevel=2)
 
     def __enter__(self) -> None:
@@ -89,6 +89,6 @@ def run_checked(node: Any, buf: list, graph: bool, apply: Any = None) -> list:
     except Exception:
         trace = _instrument.format_trace(node)
         if trace:
-            warnings.warn(f"Error detected in {node._name}. Traceback of forward call that caused the error:\n"
+            _warn(f"Error detected in {node._name}. Traceback of forward call that caused the error:\n"
                           f"{trace}", stacklevel=2)
         raise

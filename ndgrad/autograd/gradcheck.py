@@ -13,13 +13,13 @@ NumPy, not from torch's generator.
 """
 from __future__ import annotations
 
-import warnings
 from itertools import product
 from typing import Any, Callable
 
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from .._warn import warn as _warn
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -92,7 +92,7 @@ def _check_inputs(inputs: tuple) -> None:
     for idx, inp in enumerate(inputs):
         if isinstance(inp, Tensor) and inp.requires_grad:
             if inp._data.dtype not in (np.float64, np.complex128):
-                warnings.warn(f"Input #{idx} requires gradient and "
+                _warn(f"Input #{idx} requires gradient and "
                               "is not a double precision floating point or complex. "
                               "This check will likely fail if all the inputs are "
                               "not of double precision floating point or complex. ", stacklevel=2)
@@ -401,7 +401,7 @@ def _test_undefined_backward_mode(func: Callable, outputs: tuple, inputs: tuple)
         raise GradcheckError("no Tensors requiring grad found in input")
 
     def warn_bc_breaking() -> None:
-        warnings.warn("Backwards compatibility: New undefined gradient support checking "
+        _warn("Backwards compatibility: New undefined gradient support checking "
                       "feature is enabled by default, but it may break existing callers "
                       "of this function. If this is true for you, you can call this "
                       'function with "check_undefined_grad=False" to disable the feature', stacklevel=4)

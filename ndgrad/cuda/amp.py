@@ -1,10 +1,10 @@
 """`torch.cuda.amp`: the deprecated CUDA spellings of `torch.amp`; without CUDA they disable themselves."""
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import amp as _amp
+from .._warn import warn as _warn
 
 __all__ = ["autocast", "GradScaler", "custom_fwd", "custom_bwd"]
 
@@ -13,7 +13,7 @@ class autocast(_amp.autocast):
     """Mirrors `torch.cuda.amp.autocast(...)` (deprecated: `torch.amp.autocast("cuda", ...)`)."""
 
     def __init__(self, enabled: bool = True, dtype: Any = None, cache_enabled: bool = True) -> None:
-        warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
+        _warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
                       "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning, stacklevel=2)
         from .. import float16
         super().__init__("cuda", dtype=float16 if dtype is None else dtype, enabled=enabled,
@@ -25,7 +25,7 @@ class GradScaler(_amp.GradScaler):
 
     def __init__(self, init_scale: float = 2.0 ** 16, growth_factor: float = 2.0, backoff_factor: float = 0.5,
                  growth_interval: int = 2000, enabled: bool = True) -> None:
-        warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
+        _warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
                       "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning, stacklevel=2)
         super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
                          backoff_factor=backoff_factor, growth_interval=growth_interval, enabled=enabled)

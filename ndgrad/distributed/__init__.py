@@ -15,13 +15,13 @@ import enum
 import numbers
 import os
 import pickle
-import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from . import _mpi
 from .._tensor import Tensor
+from .._warn import warn as _warn
 
 __all__ = ["Backend", "DistBackendError", "DistError", "GroupMember", "ProcessGroup", "ReduceOp", "Work",
            "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
@@ -714,7 +714,7 @@ def _fingerprint(pg: ProcessGroup, what: str, nbytes: int) -> "_Token | None":
 
 def _not_member(what: str) -> None:
     M = _mpi.MPI()
-    warnings.warn(f"Running {what} on global rank {M.COMM_WORLD.Get_rank()} which does not belong to the given "
+    _warn(f"Running {what} on global rank {M.COMM_WORLD.Get_rank()} which does not belong to the given "
                   "group.", stacklevel=3)
 
 

@@ -15,12 +15,12 @@ element instead: the same semantics, at loop speed. A Python value taken from a 
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import _compile as C
+from .._warn import warn as _warn
 
 DATA_DEPENDENT = ("vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We "
                   "don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .")
@@ -156,7 +156,7 @@ def _loop(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     name = _fn_name(fn)
     if name not in _WARNED:
         _WARNED.add(name)
-        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+        _warn(f"There is a performance drop because we have not yet implemented the batching rule for "
                       f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
                       UserWarning, stacklevel=4)
     call = env.subst.get(fn, fn)

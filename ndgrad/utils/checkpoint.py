@@ -16,12 +16,12 @@ runs it again during backward to get those values back.
 from __future__ import annotations
 
 import itertools
-import warnings
 from typing import Any, Callable
 
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad
+from .._warn import warn as _warn
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError"]
 
@@ -137,7 +137,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
                preserve_rng_state: bool = True, **kwargs: Any) -> Any:
     """Run `function(*args, **kwargs)` without saving its intermediate values; recompute them in backward."""
     if use_reentrant is None:
-        warnings.warn(REENTRANT_WARNING, stacklevel=2)
+        _warn(REENTRANT_WARNING, stacklevel=2)
         use_reentrant = True
     if use_reentrant:
         if kwargs:
@@ -150,7 +150,7 @@ def checkpoint_sequential(functions: Any, segments: int, input: Any, use_reentra
                           **kwargs: Any) -> Any:
     """Run a sequence of modules/functions in `segments` checkpointed chunks (the last chunk runs normally)."""
     if use_reentrant is None:
-        warnings.warn(REENTRANT_WARNING, stacklevel=2)
+        _warn(REENTRANT_WARNING, stacklevel=2)
         use_reentrant = True
     fns: list = list(functions.children()) if hasattr(functions, "children") else list(functions)
     size = len(fns) // segments

@@ -5,7 +5,6 @@ The pointwise ones run the ops of `ndgrad/_ops/activation.py` (their own backwar
 """
 from __future__ import annotations
 
-import warnings
 
 import numpy as _np
 from typing import Any, Callable
@@ -13,6 +12,7 @@ from typing import Any, Callable
 from ... import _ops as _O
 from ..._ops import activation as _A
 from ..._tensor import Tensor
+from ..._warn import warn as _warn
 
 __all__: list[str] = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu",
                       "celu_", "gelu", "silu", "mish", "sigmoid", "tanh", "hardtanh", "hardtanh_", "hardsigmoid",
@@ -209,7 +209,7 @@ def _method_of(input: Any, name: str) -> None:
 
 
 def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+    _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
                   "as an argument.", stacklevel=stacklevel)
     return 0 if ndim in (0, 1, 3) else 1
 

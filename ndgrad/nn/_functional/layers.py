@@ -19,6 +19,7 @@ from ..._ops.linalg import mm
 from ..._ops.shape import t as _t_op
 from ..._tensor import Tensor, _wrap
 from ...autograd.grad_mode import no_grad
+from ..._warn import warn as _warn
 
 __all__ = ["linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
            "feature_alpha_dropout", "batch_norm", "layer_norm", "group_norm", "embedding", "one_hot"]
@@ -98,9 +99,17 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, nd: int, name: str) -> Tensor:
     _check_p(p)
+    if nd == 2 and input.ndim == 3:  # torch: (N, C, L), channel-wise 1-D dropout, with a warning
+        _warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+              "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+              "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+              "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d "
+              "instead.", stacklevel=3)
+        if not training or p == 0.0:
+            return input
+        return _apply_mask(input, _dropout_mask(input, p, tuple(input.shape[:2]) + (1,)), inplace)
     if input.ndim not in (nd + 1, nd + 2) and nd > 1:  # torch warns (deprecated), then drops channels of dim 1
-        import warnings
-        warnings.warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an "
+        _warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an "
                       f"error in a future release. To retain the behavior and silence this warning, please use dropout "
                       f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {nd} spatial "
                       f"dimensions, a channel dimension, and an optional batch dimension (i.e. {nd + 1}D or {nd + 2}D "

@@ -7,7 +7,6 @@ so their graphs look alike. Checks and messages follow torch's, in torch's order
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from ..._ops import activation as _A
 from ..._creation import zeros_like as _zeros_like
 from ..._tensor import Tensor, _wrap
 from ...autograd.grad_mode import state as _mode
+from ..._warn import warn as _warn
 
 __all__: list[str] = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
                       "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
@@ -34,7 +34,7 @@ def _legacy(size_average: Any, reduce: Any, stacklevel: int = 3) -> str:
     sa = True if size_average is None else size_average
     rd = True if reduce is None else reduce
     ret = "mean" if sa and rd else "sum" if rd else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+    _warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
                   stacklevel=stacklevel)
     return ret
 
@@ -72,7 +72,7 @@ def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
 
 def _size_warning(input: Tensor, target: Tensor, stacklevel: int = 3) -> None:
     if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(f"Using a target size ({target.size()!r}) that is different to the input size "
+        _warn(f"Using a target size ({target.size()!r}) that is different to the input size "
                       f"({input.size()!r}). This will likely lead to incorrect results due to broadcasting. Please "
                       "ensure they have the same size.", stacklevel=stacklevel)
 
@@ -351,7 +351,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     if size_average is not None or reduce is not None:
         reduction = _legacy(size_average, reduce)
     elif reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+        _warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)

@@ -8,7 +8,6 @@ shuffles and upsampling are ops of `ndgrad/_ops/sampling.py`, rrelu and embeddin
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from ..._ops import conv as _C
@@ -21,6 +20,7 @@ from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from .activation import relu as _relu
 from .layers import batch_norm
+from ..._warn import warn as _warn
 
 __all__: list[str] = ["instance_norm", "local_response_norm", "rrelu", "rrelu_", "lp_pool1d", "lp_pool2d", "lp_pool3d",
                       "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
@@ -251,20 +251,20 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     """Mirrors the deprecated `torch.nn.functional.upsample` (interpolate, with a warning)."""
-    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    _warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
     """Mirrors the deprecated `torch.nn.functional.upsample_nearest`."""
-    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+    _warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
     """Mirrors the deprecated `torch.nn.functional.upsample_bilinear` (align_corners=True)."""
-    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+    _warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 

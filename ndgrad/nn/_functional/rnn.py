@@ -8,7 +8,6 @@ the heads go through scaled_dot_product_attention.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -18,6 +17,7 @@ from ..._creation import zeros
 from ..._ops.attention import _dn, scaled_dot_product_attention
 from ..._tensor import Tensor
 from .layers import _shape_list, dropout, linear
+from ..._warn import warn as _warn
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "rms_norm"]
 
@@ -30,7 +30,7 @@ def _canonical_mask(mask: Tensor | None, name: str, other: Tensor | None, other_
     if mask._data.dtype != np.bool_ and not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {name} are supported")
     if check_other and other is not None and other.dtype != mask.dtype:
-        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
+        _warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
                       "instead.", stacklevel=3)
     if mask.is_floating_point():
         return mask

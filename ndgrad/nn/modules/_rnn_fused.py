@@ -345,4 +345,17 @@ def fused_scan(mode: str, reverse: bool, xw: Tensor, h0: Tensor, c0: Tensor | No
                b_hh: Tensor | None) -> tuple:
     """(ys (T, N, H), hT, cT or None) of one layer and direction, as one autograd node."""
     out = _RNNScan.apply(mode, reverse, xw, h0, c0, w_hh, b_hh)
+    node = out[0].grad_fn
+    if node is not None and node.__class__ is _RNNScan._backward_cls:
+        node.__class__ = _LSTM_NODE if mode == "LSTM" else _STACK_NODE
     return out if mode == "LSTM" else (out[0], out[1], None)
+
+
+def _named_node(name: str) -> type:
+    """The scan's node class under the name of the node that torch's CPU kernels give that output (and printed as
+    a built-in node is): an LSTM layer's MkldnnRnnLayerBackward0, the StackBackward0 of the other cells' steps."""
+    return type(name, (_RNNScan._backward_cls,), {"__slots__": (), "_name": name, "__module__": __name__,
+                                                   "__repr__": lambda self: f"<{name} object at {hex(id(self))}>"})
+
+
+_LSTM_NODE, _STACK_NODE = _named_node("MkldnnRnnLayerBackward0"), _named_node("StackBackward0")

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._creation import empty
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from .. import functional as F
 from ..parameter import Parameter
 from .module import Module
+from ..._warn import warn as _warn
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Softmin", "Softmax2d", "Softplus", "Hardtanh", "Hardsigmoid", "Hardswish",
@@ -69,13 +69,11 @@ class Hardtanh(_Activation):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
                  min_value: float | None = None, max_value: float | None = None) -> None:
         if min_value is not None:
-            import warnings
-            warnings.warn("keyword argument `min_value` is deprecated and rename to `min_val`", FutureWarning,
+            _warn("keyword argument `min_value` is deprecated and rename to `min_val`", FutureWarning,
                           stacklevel=2)
             min_val = min_value
         if max_value is not None:
-            import warnings
-            warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`", FutureWarning,
+            _warn("keyword argument `max_value` is deprecated and rename to `max_val`", FutureWarning,
                           stacklevel=2)
             max_val = max_value
         super().__init__(min_val, max_val, inplace)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import warnings
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator, Mapping
 
@@ -19,6 +18,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad, state as _grad_mode
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter
+from ..._warn import warn as _warn
 
 __all__ = ["Module"]
 
@@ -134,7 +134,7 @@ class _BackwardHookState:
         self.input_meta = [(a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args]
         args, self.input_idx = self._apply(self._on_inputs, args)
         if self.input_idx is None:
-            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+            _warn("Full backward hook is firing when gradients are computed with respect to module outputs "
                           "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
                           "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
                           stacklevel=3)
@@ -698,7 +698,7 @@ class Module:
                         else:
                             hook(self, args, None)
                     except Exception as e:  # noqa: BLE001
-                        warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
+                        _warn("module forward hook with ``always_call=True`` raised an exception that was "
                                       f"silenced as another error was raised in forward: {str(e)}", stacklevel=2)
             raise
         post_kw = self._forward_hooks_with_kwargs

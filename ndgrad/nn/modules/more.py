@@ -3,7 +3,6 @@ Circular Pad1d-3d), PixelShuffle/PixelUnshuffle, Upsample/UpsamplingNearest2d/Up
 InstanceNorm1d-3d, LocalResponseNorm, RReLU, LPPool1d/2d, EmbeddingBag."""
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ..._creation import empty
@@ -14,6 +13,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 from .normalization import _BatchNorm
+from ..._warn import warn as _warn
 
 __all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
            "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
@@ -182,7 +182,7 @@ class _InstanceNorm(_BatchNorm):
             if self.affine:
                 raise ValueError(f"expected input's size at dim={feature_dim} to match num_features "
                                  f"({self.num_features}), but got: {input.shape[feature_dim]}.")
-            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
+            _warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
                           "warning by not passing in num_features, which is not used because affine=False",
                           stacklevel=2)
         unbatched = input.ndim == self._no_batch_dim

@@ -4,7 +4,6 @@ Padded input runs each layer and direction as one fused scan node where that is 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from ... import _ops as O
@@ -15,6 +14,7 @@ from ..parameter import Parameter
 from .linear import _uniform_
 from ._rnn_fused import can_fuse, fused_scan
 from .module import Module
+from ..._warn import warn as _warn
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -102,7 +102,7 @@ class RNNBase(Module):
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
         if dropout > 0 and num_layers == 1:
-            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+            _warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                           UserWarning, stacklevel=3)
         if mode not in _GATES:

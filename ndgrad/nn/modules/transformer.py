@@ -10,7 +10,6 @@ reproduced; `enable_nested_tensor` is accepted (with torch's warning when torch 
 from __future__ import annotations
 
 import copy
-import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -25,6 +24,7 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
+from ..._warn import warn as _warn
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer"]
@@ -229,7 +229,7 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
         why = _why_not_nested(encoder_layer)
         if enable_nested_tensor and why:
-            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why}",
+            _warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why}",
                           stacklevel=2)
             self.use_nested_tensor = False
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import types
-import warnings
 from typing import Iterable, Union
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
+from ..._warn import warn as _warn
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -19,7 +19,7 @@ def _as_list(parameters: _TensorOrTensors) -> list[Tensor]:
     is_generator = isinstance(parameters, types.GeneratorType)
     parameters = list(parameters)
     if is_generator and len(parameters) == 0:
-        warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=4)
+        _warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=4)
     return parameters
 
 

@@ -1,12 +1,12 @@
 """Mirrors `torch.nn.utils.weight_norm` (the deprecated hook-based form): w = g · v / ‖v‖."""
 from __future__ import annotations
 
-import warnings
 from typing import Any, TypeVar
 
 from ..._tensor import Tensor
 from ..modules.module import Module
 from ..parameter import Parameter
+from ..._warn import warn as _warn
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 
@@ -74,7 +74,7 @@ class WeightNorm:
 def weight_norm(module: T_module, name: str = "weight", dim: int = 0) -> T_module:
     """Reparametrize `module.<name>` as g · v / ‖v‖ (norm over every dim but `dim`). Mirrors the deprecated
     `nn.utils.weight_norm`, FutureWarning included."""
-    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+    _warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                   "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     WeightNorm.apply(module, name, dim)
     return module

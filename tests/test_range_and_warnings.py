@@ -1,0 +1,74 @@
+"""torch.range (deprecated, still in published programs), dropout2d's 3-D input, and warnings that point at the
+caller's line through the argument-checking stubs (ndgrad/_warn.py)."""
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import ndgrad
+
+RANGES = [((0, 3), {}), ((1, 2, 0.5), {}), ((0, 3), {"dtype": "int64"}), ((5, 1, -2), {}), ((0, 1, 0.3), {}),
+          ((0.1, 0.9, 0.2), {}), ((0, 3), {"requires_grad": True}), ((-2, 2), {"dtype": "float64"}), ((2, 2), {})]
+
+
+@pytest.mark.parametrize("args,kw", RANGES)
+def test_range_like_torch(args, kw, torch):
+    out = []
+    for lib in (ndgrad, torch):
+        k = {n: getattr(lib, v) if n == "dtype" else v for n, v in kw.items()}
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            r = lib.range(*args, **k)
+        out.append((r.detach().numpy().tolist(), str(r.dtype).split(".")[-1], r.requires_grad,
+                    [(x.category, str(x.message)) for x in w]))
+    assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("args", [(0, 3, 0), (3, 0), (3,), ("a", 3)])
+def test_range_errors_like_torch(args, torch):
+    got = []
+    for lib in (ndgrad, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises((RuntimeError, TypeError)) as e:
+                lib.range(*args)
+        got.append((e.type, str(e.value)))
+    assert got[0] == got[1]
+
+
+def test_dropout2d_takes_a_3d_input_as_batched_1d_like_torch(torch):
+    got = []
+    for lib in (ndgrad, torch):
+        lib.manual_seed(0)
+        x = lib.ones(3, 4, 5)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            a = lib.nn.functional.dropout2d(x, 0.5)
+            b = lib.nn.Dropout2d(0.4)(x)
+        got.append((a.numpy().tolist(), b.numpy().tolist(), [str(x.message) for x in w]))
+    assert got[0] == got[1]
+    assert "interpreted as shape (N, C, L)" in got[0][2][0]
+
+
+def _warned_at(f):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        f()
+    assert len(w) == 1, [str(x.message) for x in w]
+    return w[0].filename
+
+
+@pytest.mark.parametrize("name", ["log_softmax", "softmax", "softmin", "range", "mse_loss", "upsample", "tensor"])
+def test_warnings_point_at_the_callers_line_through_the_argument_check(name):
+    """A public function's argument-checking stub is one frame more than torch's bindings: a warning for the user's
+    line must still point there, on the first call (which builds the stub) and on later ones."""
+    F = ndgrad.nn.functional
+    x = ndgrad.zeros(2, 3)
+    calls = {"log_softmax": lambda: F.log_softmax(x), "softmax": lambda: F.softmax(x),
+             "softmin": lambda: F.softmin(x), "range": lambda: ndgrad.range(0, 2),
+             "mse_loss": lambda: F.mse_loss(x, ndgrad.zeros(3)),
+             "upsample": lambda: F.upsample(ndgrad.zeros(1, 1, 2, 2), scale_factor=2),
+             "tensor": lambda: ndgrad.tensor(x)}
+    assert _warned_at(calls[name]) == __file__
+    assert _warned_at(calls[name]) == __file__
