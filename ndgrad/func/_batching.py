@@ -653,6 +653,9 @@ def _matmul(env: _Env, a: tuple, k: dict) -> Any:
     if xb and not yb:
         if lx == 1 or ly == 1:  # (B, k) @ (k, m) / (k,): rows of a matrix; (B, .., n, k) @ (k,) -> (B, .., n)
             return np.matmul(xv, yv)
+        if ly == 2:  # (B, .., n, k) @ (k, m): one product of all the rows, as torch's batching rule makes it (and
+            # F.linear of the whole batch); NumPy would take each element's (n, k) @ (k, m) apart, in another order
+            return np.matmul(xv.reshape(-1, xv.shape[-1]), yv).reshape(xv.shape[:-1] + yv.shape[-1:])
         return np.matmul(_aligned(env, x, max(lx, ly)), yv)
     if yb and not xb:
         if ly == 1:  # y logical (k,), physical (B, k)
