@@ -83,6 +83,8 @@ VECTORIZED = {
     "t_T": (lambda x: x.t() @ x + x.T.sin(), [(3, 3)]),
     "expand": (lambda x: x.expand(3, 4) * ndgrad.arange(4.0, dtype=ndgrad.float64), [(3, 1)]),
     "mm": (lambda a, b: ndgrad.mm(a, b).sin(), [(2, 3), (3, 4)]),
+    "linear_addmm": (lambda x, w, b: ndgrad.nn.functional.linear(x, w, b).tanh() +
+                     ndgrad.addmm(b, x[None], w.t(), beta=0.5, alpha=-2.0), [(3,), (5, 3), (5,)]),
     "mv_dot": (lambda m, v: ndgrad.mv(m, v) * ndgrad.dot(v, v), [(4, 4), (4,)]),
     "matmul_1d2d": (lambda x: x @ ndgrad.tensor(A4) @ x, [(4,)]),
     "matmul_2d1d": (lambda m, v: m @ v + v @ m, [(4, 4), (4,)]),

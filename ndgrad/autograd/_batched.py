@@ -9,7 +9,7 @@ runs once on the whole batch, so a full Jacobian costs one vectorized backward p
   their ordinary formula: broadcasting aligns shapes on the right, so the leading batch dimension rides
   along. The reduction to the input's shape keeps that dimension (`_bsum_to`).
 - Shape-dependent ops have batch-aware formulas (`_RULES`): reshape/view/squeeze/unsqueeze,
-  transpose/permute/t, expand and sum_to, sum/mean, mm/mv/dot/bmm, basic indexing, narrow, advanced indexing
+  transpose/permute/t, expand and sum_to, sum/mean, mm/addmm/mv/dot/bmm, basic indexing, narrow, advanced indexing
   (when its array indices are adjacent), cat/stack, softmax/log_softmax.
 - Ops parametrised by dimensions (dim-wise prod/amax/amin, var/std/norm/logsumexp, cumsum/cumprod,
   gather/scatter/index_select, and the multi-output max/min(dim), sort/topk, median/kthvalue/mode(dim),
@@ -161,6 +161,11 @@ def _init() -> None:
         return transpose(reshape(mm(_cj(transpose(self, 0, 1)), folded), (self.shape[1], b, p)), 0, 1)
 
     _rule(mm, self=back_mm_self, mat2=back_mm_mat2)
+    # addmm (F.linear's node): beta * self + alpha * mat1 @ mat2, the products as mm's (self's sum to its shape
+    # is the plan's reduction, as for any broadcast input)
+    _rule(L.addmm, self=lambda grad, beta: grad if beta == 1 else grad * L._cj_number(beta),
+          mat1=lambda grad, mat2, alpha: L._scaled(back_mm_self(grad, mat2), alpha),
+          mat2=lambda grad, mat1, alpha: L._scaled(back_mm_mat2(grad, mat1), alpha))
 
     def back_index(grad, self_shape, idx):
         return S.index_basic_backward(grad, (grad.shape[0],) + tuple(self_shape), (slice(None),) + tuple(idx))
