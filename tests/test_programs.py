@@ -429,6 +429,19 @@ def test_utils_benchmark_timer_and_compare():
     assert table.startswith("[") and "float" in table and "int" in table and "1 threads:" in table
 
 
+@pytest.mark.parametrize("raw,per_run", [([5.8332e-4 * 500], 500), ([1.72e-3], 1), ([12.3456 * 2], 2), ([1.5e-8 * 1000], 1000),
+                                         ([0.1, 0.11, 0.105, 0.098], 100),
+                                         ([12.3456e-5, 12.9e-5, 11e-5, 30e-5, 12.5e-5, 12.1e-5], 10)])
+def test_measurement_prints_as_torchs(raw, per_run, torch):
+    """pytorch/tutorials' jacobians_hessians prints its Timer measurements: times with two decimals in their unit."""
+    from torch.utils.benchmark.utils import common
+    from ndgrad.utils import benchmark
+    ours = benchmark.Measurement(per_run, raw, benchmark.TaskSpec(stmt="f()", setup="pass"))
+    theirs = common.Measurement(number_per_run=per_run, raw_times=raw, task_spec=common.TaskSpec(stmt="f()",
+                                                                                                 setup="pass"))
+    assert repr(ours).splitlines()[1:] == repr(theirs).splitlines()[1:]
+
+
 def test_hub_cache_only(tmp_path):
     ndgrad.hub.set_dir(str(tmp_path))
     try:
