@@ -606,12 +606,8 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any 
 
 
 # -- ranges ---------------------------------------------------------------------------------------------------
-def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype: Any = None, layout: Any = None,
-           device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Mirrors `torch.arange`: int64 for integer arguments, else the default float dtype."""
-    _check_device(device)
-    if end is None:
-        start, end = 0, start
+def _range_bounds(start: Any, end: Any, step: Any) -> list:
+    """[start, end, step] as numbers (0-d tensors read), with torch's checks for arange and range."""
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if not vals[2] or vals[2] != vals[2]:
         raise RuntimeError("step must be nonzero")
@@ -619,6 +615,16 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
         raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
     if (vals[1] - vals[0]) * vals[2] < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    return vals
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype: Any = None, layout: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Mirrors `torch.arange`: int64 for integer arguments, else the default float dtype."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = _range_bounds(start, end, step)
     d = _resolve(dtype)
     if d is None:
         d = D.int64 if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals) \
@@ -637,13 +643,7 @@ def range_(start: Any, end: Any, step: Any = 1, *, out: Any = None, dtype: Any =
           "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
           UserWarning, stacklevel=2)
     _check_device(device)
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if not vals[2] or vals[2] != vals[2]:
-        raise RuntimeError("step must be nonzero")
-    if not (np.isfinite(vals[0]) and np.isfinite(vals[1])):
-        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
-    if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    vals = _range_bounds(start, end, step)
     d = _resolve(dtype) or D.get_default_dtype()
     n = int((vals[1] - vals[0]) / vals[2]) + 1  # (C++'s truncating conversion of the double quotient)
     wide = np.float64 if d.is_floating_point or any(isinstance(v, float) for v in vals) else np.int64
