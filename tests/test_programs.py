@@ -431,9 +431,13 @@ def test_utils_benchmark_timer_and_compare():
 
 @pytest.mark.parametrize("raw,per_run", [([5.8332e-4 * 500], 500), ([1.72e-3], 1), ([12.3456 * 2], 2), ([1.5e-8 * 1000], 1000),
                                          ([0.1, 0.11, 0.105, 0.098], 100),
-                                         ([12.3456e-5, 12.9e-5, 11e-5, 30e-5, 12.5e-5, 12.1e-5], 10)])
+                                         ([12.3456e-5, 12.9e-5, 11e-5, 30e-5, 12.5e-5, 12.1e-5], 10),
+                                         ([0.1, 0.1001, 0.1002], 1), ([0.1, 0.15, 0.12], 1), ([0.1, 0.2], 1),
+                                         ([0.1, 0.15, 0.12, 0.13], 1), ([0.9, 0.95, 1, 1.05, 1.1], 1),
+                                         ([0.1, 0.15, 0.12, 0.13, 0.2, 0.11, 0.1, 0.1, 0.1], 1)])
 def test_measurement_prints_as_torchs(raw, per_run, torch):
-    """pytorch/tutorials' jacobians_hessians prints its Timer measurements: times with two decimals in their unit."""
+    """pytorch/tutorials' jacobians_hessians prints its Timer measurements: times with two decimals in their unit, the
+    IQR from four measurements on, and torch's two warnings (over 10% of the median, and over 25%)."""
     from torch.utils.benchmark.utils import common
     from ndgrad.utils import benchmark
     ours = benchmark.Measurement(per_run, raw, benchmark.TaskSpec(stmt="f()", setup="pass"))

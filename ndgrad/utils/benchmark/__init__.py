@@ -92,7 +92,7 @@ class Measurement:
 
     @property
     def has_warnings(self) -> bool:
-        return len(self.times) >= 4 and self.iqr / self.median > 0.1
+        return self.median > 0 and self.iqr / self.median > 0.1
 
     def __repr__(self) -> str:
         unit, scale = select_unit(self.median)
@@ -103,7 +103,8 @@ class Measurement:
         if n > 1:
             lo, hi = self._quantiles()
             lines.append(f"  Median: {_num(self.median / scale)} {unit}")
-            lines.append(f"  IQR:    {_num((hi - lo) / scale)} {unit} ({_num(lo / scale)} to {_num(hi / scale)})")
+            if n >= 4:  # (torch prints the IQR of four measurements or more)
+                lines.append(f"  IQR:    {_num((hi - lo) / scale)} {unit} ({_num(lo / scale)} to {_num(hi / scale)})")
             lines.append(f"  {n} measurements, {self.number_per_run} runs per measurement, "
                          f"{self.task_spec.num_threads} thread{'s' if self.task_spec.num_threads > 1 else ''}")
         else:
@@ -111,8 +112,10 @@ class Measurement:
             lines.append(f"  1 measurement, {self.number_per_run} runs , {self.task_spec.num_threads} "
                          f"thread{'s' if self.task_spec.num_threads > 1 else ''}")
         if self.has_warnings:
-            lines.append(f"  WARNING: Interquartile range is {100 * self.iqr / self.median:.1f}% of the median "
-                         "measurement.\n           This suggests significant environmental influence.")
+            r = self.iqr / self.median
+            lines.append(f"  WARNING: Interquartile range is {100 * r:.1f}% of the median measurement.\n           " +
+                         ("This suggests significant environmental influence." if r > 0.25 else
+                          "This could indicate system fluctuation."))
         return "\n".join(lines)
 
     __str__ = __repr__
