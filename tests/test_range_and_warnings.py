@@ -72,3 +72,19 @@ def test_warnings_point_at_the_callers_line_through_the_argument_check(name):
              "tensor": lambda: ndgrad.tensor(x)}
     assert _warned_at(calls[name]) == __file__
     assert _warned_at(calls[name]) == __file__
+
+
+def test_pin_memory_warns_at_each_epoch_as_torch_without_an_accelerator(torch):
+    """minGPT's trainer asks for pin_memory=True: torch, on a machine without an accelerator, warns at each epoch."""
+    got = []
+    for lib in (ndgrad, torch):
+        DataLoader = lib.utils.data.DataLoader
+        seen = []
+        for kw in ({"pin_memory": True}, {"pin_memory": True, "pin_memory_device": "cpu"}, {}):
+            loader = DataLoader(list(range(4)), batch_size=2, **kw)
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                batches = [b.tolist() for b in loader] + [b.tolist() for b in loader]
+            seen.append((batches, [(x.category, str(x.message)) for x in w]))
+        got.append(seen)
+    assert got[0] == got[1]

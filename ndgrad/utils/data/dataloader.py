@@ -3,10 +3,12 @@
 `num_workers > 0` is accepted but the data is loaded in the calling process, in the same order torch's
 workers would deliver it (`in_order=True`); `worker_init_fn` is never called and `get_worker_info()`
 returns None, so an IterableDataset yields its samples once (torch would give one copy per worker
-unless the dataset splits its work by `get_worker_info()`). `pin_memory` and `timeout` have no effect.
+unless the dataset splits its work by `get_worker_info()`). `pin_memory` and `timeout` have no effect
+(`pin_memory` warns as torch's does without an accelerator).
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Generic, TypeVar
 
@@ -36,6 +38,12 @@ class _LoaderIter(Iterator):
     """One epoch over a DataLoader."""
 
     def __init__(self, loader: "DataLoader") -> None:
+        if loader.pin_memory:  # torch's warnings, at each epoch's start: there is no accelerator to pin memory for
+            if loader.pin_memory_device:
+                warnings.warn("pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                              f"ignore pin_memory_device='{loader.pin_memory_device}'.", UserWarning, stacklevel=2)
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", UserWarning, stacklevel=2)
         self._loader = loader
         self._auto = loader._auto_collation
         self._index_iter = iter(loader._index_sampler)
