@@ -157,8 +157,8 @@ def _loop(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     if name not in _WARNED:
         _WARNED.add(name)
         _warn(f"There is a performance drop because we have not yet implemented the batching rule for "
-                      f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
-                      UserWarning, stacklevel=4)
+              f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
+              UserWarning, stacklevel=4)
     call = env.subst.get(fn, fn)
     res = [call(*_element(env, a, b), **_element(env, k, b)) for b in range(env.n)]
     r0 = res[0]
@@ -462,23 +462,13 @@ def _batched_call(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     return _loop(env, fn, a, k)
 
 
-def _batched_key(env: _Env, key_t: Any) -> Any:
-    """An element's index by one batched integer array, for the batch: (batch positions, the indices)."""
-    if not (isinstance(key_t, C._Var) and _is_b(env, key_t)):
-        return None
-    idx = env.vals[key_t.name]
-    if not isinstance(idx, np.ndarray) or idx.dtype.kind not in "iu" or idx.ndim < 1:
-        return None
-    return np.arange(env.n).reshape((env.n,) + (1,) * (idx.ndim - 1)), idx
-
-
 def _advanced_key(env: _Env, key_t: Any, arr_batched: bool) -> Any:
-    """An element's index by a tuple of integer arrays and ints (advanced indexing alone, as nll_loss's
+    """An element's index by integer arrays and ints alone (one array, `t[idx]`, or a tuple, as nll_loss's
     `logp[arange(n), target]`), some of them batched, for the batch: the batch positions first where the indexed
     array is batched, and each index array with a leading batch axis (1 where it is shared), its logical dims
-    aligned to the others'. None for any other key."""
-    if key_t.__class__ is not tuple or not key_t:
-        return None
+    aligned to the others'. None for any other key, and where no index is batched."""
+    if key_t.__class__ is not tuple:
+        key_t = (key_t,)  # (t[idx])
     parts, rank, any_b = [], 0, False
     for x in key_t:
         v = _get(env, x)
@@ -506,7 +496,7 @@ def _advanced_key(env: _Env, key_t: Any, arr_batched: bool) -> Any:
 def _method(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
     name = fn.name
     if name in ("__getitem__", "__setitem__") and len(a) == (2 if name == "__getitem__" else 3) and not k:
-        full = _advanced_key(env, a[1], _is_b(env, a[0]))
+        full = _advanced_key(env, a[1], _is_b(env, a[0]))  # (batched integer indices)
         if full is not None and (name == "__getitem__" or _is_b(env, a[0])):
             arr = _get(env, a[0])
             if name == "__getitem__":
@@ -514,16 +504,6 @@ def _method(env: _Env, fn: Any, a: tuple, k: dict) -> Any:
             rank = arr[full].ndim - 1
             arr[full] = _aligned(env, a[2], rank) if _is_b(env, a[2]) else _get(env, a[2])
             return None
-        bk = _batched_key(env, a[1])
-        if bk is not None:  # t[idx] with idx batched: t's first axis indexed per element
-            arr = _get(env, a[0])
-            full = bk if _is_b(env, a[0]) else bk[1]
-            if name == "__getitem__":
-                return arr[full]
-            if _is_b(env, a[0]):
-                rank = arr[full].ndim - 1
-                arr[full] = _aligned(env, a[2], rank) if _is_b(env, a[2]) else _get(env, a[2])
-                return None
     if name == "__setitem__" and _is_b(env, a[0]) and len(a) == 3 and not k and not _any_b(env, a[1]):
         # t[key] = v on a batched t (an in-place call: the target is batched by now), v batched or shared
         arr = env.vals[a[0].name]
