@@ -1541,7 +1541,7 @@ class CompiledFunction:
     def _go_eager(self, reason: str) -> None:
         self.eager_reason = reason
         _warn(f"ndgrad.compile: running {getattr(self.fn, '__qualname__', self.fn)} eagerly: {reason}",
-                      UserWarning, stacklevel=3)
+              UserWarning, stacklevel=3)
 
     # -- tracing
     def _trace(self, key: Any, args: tuple, kwargs: dict, grad: bool) -> Any:

@@ -450,8 +450,8 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     _check_device(device)
     if isinstance(data, Tensor):
         _warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
-                      "or sourceTensor.detach().clone().requires_grad_(True), rather than "
-                      "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+              "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+              "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     _check_device(device)
     d = _resolve(dtype)
     if d is not None and isinstance(data, (float, complex, list, tuple)) and \

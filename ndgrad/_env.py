@@ -55,7 +55,7 @@ def set_float32_matmul_precision(precision: str) -> None:
     float32 whatever it says)."""
     if precision not in ("highest", "high", "medium"):
         _warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
-                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+              "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
         return
     _settings["matmul_precision"] = precision
 

@@ -106,8 +106,8 @@ CUDA_TYPES = {n: tensortype(n, cuda=True) for n in _NAMES}
 def set_default_tensor_type(t: Any) -> None:
     """Mirrors the deprecated `torch.set_default_tensor_type` (a floating typed tensor class or its name)."""
     _warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
-                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
-                  stacklevel=2)
+          "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
+          stacklevel=2)
     d = dtype_of_type_string(t) if isinstance(t, str) else (t.dtype if isinstance(t, tensortype) else None)
     if isinstance(t, tensortype) and t._cuda:
         raise TypeError(f"type torch.cuda.{t.__name__} not available. Torch not compiled with CUDA enabled.")
@@ -125,7 +125,7 @@ class _VariableMeta(type):
     def __call__(cls, data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:
         if volatile:
             _warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
-                          UserWarning, stacklevel=2)
+                  UserWarning, stacklevel=2)
         if not isinstance(data, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         t = _wrap(data._data, data._vc)

@@ -368,9 +368,9 @@ class Tensor:
         if self._requires_grad and kind == "float" and not _WARNED_FLOAT and _grad_enabled():
             _WARNED_FLOAT = True
             _warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-                          "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
-                          "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)",
-                          UserWarning, stacklevel=3)
+                  "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
+                  "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)",
+                  UserWarning, stacklevel=3)
         return self._data.reshape(()).item()
 
     def __float__(self) -> float:

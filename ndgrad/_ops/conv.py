@@ -856,7 +856,7 @@ def _conv_nd(nd: int, fname: str, input: Tensor, weight: Tensor, bias: Tensor | 
                 left = [t // 2 for t in total]
                 if any(t % 2 for t in total):
                     _warn("Using padding='same' with even kernel lengths and odd dilation may require a "
-                                  "zero-padded copy of the input be created", UserWarning, stacklevel=3)
+                          "zero-padded copy of the input be created", UserWarning, stacklevel=3)
                     from .indexing import pad as _pad_fn
                     pads: list = []
                     for i in reversed(range(nd)):

@@ -224,8 +224,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
             raise RuntimeError("no dimension of size 3 in input")
         dim = dims[0]
         _warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
-                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
-                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+              "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+              "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
     return _cross_impl(input, other, dim)
 
 

@@ -764,7 +764,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         norm_factor = w_sum - correction * (w * aweights).sum() / w_sum
     if bool((norm_factor <= 0).item()):
         _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
-                      "observations.", UserWarning, stacklevel=2)
+              "observations.", UserWarning, stacklevel=2)
         norm_factor = nd.zeros((), dtype=norm_factor.dtype)
     xm = x - avg.unsqueeze(1)
     xw = xm if w is None else xm * w

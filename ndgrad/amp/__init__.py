@@ -80,13 +80,13 @@ class autocast:
         if device_type == "cpu":
             if enabled and self.fast_dtype not in (D.float16, getattr(D, "bfloat16", None)):
                 _warn("In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
-                              "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
-                              UserWarning, stacklevel=2)
+                      "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
+                      UserWarning, stacklevel=2)
                 self._enabled = False
         elif device_type == "cuda":
             if enabled:
                 _warn("CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning,
-                              stacklevel=2)
+                      stacklevel=2)
             self._enabled = False
         else:
             self._enabled = False
@@ -153,7 +153,7 @@ class GradScaler:
         self._enabled = enabled
         if enabled and device == "cuda":
             _warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
-                          UserWarning, stacklevel=2)
+                  UserWarning, stacklevel=2)
             self._enabled = False
         if self._enabled:
             if growth_factor <= 1.0:

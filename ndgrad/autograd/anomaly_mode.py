@@ -39,7 +39,7 @@ class detect_anomaly:
         self.check_nan = check_nan
         self.prev_check_nan = _state.check_nan
         _warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only "
-                      "be enabled for debugging.", stacklevel=2)
+              "be enabled for debugging.", stacklevel=2)
 
     def __enter__(self) -> None:
         _set(True, self.check_nan)
@@ -90,5 +90,5 @@ def run_checked(node: Any, buf: list, graph: bool, apply: Any = None) -> list:
         trace = _instrument.format_trace(node)
         if trace:
             _warn(f"Error detected in {node._name}. Traceback of forward call that caused the error:\n"
-                          f"{trace}", stacklevel=2)
+                  f"{trace}", stacklevel=2)
         raise

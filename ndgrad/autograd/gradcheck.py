@@ -93,9 +93,9 @@ def _check_inputs(inputs: tuple) -> None:
         if isinstance(inp, Tensor) and inp.requires_grad:
             if inp._data.dtype not in (np.float64, np.complex128):
                 _warn(f"Input #{idx} requires gradient and "
-                              "is not a double precision floating point or complex. "
-                              "This check will likely fail if all the inputs are "
-                              "not of double precision floating point or complex. ", stacklevel=2)
+                      "is not a double precision floating point or complex. "
+                      "This check will likely fail if all the inputs are "
+                      "not of double precision floating point or complex. ", stacklevel=2)
             a = inp._data
             if a.size and not all(st != 0 or sz <= 1 for st, sz in zip(a.strides, a.shape)):
                 raise RuntimeError(f"The {idx}th input has a dimension with stride 0. gradcheck only "
@@ -402,9 +402,9 @@ def _test_undefined_backward_mode(func: Callable, outputs: tuple, inputs: tuple)
 
     def warn_bc_breaking() -> None:
         _warn("Backwards compatibility: New undefined gradient support checking "
-                      "feature is enabled by default, but it may break existing callers "
-                      "of this function. If this is true for you, you can call this "
-                      'function with "check_undefined_grad=False" to disable the feature', stacklevel=4)
+              "feature is enabled by default, but it may break existing callers "
+              "of this function. If this is true for you, you can call this "
+              'function with "check_undefined_grad=False" to disable the feature', stacklevel=4)
 
     def check(outs: list) -> bool:
         zeros = [_wrap(np.zeros(o._data.shape, o._data.dtype)) for o in outs]

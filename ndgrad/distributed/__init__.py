@@ -715,7 +715,7 @@ def _fingerprint(pg: ProcessGroup, what: str, nbytes: int) -> "_Token | None":
 def _not_member(what: str) -> None:
     M = _mpi.MPI()
     _warn(f"Running {what} on global rank {M.COMM_WORLD.Get_rank()} which does not belong to the given "
-                  "group.", stacklevel=3)
+          "group.", stacklevel=3)
 
 
 def _group_rank(pg: ProcessGroup, r: int, what: str, role: str = "root") -> int:

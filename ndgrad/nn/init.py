@@ -90,7 +90,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     `nn.init.trunc_normal_`."""
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         _warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
-                      "may be incorrect.", stacklevel=2)
+              "may be incorrect.", stacklevel=2)
 
     def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -272,7 +272,7 @@ def _deprecated(new: Any) -> Any:
 
     def deprecated_init(*args: Any, **kwargs: Any) -> Any:
         _warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new.__name__}`.",
-                      FutureWarning, stacklevel=2)
+              FutureWarning, stacklevel=2)
         return new(*args, **kwargs)
 
     deprecated_init.__name__ = old_name

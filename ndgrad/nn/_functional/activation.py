@@ -210,7 +210,7 @@ def _method_of(input: Any, name: str) -> None:
 
 def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
     _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=stacklevel)
+          "as an argument.", stacklevel=stacklevel)
     return 0 if ndim in (0, 1, 3) else 1
 
 

@@ -110,10 +110,10 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, nd:
         return _apply_mask(input, _dropout_mask(input, p, tuple(input.shape[:2]) + (1,)), inplace)
     if input.ndim not in (nd + 1, nd + 2) and nd > 1:  # torch warns (deprecated), then drops channels of dim 1
         _warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an "
-                      f"error in a future release. To retain the behavior and silence this warning, please use dropout "
-                      f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {nd} spatial "
-                      f"dimensions, a channel dimension, and an optional batch dimension (i.e. {nd + 1}D or {nd + 2}D "
-                      "inputs).", stacklevel=3)
+              f"error in a future release. To retain the behavior and silence this warning, please use dropout "
+              f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {nd} spatial "
+              f"dimensions, a channel dimension, and an optional batch dimension (i.e. {nd + 1}D or {nd + 2}D "
+              "inputs).", stacklevel=3)
         x = input.unsqueeze(0) if nd == 3 and input.ndim != nd + 2 else input
         if x.ndim < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")

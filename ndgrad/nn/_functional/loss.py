@@ -35,7 +35,7 @@ def _legacy(size_average: Any, reduce: Any, stacklevel: int = 3) -> str:
     rd = True if reduce is None else reduce
     ret = "mean" if sa and rd else "sum" if rd else "none"
     _warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
-                  stacklevel=stacklevel)
+          stacklevel=stacklevel)
     return ret
 
 
@@ -73,8 +73,8 @@ def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
 def _size_warning(input: Tensor, target: Tensor, stacklevel: int = 3) -> None:
     if tuple(target.shape) != tuple(input.shape):
         _warn(f"Using a target size ({target.size()!r}) that is different to the input size "
-                      f"({input.size()!r}). This will likely lead to incorrect results due to broadcasting. Please "
-                      "ensure they have the same size.", stacklevel=stacklevel)
+              f"({input.size()!r}). This will likely lead to incorrect results due to broadcasting. Please "
+              "ensure they have the same size.", stacklevel=stacklevel)
 
 
 def _check_weight_size(weight: Tensor, input: Tensor) -> None:
@@ -352,9 +352,9 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         reduction = _legacy(size_average, reduce)
     elif reduction == "mean":
         _warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                      stacklevel=2)
+              "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+              "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+              stacklevel=2)
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_target:

@@ -31,7 +31,7 @@ def _canonical_mask(mask: Tensor | None, name: str, other: Tensor | None, other_
         raise AssertionError(f"only bool and floating types of {name} are supported")
     if check_other and other is not None and other.dtype != mask.dtype:
         _warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
-                      "instead.", stacklevel=3)
+              "instead.", stacklevel=3)
     if mask.is_floating_point():
         return mask
     return zeros(tuple(mask.shape), dtype=dtype).masked_fill(mask, float("-inf"))

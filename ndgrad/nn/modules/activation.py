@@ -70,11 +70,11 @@ class Hardtanh(_Activation):
                  min_value: float | None = None, max_value: float | None = None) -> None:
         if min_value is not None:
             _warn("keyword argument `min_value` is deprecated and rename to `min_val`", FutureWarning,
-                          stacklevel=2)
+                  stacklevel=2)
             min_val = min_value
         if max_value is not None:
             _warn("keyword argument `max_value` is deprecated and rename to `max_val`", FutureWarning,
-                          stacklevel=2)
+                  stacklevel=2)
             max_val = max_value
         super().__init__(min_val, max_val, inplace)
         if self.max_val <= self.min_val:  # (NaN bounds pass, as in torch)

@@ -135,9 +135,9 @@ class _BackwardHookState:
         args, self.input_idx = self._apply(self._on_inputs, args)
         if self.input_idx is None:
             _warn("Full backward hook is firing when gradients are computed with respect to module outputs "
-                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
-                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
-                          stacklevel=3)
+                  "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                  "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                  stacklevel=3)
         return args
 
     def wrap_outputs(self, result: Any) -> Any:
@@ -699,7 +699,7 @@ class Module:
                             hook(self, args, None)
                     except Exception as e:  # noqa: BLE001
                         _warn("module forward hook with ``always_call=True`` raised an exception that was "
-                                      f"silenced as another error was raised in forward: {str(e)}", stacklevel=2)
+                              f"silenced as another error was raised in forward: {str(e)}", stacklevel=2)
             raise
         post_kw = self._forward_hooks_with_kwargs
         for hook_id, hook in list(post.items()):

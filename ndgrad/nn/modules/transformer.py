@@ -230,7 +230,7 @@ class TransformerEncoder(Module):
         why = _why_not_nested(encoder_layer)
         if enable_nested_tensor and why:
             _warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why}",
-                          stacklevel=2)
+                  stacklevel=2)
             self.use_nested_tensor = False
 
     def forward(self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,

@@ -23,5 +23,5 @@ def clip_grad_norm(parameters: Any, max_norm: float, norm_type: float = 2.0, err
                    foreach: bool | None = None) -> Any:
     """Deprecated alias of `clip_grad_norm_` (warns FutureWarning, as torch)."""
     _warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
-                  FutureWarning, stacklevel=2)
+          FutureWarning, stacklevel=2)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -75,7 +75,7 @@ def weight_norm(module: T_module, name: str = "weight", dim: int = 0) -> T_modul
     """Reparametrize `module.<name>` as g · v / ‖v‖ (norm over every dim but `dim`). Mirrors the deprecated
     `nn.utils.weight_norm`, FutureWarning included."""
     _warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
-                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
+          "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     WeightNorm.apply(module, name, dim)
     return module
 
