@@ -1824,6 +1824,8 @@ class CompiledFunction:
             node = _NODE_CLS(edges, saved, versions, ())
             nd = node.__dict__
             nd["_entry"] = e
+            if len(edges) == len(e.fixed_edges):
+                nd["_distinct_leaves"] = True  # (the fixed leaves are distinct tensors: _fixed_leaves drops repeats)
             if e.fresh is not None:
                 nd["_fresh_grads"] = e.fresh
         pos = {k: j for j, k in enumerate(diff_out)}

@@ -30,12 +30,16 @@ def _is_operand(x: Any) -> bool:
 
 # -- arithmetic operators -----------------------------------------------------------------------------------
 def __add__(self, other):
+    if other.__class__ is Tensor:
+        return _add(self, other)
     if not _is_operand(other):
         return NotImplemented
     return _add(self, other)
 
 
 def __sub__(self, other):
+    if other.__class__ is Tensor:
+        return _sub(self, other, 1)
     if not _is_operand(other):
         return NotImplemented
     return _sub(self, other, 1)
@@ -48,12 +52,16 @@ def __rsub__(self, other):
 
 
 def __mul__(self, other):
+    if other.__class__ is Tensor:
+        return _mul(self, other)
     if not _is_operand(other):
         return NotImplemented
     return _mul(self, other)
 
 
 def __truediv__(self, other):
+    if other.__class__ is Tensor:
+        return _div(self, other)
     if not _is_operand(other):
         return NotImplemented
     return _div(self, other)

@@ -373,23 +373,28 @@ def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:
     res._grad = None
     res._requires_grad = True
     vjps = op.vjps
-    mask = 0
-    bt = b.__class__ is not float and b.__class__ is not int
+    # _SAME (no reduction or cast needed) only when nothing broadcast: a number operand, or both inputs of the
+    # output's shape and dtype (a reducing op like dist can give a 0-d output for a 0-d input and a 1-d other)
+    if b.__class__ is float or b.__class__ is int:
+        bt = False
+        same = True
+    else:
+        bt = True
+        so = out.shape
+        same = da.shape == so and db.shape == so and da.dtype is out.dtype  # (the inputs share one dtype here)
     if a._requires_grad and vjps[0] is not None:
         mask = 1
         fn = a.grad_fn
         ea = (fn, a._output_nr) if fn is not None else _edge(a)
-        # _SAME (no reduction needed) only when nothing broadcast: a number operand, or both inputs of the
-        # output's shape (a reducing op like dist can give a 0-d output for a 0-d input and a 1-d other)
-        ma = _SAME if not bt or (da.shape == out.shape == db.shape and da.dtype is out.dtype) \
-            else (da.shape, da.dtype)
+        ma = _SAME if same else (da.shape, da.dtype)
     else:
+        mask = 0
         ea, ma = _NO_EDGE, None
     if bt and b._requires_grad and vjps[1] is not None:
         mask |= 2
         fn = b.grad_fn
         eb = (fn, b._output_nr) if fn is not None else _edge(b)
-        mb = _SAME if db.shape == out.shape == da.shape and db.dtype is out.dtype else (db.shape, db.dtype)
+        mb = _SAME if same else (db.shape, db.dtype)
     else:
         eb, mb = _NO_EDGE, None
     plan = op._plans.get(mask)
@@ -560,10 +565,59 @@ def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> 
 
 
 def _record(op: Op, args: tuple, n: int, out, vc) -> Tensor:
-    """Build the node for one output and return the output tensor attached to it."""
-    res = _wrap(out, vc)
-    res.grad_fn = _make_node(op, args, n, out, [res._vc])
+    """Build the node for one output and return the output tensor attached to it (`_make_node` for one output,
+    inlined: the general path of every op with three inputs or more, F.linear's addmm among them)."""
+    res = _new(Tensor)
+    res._data = out
+    res._vc = rvc = [0] if vc is None else vc
+    res._output_nr = 0
+    res._grad = None
     res._requires_grad = True
+    vjps = op.vjps
+    edges = []
+    meta = []
+    mask = 0
+    for i in range(n):
+        a = args[i]
+        if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad and vjps[i] is not None:
+            mask |= 1 << i
+            fn = a.grad_fn
+            edges.append((fn, a._output_nr) if fn is not None else _edge(a))
+            d = a._data
+            meta.append((d.shape, d.dtype))
+        else:
+            edges.append(_NO_EDGE)
+            meta.append(None)
+    plan = op._plans.get(mask)
+    if plan is None:
+        plan = op._plan(mask)
+    keep_pos, tensor_pos, save_res, keep = plan
+    node = _new(op.node_cls)  # Node.__init__ inlined
+    node.next_functions = tuple(edges) if op.edge_inputs is None else tuple(edges[i] for i in op.edge_inputs)
+    node._meta = tuple(meta)
+    if keep_pos or save_res:
+        nargs = op.nargs
+        saved = [None] * (nargs + 1)
+        versions = []
+        for j in keep_pos:
+            a = args[j]
+            if j < n and (a.__class__ is Tensor or isinstance(a, Tensor)):
+                saved[j] = a._data  # formulas run on arrays; the Tensor waits in `versions` for create_graph
+                versions.append((j, a._vc, a._vc[0], a))
+            else:
+                saved[j] = a
+        if save_res:
+            saved[nargs] = out
+            versions.append((nargs, rvc, rvc[0], None))
+        node._saved = saved
+        node._versions = versions
+        if keep:
+            node._keep = True
+    else:
+        node._saved = None
+        node._versions = ()
+    node._seq = next(_node_seq)
+    res.grad_fn = node
     return res
 
 

@@ -391,8 +391,8 @@ def _one_node(root: Tensor, g: Any, retain_graph: bool, graph: bool) -> bool:
             if var._hooks or var._post_acc_hooks:
                 return False
             k += 1
-    if k > 1 and len({id(c) for c, _ in nf if c is not None}) != k:   # a leaf reached twice: gradients add up first
-        return False
+    if k > 1 and not node._distinct_leaves and len({id(c) for c, _ in nf if c is not None}) != k:
+        return False  # a leaf reached twice: gradients add up first
     nr = root._output_nr
     buf = [g] if nr == 0 else [None] * nr + [g]
     state = _pass_begin(graph, False)

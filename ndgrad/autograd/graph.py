@@ -65,6 +65,7 @@ class Node:
     _retain = None        # {output_nr: weakref to the tensor that retains its grad}
     _post_hooks = None
     _fresh_grads = None   # per output: the gradient is an array no one else holds (set by compile's node)
+    _distinct_leaves = False  # its edges are leaves' nodes, none twice (set by compile's node: no check needed)
     _node_pre_hooks = None  # {id: hook} from Node.register_prehook
     _ctx = None           # (shape, dtype) of each output, for nodes with several outputs
     _keep = False         # saved values are only parameters (dim, shape...): never freed
