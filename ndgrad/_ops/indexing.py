@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ._addat import add_at
 from .. import _dtype as D
 from .._tensor import Size, Tensor, _wrap, _wrap_dim
 from . import pointwise as P
@@ -89,7 +90,7 @@ def _gather_backward(grad, index, dim, shape):
         o = out.reshape(1)
         np.add.at(o, _grid(_as1(index), 0), _as1(grad))
         return out
-    np.add.at(out, _grid(index, dim), grad)
+    add_at(out, _grid(index, dim), grad)
     return out
 
 
@@ -141,7 +142,7 @@ def _scatter_add(self, index, src, dim):
     if out.ndim == 0 or index.ndim == 0:
         np.add.at(out.reshape(1), _grid(_as1(index), 0), _as1(src))
     else:
-        np.add.at(out, _grid(index, dim), src)
+        add_at(out, _grid(index, dim), src)
     return out
 
 
@@ -274,7 +275,7 @@ def _index_add_at(out, index, dim, src):
     if out.ndim == 0:
         out[...] += np.sum(src)
         return
-    np.add.at(np.moveaxis(out, dim, 0), index.reshape(-1), np.moveaxis(np.asarray(src), dim, 0))
+    add_at(np.moveaxis(out, dim, 0), index.reshape(-1), np.moveaxis(np.asarray(src), dim, 0))
 
 
 def _index_select_backward(grad, index, dim, shape):

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ._addat import add_at
 from .._creation import rand
 from .._tensor import Tensor, _wrap
 from ._registry import NONE, SAME, Op
@@ -102,7 +103,7 @@ def _bag_fwd(weight, per_sample_weights, indices, bags, nbags, mode, padding_idx
     if per_sample_weights is not None:
         rows = rows * per_sample_weights[keep][:, None]
     out = np.zeros((nbags, d), weight.dtype)
-    np.add.at(out, bags[keep], rows)
+    add_at(out, bags[keep], rows)
     if mode == "mean":
         out = out / np.maximum(counts, 1)[:, None]
     return out.astype(weight.dtype, copy=False)

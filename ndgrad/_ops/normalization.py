@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._addat import add_at
 from .._tensor import Tensor, _wrap
 from ._kept import Kept
 from ._registry import NONE, Op
@@ -234,7 +235,7 @@ def _embedding_backward_fwd(grad, indices, num, padding_idx, scale_grad_by_freq)
     c = _coef(indices, num, padding_idx, scale_grad_by_freq, grad.dtype)
     g = grad * c if c is not None else grad
     out = np.zeros((num, grad.shape[-1]), grad.dtype)
-    np.add.at(out, indices.reshape(-1), g.reshape(-1, grad.shape[-1]))
+    add_at(out, indices.reshape(-1), g.reshape(-1, grad.shape[-1]))
     return out
 
 

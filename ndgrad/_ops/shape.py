@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._addat import add_at
 from .._tensor import Tensor
 from ._registry import NONE, SAME, Op, _Op1
 from .pointwise import zeros_like
@@ -291,7 +292,7 @@ def _basic_backward(grad, shape, idx):
 
 def _advanced_backward(grad, shape, idx):
     out = np.zeros(shape, grad.dtype)
-    np.add.at(out, idx, grad)  # repeated indices accumulate
+    add_at(out, idx, grad)  # repeated indices accumulate
     return out
 
 
