@@ -532,18 +532,35 @@ def _size(size: Sequence) -> tuple:
     return tuple(out)
 
 
+def _plain_shape(size: Sequence) -> tuple | None:
+    """`size` (ints, or one tuple/list/Size of them) as a shape when every element is a non-negative Python int (the
+    common call, which needs none of `_size`'s conversions or checks); None otherwise."""
+    if len(size) == 1 and size[0].__class__ in (tuple, list, Size):
+        size = size[0]
+    for s in size:
+        if s.__class__ is not int or s < 0:
+            return None
+    return tuple(size)
+
+
 def _filled(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
     d = _resolve(dtype) or D.get_default_dtype()
-    return _finish(np.full(_size(size), D.checked_fill(fill, d.np), dtype=d.np), requires_grad)
+    shape = _plain_shape(size)
+    if shape is None:
+        shape = _size(size)
+    if fill.__class__ is int and fill == 0:  # (np.zeros is one C call; np.full is Python around empty and copyto. 0 fits every dtype)
+        return _finish(np.zeros(shape, d.np), requires_grad)
+    return _finish(np.full(shape, D.checked_fill(fill, d.np), dtype=d.np), requires_grad)
 
 
 def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.zeros`."""
     _check_device(device)
-    dims = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-    if any(isinstance(n, (int, np.integer)) and n < 0 for n in dims):
-        raise RuntimeError("zeros: Dimension size must be non-negative.")  # torch's own check for zeros
+    if _plain_shape(size) is None:
+        dims = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        if any(isinstance(n, (int, np.integer)) and n < 0 for n in dims):
+            raise RuntimeError("zeros: Dimension size must be non-negative.")  # torch's own check for zeros
     return _filled(0, size, dtype, requires_grad)
 
 
