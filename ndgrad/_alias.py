@@ -14,7 +14,6 @@ import importlib.machinery
 import os
 import runpy
 import sys
-import traceback
 from typing import Any, Sequence
 
 _PREFIXES = {"torch": "ndgrad", "functorch": "ndgrad.functorch"}
@@ -88,7 +87,11 @@ def run(argv: Sequence[str]) -> int:
         tb = e.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename in _RUNNER_FILES:
             tb = tb.tb_next
-        traceback.print_exception(type(e), e, tb if tb is not None else e.__traceback__)
+        # (through sys.excepthook, as Python's own: on 3.10-3.11 only the interpreter's hook adds "Did you mean"
+        # to a NameError or AttributeError, and a program's own hook is honoured)
+        if tb is not None:
+            e.__traceback__ = tb  # (the interpreter's hook prints the exception's own traceback)
+        sys.excepthook(type(e), e, e.__traceback__)
         return 1
     return 0
 

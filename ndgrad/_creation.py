@@ -114,6 +114,9 @@ class Generator:
         self._gen = None
         self._normal_cache: float | None = None
 
+    def __repr__(self) -> str:
+        return f"<torch._C.Generator object at {hex(id(self))}>"  # (as torch's prints, in a notebook cell's output)
+
     @property
     def _bits(self) -> Any:
         if self._engine is None:

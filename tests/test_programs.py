@@ -678,11 +678,14 @@ def test_complex_and_half_draws_follow_torch(torch):
         assert f(ndgrad).tolist() == f(torch).tolist()
 
 
-def test_ndgrad_run_gives_pythons_file_and_traceback(tmp_path):
+@pytest.mark.parametrize("body", ["def f():\n    raise ValueError('boom')\nf()\n",
+                                  "probs = 1\nprint(prob)\n",      # Python's "Did you mean: 'probs'?"
+                                  "import math\nmath.sqroot(2)\n"])  # and "Did you mean: 'sqrt'?"
+def test_ndgrad_run_gives_pythons_file_and_traceback(tmp_path, body):
     """As `python script.py`: an absolute __file__, and an uncaught error's traceback from the script's first frame
-    (without the runner's), exit status 1."""
+    (without the runner's), with the interpreter's suggestions for a misspelt name, exit status 1."""
     script = tmp_path / "boom.py"
-    script.write_text("print(__file__)\ndef f():\n    raise ValueError('boom')\nf()\n")  # (no torch: CI without it)
+    script.write_text("print(__file__)\n" + body)  # (no torch: CI without it)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(os.path.dirname(ndgrad.__file__)),
                                                         os.environ.get("PYTHONPATH", "")])}
     ours = subprocess.run([sys.executable, "-m", "ndgrad", "run", "boom.py"], capture_output=True, text=True,

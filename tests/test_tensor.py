@@ -290,6 +290,14 @@ def test_generator_objects():
     np.testing.assert_array_equal(ndgrad.randn(3, generator=g1).numpy(), x.numpy())
 
 
+def test_generator_repr_as_torchs(torch):
+    """A notebook cell ending in `g = torch.Generator().manual_seed(...)` prints torch's text (but the address)."""
+    def text(g):
+        return repr(g).replace(hex(id(g)), "ADDR")
+    assert text(ndgrad.Generator().manual_seed(3)) == text(torch.Generator().manual_seed(3))
+    assert text(ndgrad.default_generator) == text(torch.default_generator)
+
+
 # -- attributes ---------------------------------------------------------------------------------------------
 def test_attributes(torch):
     def f(lib):
