@@ -97,7 +97,11 @@ class Op:
                 return self  # type: ignore[return-value]
             name = op._node_name
             base = VariadicNode if op.variadic else OpNode
-            cls = op.__dict__["node_cls"] = type(name, (base,), {"__slots__": (), "_op": op, "_name": name})
+            ns = {"__slots__": (), "_op": op, "_name": name}
+            fast = _gen_apply(op) if base is OpNode else None
+            if fast is not None:
+                ns["apply_grads"] = fast
+            cls = op.__dict__["node_cls"] = type(name, (base,), ns)
             return cls
 
     node_cls = _NodeClass()
@@ -124,6 +128,13 @@ class Op:
             self.has_vjp = True
         self._needed_cache.clear()
         self._plans.clear()
+        cls = self.__dict__.get("node_cls")
+        if cls is not None and "apply_grads" in cls.__dict__:  # (a node class made before: its unrolled apply too)
+            fast = _gen_apply(self)
+            if fast is None:
+                del cls.apply_grads
+            else:
+                cls.apply_grads = fast
         return self
 
     # -- forward mode (autograd/forward_ad.py) --------------------------------------------------
@@ -805,6 +816,52 @@ class OpNode(Node):
                 out.append(r)
             k += 1
         return out
+
+
+def _gen_apply(op: Op) -> Callable | None:
+    """`OpNode.apply_grads` written out for one op: its formulas called with their saved values by position, the
+    sum back to each input's shape and the cast inline, nothing looked up per call. It serves the common pass (arrays,
+    no create_graph, one output, values saved and unchanged) and hands every other case to `OpNode.apply_grads`,
+    which remains the one definition of what a node computes. None for ops it does not cover (several outputs,
+    formulas that read input shapes)."""
+    if op.multi or op.uses_shapes or not op.has_vjp:
+        return None
+    edges = op.edge_inputs if op.edge_inputs is not None else tuple(range(op.n_in))
+    env: dict = {"_generic": OpNode.apply_grads, "FREED": FREED, "_reg": __import__(__name__, fromlist=["SUM_TO"])}
+    lines = ["def apply_grads(self, grads, graph):",
+             "    saved = self._saved",
+             "    if graph or saved is FREED or self._ctx is not None:",
+             "        return _generic(self, grads, graph)",
+             "    for v in self._versions:",
+             "        if v[1][0] != v[2]:",
+             "            return _generic(self, grads, graph)  # (which raises torch's error)",
+             "    g = grads[0]",
+             "    nf = self.next_functions",
+             "    meta = self._meta"]
+    outs = []
+    for k, i in enumerate(edges):
+        f = op.vjps[i]
+        if f is None:
+            outs.append("None")
+            continue
+        env[f"f{i}"] = f
+        args = "".join(f", saved[{j}]" for j in f._idx)
+        lines += [f"    if nf[{k}][0] is None:",
+                  f"        r{k} = None",
+                  "    else:",
+                  f"        r{k} = f{i}(g{args})",
+                  f"        m = meta[{i}]",
+                  "        if m:",
+                  f"            if r{k}.shape != m[0]:",
+                  f"                r{k} = _reg.SUM_TO(r{k}, m[0])",
+                  f"            if r{k}.dtype is not m[1] and r{k}.dtype != m[1]:",
+                  f"                r{k} = _reg.CAST(r{k}, m[1])"]
+        outs.append(f"r{k}")
+    lines.append(f"    return [{', '.join(outs)}]")
+    exec(compile("\n".join(lines), f"<{op._node_name}.apply_grads>", "exec"), env)  # noqa: S102 (from the op table)
+    fn = env["apply_grads"]
+    fn._opnode = True  # type: ignore[attr-defined]  # (it computes what OpNode.apply_grads does: _batched.py)
+    return fn
 
 
 class VariadicNode(OpNode):

@@ -335,7 +335,7 @@ def _plan(cls: type) -> Any:
         return None
     if cls.apply_grads is _Variadic_apply:
         return "variadic" if op in _VARIADIC else None
-    if cls.apply_grads is not _OpNode_apply:
+    if cls.apply_grads is not _OpNode_apply and not getattr(cls.apply_grads, "_opnode", False):  # (or its unrolled form)
         return None
     if op in _SAFE:
         forms = tuple(None if f is None else (f, f._idx) for f in op.vjps)
