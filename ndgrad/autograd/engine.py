@@ -503,9 +503,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                 i += 1
                 if child is None or (needed is not None and child not in needed):
                     continue
-                if child.__class__ is AccumulateGrad and inline and not child._hooked:
+                d = deps[child]
+                if d == 1 and child.__class__ is AccumulateGrad and inline and not child._hooked:
                     var = child.variable
-                    if deps[child] == 1 and not var._hooks and not var._post_acc_hooks and child not in buffers:
+                    if not var._hooks and not var._post_acc_hooks and child not in buffers:
                         # the last gradient of a leaf with no hook, and no earlier one waits: accumulate it now,
                         # which is when the ready queue would run the leaf (AccumulateGrad goes first), without
                         # the queue
@@ -525,7 +526,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bo
                         while len(cb) <= nr:
                             cb.append(None)
                         cb[nr] = g if cb[nr] is None else cb[nr] + g
-                d = deps[child] - 1
+                d -= 1
                 deps[child] = d
                 if d == 0:
                     if nxt is None and not heap:
