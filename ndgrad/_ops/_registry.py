@@ -52,6 +52,9 @@ class Op:
     """One primitive: forward, dtype rule, derivative formulas. See the module docstring."""
 
     checks_ints = False  # an integer op's out-of-range number operand: wrapped as torch does (pow: refused, by fwd)
+    # a ufunc that is the forward when the op's one parameter is the int 1 and both operands are arrays of one float
+    # or complex dtype (sub with alpha 1: np.subtract), called without the forward function's checks
+    plain2: Callable | None = None
 
     def __init__(self, name: str, fwd: Callable, inputs: Sequence[str], params: Sequence[str] = (),
                  node: str | None = None, dtype: int = PROMOTE, view: bool = False, n_out: int = 1,
@@ -362,7 +365,13 @@ class _Op2(Op):
         else:
             return Op.__call__(self, *args)
         try:
-            out = self.fwd(da, db, *args[2:]) if len(args) > 2 else self.fwd(da, db)
+            if len(args) == 2:
+                out = self.fwd(da, db)
+            elif self.plain2 is not None and len(args) == 3 and args[2].__class__ is int and args[2] == 1 and \
+                    da.dtype.kind in "fc":
+                out = self.plain2(da, db)  # (x - y: its forward is one ufunc when alpha is 1)
+            else:
+                out = self.fwd(da, db, *args[2:])
         except ValueError:
             _check_broadcast(da.shape, getattr(db, "shape", ()))
             raise

@@ -214,9 +214,6 @@ def _promoted(a, b):
 
 
 def _sub(self, other, alpha):
-    if alpha == 1 and self.__class__ is np.ndarray and other.__class__ is np.ndarray and self.dtype is other.dtype \
-            and self.dtype.kind in "fc":  # (the common call, x - y of one float dtype: nothing to check or cast)
-        return np.subtract(self, other)
     if _is_bool(self) or _is_bool(other):  # checked before promotion turns bools into numbers
         _check_bool_sub(self, other)
     self, other = _promoted(self, other)
@@ -231,6 +228,7 @@ def _rsub(self, other, alpha):
 
 
 sub = Op("sub", _sub, ("self", "other"), ("alpha",), dtype=NONE)
+sub.plain2 = np.subtract
 sub.defvjp(self=lambda grad: grad,                                         # d/dx (x - a*y) = 1
            other=lambda grad, alpha: -grad if alpha == 1 else grad * -alpha)  # d/dy = -a
 
