@@ -831,10 +831,10 @@ def _gen_apply(op: Op) -> Callable | None:
     """`OpNode.apply_grads` written out for one op: its formulas called with their saved values by position, the
     sum back to each input's shape and the cast inline, nothing looked up per call. It serves the common pass (arrays,
     no create_graph, one output, values saved and unchanged) and hands every other case to `OpNode.apply_grads`,
-    which remains the one definition of what a node computes. None for ops it does not cover (several outputs,
-    formulas that read input shapes)."""
-    if op.multi or op.uses_shapes or not op.has_vjp:
+    which remains the one definition of what a node computes. None for ops it does not cover (several outputs)."""
+    if op.multi or not op.has_vjp:
         return None
+    nargs = op.nargs
     edges = op.edge_inputs if op.edge_inputs is not None else tuple(range(op.n_in))
     env: dict = {"_generic": OpNode.apply_grads, "FREED": FREED, "_reg": __import__(__name__, fromlist=["SUM_TO"])}
     lines = ["def apply_grads(self, grads, graph):",
@@ -854,7 +854,10 @@ def _gen_apply(op: Op) -> Callable | None:
             outs.append("None")
             continue
         env[f"f{i}"] = f
-        args = "".join(f", saved[{j}]" for j in f._idx)
+        # saved values by position; an input's shape (position nargs + 1 + input) from its metadata, as OpNode's
+        args = "".join(f", saved[{j}]" if j <= nargs else
+                       f", (None if meta[{j - nargs - 1}] is None else meta[{j - nargs - 1}][0] if meta[{j - nargs - 1}]"
+                       f" else g.shape)" for j in f._idx)
         lines += [f"    if nf[{k}][0] is None:",
                   f"        r{k} = None",
                   "    else:",
