@@ -547,12 +547,15 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     shapes = [x._data.shape for x in tensors]
-    # the first tensor that is neither 0-d nor a legacy empty 1-d one (torch skips those), else the first not 0-d
-    ref = next((s for s in shapes if s and s != (0,)), None) or next((s for s in shapes if s), shapes[0])
+    ref = shapes[0]
+    if not ref or ref == (0,):
+        # the first tensor that is neither 0-d nor a legacy empty 1-d one (torch skips those), else the first not 0-d
+        ref = next((s for s in shapes if s and s != (0,)), None) or next((s for s in shapes if s), shapes[0])
     nd = len(ref)
     if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    d = _wrap_dim(dim, nd)
+    d = dim + nd if dim.__class__ is int and -nd <= dim < 0 else dim if dim.__class__ is int and 0 <= dim < nd \
+        else _wrap_dim(dim, nd)
     before, after = ref[:d], ref[d + 1:]
     sizes = []
     for i, s in enumerate(shapes):

@@ -687,9 +687,14 @@ def _apply_variadic(op: Op, args: tuple):
             req = True
     if not arrs:
         return _variadic_not_tensors(op, args)
-    if op.rule == PROMOTE and arrs:
+    if op.rule == PROMOTE:
         d = arrs[0].dtype
-        if any(a.dtype != d for a in arrs):
+        for a in arrs:
+            if a.dtype is not d and a.dtype != d:
+                break
+        else:
+            d = None  # (one dtype: nothing to promote)
+        if d is not None:
             key = tuple((_FROM_NP[a.dtype], 2 if a.ndim else 1) for a in arrs)
             target = D.result_type_of(key).np
             arrs = [a.astype(target) if a.dtype != target else a for a in arrs]
