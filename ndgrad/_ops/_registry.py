@@ -585,59 +585,10 @@ def _make_node(op: Op, args: tuple, n: int, result: Any, result_boxes: list) -> 
 
 
 def _record(op: Op, args: tuple, n: int, out, vc) -> Tensor:
-    """Build the node for one output and return the output tensor attached to it (`_make_node` for one output,
-    inlined: the general path of every op with three inputs or more, F.linear's addmm among them)."""
-    res = _new(Tensor)
-    res._data = out
-    res._vc = rvc = [0] if vc is None else vc
-    res._output_nr = 0
-    res._grad = None
+    """Build the node for one output and return the output tensor attached to it."""
+    res = _wrap(out, vc)
+    res.grad_fn = _make_node(op, args, n, out, [res._vc])
     res._requires_grad = True
-    vjps = op.vjps
-    edges = []
-    meta = []
-    mask = 0
-    for i in range(n):
-        a = args[i]
-        if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad and vjps[i] is not None:
-            mask |= 1 << i
-            fn = a.grad_fn
-            edges.append((fn, a._output_nr) if fn is not None else _edge(a))
-            d = a._data
-            meta.append((d.shape, d.dtype))
-        else:
-            edges.append(_NO_EDGE)
-            meta.append(None)
-    plan = op._plans.get(mask)
-    if plan is None:
-        plan = op._plan(mask)
-    keep_pos, tensor_pos, save_res, keep = plan
-    node = _new(op.node_cls)  # Node.__init__ inlined
-    node.next_functions = tuple(edges) if op.edge_inputs is None else tuple(edges[i] for i in op.edge_inputs)
-    node._meta = tuple(meta)
-    if keep_pos or save_res:
-        nargs = op.nargs
-        saved = [None] * (nargs + 1)
-        versions = []
-        for j in keep_pos:
-            a = args[j]
-            if j < n and (a.__class__ is Tensor or isinstance(a, Tensor)):
-                saved[j] = a._data  # formulas run on arrays; the Tensor waits in `versions` for create_graph
-                versions.append((j, a._vc, a._vc[0], a))
-            else:
-                saved[j] = a
-        if save_res:
-            saved[nargs] = out
-            versions.append((nargs, rvc, rvc[0], None))
-        node._saved = saved
-        node._versions = versions
-        if keep:
-            node._keep = True
-    else:
-        node._saved = None
-        node._versions = ()
-    node._seq = next(_node_seq)
-    res.grad_fn = node
     return res
 
 

@@ -2,7 +2,7 @@
 
 The forward hot path must not pay for debugging aids it does not use, so nothing there checks a flag.
 Instead, while `detect_anomaly` or `saved_tensors_hooks` is active, the record functions of the op table
-(`_registry._record`, `_record1`, `_record2`, looked up as module globals at each call) and `Node.__init__`
+(`_registry._record1`, `_registry._record2`, looked up as module globals at each call) and `Node.__init__`
 (used by every other node) are replaced by wrappers that, after the node is built,
 
 - remember the user-code stack that created it (anomaly mode), for the backward error report, and
@@ -125,14 +125,11 @@ def refresh() -> None:
     from .._ops import _registry as R
     on = state.anomaly or bool(state.hooks)
     if on and not _ORIG:
-        _ORIG.update({"_record": R._record, "_record1": R._record1, "_record2": R._record2,
-                      "Node.__init__": _graph.Node.__init__})
-        R._record = _wrap_record(_ORIG["_record"])
+        _ORIG.update({"_record1": R._record1, "_record2": R._record2, "Node.__init__": _graph.Node.__init__})
         R._record1 = _wrap_record(_ORIG["_record1"])
         R._record2 = _wrap_record(_ORIG["_record2"])
         _graph.Node.__init__ = _node_init  # type: ignore[method-assign]
     elif not on and _ORIG:
-        R._record = _ORIG["_record"]
         R._record1 = _ORIG["_record1"]
         R._record2 = _ORIG["_record2"]
         _graph.Node.__init__ = _ORIG["Node.__init__"]  # type: ignore[method-assign]
