@@ -284,6 +284,9 @@ class Generator:
 
 
 default_generator = Generator()
+# torch seeds its default CPU generator from the system's entropy in each process (torch.initial_seed() differs
+# between runs); a Generator() made by the program starts from 67280421310721, as torch's
+default_generator._seed = int.from_bytes(__import__("os").urandom(8), "little")
 
 
 def manual_seed(seed: int) -> Generator:

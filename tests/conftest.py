@@ -18,3 +18,11 @@ def pytest_configure(config):
 def torch():
     """The torch module, for the comparison tests (they skip when torch is not installed)."""
     return pytest.importorskip("torch")
+
+
+@pytest.fixture(autouse=True)
+def _seeded_default_generator():
+    """Each test starts ndgrad's default generator from one seed. Like torch's, it is seeded from the system's
+    entropy in each process; a test's unseeded draws stay reproducible, whatever ran before it."""
+    import ndgrad
+    ndgrad.manual_seed(67280421310721)

@@ -290,6 +290,20 @@ def test_generator_objects():
     np.testing.assert_array_equal(ndgrad.randn(3, generator=g1).numpy(), x.numpy())
 
 
+def test_default_generator_seeded_per_process_as_torchs(torch):
+    """torch seeds its default generator from the system's entropy in each process; a new Generator starts from
+    67280421310721. Unseeded programs draw differently from run to run in both."""
+    import subprocess
+    import sys
+    code = "import {0}; print({0}.initial_seed(), {0}.rand(1).item(), {0}.Generator().initial_seed())"
+    for lib in ("ndgrad", "torch"):
+        runs = [subprocess.run([sys.executable, "-c", code.format(lib)], capture_output=True, text=True, check=True,
+                               timeout=120).stdout.split() for _ in range(2)]
+        assert runs[0][0] != runs[1][0] and runs[0][1] != runs[1][1], lib
+        assert runs[0][2] == runs[1][2] == "67280421310721", lib
+    assert 0 <= ndgrad.initial_seed() < 2 ** 64
+
+
 def test_generator_repr_as_torchs(torch):
     """A notebook cell ending in `g = torch.Generator().manual_seed(...)` prints torch's text (but the address)."""
     def text(g):
