@@ -549,12 +549,14 @@ def _plain_shape(size: Sequence) -> tuple | None:
     return tuple(size)
 
 
-def _filled(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
+def _filled(fill: Any, size: tuple, dtype: Any, requires_grad: bool, shape: tuple | None = None) -> Tensor:
+    """A new tensor of `size` filled with `fill` (`shape`: `_plain_shape(size)`, when the caller has it)."""
     d = _resolve(dtype) or D.get_default_dtype()
-    shape = _plain_shape(size)
     if shape is None:
-        shape = _size(size)
-    if fill.__class__ is int and fill == 0:  # (np.zeros is one C call; np.full is Python around empty and copyto. 0 fits every dtype)
+        shape = _plain_shape(size)
+        if shape is None:
+            shape = _size(size)
+    if fill.__class__ is int and fill == 0:  # (np.zeros: one C call, where np.full is Python; 0 fits every dtype)
         return _finish(np.zeros(shape, d.np), requires_grad)
     return _finish(np.full(shape, D.checked_fill(fill, d.np), dtype=d.np), requires_grad)
 
@@ -563,11 +565,12 @@ def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, de
           requires_grad: bool = False) -> Tensor:
     """Mirrors `torch.zeros`."""
     _check_device(device)
-    if _plain_shape(size) is None:
+    shape = _plain_shape(size)
+    if shape is None:
         dims = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
         if any(isinstance(n, (int, np.integer)) and n < 0 for n in dims):
             raise RuntimeError("zeros: Dimension size must be non-negative.")  # torch's own check for zeros
-    return _filled(0, size, dtype, requires_grad)
+    return _filled(0, size, dtype, requires_grad, shape)
 
 
 def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,

@@ -30,17 +30,13 @@ def _is_operand(x: Any) -> bool:
 
 # -- arithmetic operators -----------------------------------------------------------------------------------
 def __add__(self, other):
-    if other.__class__ is Tensor:
-        return _add(self, other)
-    if not _is_operand(other):
+    if other.__class__ is not Tensor and not _is_operand(other):  # (a Tensor first: the common operand)
         return NotImplemented
     return _add(self, other)
 
 
 def __sub__(self, other):
-    if other.__class__ is Tensor:
-        return _sub(self, other, 1)
-    if not _is_operand(other):
+    if other.__class__ is not Tensor and not _is_operand(other):  # (a Tensor first: the common operand)
         return NotImplemented
     return _sub(self, other, 1)
 
@@ -52,17 +48,13 @@ def __rsub__(self, other):
 
 
 def __mul__(self, other):
-    if other.__class__ is Tensor:
-        return _mul(self, other)
-    if not _is_operand(other):
+    if other.__class__ is not Tensor and not _is_operand(other):  # (a Tensor first: the common operand)
         return NotImplemented
     return _mul(self, other)
 
 
 def __truediv__(self, other):
-    if other.__class__ is Tensor:
-        return _div(self, other)
-    if not _is_operand(other):
+    if other.__class__ is not Tensor and not _is_operand(other):  # (a Tensor first: the common operand)
         return NotImplemented
     return _div(self, other)
 

@@ -572,6 +572,8 @@ def _size_at(t: Any, d: int) -> int:
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:
+    if dim.__class__ is int and 0 <= dim < ndim:
+        return dim  # (the common call: nothing to wrap)
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")

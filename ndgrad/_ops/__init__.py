@@ -554,8 +554,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
     nd = len(ref)
     if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    d = dim + nd if dim.__class__ is int and -nd <= dim < 0 else dim if dim.__class__ is int and 0 <= dim < nd \
-        else _wrap_dim(dim, nd)
+    d = _wrap_dim(dim, nd)
     before, after = ref[:d], ref[d + 1:]
     sizes = []
     for i, s in enumerate(shapes):

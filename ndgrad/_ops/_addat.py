@@ -25,9 +25,11 @@ def add_at(out: np.ndarray, index: Any, src: Any) -> None:
     positions, which NumPy refuses) is NumPy's own call."""
     idx = index if isinstance(index, tuple) else (index,)
     k = len(idx)
+    tail = out.shape[k:]
+    inner = prod(tail)  # (the elements each position adds: a row of an embedding's gradient)
     if not (out.flags.c_contiguous and out.flags.writeable and 0 < k <= out.ndim and (k > 1 or out.ndim > 1)
             and all(i.__class__ is np.ndarray and i.dtype.kind in "iu" for i in idx)
-            and max(i.size for i in idx) * prod(out.shape[k:]) >= FLAT_MIN):
+            and max(i.size for i in idx) * inner >= FLAT_MIN):
         np.add.at(out, index, src)
         return
     lead = out.shape[:k]
@@ -43,12 +45,10 @@ def add_at(out: np.ndarray, index: Any, src: Any) -> None:
             pos = np.ravel_multi_index(fixed, lead) if k > 1 else fixed[0].astype(np.intp, copy=False)
         else:
             pos = np.zeros(arrs[0].shape, np.intp)
-        tail = out.shape[k:]
         vals = np.broadcast_to(src, pos.shape + tail)
     except (IndexError, ValueError):
         np.add.at(out, index, src)
         return
-    inner = prod(tail)
     if inner > 1:
         pos = pos[..., None] * inner + np.arange(inner)
     np.add.at(out.reshape(-1), pos.reshape(-1), vals.reshape(-1))

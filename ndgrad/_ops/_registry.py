@@ -15,6 +15,7 @@ Broadcast reduction and the cast of a gradient to its input's dtype happen here,
 from __future__ import annotations
 
 import re
+import sys
 from math import copysign as _copysign
 from operator import itemgetter
 from typing import Any, Callable, Sequence
@@ -641,14 +642,11 @@ def _apply_variadic(op: Op, args: tuple):
     if op.rule == PROMOTE:
         d = arrs[0].dtype
         for a in arrs:
-            if a.dtype is not d and a.dtype != d:
+            if a.dtype is not d and a.dtype != d:  # (several dtypes: promote them all)
+                key = tuple((_FROM_NP[a.dtype], 2 if a.ndim else 1) for a in arrs)
+                target = D.result_type_of(key).np
+                arrs = [a.astype(target) if a.dtype != target else a for a in arrs]
                 break
-        else:
-            d = None  # (one dtype: nothing to promote)
-        if d is not None:
-            key = tuple((_FROM_NP[a.dtype], 2 if a.ndim else 1) for a in arrs)
-            target = D.result_type_of(key).np
-            arrs = [a.astype(target) if a.dtype != target else a for a in arrs]
     out = op.fwd(arrs, *params)
     if out.__class__ is not _ndarray:
         out = np.asarray(out)
@@ -792,7 +790,8 @@ def _gen_apply(op: Op) -> Callable | None:
         return None
     nargs = op.nargs
     edges = op.edge_inputs if op.edge_inputs is not None else tuple(range(op.n_in))
-    env: dict = {"_generic": OpNode.apply_grads, "FREED": FREED, "_reg": __import__(__name__, fromlist=["SUM_TO"])}
+    # (SUM_TO and CAST are read from the module at each call: reduction.py and pointwise.py set them after import)
+    env: dict = {"_generic": OpNode.apply_grads, "FREED": FREED, "_reg": sys.modules[__name__]}
     lines = ["def apply_grads(self, grads, graph):",
              "    saved = self._saved",
              "    if graph or saved is FREED or self._ctx is not None:",
