@@ -412,7 +412,7 @@ def test_first_backward_widens_the_middle_generation_unless_the_program_set_thre
     y = x * 2.0
     assert gc.get_threshold() == (700, 10, 10)
     y.sum().backward()
-    assert gc.get_threshold() == (700, engine.GEN1_THRESHOLD, 10)
+    assert gc.get_threshold() == (engine.GEN0_THRESHOLD, engine.GEN1_THRESHOLD, 10)
     gc.set_threshold(500, 20, 5)  # the program's own thresholds: kept, then and later
     engine._gc_state["tuned"] = False
     (x * 2.0).sum().backward()
@@ -445,5 +445,23 @@ def test_small_graphs_built_and_freed_stay_out_of_the_old_generation(gc_threshol
     engine = gc_thresholds
     engine._gc_state["tuned"] = True
     default = middle_collections((700, 10, 10))
-    widened = middle_collections((700, engine.GEN1_THRESHOLD, 10))
+    widened = middle_collections((engine.GEN0_THRESHOLD, engine.GEN1_THRESHOLD, 10))
     assert default >= 5 and widened <= default // 3, (default, widened)
+
+
+@pytest.mark.skipif(not _GENERATIONAL, reason="CPython's generational collector (3.10-3.13)")
+def test_a_2000_op_graph_is_built_between_two_young_collections(gc_thresholds):
+    # with the default young threshold (700 allocations) building it runs a young collection every ~115 ops
+    def young_collections(thresholds):
+        gc.collect()
+        gc.set_threshold(*thresholds)
+        before = gc.get_stats()[0]["collections"]
+        x, y = _deep_chain(2000)
+        n = gc.get_stats()[0]["collections"] - before
+        y.backward()
+        return n
+    engine = gc_thresholds
+    engine._gc_state["tuned"] = True
+    default = young_collections((700, 10, 10))
+    tuned = young_collections((engine.GEN0_THRESHOLD, engine.GEN1_THRESHOLD, 10))
+    assert default >= 10 and tuned <= 1, (default, tuned)

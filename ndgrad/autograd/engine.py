@@ -83,12 +83,17 @@ def _check_hook_result(fn: Any, old: Tensor, new: Any) -> None:
 # counting freed them a moment later. A full collection walks every object of the process: ~5 ms with NumPy and
 # ndgrad loaded, ~90 ms in a process that has also imported torch, so in repeated 2000-op chains they took 35% of
 # the time. After the first backward pass the middle generation's threshold goes from 10 to GEN1_THRESHOLD young
-# collections (about 70,000 allocations): a graph built and freed in that window is never promoted. Only while
+# collections, and the young generation's from 700 allocations to GEN0_THRESHOLD (together about 100,000
+# allocations): a graph built and freed in that window is never promoted. The young threshold matters by itself:
+# each op makes about six tracked objects (tensor, node, edge tuples, saved lists), all alive until the backward
+# pass, so with 700 a young collection ran every ~115 ops and walked the graph's newest objects again (0.4 us an
+# op of a 2000-op chain's 3.5 us forward); with GEN0_THRESHOLD such a graph is built and freed between two. Only while
 # the thresholds are the interpreter's defaults (a program's own settings are left alone; NDGRAD_GC_TUNE=0 in the
 # environment leaves them too), and only on CPython's generational collectors (3.10-3.13; 3.14's incremental
 # collector reads the thresholds differently).
 FREEZE_AFTER = 4096
-GEN1_THRESHOLD = 100
+GEN0_THRESHOLD = 20000
+GEN1_THRESHOLD = 5
 _gc_state = {"base": 0, "frozen": False, "release_at": 1 << 20, "wait_full": False, "tuned": False}
 
 
@@ -96,7 +101,7 @@ def _tune_gc() -> None:
     _gc_state["tuned"] = True
     if sys.implementation.name == "cpython" and sys.version_info < (3, 14) and gc.get_threshold() == (700, 10, 10) \
             and os.environ.get("NDGRAD_GC_TUNE", "1") != "0":
-        gc.set_threshold(700, GEN1_THRESHOLD, 10)
+        gc.set_threshold(GEN0_THRESHOLD, GEN1_THRESHOLD, 10)
 
 
 def _node_count() -> int:
