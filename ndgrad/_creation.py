@@ -334,6 +334,34 @@ def _no_strings(data: Any, flat: list) -> None:
     raise TypeError(f"new(): invalid data type '{type(bad).__name__}'")
 
 
+_LIST_OF_ARRAYS = (
+    "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting the list to a "
+    "single numpy.ndarray with numpy.array() before converting to a tensor. (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/utils/tensor_new.cpp:252.)")
+_arrays_warned = [False]  # torch warns once per process
+
+
+def _warn_if_arrays(data: Any, size: int) -> None:
+    """torch's warning for nested sequences holding NumPy arrays (not NumPy scalars), when the result has elements.
+    Lists whose first element is a number hold numbers (anything else there is ragged): they are not walked, so a
+    long flat list costs nothing here."""
+    if _arrays_warned[0] or not size:
+        return
+    stack = [data]
+    while stack:
+        seq = stack.pop()
+        if not seq or not isinstance(seq[0], (list, tuple, np.ndarray)):
+            continue
+        for e in seq:
+            if isinstance(e, np.ndarray):
+                _arrays_warned[0] = True
+                from ._warn import warn_at_caller
+                warn_at_caller(_LIST_OF_ARRAYS, UserWarning)
+                return
+            if isinstance(e, (list, tuple)):
+                stack.append(e)
+
+
 def _infer(data: Any) -> np.ndarray:
     """NumPy array for nested Python data, with torch's default dtypes."""
     if isinstance(data, Tensor):
@@ -354,6 +382,7 @@ def _infer(data: Any) -> np.ndarray:
             arr = None
         if arr is None or arr.dtype == object:
             _raise_ragged(data)
+        _warn_if_arrays(data, arr.size)
         if arr.size == 0 and arr.dtype == np.float64:
             return arr.astype(D.get_default_dtype().np)
         kinds = {type(x) for x in flat}
@@ -465,9 +494,13 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         # straight to the requested dtype: going through the default float32 would lose precision (into an
         # integer dtype only from a flat list of ints, which NumPy refuses when one does not fit)
         try:
-            return _finish(np.array(data, dtype=d.np), requires_grad)
+            arr = np.array(data, dtype=d.np)
         except (TypeError, ValueError, RuntimeError, OverflowError):
             pass  # nested tensors, ragged lists, a number out of range...: the general path reports them as torch
+        else:
+            if isinstance(data, (list, tuple)):
+                _warn_if_arrays(data, arr.size)
+            return _finish(arr, requires_grad)
     arr = _infer(data)
     if d is None and arr.dtype not in D.FROM_NP:
         D.from_numpy_dtype(arr.dtype)

@@ -92,6 +92,9 @@ class Tensor:
         # legacy `torch.Tensor(data)` / `torch.Tensor(2, 3)`: default dtype, no grad
         if len(args) == 1 and not isinstance(args[0], int):
             data = np.array(args[0], dtype=D.get_default_dtype().np)
+            if isinstance(args[0], (list, tuple)):
+                from ._creation import _warn_if_arrays
+                _warn_if_arrays(args[0], data.size)
         else:
             data = np.empty(tuple(args), dtype=D.get_default_dtype().np)
         self._data = data

@@ -7,6 +7,7 @@ while it counts levels.
 """
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from typing import Any
@@ -32,3 +33,18 @@ def warn(message: Any, category: Any = None, stacklevel: int = 1) -> None:
         if f is None:
             break
     warnings.warn(message, category, stacklevel + extra + 1)  # (+1: this frame)
+
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_at_caller(message: Any, category: Any = None) -> None:
+    """`warnings.warn` pointing at the first frame outside ndgrad (and its stubs): for a warning raised deep inside,
+    where the number of frames up to the user's call depends on the way in (torch raises such warnings from C++,
+    so they point at the user's line whichever function was called)."""
+    f = sys._getframe(1)
+    level = 1
+    while f is not None and (f.f_code.co_filename == STUB_FILE or f.f_code.co_filename.startswith(_PKG_DIR)):
+        f = f.f_back
+        level += 1
+    warnings.warn(message, category, level + 1)  # (+1: this frame)

@@ -88,3 +88,57 @@ def test_pin_memory_warns_at_each_epoch_as_torch_without_an_accelerator(torch):
             seen.append((batches, [(x.category, str(x.message)) for x in w]))
         got.append(seen)
     assert got[0] == got[1]
+
+
+# -- "Creating a tensor from a list of numpy.ndarrays is extremely slow" (torch warns once per process) ------------
+# (each case checked against torch 2.13 in a fresh process: torch's warning fires once, so one process per case)
+ARRAY_LISTS = [
+    ("tensor", "[np.ones(3), np.ones(3)]", {}, True),
+    ("tensor", "(np.ones(2), np.ones(2))", {}, True),
+    ("tensor", "[[np.ones(2)], [np.ones(2)]]", {}, True),
+    ("tensor", "[[1.0, 2.0], np.ones(2)]", {}, True),      # not the first element: torch still sees it
+    ("tensor", "[np.ones(2)]", {"dtype": "int64"}, True),
+    ("tensor", "[np.ones(2)]", {"dtype": "float32"}, True),
+    ("as_tensor", "[np.ones(3), np.ones(3)]", {}, True),
+    ("FloatTensor", "[np.ones(3), np.ones(3)]", {}, True),
+    ("Tensor", "[np.ones(3), np.ones(3)]", {}, True),
+    ("tensor", "[np.float32(1), np.float32(2)]", {}, False),  # NumPy scalars are not arrays
+    ("tensor", "[np.ones(0), np.ones(0)]", {}, False),        # nothing to store
+    ("tensor", "[np.ones((2, 0))]", {}, False),
+    ("tensor", "np.ones(3)", {}, False),
+    ("tensor", "[[1.0, 2.0], [3.0, 4.0]]", {}, False),
+]
+
+
+@pytest.mark.parametrize("fn,data,kw,warns", ARRAY_LISTS)
+def test_list_of_arrays_warns_as_torch(fn, data, kw, warns, monkeypatch):
+    import numpy as np
+    from ndgrad import _creation
+    monkeypatch.setattr(_creation, "_arrays_warned", [False])
+    k = {n: getattr(ndgrad, v) for n, v in kw.items()}
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        getattr(ndgrad, fn)(eval(data, {"np": np}), **k)  # noqa: S307  (the table's own expressions)
+    got = [x for x in w if "list of numpy.ndarrays" in str(x.message)]
+    assert len(got) == warns
+    if warns:
+        assert got[0].filename == __file__  # the caller's line, however deep inside the warning is raised
+
+
+def test_list_of_arrays_warning_text_and_once_per_process_like_torch(torch, tmp_path):
+    import subprocess
+    import sys
+    prog = ("import sys, warnings, numpy as np\n"
+            "warnings.simplefilter('always')\n"
+            "lib = __import__(sys.argv[1])\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    lib.tensor([np.ones(0)])\n"
+            "    lib.tensor([np.ones(2), np.ones(2)])\n"
+            "    lib.tensor([np.ones(2), np.ones(2)])\n"
+            "print([(x.category.__name__, str(x.message), x.lineno) for x in w])\n")
+    f = tmp_path / "prog.py"
+    f.write_text(prog)
+    out = [subprocess.run([sys.executable, str(f), lib], capture_output=True, text=True, check=True).stdout
+           for lib in ("ndgrad", "torch")]
+    assert "list of numpy.ndarrays" in out[1] and out[0] == out[1]
