@@ -177,3 +177,20 @@ def test_errors_match_torch(torch, k):
     assert isinstance(n_err.value, type(t_err.value))
     first = str(t_err.value).split("\n")[0]
     assert str(n_err.value).split("\n")[0] == first
+
+
+@pytest.mark.parametrize("seed,n", [(0, 2560), (1, 16 * 4000 + 7), (12345, 100_003)])
+def test_float32_normals_are_torchs_bits(torch, seed, n):
+    # torch's 16-wide float32 normal fill: avx_mathfun's log and sincos with the multiply-adds its compiler fuses
+    # (_avx_mathfun.py); every element equal on torch's AVX2 kernel
+    torch.manual_seed(seed)
+    ndgrad.manual_seed(seed)
+    a = torch.randn(n).numpy()
+    b = ndgrad.randn(n).numpy()
+    c = torch.nn.Embedding(7, 512).weight.detach().numpy()
+    d = ndgrad.nn.Embedding(7, 512).weight.detach().numpy()
+    if torch.backends.cpu.get_cpu_capability() == "AVX2":
+        np.testing.assert_array_equal(b, a)
+        np.testing.assert_array_equal(d, c)
+    else:  # (another kernel of torch's: the last bit may differ in a few elements)
+        assert (a != b).mean() < 0.01

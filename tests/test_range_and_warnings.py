@@ -142,3 +142,22 @@ def test_list_of_arrays_warning_text_and_once_per_process_like_torch(torch, tmp_
     out = [subprocess.run([sys.executable, str(f), lib], capture_output=True, text=True, check=True).stdout
            for lib in ("ndgrad", "torch")]
     assert "list of numpy.ndarrays" in out[1] and out[0] == out[1]
+
+
+def test_rnn_dropout_warning_points_where_torchs_does(torch):
+    # torch warns from RNNBase.__init__ with stacklevel 2: at the subclass's super().__init__ line for RNN, LSTM
+    # and GRU (so Python's default filter shows it once per class however many layers a program makes), at the
+    # caller's line for RNNBase itself
+    def where(lib):
+        out = []
+        for make in (lambda: lib.nn.RNN(3, 4, dropout=0.5), lambda: lib.nn.LSTM(3, 4, dropout=0.5),
+                     lambda: lib.nn.GRU(3, 4, dropout=0.5), lambda: lib.nn.RNNBase("LSTM", 3, 4, dropout=0.5)):
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                make()
+            assert len(w) == 1
+            f = w[0].filename
+            out.append("caller" if f == __file__ else f"{lib.__name__}/nn/modules/rnn.py" if
+                       f.endswith("nn/modules/rnn.py") else f)
+        return out
+    assert where(ndgrad) == [s.replace("torch/", "ndgrad/") for s in where(torch)]

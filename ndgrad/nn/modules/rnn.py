@@ -104,7 +104,7 @@ class RNNBase(Module):
         if dropout > 0 and num_layers == 1:
             _warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                   f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
-                  UserWarning, stacklevel=3)
+                  UserWarning, stacklevel=2)  # (torch's: the subclass's super().__init__ line, so shown once)
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode}")
         gate_size = _GATES[mode] * hidden_size
