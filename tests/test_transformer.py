@@ -102,7 +102,7 @@ def test_sdpa_dropout_uses_one_mask_forward_and_backward():
     grads = ndgrad.autograd.grad(out, (q, k, v), g)
     # the same computation from small ops, with the keep-mask drawn the same way from the same seed
     ndgrad.manual_seed(3)
-    keep = (ndgrad.rand(2, 3, 4, 4, dtype=q.dtype) >= 0.4).to(q.dtype) / 0.6
+    keep = ndgrad.empty(2, 3, 4, 4, dtype=q.dtype).bernoulli_(0.6) / 0.6  # (torch's at::dropout draws so)
     s = (q @ k.transpose(-2, -1)) / math.sqrt(5)
     s = s.masked_fill(mask.logical_not(), float("-inf"))
     ref = (s.softmax(-1) * keep) @ v
@@ -118,6 +118,22 @@ def test_sdpa_dropout_uses_one_mask_forward_and_backward():
         return F.scaled_dot_product_attention(*a, dropout_p=0.5)
     assert gradcheck(f, small) and gradgradcheck(f, small)
     assert not F.scaled_dot_product_attention(*small, dropout_p=1.0).detach().numpy().any()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_dropout_draws_torchs_mask(torch, causal):
+    # torch's math path drops with at::dropout: bernoulli_(1 - p) on the default generator's stream
+    x = [_x(2, 3, 4, 5) for _ in range(3)]
+    g = _x(2, 3, 4, 5)
+    out = []
+    for lib in (ndgrad, torch):
+        q, k, v = (lib.tensor(a, requires_grad=True) for a in x)
+        lib.manual_seed(5)
+        o = lib.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=0.3, is_causal=causal)
+        o.backward(lib.tensor(g))
+        out.append([o.detach().numpy(), q.grad.numpy(), k.grad.numpy(), v.grad.numpy(), lib.rand(3).numpy()])
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 def test_sdpa_dropout_keeps_the_expected_fraction():

@@ -1,8 +1,8 @@
 """Scaled dot-product attention as one op (`F.scaled_dot_product_attention`).
 
 softmax(q kᵀ·scale + mask) v, with a boolean or additive mask (broadcast), `is_causal`, dropout on the
-attention weights (the keep-mask is drawn from ndgrad's generator by the caller and passed in, so the backward
-uses the same mask), `scale`, and grouped-query attention (`enable_gqa`: each key/value head serves a
+attention weights (the keep-mask is drawn as torch's math path draws it, bernoulli_(1 - p) on the generator's
+stream, by the caller and passed in, so the backward uses the same mask), `scale`, and grouped-query attention (`enable_gqa`: each key/value head serves a
 contiguous group of query heads). The forward is NumPy: two batched matmuls (BLAS, no loop over heads or
 batch) and a softmax in place. Rows whose every key is masked give 0, as torch's math path does.
 
@@ -327,12 +327,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         mask = mask.to(query.dtype)
     dmask = None
     if dropout_p > 0.0:
-        from .._creation import rand
+        from .._creation import _gen
         shape = tuple(batch) + (L, S)
         if dropout_p == 1.0:
             dmask = np.zeros(shape, qd.dtype)
-        else:
-            keep = rand(*shape, dtype=query.dtype)._data >= dropout_p
+        else:  # torch's math path: at::dropout's bernoulli_(1 - p) on its stream, scaled by 1/(1 - p)
+            keep = _gen(None)._torch_bernoulli(shape, 1.0 - dropout_p)
             dmask = keep.astype(qd.dtype) * qd.dtype.type(1.0 / (1.0 - dropout_p))
     flash = (qd.ndim == kd.ndim == vd.ndim == 4 and dropout_p == 0.0
              and not (attn_mask is not None and attn_mask.requires_grad)
