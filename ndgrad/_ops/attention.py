@@ -2,9 +2,10 @@
 
 softmax(q kᵀ·scale + mask) v, with a boolean or additive mask (broadcast), `is_causal`, dropout on the
 attention weights (the keep-mask is drawn as torch's math path draws it, bernoulli_(1 - p) on the generator's
-stream, by the caller and passed in, so the backward uses the same mask), `scale`, and grouped-query attention (`enable_gqa`: each key/value head serves a
-contiguous group of query heads). The forward is NumPy: two batched matmuls (BLAS, no loop over heads or
-batch) and a softmax in place. Rows whose every key is masked give 0, as torch's math path does.
+stream, by the caller and passed in, so the backward uses the same mask), `scale`, and grouped-query attention
+(`enable_gqa`: each key/value head serves a contiguous group of query heads). The forward is NumPy: two
+batched matmuls (BLAS, no loop over heads or batch) and a softmax in place. Rows whose every key is masked
+give 0, as torch's math path does.
 
 The op has two outputs: the attention output and, hidden from the caller, the attention probabilities P
 (what the backward needs, so nothing is recomputed). All input gradients come from one derivative
