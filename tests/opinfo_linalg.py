@@ -10,8 +10,8 @@ first row, so that NumPy's and torch's LAPACK calls are compared, not their sign
 Cholesky and eigh read one triangle only, so they are differentiated through a symmetric input.
 
 Known deviations from torch:
-- einsum is one op in ndgrad (EinsumBackward0); torch's grad_fn is the last op of its decomposition
-  (ViewBackward0, PermuteBackward0, SumBackward1...): marked per sample.
+- einsum is one op in ndgrad, registered under the names of torch's last decomposition step (ViewBackward0,
+  MulBackward0, SumBackward1, PermuteBackward0), so grad_fn names agree.
 - Singular inputs raise ndgrad.linalg.LinAlgError (a RuntimeError subclass) with torch's messages.
 - det's gradient at exactly singular matrices uses torch's SVD formula, for every matrix of the batch then.
 - diagonal returns a copy, not a view sharing the version counter.
@@ -29,7 +29,6 @@ from opinfo import WITH_INT, A, Arg, E, F, OpInfo, Sample, add, f32, f64, ints, 
 
 FLOATS = (f64, f32)
 TOL32 = dict(rtol={f32: 1e-4}, atol={f32: 1e-4})
-EINSUM_FN = {"grad_fn": "einsum is one op (EinsumBackward0); torch's grad_fn is its decomposition's last op"}
 
 
 def wc(shape, d, r) -> Arg:
@@ -61,20 +60,20 @@ def _fix_sign(lib, U, Vh=None):
 # -- einsum, tensordot, kron ---------------------------------------------------------------------------------
 def _einsum_samples(d, r):
     a = lambda *s: A(s, d, r)  # noqa: E731
-    yield Sample(("ij,jk->ik", a(3, 4), a(4, 2)), desc="matmul", xfail=EINSUM_FN)
-    yield Sample(("ij,jk", a(2, 3), a(3, 2)), desc="implicit output", xfail=EINSUM_FN)
-    yield Sample(("bij,bjk->bik", a(2, 2, 3), a(2, 3, 2)), desc="batched", xfail=EINSUM_FN)
-    yield Sample(("ii->i", a(3, 3)), desc="diagonal", xfail=EINSUM_FN)
-    yield Sample(("ii", a(3, 3)), desc="trace", xfail=EINSUM_FN)
-    yield Sample(("ij->ji", a(2, 3)), desc="transpose", xfail=EINSUM_FN)
-    yield Sample(("ij->", a(2, 3)), desc="sum", xfail=EINSUM_FN)
-    yield Sample(("i,j->ij", a(3), a(4)), desc="outer", xfail=EINSUM_FN)
-    yield Sample(("ij,k->j", a(2, 3), a(2)), desc="summed in one operand only", xfail=EINSUM_FN)
-    yield Sample(("ij,jk,k->i", a(2, 3), a(3, 2), a(2)), desc="three operands", xfail=EINSUM_FN)
-    yield Sample(("...ij,...j->...i", a(2, 2, 3), a(3)), desc="ellipsis broadcast", xfail=EINSUM_FN)
-    yield Sample(("iij->j", a(2, 2, 3)), desc="repeated in one operand", xfail=EINSUM_FN)
-    yield Sample(("...ij,...jk->...ik", a(1, 2, 3), a(2, 3, 2)), desc="ellipsis, size-1 batch", xfail=EINSUM_FN)
-    yield Sample(("ij,ij->i", a(3, 2), A((3, 2), d, r, layout="T")), desc="non-contiguous", xfail=EINSUM_FN)
+    yield Sample(("ij,jk->ik", a(3, 4), a(4, 2)), desc="matmul")
+    yield Sample(("ij,jk", a(2, 3), a(3, 2)), desc="implicit output")
+    yield Sample(("bij,bjk->bik", a(2, 2, 3), a(2, 3, 2)), desc="batched")
+    yield Sample(("ii->i", a(3, 3)), desc="diagonal")
+    yield Sample(("ii", a(3, 3)), desc="trace")
+    yield Sample(("ij->ji", a(2, 3)), desc="transpose")
+    yield Sample(("ij->", a(2, 3)), desc="sum")
+    yield Sample(("i,j->ij", a(3), a(4)), desc="outer")
+    yield Sample(("ij,k->j", a(2, 3), a(2)), desc="summed in one operand only")
+    yield Sample(("ij,jk,k->i", a(2, 3), a(3, 2), a(2)), desc="three operands")
+    yield Sample(("...ij,...j->...i", a(2, 2, 3), a(3)), desc="ellipsis broadcast")
+    yield Sample(("iij->j", a(2, 2, 3)), desc="repeated in one operand")
+    yield Sample(("...ij,...jk->...ik", a(1, 2, 3), a(2, 3, 2)), desc="ellipsis, size-1 batch")
+    yield Sample(("ij,ij->i", a(3, 2), A((3, 2), d, r, layout="T")), desc="non-contiguous")
 
 
 def _einsum_list(lib, eq, a, b):
@@ -82,7 +81,7 @@ def _einsum_list(lib, eq, a, b):
 
 
 add(OpInfo("einsum", lambda lib, eq, *ops: lib.einsum(eq, *ops), _einsum_samples, dtypes=FLOATS,
-           ops=(X.einsum_op,), **TOL32,
+           ops=tuple(X._EINSUM_OPS.values()), **TOL32,
            errors=lambda: [E("ij,jk->ik", F((2, 3)), F((2, 3))), E("ij->ik", F((2, 3))), E("ij,jk", F((2, 3))),
                            E("ijk->", F((2, 3))), E("ij,jk->ik", F((2, 3)), F((3, 2), np.float32))]),
     OpInfo("einsum(int)", lambda lib, eq, *ops: lib.einsum(eq, *ops), samples_of(
@@ -90,8 +89,8 @@ add(OpInfo("einsum", lambda lib, eq, *ops: lib.einsum(eq, *ops), _einsum_samples
         lambda d, r: Sample(("ii->i", A((3, 3), d, r)), desc="diagonal")), dtypes=(np.int64, np.int32),
         differentiable=False),
     OpInfo("einsum(list)", _einsum_list, samples_of(
-        lambda d, r: Sample(("ij,jk->ik", A((3, 4), d, r), A((4, 2), d, r)), desc="list", xfail=EINSUM_FN)),
-        ops=(X.einsum_op,)),
+        lambda d, r: Sample(("ij,jk->ik", A((3, 4), d, r), A((4, 2), d, r)), desc="list")),
+        ops=(X._EINSUM_OPS["ViewBackward0"],)),
     )
 
 

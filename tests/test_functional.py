@@ -341,3 +341,24 @@ def test_vector_product_errors(torch):
                        "The function given to hvp should return a single Tensor")
     _raises_like_torch(lambda lib: lib.autograd.functional.vhp(lambda a: (a * 2).sum(), lib.ones(2), lib.ones(2),
                                                                strict=True), torch, RuntimeError)
+
+
+EINSUM_NAMES = ["bij,bjk->bik", "ij,j->i", "i,i->", "ij->ji", "ii->i", "ii", "ij->", "i,j->ij", "bij->bj", "ij,ij->ij",
+                "ij,jk", "ij", "ij->ij", "ij,j->j", "ij,k->ijk", "iij->j", "ij,jk,kl->il", "ij,j,k->ik", "i,j,k->ijk",
+                "ij,kl->", "ii,j->ij", "ij,jj->ij", "...i,...i->...", "b i d, b j d -> b i j"]
+
+
+@pytest.mark.parametrize("eq", EINSUM_NAMES)
+def test_einsum_grad_fn_named_as_torchs(torch, eq):
+    # torch's grad_fn is its decomposition's last step (View/Mul/Sum/Permute); printed tensors show it
+    sizes = {"i": 3, "j": 4, "k": 5, "l": 2, "b": 2, "d": 3}
+    ins = eq.replace(" ", "").split("->")[0].split(",")
+    names = []
+    for lib in (ndgrad, torch):
+        lib.manual_seed(0)
+        ops = [lib.randn([3 if s.count(c) > 1 or any(c * 2 in x for x in ins) else sizes[c] for c in s.replace("...", "")]
+                         if "..." not in s else [2] + [sizes[c] for c in s.replace("...", "")], requires_grad=True)
+               for s in ins]
+        r = lib.einsum(eq, *ops)
+        names.append(repr(r).split("grad_fn=")[1])
+    assert names[0] == names[1]

@@ -283,7 +283,23 @@ def _einsum_fwd(self, other, eq, consts):
     return np.asarray(np.einsum(",".join(subs) + "->" + out, *ops, optimize=len(ops) > 2))
 
 
-einsum_op = Op("einsum", _einsum_fwd, ("self", "other"), ("eq", "consts"), node="EinsumBackward0", dtype=NONE)
+# torch has no einsum node: its grad_fn is the last op of its decomposition, which (measured on torch 2.13) is
+# ViewBackward0 (the bmm's result viewed) when two or more operands have an index summed, MulBackward0 when none
+# is, SumBackward1 for one operand with an index summed, PermuteBackward0 for one operand without (a transpose or
+# a diagonal). ndgrad's einsum is one op: the same op, registered under each of these names.
+_EINSUM_NODES = ("ViewBackward0", "MulBackward0", "SumBackward1", "PermuteBackward0")
+_EINSUM_OPS = {n: Op("einsum", _einsum_fwd, ("self", "other"), ("eq", "consts"), node=n, dtype=NONE)
+               for n in _EINSUM_NODES}
+einsum_op = _EINSUM_OPS["ViewBackward0"]
+
+
+def _einsum_for(subs, out: str, n_operands: int) -> Op:
+    """The einsum op named as torch's last node for an equation of `n_operands` operands (`subs`: all of their
+    subscripts, which decide whether an index is summed)."""
+    summed = any(ch not in out for s in subs for ch in s)
+    if n_operands > 1:
+        return _EINSUM_OPS["ViewBackward0" if summed else "MulBackward0"]
+    return _EINSUM_OPS["SumBackward1" if summed else "PermuteBackward0"]
 
 
 def _fresh(used):
@@ -324,14 +340,16 @@ def _einsum_grad(grad, pos, other, eq, consts, shapes):
             present.add(ch)
         new_target.append(ch)
     new_eq = ([out] + other_sub + const_subs, "".join(new_target))
-    return einsum_op(grad, other if n_t == 2 else None, new_eq, tuple(new_consts))
+    op = _einsum_for(new_eq[0][:1 + len(other_sub)], new_eq[1], 1 + len(other_sub))
+    return op(grad, other if n_t == 2 else None, new_eq, tuple(new_consts))
 
 
-einsum_op.defvjp(
-    self=lambda grad, other, eq, consts, self_shape, other_shape:
-        _einsum_grad(grad, 0, other, eq, consts, (self_shape, other_shape)),
-    other=lambda grad, self, eq, consts, self_shape, other_shape:
-        _einsum_grad(grad, 1, self, eq, consts, (self_shape, other_shape)))
+for _op in _EINSUM_OPS.values():
+    _op.defvjp(
+        self=lambda grad, other, eq, consts, self_shape, other_shape:
+            _einsum_grad(grad, 0, other, eq, consts, (self_shape, other_shape)),
+        other=lambda grad, self, eq, consts, self_shape, other_shape:
+            _einsum_grad(grad, 1, self, eq, consts, (self_shape, other_shape)))
 
 
 def _parse_einsum(equation, operands):
@@ -400,15 +418,17 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         a, b = [t._data.dtype for t in operands][:2]
         raise RuntimeError(f"expected scalar type {_TN.get(str(a))} but found {_TN.get(str(b))}")
     if len(operands) == 1:
-        return einsum_op(operands[0], None, ([subs[0]], out), ())
+        return _einsum_for(subs, out, 1)(operands[0], None, ([subs[0]], out), ())
     cur, cur_sub = operands[0], subs[0]
     for i in range(1, len(operands)):
         if i == len(operands) - 1:
             keep = out
+            op = _einsum_for(subs, out, len(operands))  # (the last node: named after the whole equation)
         else:
             later = set("".join(subs[i + 1:]) + out)
             keep = "".join(dict.fromkeys(ch for ch in cur_sub + subs[i] if ch in later))
-        cur = einsum_op(cur, operands[i], ([cur_sub, subs[i]], keep), ())
+            op = _einsum_for((cur_sub, subs[i]), keep, 2)
+        cur = op(cur, operands[i], ([cur_sub, subs[i]], keep), ())
         cur_sub = keep
     return cur
 
