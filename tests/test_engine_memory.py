@@ -429,39 +429,33 @@ def test_ndgrad_gc_tune_0_leaves_the_default_thresholds(gc_thresholds, monkeypat
     assert gc.get_threshold() == (700, 10, 10)
 
 
-@pytest.mark.skipif(not _GENERATIONAL, reason="CPython's generational collector (3.10-3.13)")
-def test_small_graphs_built_and_freed_stay_out_of_the_old_generation(gc_thresholds):
-    # twenty 1000-op graphs built and backpropagated: with the default thresholds a middle collection runs every
-    # ~7,000 allocations and promotes the live graph each time; widened, ten times fewer run
-    def middle_collections(thresholds):
-        gc.collect()
-        gc.set_threshold(*thresholds)
-        before = gc.get_stats()[1]["collections"]
-        for _ in range(20):
-            x, y = _deep_chain(1000)
+def _collections(generation, thresholds, work):
+    """How many collections of `generation` run while `work()` runs under `thresholds`."""
+    gc.collect()
+    gc.set_threshold(*thresholds)
+    before = gc.get_stats()[generation]["collections"]
+    work()
+    return gc.get_stats()[generation]["collections"] - before
+
+
+def _build_and_backward(n, times):
+    def work():
+        for _ in range(times):
+            x, y = _deep_chain(n)
             y.backward()
             del x, y
-        return gc.get_stats()[1]["collections"] - before
-    engine = gc_thresholds
-    engine._gc_state["tuned"] = True
-    default = middle_collections((700, 10, 10))
-    widened = middle_collections((engine.GEN0_THRESHOLD, engine.GEN1_THRESHOLD, 10))
-    assert default >= 5 and widened <= default // 3, (default, widened)
+    return work
 
 
+# (generation, graph size, graphs): twenty 1000-op graphs built and backpropagated, where with the default thresholds
+# a middle collection runs every ~7,000 allocations and promotes the live graph each time (widened: ten times fewer);
+# one 2000-op graph, where the default young threshold (700 allocations) runs a young collection every ~115 ops
+# (widened: at most one)
 @pytest.mark.skipif(not _GENERATIONAL, reason="CPython's generational collector (3.10-3.13)")
-def test_a_2000_op_graph_is_built_between_two_young_collections(gc_thresholds):
-    # with the default young threshold (700 allocations) building it runs a young collection every ~115 ops
-    def young_collections(thresholds):
-        gc.collect()
-        gc.set_threshold(*thresholds)
-        before = gc.get_stats()[0]["collections"]
-        x, y = _deep_chain(2000)
-        n = gc.get_stats()[0]["collections"] - before
-        y.backward()
-        return n
+@pytest.mark.parametrize("generation,n,times", [(1, 1000, 20), (0, 2000, 1)])
+def test_small_graphs_are_built_and_freed_between_collections(gc_thresholds, generation, n, times):
     engine = gc_thresholds
     engine._gc_state["tuned"] = True
-    default = young_collections((700, 10, 10))
-    tuned = young_collections((engine.GEN0_THRESHOLD, engine.GEN1_THRESHOLD, 10))
-    assert default >= 10 and tuned <= 1, (default, tuned)
+    default = _collections(generation, (700, 10, 10), _build_and_backward(n, times))
+    tuned = _collections(generation, (engine.GEN0_THRESHOLD, engine.GEN1_THRESHOLD, 10), _build_and_backward(n, times))
+    assert default >= 5 and tuned <= max(1, default // 3), (default, tuned)
