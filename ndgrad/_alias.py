@@ -91,9 +91,37 @@ def run(argv: Sequence[str]) -> int:
         # to a NameError or AttributeError, and a program's own hook is honoured)
         if tb is not None:
             e.__traceback__ = tb  # (the interpreter's hook prints the exception's own traceback)
+        if os.environ.get("NDGRAD_FULL_TRACEBACK", "0") == "0":
+            _drop_inner_frames(e)
         sys.excepthook(type(e), e, e.__traceback__)
         return 1
     return 0
+
+
+_PKG = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _inside(tb) -> bool:
+    f = tb.tb_frame.f_code.co_filename
+    return f.startswith(_PKG) or f == "<ndgrad argument check>"
+
+
+def _drop_inner_frames(e: BaseException) -> None:
+    """End each traceback of `e` (and of the exceptions chained to it) at its last frame outside ndgrad: the
+    frames after it are ndgrad's kernels, where torch's are C++ that a traceback does not show, so the last line
+    printed is the program's own call, as under torch. (NDGRAD_FULL_TRACEBACK=1 keeps them.)"""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        last = None
+        tb = e.__traceback__
+        while tb is not None:
+            if not _inside(tb):
+                last = tb
+            tb = tb.tb_next
+        if last is not None:
+            last.tb_next = None
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
 
 
 _RUNNER_FILES = {os.path.abspath(__file__), os.path.abspath(runpy.__file__), "<frozen runpy>",

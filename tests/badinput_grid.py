@@ -977,12 +977,21 @@ def run(entry, lib, args, kwargs):
     except _Timeout:
         return ("timeout",)
     except Exception as e:  # noqa: BLE001
-        return ("raise", type(e), str(e), getattr(e, "_mirrors_torch", False) or _raised_by_fn(e))
+        return ("raise", type(e), str(e), getattr(e, "_mirrors_torch", False) or _raised_by_fn(e), _chained(e))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
         _restore(lib)
     return ("ok", s)
+
+
+def _chained(e):
+    """The exception a traceback of `e` would print before it ("During handling of the above exception..." or
+    "The above exception was the direct cause..."), or None."""
+    c = e.__cause__
+    if c is None and not e.__suppress_context__:
+        c = e.__context__
+    return c
 
 
 def _raised_by_fn(e) -> bool:

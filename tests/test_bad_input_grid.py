@@ -54,3 +54,12 @@ def test_no_internal_exceptions_without_torch():
     for c in bad:
         c.verdict = "internal"
     assert len(bad) <= MAX_INTERNAL_WITHOUT_TORCH, "\n".join(c.describe() for c in bad)
+
+
+def test_refusals_chain_no_inner_exception():
+    """A refusal's traceback shows no exception ndgrad caught on the way ("During handling of the above
+    exception, another exception occurred:" with NumPy's ValueError above torch's RuntimeError): torch's errors
+    come from C++ and chain nothing."""
+    cells, skipped, seconds = _grid(False)
+    chained = [c for c in cells if c.ndgrad[0] == "raise" and c.ndgrad[4] is not None and not c.ndgrad[3]]
+    assert not chained, "\n".join(f"{c.describe()} | chained: {c.ndgrad[4]!r}" for c in chained[:20])

@@ -695,3 +695,29 @@ def test_ndgrad_run_gives_pythons_file_and_traceback(tmp_path, body):
     assert ours.returncode == plain.returncode == 1
     assert ours.stdout == plain.stdout == f"{script}\n"
     assert ours.stderr == plain.stderr
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_ndgrad_run_traceback_ends_at_the_programs_line(tmp_path, full):
+    """As under torch, whose kernels are C++: the traceback of an error raised inside ndgrad ends at the program's
+    own call, for the exception and the one chained to it; NDGRAD_FULL_TRACEBACK=1 keeps ndgrad's frames."""
+    script = tmp_path / "shapes.py"
+    script.write_text("import torch\n"
+                      "def f(a, b):\n"
+                      "    return a + b\n"
+                      "try:\n"
+                      "    f(torch.ones(2), torch.ones(3))\n"
+                      "except RuntimeError as e:\n"
+                      "    raise ValueError('again') from e\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(os.path.dirname(ndgrad.__file__)),
+                                                        os.environ.get("PYTHONPATH", "")]),
+           "NDGRAD_FULL_TRACEBACK": "1" if full else "0"}
+    r = subprocess.run([sys.executable, "-m", "ndgrad", "run", "shapes.py"], capture_output=True, text=True,
+                       env=env, cwd=tmp_path, timeout=120)
+    assert r.returncode == 1
+    first, second = r.stderr.split("The above exception was the direct cause of the following exception:")
+    assert "RuntimeError: The size of tensor a (2) must match the size of tensor b (3)" in first
+    files = [line.split('"')[1] for line in first.splitlines() if line.startswith('  File "')]
+    assert files[-1].endswith("ndgrad" + os.sep + "_ops" + os.sep + "_registry.py") if full else \
+        files == [str(script), str(script)]
+    assert "ValueError: again" in second

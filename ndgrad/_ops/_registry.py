@@ -463,7 +463,7 @@ def _check_broadcast(a: tuple, b: tuple) -> None:
     for i in range(nd - 1, -1, -1):
         if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
             raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
-                               f"non-singleton dimension {i}")
+                               f"non-singleton dimension {i}") from None  # (called in NumPy's except: not chained)
 
 
 def _any_tensor(args, n) -> bool:
