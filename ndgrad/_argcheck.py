@@ -67,11 +67,13 @@ def _is_int_or_bool(v: Any) -> bool:
 
 
 def _is_float(v: Any) -> bool:
+    """torch's `float`/`double` parameter: a Python or NumPy number, booleans included (its parser's test is
+    float-or-int, and bool is an int), or a 0-d tensor."""
     if v.__class__ is float or v.__class__ is int:
         return True
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+    if isinstance(v, (int, float, np.integer, np.floating, np.bool_)):
         return True
-    return isinstance(v, _T) and v._data.ndim == 0 and v._data.dtype.kind in "iuf"
+    return isinstance(v, _T) and v._data.ndim == 0 and v._data.dtype.kind in "biuf"
 
 
 def _is_number(v: Any) -> bool:

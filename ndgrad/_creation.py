@@ -631,37 +631,47 @@ def full(size: Sequence[int], fill_value: Any, *, out: Any = None, dtype: Any = 
     return _filled(fill_value, (tuple(size),), dtype, requires_grad)
 
 
-def _like(fill: Any, input: Tensor, dtype: Any, requires_grad: bool) -> Tensor:
+def _like(fill: Any, input: Tensor, dtype: Any, requires_grad: bool, memory_format: Any = None) -> Tensor:
+    """A tensor of `input`'s shape, in its memory order (torch's default preserve_format; NumPy's order "K") or
+    in `memory_format`."""
     d = _resolve(dtype) or input.dtype
-    return _finish(np.full(input._data.shape, D.checked_fill(fill, d.np), dtype=d.np), requires_grad)
+    a = input._data
+    arr = np.full(a.shape, D.checked_fill(fill, d.np), dtype=d.np) if a.flags.c_contiguous else \
+        np.full_like(a, D.checked_fill(fill, d.np), dtype=d.np)
+    if memory_format is not None and memory_format._name != "preserve_format":
+        from ._layouts import arrange
+        new = arrange(arr, memory_format)  # (None: contiguous_format, or already in the order asked for)
+        arr = new if new is not None else arr if memory_format._name != "contiguous_format" else \
+            np.ascontiguousarray(arr)
+    return _finish(arr, requires_grad)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.zeros_like`."""
     _check_device(device)
-    return _like(0, input, dtype, requires_grad)
+    return _like(0, input, dtype, requires_grad, memory_format)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.ones_like`."""
     _check_device(device)
-    return _like(1, input, dtype, requires_grad)
+    return _like(1, input, dtype, requires_grad, memory_format)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.empty_like` (zeroed)."""
     _check_device(device)
-    return _like(0, input, dtype, requires_grad)
+    return _like(0, input, dtype, requires_grad, memory_format)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.full_like`."""
     _check_device(device)
-    return _like(fill_value, input, dtype, requires_grad)
+    return _like(fill_value, input, dtype, requires_grad, memory_format)
 
 
 # -- ranges ---------------------------------------------------------------------------------------------------

@@ -272,7 +272,10 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_meta = False
-    layout = "torch.strided"
+    @property
+    def layout(self) -> Any:
+        from ._layouts import strided
+        return strided
 
     @property
     def ndim(self) -> int:
@@ -302,7 +305,10 @@ class Tensor:
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from ._layouts import is_contiguous
+        return is_contiguous(self._data, memory_format)
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
+from .. import _layouts
 from .._tensor import Size, Tensor, _size_at, _wrap, _wrap_dim
 from .._argcheck import _rename_keepdims
 from ..autograd.grad_mode import state as _mode
@@ -295,7 +296,14 @@ def bitwise_xor(input: Tensor, other: Any) -> Tensor:
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.clone`."""
-    return P.clone(_t(input, "clone"))
+    r = P.clone(_t(input, "clone"))  # (keeps the input's memory order: torch's preserve_format)
+    if memory_format is not None and memory_format is not _layouts.preserve_format:
+        arr = _layouts.arrange(r._data, memory_format)  # (None: not a channel-last format, or already in it)
+        if arr is not None:
+            r._data = arr
+        elif memory_format is _layouts.contiguous_format and not r._data.flags.c_contiguous:
+            r._data = np.ascontiguousarray(r._data)
+    return r
 
 
 def detach(input: Tensor) -> Tensor:

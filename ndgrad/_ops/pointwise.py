@@ -107,7 +107,7 @@ R.CAST = cast
 
 @defop("clone", dtype=SAME)
 def clone(self: np.ndarray) -> np.ndarray:
-    return self.copy()
+    return self.copy(order="K")  # (torch's preserve_format: a dense tensor's copy keeps its strides)
 
 
 clone.defvjp(self=lambda grad: grad)  # d/dx x = 1

@@ -563,7 +563,7 @@ class Module:
         dtype = kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        fmt = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword "
                             f"'{next(iter(kwargs))}'")
@@ -587,11 +587,14 @@ class Module:
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
-        if dtype is None:
+        if dtype is None and fmt is None:
             return self
 
         def convert(t: Tensor) -> Tensor:
-            return t.to(dtype) if t.is_floating_point() or t.is_complex() else t
+            if fmt is not None and t.dim() in (4, 5):  # (torch's test: 4-d and 5-d tensors take the format)
+                return t.to(dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) else t.dtype,
+                            memory_format=fmt)
+            return t.to(dtype) if dtype is not None and (t.is_floating_point() or t.is_complex()) else t
 
         return self._apply(convert)
 
