@@ -362,3 +362,21 @@ def test_einsum_grad_fn_named_as_torchs(torch, eq):
         r = lib.einsum(eq, *ops)
         names.append(repr(r).split("grad_fn=")[1])
     assert names[0] == names[1]
+
+
+BOOL_AS_FLOAT = [
+    lambda t: t.nn.functional.pad(t.ones(2).bool(), (1, 0), value=True),
+    lambda t: t.nn.functional.pad(t.ones(2), (1, 0), value=True),
+    lambda t: t.nn.functional.layer_norm(t.ones(2, 2), (2,), eps=True),
+    lambda t: t.nn.functional.huber_loss(t.ones(2), t.ones(2), delta=True),
+    lambda t: t.nn.functional.smooth_l1_loss(t.ones(2), t.zeros(2), beta=True),
+    lambda t: t.nan_to_num(t.tensor([float("nan"), 1.0]), nan=True),
+    lambda t: t.nn.functional.layer_norm(t.ones(2, 2), (2,), eps=__import__("numpy").bool_(True)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(BOOL_AS_FLOAT)))
+def test_bool_for_a_float_argument_as_torch(torch, k):
+    # torch's parser takes a float argument when the value is a float or an int, and bool is an int
+    a, b = BOOL_AS_FLOAT[k](ndgrad), BOOL_AS_FLOAT[k](torch)
+    assert (a.tolist(), str(a.dtype)) == (b.tolist(), str(b.dtype))
