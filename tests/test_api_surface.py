@@ -30,6 +30,9 @@ TOP_LEVEL = """
     std_mean sub subtract sum swapaxes swapdims t take take_along_dim tan tanh tensor tensordot tile topk
     trace transpose tril triu true_divide trunc uint8 unbind unflatten unique unsqueeze var var_mean where
     xlogy zeros zeros_like
+    ravel msort vmap adjoint resolve_conj resolve_neg is_conj is_inference conj_physical sigmoid_ tanh_ relu_ zero_
+    fill_ clamp_ exp_ layout strided memory_format contiguous_format channels_last channels_last_3d preserve_format
+    random
 """.split()
 
 TENSOR_METHODS = """
