@@ -4,6 +4,7 @@ both of torch's paths, the encoder/decoder layers, stacks and the full Transform
 parameter gradient, float64 and float32, eval and train mode), RMSNorm, and a small GPT trained side by side."""
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 
@@ -476,3 +477,36 @@ def test_gpt_trains_and_generates_like_torch(torch, dtype):
                 idx = lib.cat([idx, nxt], 1)
         seqs.append(idx.numpy())
     np.testing.assert_array_equal(seqs[1], seqs[0])
+
+
+def _sdpa_under(lib, backends, **kw):
+    A = importlib.import_module(lib.__name__ + ".nn.attention")
+    q = lib.ones(1, 2, 4, 8, requires_grad=True)
+    b = [getattr(A.SDPBackend, n) for n in backends] if isinstance(backends, list) else getattr(A.SDPBackend, backends)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (torch explains in warnings why a kernel does not apply)
+        try:
+            with A.sdpa_kernel(b):
+                o = lib.nn.functional.scaled_dot_product_attention(q, q, q, **kw)
+        except RuntimeError as e:
+            return str(e)
+    return o.grad_fn.name() if lib is ndgrad else type(o.grad_fn).__name__
+
+
+@pytest.mark.parametrize("backends,kw", [("MATH", {}), ("FLASH_ATTENTION", {}), ("EFFICIENT_ATTENTION", {}),
+                                         (["MATH", "FLASH_ATTENTION"], {}), ("FLASH_ATTENTION", {"dropout_p": 0.5}),
+                                         (["MATH", "EFFICIENT_ATTENTION", "CUDNN_ATTENTION"], {"is_causal": True})])
+def test_sdpa_kernel_choice_as_torchs(torch, backends, kw):
+    assert _sdpa_under(ndgrad, backends, **kw) == _sdpa_under(torch, backends, **kw)
+
+
+def test_sdpbackend_enum_and_errors(torch):
+    from ndgrad.nn.attention import SDPBackend, sdpa_kernel
+    import torch.nn.attention as TA
+    assert [(str(b), repr(b), int(b)) for b in SDPBackend] == \
+        [(str(b), repr(b), int(b)) for b in TA.SDPBackend.__members__.values()]
+    for lib_kernel in (sdpa_kernel, TA.sdpa_kernel):
+        with pytest.raises(AssertionError, match="must be an instance of SDPBackend or a list of SDPBackend "
+                                                 "instances, got str"):
+            with lib_kernel("math"):
+                pass

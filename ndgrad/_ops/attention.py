@@ -21,6 +21,7 @@ The same op is registered under each of these names and the public function pick
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -339,6 +340,15 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
              and not (attn_mask is not None and attn_mask.requires_grad)
              and qd.shape[0] == kd.shape[0] == vd.shape[0] and kd.shape[1] == vd.shape[1] and kshape[1] == qd.shape[1]
              and vd.shape[-1] == E and L > 0 and S > 0)
+    chosen = sys.modules.get("ndgrad.nn.attention")  # (sdpa_kernel's choice, once a program imported it)
+    if chosen is not None and chosen.enabled() != chosen._ALL:
+        allowed = chosen.enabled()
+        flash = flash and chosen.SDPBackend.FLASH_ATTENTION in allowed
+        if not flash and chosen.SDPBackend.MATH not in allowed:
+            if chosen.SDPBackend.FLASH_ATTENTION in allowed:  # (the CPU's one fused kernel, which this call can't use)
+                raise RuntimeError("No available kernel.  Aborting execution.")
+            raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                               "turning off both the math kernel and the fused kernels.")
     if is_causal and attn_mask is not None and not flash:  # torch's flash kernel applies both
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     op = sdpa_flash if flash else sdpa_math_2d if qd.ndim == 2 and kd.ndim == 2 and vd.ndim == 2 else sdpa_math
