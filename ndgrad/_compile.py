@@ -1583,7 +1583,7 @@ class CompiledFunction:
         for t, s in zip(leaves, leaf_stand):
             if s is not t:
                 s._vc = t._vc
-        rng_state = default_generator.get_state()
+        rng_state = default_generator._state()
         snapshots = [(t, t._data.copy()) for t in leaves if not t._requires_grad]
         in_names = []
         for s, d in zip(leaf_stand, originals):
@@ -1637,7 +1637,7 @@ class CompiledFunction:
                 for s, d in zip(leaf_stand, originals):
                     s._data = d
         except _Break as e:
-            default_generator.set_state(rng_state)
+            default_generator._restore(rng_state)
             for t, snap in snapshots:
                 np.copyto(t._data, snap)
             for t, v in zip(leaves, versions):
@@ -1739,7 +1739,7 @@ class CompiledFunction:
         replayed as a stale constant)."""
         from ._creation import default_generator
         leaves = e.fixed + [flat[i] for i in e.arg_new] if e.arg_new else e.fixed
-        state = default_generator.get_state()
+        state = default_generator._state()
         snaps = [(t, t._data.copy()) for t in leaves if not t._requires_grad]
         try:
             res = e.fwd(*[t._data for t in leaves])
@@ -1748,7 +1748,7 @@ class CompiledFunction:
         except _GuardFailed:
             outs = None
         finally:
-            default_generator.set_state(state)
+            default_generator._restore(state)
             for t, snap in snaps:
                 np.copyto(t._data, snap)
         result = self.fn(*args, **kwargs)
@@ -1776,13 +1776,13 @@ class CompiledFunction:
         if e.guarded:
             # a guard may fail halfway: keep what the replay could change so that eager mode can start over
             from ._creation import default_generator
-            state = default_generator.get_state() if e.draws else None
+            state = default_generator._state() if e.draws else None
             snaps = [(t, t._data.copy()) for t in leaves if not t._requires_grad]
             try:
                 res = e.fwd(*arrs)
             except _GuardFailed:
                 if state is not None:
-                    default_generator.set_state(state)
+                    default_generator._restore(state)
                 for t, snap in snaps:
                     np.copyto(t._data, snap)
                 return self.fn(*args, **kwargs)

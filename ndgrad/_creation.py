@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import struct as _struct
 from typing import Any, Sequence
 
 import numpy as np
@@ -99,6 +100,11 @@ def _check_device(dev: Any) -> None:
     raise RuntimeError(f"ndgrad computes on the CPU only: no {d.type} device")
 
 
+_MT_N = 624  # MT19937's words
+_STATE_SIZE = 5056  # torch's CPUGeneratorImplState
+_OLD_STATE_SIZE = 624 * 4 + 13
+
+
 class Generator:
     """Mirrors `torch.Generator`, with torch's CPU stream: an MT19937 engine seeded as torch seeds it, and
     torch's transformations for uniform (24/53-bit), normal (Box-Muller, cached pairs for single draws, torch's
@@ -149,15 +155,56 @@ class Generator:
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self) -> Any:
+    def _state(self) -> dict:
+        """The state as a dict, for saving and restoring inside ndgrad (cheaper than get_state's bytes)."""
         return {"engine": self._bits.state, "normal": self._normal_cache}
 
-    def set_state(self, state: Any) -> "Generator":
-        if isinstance(state, dict) and "engine" in state:
-            self._bits.state = state["engine"]
-            self._normal_cache = state.get("normal")
+    def _restore(self, state: dict) -> None:
+        self._bits.state = state["engine"]
+        self._normal_cache = state.get("normal")
+
+    def get_state(self) -> Tensor:
+        """Mirrors `torch.Generator.get_state`: the state as torch's 5056-byte CPUGeneratorImplState, so states move
+        between torch and ndgrad: the initial seed, the MT19937 position (torch's `left`/`next`) and its 624 words
+        (each in 8 bytes), the cached second normal draw (`normal_y`, `normal_is_valid`); the float cache is empty."""
+        st = self._bits.state["state"]
+        pos = int(st["pos"])
+        left, nxt = (1, 0) if pos >= _MT_N else (_MT_N + 1 - pos, pos)
+        buf = bytearray(_STATE_SIZE)
+        _struct.pack_into("<QiiQ", buf, 0, self._seed & 0xFFFFFFFFFFFFFFFF, left, 1, nxt)
+        buf[24:24 + 8 * _MT_N] = np.asarray(st["key"], dtype="<u8").tobytes()
+        cache = self._normal_cache
+        _struct.pack_into("<dddi", buf, 24 + 8 * _MT_N, 0.0, 0.0 if cache is None else cache, 0.0, cache is not None)
+        return _wrap(np.frombuffer(bytes(buf), dtype=np.uint8).copy())
+
+    def set_state(self, new_state: Any) -> "Generator":
+        """Mirrors `torch.Generator.set_state`: a state from get_state (ndgrad's or torch's); also takes the shorter
+        state earlier ndgrad versions returned."""
+        if isinstance(new_state, dict):  # (ndgrad's own _state(), from older callers)
+            self._restore(new_state)
+            return self
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        if new_state._data.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        b = new_state._data.tobytes()
+        if len(b) == _OLD_STATE_SIZE:  # (ndgrad's former layout: 624 words, the position, the cached normal)
+            key = np.frombuffer(b[:2496], dtype="<u4").astype(np.uint32)
+            pos = int(np.frombuffer(b[2496:2500], dtype="<i4")[0])
+            cache = float(np.frombuffer(b[2501:2509], dtype="<f8")[0]) if b[2500] else None
+            seed = self._seed
+        elif len(b) == _STATE_SIZE:
+            seed, left, _, _ = _struct.unpack_from("<QiiQ", b, 0)
+            key = (np.frombuffer(b[24:24 + 8 * _MT_N], dtype="<u8") & 0xFFFFFFFF).astype(np.uint32)
+            pos = _MT_N if left <= 1 else _MT_N + 1 - left
+            _, y, _, valid = _struct.unpack_from("<dddi", b, 24 + 8 * _MT_N)
+            cache = y if valid else None
         else:
-            self._bits.state = state
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_SIZE} but found the input RNG state "
+                               f"size to be {len(b)}")
+        self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+        self._normal_cache = cache
+        self._seed = seed
         return self
 
     # -- torch's transformations of the engine's 32-bit outputs -------------------------------------------

@@ -211,27 +211,12 @@ def typename(obj: Any) -> str:
 
 # -- random state ---------------------------------------------------------------------------------------------------
 def get_rng_state() -> Tensor:
-    """The default generator's state as a uint8 tensor: the MT19937 key (624 words), its position, and the
-    cached second normal draw (a flag and a double), for `set_rng_state`."""
-    from ._creation import default_generator, from_numpy
-    st = default_generator.get_state()
-    eng = st["engine"]["state"]
-    cache = st["normal"]
-    raw = (np.asarray(eng["key"], dtype="<u4").tobytes() + np.asarray([eng["pos"]], dtype="<i4").tobytes()
-           + np.asarray([cache is not None], dtype=np.uint8).tobytes()
-           + np.asarray([0.0 if cache is None else cache], dtype="<f8").tobytes())
-    return from_numpy(np.frombuffer(raw, dtype=np.uint8).copy())
+    """Mirrors `torch.get_rng_state`: the default generator's state, in torch's layout (Generator.get_state)."""
+    from ._creation import default_generator
+    return default_generator.get_state()
 
 
 def set_rng_state(new_state: Tensor) -> None:
-    """Restore a state returned by `get_rng_state`."""
+    """Mirrors `torch.set_rng_state`: a state from get_rng_state, ndgrad's or torch's."""
     from ._creation import default_generator
-    if not isinstance(new_state, Tensor) or new_state.dtype is not D.uint8 or new_state.numel() != 624 * 4 + 13:
-        raise RuntimeError("Expected a state of the size get_rng_state() returns")
-    b = new_state._data.tobytes()
-    key = np.frombuffer(b[:2496], dtype="<u4").astype(np.uint32)
-    pos = int(np.frombuffer(b[2496:2500], dtype="<i4")[0])
-    has = bool(b[2500])
-    cache = float(np.frombuffer(b[2501:2509], dtype="<f8")[0]) if has else None
-    default_generator.set_state({"engine": {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}},
-                                 "normal": cache})
+    default_generator.set_state(new_state)  # (which checks it, with torch's messages)

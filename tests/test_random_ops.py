@@ -194,3 +194,45 @@ def test_float32_normals_are_torchs_bits(torch, seed, n):
         np.testing.assert_array_equal(d, c)
     else:  # (another kernel of torch's: the last bit may differ in a few elements)
         assert (a != b).mean() < 0.01
+
+
+@pytest.mark.parametrize("seed,draws", [(0, 0), (0, 1), (5, 700), (3, "randn1"), (7, 623), (7, 624)])
+def test_rng_state_is_torchs_layout_and_moves_between_them(torch, seed, draws):
+    # torch's CPUGeneratorImplState: the same bytes (but at a block's end, where torch's `next` may read 624 or 0:
+    # the same state), and each library continues the other's stream
+    states = []
+    for lib in (ndgrad, torch):
+        lib.manual_seed(seed)
+        if draws == "randn1":
+            lib.randn(1)
+        elif draws:
+            lib.rand(draws)
+        states.append(lib.get_rng_state().numpy())
+    a, b = states
+    assert a.shape == b.shape == (5056,) and a.dtype == b.dtype
+    if draws != 624:
+        np.testing.assert_array_equal(a, b)
+    ndgrad.manual_seed(99)
+    ndgrad.set_rng_state(ndgrad.tensor(b))
+    torch.manual_seed(99)
+    torch.set_rng_state(torch.tensor(a))
+    assert ndgrad.randn(3).tolist() + ndgrad.rand(2).tolist() == torch.randn(3).tolist() + torch.rand(2).tolist()
+    assert ndgrad.initial_seed() == torch.initial_seed() == seed
+
+
+def test_rng_state_errors_and_generators_as_torch(torch):
+    for bad in (lambda t: t.zeros(3, dtype=t.uint8), lambda t: t.zeros(5056), lambda t: [1, 2]):
+        for call in (lambda t, s: t.set_rng_state(s), lambda t, s: t.Generator().set_state(s)):
+            got = []
+            for lib in (ndgrad, torch):
+                with pytest.raises((RuntimeError, TypeError)) as e:
+                    call(lib, bad(lib))
+                got.append((e.type, str(e.value)))
+            assert got[0] == got[1]
+    g = ndgrad.Generator().manual_seed(4)
+    s = g.get_state()
+    a = ndgrad.rand(3, generator=g)
+    g.set_state(s)
+    assert ndgrad.rand(3, generator=g).tolist() == a.tolist()
+    t = torch.Generator().manual_seed(4)
+    assert s.numpy().tobytes() == t.get_state().numpy().tobytes()

@@ -546,12 +546,12 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         from .. import _creation as C
         # randomness: 'error' refuses random ops, 'same' replays the default generator's state
         # for every element, 'different' lets each element draw anew
-        start = C.default_generator.get_state() if randomness == "same" else None
+        start = C.default_generator._state() if randomness == "same" else None
         C.VMAP_RANDOMNESS.append(randomness)
         try:
             for b in range(n):
                 if start is not None:
-                    C.default_generator.set_state(start)
+                    C.default_generator._restore(start)
                 sl = [x if d is None else x.select(d, b) for x, d in zip(leaves, dims)]
                 results.append(func(*_unflatten(sl, spec), **kwargs))
         finally:

@@ -821,13 +821,13 @@ def run(func: Any, kwargs: dict, leaves: list, dims: list, spec: Any, n: int, ra
                 return [(r if r.__class__ is np.ndarray else np.asarray(r), b) for r, b in zip(res, e.batched)], \
                     e.out_spec
         reads = C._reads(func)  # before the call, as compile takes them
-    state = default_generator.get_state()
+    state = default_generator._state()
     VMAP_RANDOMNESS.append(randomness)
     try:
         traced = trace(func, (), kwargs, leaves, dims, spec, unflatten, flatten)
     finally:
         VMAP_RANDOMNESS.pop()
-        default_generator.set_state(state)
+        default_generator._restore(state)
     if traced is None:
         return None
     tr, names, out_leaves, out_spec = traced
@@ -847,7 +847,7 @@ def run(func: Any, kwargs: dict, leaves: list, dims: list, spec: Any, n: int, ra
                 return [(np.asarray(v), b) for v, b in zip(values, batched)], out_spec
         env = replay(tr, names, arrays, dims, n, randomness)
     except Unbatchable:
-        default_generator.set_state(state)
+        default_generator._restore(state)
         return None
     outs = []
     for name in out_names:

@@ -45,13 +45,13 @@ def _rng_state(preserve: bool) -> Any:
     if not preserve:
         return None
     from .._creation import default_generator
-    return default_generator.get_state()
+    return default_generator._state()
 
 
 def _restore_rng(state: Any) -> None:
     if state is not None:
         from .._creation import default_generator
-        default_generator.set_state(state)
+        default_generator._restore(state)
 
 
 
