@@ -90,6 +90,36 @@ add(OpInfo("cdist", lambda lib, x, y, **kw: lib.cdist(x, y, **kw), _cdist_sample
                            E(F((2, 3)), F((2, 3), np.float32))]))
 
 
+# -- pdist, channel_shuffle -----------------------------------------------------------------------------------------
+def _pdist_samples(d, r):
+    a = lambda *s: D(s, d, r)  # noqa: E731
+    yield Sample((a(4, 3),), desc="p=2")
+    for p in (1.0, 3.0, 1.5, 0.0, INF):
+        yield Sample((a(3, 2),), dict(p=p), desc=f"p={p}")
+    yield Sample((a(1, 3),), desc="one row: no pairs")
+    x = make_distinct((3, 2), d, r)
+    yield Sample((Arg(np.concatenate([x, x[:1]])),), desc="a zero distance", gradcheck=False)
+
+
+def _shuffle_samples(d, r):
+    yield Sample((A((2, 6, 3), d, r), 2), desc="1-d, 2 groups")
+    yield Sample((A((1, 6, 2, 2), d, r), 3), desc="2-d, 3 groups")
+    yield Sample((A((2, 4, 1, 2, 2), d, r), 4), desc="3-d, one channel a group")
+
+
+add(OpInfo("pdist", lambda lib, x, **kw: lib.pdist(x, **kw), _pdist_samples, ops=(M.pdist_op,),
+           rtol={f32: 1e-4}, atol={f32: 1e-5},
+           errors=lambda: [E(F((3,))), E(ints([[1, 2]])), E(F((2, 3)), p=-1.0)]),
+    OpInfo("nn.functional.pdist", lambda lib, x, **kw: lib.nn.functional.pdist(x, **kw), _pdist_samples,
+           ops=(M.pdist_op,), rtol={f32: 1e-4}, atol={f32: 1e-5}),
+    OpInfo("channel_shuffle", lambda lib, x, g: lib.channel_shuffle(x, g), _shuffle_samples,
+           ops=(M.channel_shuffle_op,),
+           errors=lambda: [E(F((1, 3, 2)), 2), E(F((3, 4)), 2), E(F((1, 4, 2)), 0)]),
+    OpInfo("nn.ChannelShuffle", lambda lib, x, g: lib.nn.ChannelShuffle(g)(x), _shuffle_samples,
+           ops=(M.channel_shuffle_op,)),
+    )
+
+
 # -- diff, gradient, trapezoid ---------------------------------------------------------------------------------
 def _diff_samples(d, r):
     a = lambda *s: A(s, d, r)  # noqa: E731

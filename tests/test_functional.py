@@ -380,3 +380,29 @@ def test_bool_for_a_float_argument_as_torch(torch, k):
     # torch's parser takes a float argument when the value is a float or an int, and bool is an int
     a, b = BOOL_AS_FLOAT[k](ndgrad), BOOL_AS_FLOAT[k](torch)
     assert (a.tolist(), str(a.dtype)) == (b.tolist(), str(b.dtype))
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_gumbel_softmax_draws_and_gradients_as_torchs(torch, hard):
+    out = []
+    for lib in (ndgrad, torch):
+        lib.manual_seed(0)
+        x = lib.tensor([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]], requires_grad=True)
+        y = lib.nn.functional.gumbel_softmax(x, tau=0.5, hard=hard)
+        (y * lib.tensor([[1.0, 2, 3], [4, 5, 6]])).sum().backward()
+        out.append((np.round(y.detach().numpy(), 5).tolist(), repr(y).split("grad_fn=")[1],
+                    np.round(x.grad.numpy(), 5).tolist()))
+    assert out[0] == out[1]
+    with pytest.warns(UserWarning, match="`eps` parameter is deprecated and has no effect."):
+        ndgrad.nn.functional.gumbel_softmax(ndgrad.ones(2, 3), eps=1e-5)
+
+
+def test_prelu_and_channel_shuffle_module_as_torch(torch):
+    got = []
+    for lib in (ndgrad, torch):
+        x = lib.tensor([[-1.0, 2.0], [3.0, -4.0]])
+        m = lib.nn.ChannelShuffle(2)
+        got.append((lib.nn.functional.prelu(x, lib.tensor([0.25])).tolist(), repr(m),
+                    m(lib.arange(8.0).reshape(1, 4, 2)).tolist(),
+                    lib.nn.functional.channel_shuffle(lib.arange(8.0).reshape(1, 4, 2), 2).tolist()))
+    assert got[0] == got[1]

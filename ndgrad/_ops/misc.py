@@ -27,7 +27,7 @@ from ._registry import SAME, Op
 from .._warn import warn as _warn
 
 __all__: list[str] = [
-    "fmax", "fmin", "cdist", "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander", "rot90",
+    "fmax", "fmin", "cdist", "pdist", "channel_shuffle", "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander", "rot90",
     "nansum", "nanmean", "nanmedian", "quantile", "nanquantile", "logcumsumexp", "renorm", "cov", "corrcoef",
     "aminmax", "frexp", "ldexp", "cartesian_prod", "combinations", "block_diag", "bucketize", "searchsorted",
     "histc", "histogram", "bincount", "tril_indices", "triu_indices"]
@@ -128,23 +128,23 @@ def _cdist_fwd(x1, x2, p):
 def _cdist_grad_x1(grad, x1, x2, result, p):
     """Σ_j g_ij ∂d_ij/∂x1_i with ∂d/∂x = sign(δ)|δ|^(p-1)/d^(p-1) (0 where d = 0), torch's rule for each p."""
     d = S.unsqueeze(x1, -2) - S.unsqueeze(x2, -3)          # (..., P, R, M)
-    r = S.unsqueeze(result, -1)
-    g = S.unsqueeze(grad, -1)
+    w = _norm_weight(d, S.unsqueeze(result, -1), p)
+    return Rd.sum_dim(S.unsqueeze(grad, -1) * w, (len(_raw(d).shape) - 2,), False)
+
+
+def _norm_weight(d, r, p):
+    """∂‖δ‖_p/∂δ for differences `d` whose norms are `r` (broadcast over the last axis): sign(δ)|δ|^(p-1)/r^(p-1),
+    0 where r = 0, torch's rule for each p (p = 0: no gradient)."""
     if p == 0:
-        return Rd.sum_dim(d * 0.0 * g, (-2,), False)
+        return d * 0.0
     if p == 1:
-        w = P.sign(d)
-    elif p == 2:
-        w = d / P.where(r == 0, 1.0, r)
-        w = P.where(r == 0, 0.0, w)
-    elif math.isinf(p):
-        a = P.abs(d)
-        w = P.sign(d) * (a == r)
-    else:
-        a = P.abs(d)
-        w = P.sign(d) * P.pow(a, p - 1) / P.where(r == 0, 1.0, P.pow(r, p - 1))
-        w = P.where(r == 0, 0.0, w)
-    return Rd.sum_dim(g * w, (len(_raw(d).shape) - 2,), False)
+        return P.sign(d)
+    if p == 2:
+        return P.where(r == 0, 0.0, d / P.where(r == 0, 1.0, r))
+    if math.isinf(p):
+        return P.sign(d) * (P.abs(d) == r)
+    w = P.sign(d) * P.pow(P.abs(d), p - 1) / P.where(r == 0, 1.0, P.pow(r, p - 1))
+    return P.where(r == 0, 0.0, w)
 
 
 def _cdist_grad_x2(grad, x1, x2, result, p):
@@ -156,6 +156,65 @@ cdist_op = Op("cdist", _cdist_fwd, ("x1", "x2"), ("p",), node="CdistBackward0", 
 cdist_op.defvjp(x1=_cdist_grad_x1, x2=_cdist_grad_x2)
 
 _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+# -- pdist: cdist of the rows with themselves, the upper triangle ---------------------------------------------------
+def _pdist_fwd(self, p):
+    i, j = np.triu_indices(self.shape[0], 1)
+    return np.ascontiguousarray(_cdist_fwd(self, self, p)[i, j])
+
+
+def _pdist_grad(grad, self, p, result):
+    """Each pair's gradient g ∂d/∂δ (δ = row i - row j), added to row i and taken from row j."""
+    from .indexing import index_add_op
+    x = _raw(self)
+    i, j = np.triu_indices(x.shape[0], 1)
+    ii, jj = _c(i, grad), _c(j, grad)
+    gw = S.unsqueeze(grad, -1) * _norm_weight(self[ii] - self[jj], S.unsqueeze(result, -1), p)
+    out = index_add_op(_c(np.zeros(x.shape, x.dtype), grad), ii, gw, 0, 1)
+    return index_add_op(out, jj, gw, 0, -1)
+
+
+pdist_op = Op("pdist", _pdist_fwd, ("self",), ("p",), node="PdistBackward0", dtype=SAME)
+pdist_op.defvjp(self=_pdist_grad)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """Mirrors `torch.pdist`: the p-norm distance of each pair of rows i < j, in row-major order of the pairs."""
+    _t(input, "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    return pdist_op(input, float(p))
+
+
+# -- channel_shuffle ------------------------------------------------------------------------------------------------
+def _shuffle(self, groups):
+    n, c = self.shape[:2]
+    rest = self.shape[2:]
+    return np.ascontiguousarray(self.reshape((n, groups, c // groups) + rest).swapaxes(1, 2)).reshape(self.shape)
+
+
+channel_shuffle_op = Op("channel_shuffle", _shuffle, ("self",), ("groups",), node="ChannelShuffleBackward0",
+                        dtype=SAME)
+# (the inverse permutation: shuffling with C/groups groups)
+channel_shuffle_op.defvjp(self=lambda grad, groups: channel_shuffle_op(grad, _raw(grad).shape[1] // groups))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Mirrors `torch.channel_shuffle`: the channels, in `groups` groups, interleaved."""
+    _t(input, "channel_shuffle")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if input.shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {input.shape[1]} channels and "
+                           f"{groups} groups.")
+    return channel_shuffle_op(input, int(groups))
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:

@@ -26,7 +26,8 @@ __all__: list[str] = ["instance_norm", "local_response_norm", "rrelu", "rrelu_",
                       "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
                       "upsample_bilinear", "embedding_bag", "grid_sample", "affine_grid", "max_unpool1d",
                       "max_unpool2d", "max_unpool3d", "fractional_max_pool2d",
-                      "fractional_max_pool3d"]
+                      "fractional_max_pool3d", "pdist", "channel_shuffle", "native_channel_shuffle", "prelu",
+                      "gumbel_softmax"]
 
 
 # ----------------------------------------------------------------------------------------------- normalization
@@ -296,3 +297,42 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     """Mirrors `torch.nn.functional.max_unpool3d`."""
     return _unpool(input, indices, kernel_size, stride, padding, output_size, 3)
 
+
+
+# ----------------------------------------------------------------------------------------------- torch's aliases
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """Mirrors `torch.nn.functional.pdist` (torch.pdist)."""
+    from ..._ops.misc import pdist as _pdist
+    return _pdist(input, p)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Mirrors `torch.nn.functional.channel_shuffle` (torch.channel_shuffle)."""
+    from ..._ops.misc import channel_shuffle as _shuffle
+    return _shuffle(input, groups)
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """Mirrors `torch.nn.functional.prelu` (torch.prelu)."""
+    from ... import prelu as _prelu
+    return _prelu(input, weight)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """Mirrors `torch.nn.functional.gumbel_softmax`, with torch's steps (so torch's draws and nodes): Gumbel noise
+    -log(Exp(1)), softmax((logits + noise) / tau); `hard`: the one-hot of the largest, with the soft sample's
+    gradient (straight-through)."""
+    if eps != 1e-10:
+        _warn("`eps` parameter is deprecated and has no effect.", UserWarning, stacklevel=2)
+    from ... import empty_like, zeros_like
+    gumbels = -empty_like(logits).exponential_().log()
+    gumbels = (logits + gumbels) / tau
+    y_soft = gumbels.softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

@@ -15,7 +15,7 @@ from .module import Module
 from .normalization import _BatchNorm
 from ..._warn import warn as _warn
 
-__all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+__all__ = ["ChannelShuffle", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
            "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
            "ConstantPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "PixelShuffle",
            "PixelUnshuffle", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "InstanceNorm1d",
@@ -102,6 +102,21 @@ class PixelShuffle(Module):
     def extra_repr(self) -> str:
         """Mirrors torch's repr fields."""
         return f"upscale_factor={self.upscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Mirrors `torch.nn.ChannelShuffle`."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        """Mirrors torch's repr fields."""
+        return f"groups={self.groups}"
 
 
 class PixelUnshuffle(Module):
