@@ -1,5 +1,5 @@
 """OpInfo entries of ndgrad/_ops/scan.py: var/std(+_mean), norm, dist, logsumexp, cumsum/cumprod, cummax/cummin,
-median, mode, sort/argsort, topk, kthvalue, count_nonzero, unique.
+median, mode, sort/argsort, topk, kthvalue, count_nonzero, unique, unique_consecutive.
 
 Known deviations from torch:
 - norm/dist with p=0: the gradient is zeros; torch's is undefined (norm: `.grad` stays None, dist: backward
@@ -335,3 +335,19 @@ add(OpInfo("unique", lambda lib, x, **kw: lib.unique(x, **kw), _unique_samples, 
            differentiable=False, ops=(Sc.unique_op, Sc.unique_dim_op)),
     OpInfo("Tensor.unique", lambda lib, x, **kw: x.unique(**kw), _unique_samples, dtypes=FLOATS,
            differentiable=False))
+
+
+def _unique_consecutive_samples(d, r):
+    v = lambda *s: Arg(np.asarray(np.round(A(s, d, r, 0, 1.4).array)).astype(d))  # noqa: E731  (few values: runs)
+    yield Sample((v(12),), desc="values")
+    yield Sample((v(3, 4),), dict(return_inverse=True, return_counts=True), desc="flattened, inverse in its shape")
+    yield Sample((v(6, 2),), dict(dim=0, return_inverse=True, return_counts=True), desc="rows")
+    yield Sample((v(2, 6),), dict(dim=-1, return_counts=True), desc="columns")
+    yield Sample((v(),), dict(return_inverse=True), desc="0-d")
+    yield Sample((v(0, 3),), dict(dim=0, return_inverse=True, return_counts=True), desc="empty")
+
+
+add(OpInfo("unique_consecutive", lambda lib, x, **kw: lib.unique_consecutive(x, **kw), _unique_consecutive_samples,
+           dtypes=WITH_INT_BOOL, differentiable=False, ops=(Sc.unique_consecutive_op,)),
+    OpInfo("Tensor.unique_consecutive", lambda lib, x, **kw: x.unique_consecutive(**kw), _unique_consecutive_samples,
+           dtypes=FLOATS, differentiable=False))

@@ -32,7 +32,7 @@ TOP_LEVEL = """
     xlogy zeros zeros_like
     ravel msort vmap adjoint resolve_conj resolve_neg is_conj is_inference conj_physical sigmoid_ tanh_ relu_ zero_
     fill_ clamp_ exp_ layout strided memory_format contiguous_format channels_last channels_last_3d preserve_format
-    random pdist channel_shuffle
+    random pdist channel_shuffle unique_consecutive
 """.split()
 
 TENSOR_METHODS = """

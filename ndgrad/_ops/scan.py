@@ -36,7 +36,7 @@ from .reduction import (
 
 __all__: list[str] = ["var", "std", "var_mean", "std_mean", "norm", "logsumexp", "cumsum", "cumprod", "cummax",
                       "cummin", "median", "mode", "sort", "argsort", "topk", "kthvalue", "count_nonzero",
-                      "unique", "dist"]
+                      "unique", "unique_consecutive", "dist"]
 
 _PRETTY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
            "float16": "Half", "float32": "Float", "float64": "Double"}
@@ -703,6 +703,50 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _unique_consecutive_fwd(self, dim):
+    """The first of each run of equal elements (of equal slices along `dim`), each element's run, the runs'
+    lengths."""
+    x = self.reshape(-1) if dim is None else np.moveaxis(self, dim, 0)
+    n = x.shape[0]
+    if n == 0:
+        starts = np.zeros(0, np.int64)
+    else:
+        same = x[1:] == x[:-1]
+        if same.ndim > 1:
+            same = same.reshape(n - 1, -1).all(axis=1)
+        starts = np.concatenate(([0], np.flatnonzero(~same) + 1)).astype(np.int64)
+    run = np.zeros(n, np.int64)
+    run[starts[1:]] = 1
+    inv = np.cumsum(run)
+    cnt = np.diff(np.append(starts, n)).astype(np.int64)
+    u = x[starts]
+    if dim is None:
+        return u, inv.reshape(self.shape), cnt
+    return np.ascontiguousarray(np.moveaxis(u, 0, dim)), inv, cnt
+
+
+def _unique_consecutive_not_implemented(grads):
+    raise NotImplementedError("the derivative for 'unique_consecutive' is not implemented.")
+
+
+unique_consecutive_op = Op("unique_consecutive", _unique_consecutive_fwd, ("self",), ("dim",),
+                           node="UniqueConsecutiveBackward0", dtype=SAME, n_out=3, diff_out=(True, False, False))
+unique_consecutive_op.defvjp(self=_unique_consecutive_not_implemented)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: Any = None) -> Any:
+    """Mirrors `torch.unique_consecutive`: removes every element (or slice along `dim`) equal to the one before."""
+    _check_tensor(input, "unique_consecutive")
+    u, inv, cnt = unique_consecutive_op(input, None if dim is None else _wrap_dim(dim, input.ndim))
+    out = [u]
+    if return_inverse:
+        out.append(inv)
+    if return_counts:
+        out.append(cnt)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def _norm_method(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """`Tensor.norm`: torch.norm without `out`."""
     return norm(self, p, dim, keepdim, dtype=dtype)
@@ -712,7 +756,7 @@ _norm_method.__name__ = _norm_method.__qualname__ = "norm"
 
 METHODS: dict = {n: globals()[n] for n in (
     "var", "std", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "median", "mode", "sort",
-    "argsort", "topk", "kthvalue", "count_nonzero", "unique", "dist")}
+    "argsort", "topk", "kthvalue", "count_nonzero", "unique", "unique_consecutive", "dist")}
 METHODS["norm"] = _norm_method
 
 
