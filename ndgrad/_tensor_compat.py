@@ -226,5 +226,49 @@ def resize(self: Tensor, *sizes: Any) -> Tensor:
     return resize_(self.detach().clone(), *sizes)
 
 
+def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Mirrors `Tensor.unfold`: every window of `size` elements `step` apart along `dimension`, as a new last
+    dimension of a view (UnfoldBackward0)."""
+    from ._ops import shape as S
+    from ._tensor import _wrap_dim
+    d = _wrap_dim(dimension, max(self.ndim, 1))
+    n = self.shape[d] if self.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return S.unfold(self, d, int(size), int(step))
+
+
+def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    """Mirrors `Tensor.fill_diagonal_`: the main diagonal (of a matrix, or of a tensor whose dimensions are all equal)
+    filled in place, through a strided view of the flattened tensor as torch does (so CopySlices under autograd);
+    `wrap`: a tall matrix's diagonal starts again below each square block."""
+    shape = tuple(self.shape)
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and any(s != shape[0] for s in shape):
+        raise RuntimeError("all dimensions of input must be of equal length")
+    numel = self.numel()
+    if not numel:
+        return self
+    if len(shape) == 2:
+        step, k = shape[1] + 1, min(shape)
+    else:
+        step, k = sum(shape[0] ** i for i in range(len(shape))), shape[0]
+    stop = numel if wrap and len(shape) == 2 else (k - 1) * step + 1
+    if self._data.flags.c_contiguous:
+        self.view(-1)[0:stop:step].fill_(fill_value)
+    else:
+        import numpy as np
+        flat = np.arange(0, stop, step)
+        self[np.unravel_index(flat, shape)] = fill_value
+    return self
+
+
 def _more_methods() -> dict:
-    return {"resize": resize, **{n: removed(n) for n in REMOVED_MESSAGES}}
+    return {"resize": resize, "unfold": unfold, "fill_diagonal_": fill_diagonal_,
+            "to_dense": lambda self, dtype=None, *, masked_grad=None: self if dtype is None else self.to(dtype),
+            **{n: removed(n) for n in REMOVED_MESSAGES}}

@@ -59,6 +59,7 @@ TENSOR_METHODS = """
     square_ squeeze std stride sub sub_ subtract subtract_ sum swapaxes swapdims t take take_along_dim tan
     tanh tanh_ tile to tolist topk trace transpose tril triu true_divide true_divide_ trunc trunc_ type
     type_as unbind unflatten unique unsqueeze var view view_as where xlogy xlogy_ zero_
+    unfold fill_diagonal_ to_dense unique_consecutive
 """.split()
 
 TENSOR_DUNDERS = """

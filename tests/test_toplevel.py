@@ -1,4 +1,5 @@
-"""Top-level spellings of Tensor methods (ndgrad/_toplevel.py), torch.vmap, and torch.random: as torch's."""
+"""Top-level spellings of Tensor methods (ndgrad/_toplevel.py), torch.vmap, torch.random, and Tensor methods programs
+use beyond the core (fill_diagonal_, to_dense): as torch's."""
 from __future__ import annotations
 
 import numpy as np
@@ -65,3 +66,36 @@ def test_vmap_and_random_module(torch):
         got.append((a, b, lib.rand(2).tolist(), lib.random.initial_seed()))
     assert got[0] == got[1]
     assert ndgrad.random.default_generator is ndgrad.default_generator
+
+
+FILL_DIAGONAL = [
+    lambda t: t.ones(5, 3).fill_diagonal_(2, wrap=True),
+    lambda t: t.ones(5, 3).fill_diagonal_(2),
+    lambda t: t.ones(3, 5).fill_diagonal_(2, wrap=True),
+    lambda t: t.zeros(2, 2, 2).fill_diagonal_(1),
+    lambda t: t.zeros(4, 3).t().fill_diagonal_(5),  # (not contiguous)
+    lambda t: t.zeros(0, 3).fill_diagonal_(5),
+    lambda t: t.arange(9.0).reshape(3, 3).fill_diagonal_(float("-inf")),
+]
+
+
+@pytest.mark.parametrize("k", range(len(FILL_DIAGONAL)))
+def test_fill_diagonal_as_torch(torch, k):
+    a, b = FILL_DIAGONAL[k](ndgrad), FILL_DIAGONAL[k](torch)
+    assert (a.tolist(), a.shape, str(a.dtype)) == (b.tolist(), b.shape, str(b.dtype))
+
+
+def test_fill_diagonal_gradient_and_errors_as_torch(torch):
+    got = []
+    for lib in (ndgrad, torch):
+        w = lib.arange(9.0).reshape(3, 3).requires_grad_()
+        x = w * 1
+        r = x.fill_diagonal_(0)
+        (r * lib.arange(9.0).reshape(3, 3)).sum().backward()
+        errs = []
+        for bad in (lambda: lib.zeros(3).fill_diagonal_(1), lambda: lib.zeros(2, 3, 2).fill_diagonal_(1)):
+            with pytest.raises(RuntimeError) as e:
+                bad()
+            errs.append(str(e.value))
+        got.append((r is x, repr(r).split("grad_fn=")[1], w.grad.tolist(), errs, lib.ones(2).to_dense().tolist()))
+    assert got[0] == got[1]

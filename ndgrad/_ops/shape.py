@@ -226,6 +226,40 @@ narrow = Op("narrow", _narrow, ("self",), ("dim", "start", "length"), node="Slic
 narrow.defvjp(self=lambda grad, self_shape, dim, start, length: pad_slice(grad, self_shape, dim, start, length))
 
 
+def _unfold(self, dim, size, step):
+    """Windows of `size` every `step` along `dim`, as a new last dimension: a strided view (windows may overlap)."""
+    if self.ndim == 0:
+        return self.reshape(1)
+    shape, strides = self.shape, self.strides
+    count = (shape[dim] - size) // step + 1
+    return np.lib.stride_tricks.as_strided(
+        self, shape[:dim] + (count,) + shape[dim + 1:] + (size,),
+        strides[:dim] + (strides[dim] * step,) + strides[dim + 1:] + (strides[dim],), writeable=self.flags.writeable)
+
+
+def _unfold_backward(grad, shape, dim, size, step):
+    """unfold's adjoint: each window's gradient added back where the window lies."""
+    out = np.zeros(shape, grad.dtype)
+    if not shape:
+        out[()] = grad[0]
+        return out
+    count = grad.shape[dim]
+    idx = [slice(None)] * len(shape)
+    for k in range(size):
+        idx[dim] = slice(k, k + step * (count - 1) + 1, step)
+        out[tuple(idx)] += grad[..., k]
+    return out
+
+
+unfold = Op("unfold", _unfold, ("self",), ("dimension", "size", "step"), node="UnfoldBackward0", dtype=SAME,
+            view=True)
+unfold_backward = Op("unfold_backward", _unfold_backward, ("grad",), ("shape", "dim", "size", "step"),
+                     node="UnfoldBackwardBackward0", dtype=SAME)
+unfold.defvjp(self=lambda grad, self_shape, dimension, size, step:
+              unfold_backward(grad, self_shape, dimension, size, step))
+unfold_backward.defvjp(grad=lambda grad, dim, size, step: unfold(grad, dim, size, step))
+
+
 def _pad_slice(grad, shape, dim, start, length):
     out = np.zeros(shape, grad.dtype)
     idx = [slice(None)] * len(shape)
