@@ -3,7 +3,7 @@ spellings (each compared with torch, gradchecked in float64)."""
 from __future__ import annotations
 
 import numpy as np
-from opinfo import FLOAT_ONLY, WITH_INT, A, Arg, E, F, OpInfo, Sample, add, samples_of, unary
+from opinfo import FLOAT_ONLY, WITH_INT, A, Arg, E, F, OpInfo, Sample, add, ints, samples_of, unary
 
 # composites built from other ops: their last node is that op's (torch has a fused node of its own)
 _COMPOSITE = {"grad_fn": "a composite of ndgrad ops: the node is its last op's, torch has a fused node"}
@@ -93,6 +93,20 @@ add(OpInfo("deg2rad", _m("deg2rad"), unary(-200.0, 200.0), dtypes=WITH_INT, ops=
         lambda d, r: Sample((Arg(np.array([0, 1, 2, 3], d), False),))), dtypes=(np.int64,), differentiable=False,
            ops=()),
     )
+
+def _gcd_samples(d, r):
+    v = lambda vals: Arg(np.array(vals, d), False)  # noqa: E731
+    yield Sample((v([4, 6, -9, 0, 0, 2 ** 12]), v([6, 4, 6, 0, 5, 2 ** 10])), desc="signs and zeros")
+    yield Sample((v([[2], [3]]), v([4, 5, 6])), desc="broadcast")
+    yield Sample((v(-4), v(6)), desc="0-d")
+
+
+add(*(OpInfo(name, fn, _gcd_samples, dtypes=(np.int64, np.int32, np.int16), differentiable=False, ops=(),
+             errors=lambda: [E(F((2,)), F((2,))), E(ints([1, 2]), 3), E(ints([1, 2]), ints([1, 2, 3])),
+                             E(Arg(np.array([True]), False), Arg(np.array([True]), False))])
+      for name, fn in (("gcd", lambda lib, x, y: lib.gcd(x, y)), ("lcm", lambda lib, x, y: lib.lcm(x, y)),
+                       ("Tensor.gcd", lambda lib, x, y: x.gcd(y)),
+                       ("Tensor.lcm_", lambda lib, x, y: x.clone().lcm_(y)))))
 
 _X = samples_of(lambda d, r: Sample((A((3, 4), d, r),)))
 add(OpInfo("positive", _m("positive"), _X, ops=()),

@@ -32,7 +32,7 @@ TOP_LEVEL = """
     xlogy zeros zeros_like
     ravel msort vmap adjoint resolve_conj resolve_neg is_conj is_inference conj_physical sigmoid_ tanh_ relu_ zero_
     fill_ clamp_ exp_ layout strided memory_format contiguous_format channels_last channels_last_3d preserve_format
-    random pdist channel_shuffle unique_consecutive
+    random pdist channel_shuffle unique_consecutive gcd lcm
 """.split()
 
 TENSOR_METHODS = """
@@ -60,6 +60,7 @@ TENSOR_METHODS = """
     tanh tanh_ tile to tolist topk trace transpose tril triu true_divide true_divide_ trunc trunc_ type
     type_as unbind unflatten unique unsqueeze var view view_as where xlogy xlogy_ zero_
     unfold fill_diagonal_ to_dense unique_consecutive
+    gcd lcm gcd_ lcm_
 """.split()
 
 TENSOR_DUNDERS = """

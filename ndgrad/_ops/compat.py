@@ -484,6 +484,32 @@ def sum_to_size(self: Tensor, *size: Any) -> Tensor:
     return sum_to(self, shape)
 
 
+def _int_binary(name: str, ufunc: Any) -> Any:
+    def f(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+        for k, (arg, v) in enumerate((("input", input), ("other", other)), 1):
+            if not isinstance(v, Tensor):
+                raise TypeError(f"{name}(): argument '{arg}' (position {k}) must be Tensor, not {type(v).__name__}")
+        dt = D.promote_types(input.dtype, other.dtype)
+        if dt.np.kind not in "iu":
+            tn = {"bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half",
+                  "complex64": "ComplexFloat", "complex128": "ComplexDouble"}.get(dt.np.name, str(dt))
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{tn}\'')
+        a, b = input._data.astype(dt.np, copy=False), other._data.astype(dt.np, copy=False)
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            from ._registry import _check_broadcast
+            _check_broadcast(a.shape, b.shape)
+        return _wrap(np.asarray(ufunc(a, b), dt.np))
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Mirrors `torch.{name}` (integer tensors; not differentiable)."
+    return f
+
+
+gcd = _int_binary("gcd", np.gcd)
+lcm = _int_binary("lcm", np.lcm)
+
+
 def _expandable(shape: tuple, to: tuple) -> bool:
     if len(shape) > len(to):
         return False
@@ -494,14 +520,15 @@ __all__ = ["asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad"
            "positive", "fix", "clamp_min", "clamp_max", "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack",
            "row_stack", "dstack", "column_stack", "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes",
            "isin", "broadcast_shapes", "unravel_index", "is_nonzero", "is_same_size", "is_signed", "asarray",
-           "inner", "index_put", "addmv", "addr", "baddbmm", "addbmm", "diag_embed", "diagflat", "vdot", "put"]
+           "inner", "index_put", "addmv", "addr", "baddbmm", "addbmm", "diag_embed", "diagflat", "vdot", "put",
+           "gcd", "lcm"]
 
 _METHOD_NAMES = ["asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "float_power",
                  "positive", "fix", "clamp_min", "clamp_max", "tensor_split", "hsplit", "vsplit", "dsplit",
                  "split_with_sizes", "is_nonzero", "is_same_size", "is_signed", "inner", "index_put", "addmv",
-                 "addr", "baddbmm", "addbmm", "diag_embed", "diagflat", "vdot", "put"]
+                 "addr", "baddbmm", "addbmm", "diag_embed", "diagflat", "vdot", "put", "gcd", "lcm"]
 _INPLACE_NAMES = ["deg2rad", "rad2deg", "float_power",
-                  "fix", "clamp_min", "clamp_max", "addmv", "addr", "baddbmm", "addbmm"]
+                  "fix", "clamp_min", "clamp_max", "addmv", "addr", "baddbmm", "addbmm", "gcd", "lcm"]
 
 
 METHODS: dict = {n: _method(globals()[n]) for n in _METHOD_NAMES}
