@@ -695,6 +695,11 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
         u, inv, cnt = unique_op(input, None)
     else:
         u, inv, cnt = unique_dim_op(input, _wrap_dim(dim, input.ndim))
+    return _unique_outputs(u, inv, cnt, return_inverse, return_counts)
+
+
+def _unique_outputs(u: Tensor, inv: Tensor, cnt: Tensor, return_inverse: bool, return_counts: bool) -> Any:
+    """The values, then the inverse and the counts when asked for: torch's unique* return one tensor or a tuple."""
     out = [u]
     if return_inverse:
         out.append(inv)
@@ -739,12 +744,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     """Mirrors `torch.unique_consecutive`: removes every element (or slice along `dim`) equal to the one before."""
     _check_tensor(input, "unique_consecutive")
     u, inv, cnt = unique_consecutive_op(input, None if dim is None else _wrap_dim(dim, input.ndim))
-    out = [u]
-    if return_inverse:
-        out.append(inv)
-    if return_counts:
-        out.append(cnt)
-    return out[0] if len(out) == 1 else tuple(out)
+    return _unique_outputs(u, inv, cnt, return_inverse, return_counts)
 
 
 def _norm_method(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
