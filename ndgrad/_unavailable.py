@@ -46,7 +46,6 @@ UNAVAILABLE: dict[str, str] = {
     "float8_e5m2": "no float8 dtypes",
     "complex32": "no complex32 dtype: NumPy has no complex half",
     "Tensor.to_sparse": "no sparse tensors",
-    "Tensor.to_dense": "no sparse tensors: every ndgrad tensor is dense",
     "Tensor.to_mkldnn": "no MKL-DNN tensors",
     "Tensor.values": "values() is defined for sparse tensors, which ndgrad does not have",
     "Tensor.indices": "indices() is defined for sparse tensors, which ndgrad does not have",
