@@ -1716,4 +1716,36 @@ SIGNATURES.update({
 
 METHODS.update({
     "new": None,  # legacy: sizes or data, as the typed-tensor constructors take them (_legacy.py checks)
+    "gcd": "Tensor other", "gcd_": "Tensor other", "lcm": "Tensor other", "lcm_": "Tensor other",
+    "fill_diagonal_": "Number fill_value, bool wrap=False",
+    "unfold": "int dimension, int size, int step",
+    "unique_consecutive": "Any return_inverse=False, Any return_counts=False, int? dim=None",
+    "to_dense": "dtype? dtype=None, *, bool? masked_grad=None",
 })
+
+SIGNATURES.update({
+    "pdist": "Tensor input, float p=2", "nn.functional.pdist": "Tensor input, float p=2",
+    **{n: "Tensor input, int groups" for n in ("channel_shuffle", "nn.functional.channel_shuffle",
+                                               "nn.functional.native_channel_shuffle")},
+    "gcd": "Tensor input, Tensor other, *, Tensor? out=None", "lcm": "Tensor input, Tensor other, *, Tensor? out=None",
+    # (torch's Python function tests the flags with `if`: a tensor flag fails as bool(tensor) does)
+    "unique_consecutive": "Tensor input, Any return_inverse=False, Any return_counts=False, int? dim=None",
+})
+
+
+def _toplevel_methods() -> None:
+    """torch's top-level spellings of Tensor methods (ndgrad/_toplevel.py): the method's signature with `input`
+    first, and its dtype rules (whose positions count self, as the function's count input)."""
+    from ._toplevel import METHOD_FUNCTIONS
+    for n in METHOD_FUNCTIONS:
+        m = METHODS.get(n, "")
+        if n not in SIGNATURES and m is not None:
+            alts = m if isinstance(m, list) else [m]
+            SIGNATURES[n] = [("Tensor input, " + a if a else "Tensor input") for a in alts]
+            if len(SIGNATURES[n]) == 1:
+                SIGNATURES[n] = SIGNATURES[n][0]
+        if n not in DTYPES and "Tensor." + n in DTYPES:
+            DTYPES[n] = DTYPES["Tensor." + n]
+
+
+_toplevel_methods()

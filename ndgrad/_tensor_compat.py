@@ -246,6 +246,8 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     """Mirrors `Tensor.fill_diagonal_`: the main diagonal (of a matrix, or of a tensor whose dimensions are all equal)
     filled in place, through a strided view of the flattened tensor as torch does (so CopySlices under autograd);
     `wrap`: a tall matrix's diagonal starts again below each square block."""
+    if wrap.__class__ is not bool:
+        raise TypeError(f"fill_diagonal_(): argument 'wrap' (position 2) must be bool, not {type(wrap).__name__}")
     shape = tuple(self.shape)
     if len(shape) < 2:
         raise RuntimeError("dimensions must larger than 1")
@@ -268,7 +270,16 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     return self
 
 
+def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+    """Mirrors `Tensor.to_dense`: a strided tensor is already dense (itself, or cast to `dtype`)."""
+    if dtype is None:
+        return self
+    if not isinstance(dtype, D.dtype):
+        raise TypeError(f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {type(dtype).__name__}")
+    return self.to(dtype)
+
+
 def _more_methods() -> dict:
     return {"resize": resize, "unfold": unfold, "fill_diagonal_": fill_diagonal_,
-            "to_dense": lambda self, dtype=None, *, masked_grad=None: self if dtype is None else self.to(dtype),
+            "to_dense": to_dense,
             **{n: removed(n) for n in REMOVED_MESSAGES}}

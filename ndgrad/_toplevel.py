@@ -26,8 +26,7 @@ def _function(name: str) -> Callable:
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         return getattr(input, name)(*args, **kwargs)
     f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"Mirrors `torch.{name}`: `input.{name}(...)`."
-    f._checked = True  # (the method behind it checks its arguments)
+    f.__doc__ = f"Mirrors `torch.{name}`: `input.{name}(...)` (behind the method's signature: _signatures.py)."
     return f
 
 

@@ -510,6 +510,18 @@ gcd = _int_binary("gcd", np.gcd)
 lcm = _int_binary("lcm", np.lcm)
 
 
+def _int_binary_(fn: Any) -> Any:
+    """The in-place form: torch checks that the result type casts to self's first."""
+    def m(self: Tensor, other: Tensor) -> Tensor:
+        if isinstance(other, Tensor):
+            from .._tensor import _check_cast
+            _check_cast(D.promote_types(self.dtype, other.dtype).np, self._data.dtype)
+        self._check_inplace()
+        return self._set_inplace(fn(self, other))
+    m.__name__ = fn.__name__ + "_"
+    return m
+
+
 def _expandable(shape: tuple, to: tuple) -> bool:
     if len(shape) > len(to):
         return False
@@ -528,11 +540,12 @@ _METHOD_NAMES = ["asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "de
                  "split_with_sizes", "is_nonzero", "is_same_size", "is_signed", "inner", "index_put", "addmv",
                  "addr", "baddbmm", "addbmm", "diag_embed", "diagflat", "vdot", "put", "gcd", "lcm"]
 _INPLACE_NAMES = ["deg2rad", "rad2deg", "float_power",
-                  "fix", "clamp_min", "clamp_max", "addmv", "addr", "baddbmm", "addbmm", "gcd", "lcm"]
+                  "fix", "clamp_min", "clamp_max", "addmv", "addr", "baddbmm", "addbmm"]
 
 
 METHODS: dict = {n: _method(globals()[n]) for n in _METHOD_NAMES}
 METHODS.update({n + "_": _inplace(globals()[n]) for n in _INPLACE_NAMES})
+METHODS.update({"gcd_": _int_binary_(gcd), "lcm_": _int_binary_(lcm)})
 METHODS["index_put_"] = _index_put_
 for _n, _o in (("asinh", asinh_inplace), ("acosh", acosh_inplace), ("atanh", atanh_inplace)):
     METHODS[_n + "_"] = METHODS["arc" + _n[1:] + "_"] = _inplace(lambda self, _o=_o: _o(self))

@@ -186,7 +186,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     if input._data.dtype.kind != "f":
         raise RuntimeError("pdist only supports floating-point dtypes")
-    if p < 0:
+    if not p >= 0:  # (nan too)
         raise RuntimeError("pdist only supports non-negative p values")
     return pdist_op(input, float(p))
 
