@@ -40,12 +40,23 @@ class _Level:
         _state.depth = _depth() - 1
 
 
-# -- pytrees: tuples, lists, dicts (and namedtuples); anything else is a leaf ---------------------------------
+# -- pytrees: tuples, lists, dicts (and namedtuples), and the types registered with
+# utils._pytree.register_pytree_node; anything else is a leaf -------------------------------------------------------
 _LEAF = None
+_NODES: dict = {}  # registered type -> (flatten_fn: obj -> (children, context), unflatten_fn: (children, context) -> obj)
 
 
 def _flatten(tree: Any) -> tuple[list, Any]:
     """(leaves, spec); spec is None for a leaf, else (type, context, child specs)."""
+    node = _NODES.get(type(tree)) if _NODES else None
+    if node is not None:
+        children, ctx = node[0](tree)
+        leaves, specs = [], []
+        for c in children:
+            lv, sp = _flatten(c)
+            leaves.extend(lv)
+            specs.append(sp)
+        return leaves, (type(tree), ctx, specs)
     if isinstance(tree, (tuple, list)):
         leaves: list = []
         specs = []
@@ -73,6 +84,9 @@ def _unflatten(leaves: Any, spec: Any) -> Any:
             return next(it)
         typ, ctx, children = sp
         vals = [build(c) for c in children]
+        node = _NODES.get(typ) if _NODES else None
+        if node is not None:
+            return node[1](vals, ctx)
         if typ is dict or (ctx is not None and issubclass(typ, dict)):
             return typ(zip(ctx, vals))
         if typ is tuple or typ is list:
@@ -92,6 +106,8 @@ def _spec_repr(spec: Any, indent: int = 0) -> str:
     if spec is _LEAF:
         return "*"
     typ, ctx, children = spec
+    if ctx is None and issubclass(typ, tuple) and hasattr(typ, "_fields"):
+        typ, ctx = type("namedtuple", (), {}), typ  # (torch's: the node type namedtuple, the class its context)
     s = f"TreeSpec({typ.__name__}, {ctx}, ["
     if children:
         indent += 2
