@@ -98,25 +98,18 @@ def run(argv: Sequence[str]) -> int:
     return 0
 
 
-_PKG = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _inside(tb) -> bool:
-    f = tb.tb_frame.f_code.co_filename
-    return f.startswith(_PKG) or f == "<ndgrad argument check>"
-
-
 def _drop_inner_frames(e: BaseException) -> None:
     """End each traceback of `e` (and of the exceptions chained to it) at its last frame outside ndgrad: the
     frames after it are ndgrad's kernels, where torch's are C++ that a traceback does not show, so the last line
     printed is the program's own call, as under torch. (NDGRAD_FULL_TRACEBACK=1 keeps them.)"""
+    from ._warn import inside_ndgrad
     seen = set()
     while e is not None and id(e) not in seen:
         seen.add(id(e))
         last = None
         tb = e.__traceback__
         while tb is not None:
-            if not _inside(tb):
+            if not inside_ndgrad(tb.tb_frame.f_code.co_filename):
                 last = tb
             tb = tb.tb_next
         if last is not None:

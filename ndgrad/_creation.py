@@ -180,9 +180,6 @@ class Generator:
     def set_state(self, new_state: Any) -> "Generator":
         """Mirrors `torch.Generator.set_state`: a state from get_state (ndgrad's or torch's); also takes the shorter
         state earlier ndgrad versions returned."""
-        if isinstance(new_state, dict):  # (ndgrad's own _state(), from older callers)
-            self._restore(new_state)
-            return self
         if not isinstance(new_state, Tensor):
             raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
         if new_state._data.dtype != np.uint8:
@@ -685,11 +682,9 @@ def _like(fill: Any, input: Tensor, dtype: Any, requires_grad: bool, memory_form
     a = input._data
     arr = np.full(a.shape, D.checked_fill(fill, d.np), dtype=d.np) if a.flags.c_contiguous else \
         np.full_like(a, D.checked_fill(fill, d.np), dtype=d.np)
-    if memory_format is not None and memory_format._name != "preserve_format":
-        from ._layouts import arrange
-        new = arrange(arr, memory_format)  # (None: contiguous_format, or already in the order asked for)
-        arr = new if new is not None else arr if memory_format._name != "contiguous_format" else \
-            np.ascontiguousarray(arr)
+    if memory_format is not None:
+        from ._layouts import laid_out
+        arr = laid_out(arr, memory_format)
     return _finish(arr, requires_grad)
 
 

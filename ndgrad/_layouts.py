@@ -56,6 +56,7 @@ legacy_contiguous_format = contiguous_format  # (torch's is the same object)
 def _by_name(name: str) -> _Named:
     return globals()[name]
 
+
 # channel-last orders: the axes of the C-contiguous array behind the tensor, and the rank they need
 _ORDERS = {"channels_last": ((0, 2, 3, 1), 4), "channels_last_3d": ((0, 2, 3, 4, 1), 5)}
 
@@ -86,11 +87,16 @@ def is_contiguous(a: np.ndarray, fmt: Any) -> bool:
     return True
 
 
-def arrange(a: np.ndarray, fmt: Any) -> np.ndarray | None:
-    """`a`'s values laid out in `fmt`'s order (a new array), or None when `fmt` is not a channel-last format or
-    `a` already is in its order."""
+def laid_out(a: np.ndarray, fmt: Any) -> np.ndarray:
+    """`a`'s values in memory format `fmt`: `a` itself when they already are (and for no format or
+    preserve_format), else a new array, C-ordered for contiguous_format. A channel-last format checks the rank
+    as torch does."""
+    if fmt is None or fmt is preserve_format:
+        return a
     order = _order(fmt, a.ndim)
-    if order is None or is_contiguous(a, fmt):
-        return None
+    if order is None:
+        return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    if is_contiguous(a, fmt):
+        return a
     inverse = tuple(int(i) for i in np.argsort(order))
     return np.ascontiguousarray(a.transpose(order)).transpose(inverse)

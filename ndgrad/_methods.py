@@ -455,14 +455,12 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     if kwargs.get("device") is not None:
         from ._creation import _check_device
         _check_device(kwargs["device"])
-    fmt = kwargs.get("memory_format")
     if dtype is None or dtype.np == self._data.dtype:
         r = P.clone(self) if copy else self
     else:
         r = P.cast(self, dtype.np)
-    if fmt is not None and fmt._name != "preserve_format":  # (preserve: the order it has)
-        r = _in_format(r, fmt)
-    return r
+    fmt = kwargs.get("memory_format")
+    return r if fmt is None else _in_format(r, fmt)
 
 
 def _caster(d):
@@ -494,29 +492,21 @@ def reshape(self: Tensor, *shape: Any) -> Tensor:
 
 
 def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
-    if memory_format is not None:
-        from ._layouts import preserve_format
-        if memory_format is preserve_format and not self._data.flags.c_contiguous:
-            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
-    return _in_format(self, memory_format)
+    from ._layouts import contiguous_format, preserve_format
+    if memory_format is preserve_format and not self._data.flags.c_contiguous:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return _in_format(self, contiguous_format if memory_format is None else memory_format)
 
 
 def _in_format(t: Tensor, fmt: Any) -> Tensor:
     """`t` in memory format `fmt`: itself when it already is, else a copy (CloneBackward0, as torch's) laid out
-    so. The contiguous (and, for contiguous(), the preserve) format is C order."""
-    from ._layouts import arrange, channels_last, channels_last_3d
-    if fmt is channels_last or fmt is channels_last_3d:
-        arr = arrange(t._data, fmt)  # (torch's error for a tensor of another rank; None: already in that order)
-        if arr is None:
-            return t
-        r = P.clone(t)
-        r._data = arr
-        return r
-    if t._data.flags.c_contiguous:
+    so (`_layouts.laid_out`)."""
+    from ._layouts import laid_out
+    arr = laid_out(t._data, fmt)
+    if arr is t._data:
         return t
     r = P.clone(t)
-    if not r._data.flags.c_contiguous:
-        r._data = np.ascontiguousarray(r._data)
+    r._data = arr
     return r
 
 

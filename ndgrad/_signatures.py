@@ -1738,7 +1738,7 @@ def _toplevel_methods() -> None:
     first, and its dtype rules (whose positions count self, as the function's count input)."""
     from ._toplevel import METHOD_FUNCTIONS
     for n in METHOD_FUNCTIONS:
-        m = METHODS.get(n, "")
+        m = METHODS.get(n, "")  # (a method without an entry takes no arguments: is_inference, detach_)
         if n not in SIGNATURES and m is not None:
             alts = m if isinstance(m, list) else [m]
             SIGNATURES[n] = [("Tensor input, " + a if a else "Tensor input") for a in alts]

@@ -38,13 +38,18 @@ def warn(message: Any, category: Any = None, stacklevel: int = 1) -> None:
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
+def inside_ndgrad(filename: str) -> bool:
+    """Whether code of `filename` is ndgrad's own (its package, or its argument-checking stubs)."""
+    return filename == STUB_FILE or filename.startswith(_PKG_DIR)
+
+
 def warn_at_caller(message: Any, category: Any = None) -> None:
     """`warnings.warn` pointing at the first frame outside ndgrad (and its stubs): for a warning raised deep inside,
     where the number of frames up to the user's call depends on the way in (torch raises such warnings from C++,
     so they point at the user's line whichever function was called)."""
     f = sys._getframe(1)
     level = 1
-    while f is not None and (f.f_code.co_filename == STUB_FILE or f.f_code.co_filename.startswith(_PKG_DIR)):
+    while f is not None and inside_ndgrad(f.f_code.co_filename):
         f = f.f_back
         level += 1
     warnings.warn(message, category, level + 1)  # (+1: this frame)

@@ -297,12 +297,7 @@ def bitwise_xor(input: Tensor, other: Any) -> Tensor:
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     """Mirrors `torch.clone`."""
     r = P.clone(_t(input, "clone"))  # (keeps the input's memory order: torch's preserve_format)
-    if memory_format is not None and memory_format is not _layouts.preserve_format:
-        arr = _layouts.arrange(r._data, memory_format)  # (None: not a channel-last format, or already in it)
-        if arr is not None:
-            r._data = arr
-        elif memory_format is _layouts.contiguous_format and not r._data.flags.c_contiguous:
-            r._data = np.ascontiguousarray(r._data)
+    r._data = _layouts.laid_out(r._data, memory_format)
     return r
 
 

@@ -29,8 +29,9 @@ LAZY: dict = {
         ("i0", "mvlgamma", "igamma", "igammac", "polygamma", "i0_", "mvlgamma_", "igamma_", "igammac_",
          "polygamma_")),
     "misc": (
-        ("fmax", "fmin", "cdist", "pdist", "channel_shuffle", "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander", "rot90",
-         "nansum", "nanmean", "nanmedian", "quantile", "nanquantile", "logcumsumexp", "renorm", "cov", "corrcoef",
+        ("fmax", "fmin", "cdist", "pdist", "channel_shuffle", "diff", "gradient", "trapezoid", "trapz",
+         "cumulative_trapezoid", "vander", "rot90", "nansum", "nanmean", "nanmedian", "quantile", "nanquantile",
+         "logcumsumexp", "renorm", "cov", "corrcoef",
          "aminmax", "frexp", "ldexp", "cartesian_prod", "combinations", "block_diag", "bucketize", "searchsorted",
          "histc", "histogram", "bincount", "tril_indices", "triu_indices"),
         ("fmax", "fmin", "diff", "rot90", "nansum", "nanmean", "nanmedian", "quantile", "nanquantile",

@@ -486,14 +486,11 @@ def sum_to_size(self: Tensor, *size: Any) -> Tensor:
 
 def _int_binary(name: str, ufunc: Any) -> Any:
     def f(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
-        for k, (arg, v) in enumerate((("input", input), ("other", other)), 1):
-            if not isinstance(v, Tensor):
-                raise TypeError(f"{name}(): argument '{arg}' (position {k}) must be Tensor, not {type(v).__name__}")
+        # (both are Tensors: the checker in front, from the signature in _signatures.py, refused anything else)
         dt = D.promote_types(input.dtype, other.dtype)
         if dt.np.kind not in "iu":
-            tn = {"bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half",
-                  "complex64": "ComplexFloat", "complex128": "ComplexDouble"}.get(dt.np.name, str(dt))
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{tn}\'')
+            from ._registry import _TYPE_NAMES
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_NAMES.get(dt.np.name, dt)}\'')
         a, b = input._data.astype(dt.np, copy=False), other._data.astype(dt.np, copy=False)
         try:
             np.broadcast_shapes(a.shape, b.shape)
@@ -513,9 +510,8 @@ lcm = _int_binary("lcm", np.lcm)
 def _int_binary_(fn: Any) -> Any:
     """The in-place form: torch checks that the result type casts to self's first."""
     def m(self: Tensor, other: Tensor) -> Tensor:
-        if isinstance(other, Tensor):
-            from .._tensor import _check_cast
-            _check_cast(D.promote_types(self.dtype, other.dtype).np, self._data.dtype)
+        from .._tensor import _check_cast
+        _check_cast(D.promote_types(self.dtype, other.dtype).np, self._data.dtype)
         self._check_inplace()
         return self._set_inplace(fn(self, other))
     m.__name__ = fn.__name__ + "_"

@@ -27,8 +27,9 @@ from ._registry import SAME, Op
 from .._warn import warn as _warn
 
 __all__: list[str] = [
-    "fmax", "fmin", "cdist", "pdist", "channel_shuffle", "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander", "rot90",
-    "nansum", "nanmean", "nanmedian", "quantile", "nanquantile", "logcumsumexp", "renorm", "cov", "corrcoef",
+    "fmax", "fmin", "cdist", "pdist", "channel_shuffle", "diff", "gradient", "trapezoid", "trapz",
+    "cumulative_trapezoid", "vander", "rot90", "nansum", "nanmean", "nanmedian", "quantile", "nanquantile",
+    "logcumsumexp", "renorm", "cov", "corrcoef",
     "aminmax", "frexp", "ldexp", "cartesian_prod", "combinations", "block_diag", "bucketize", "searchsorted",
     "histc", "histogram", "bincount", "tril_indices", "triu_indices"]
 

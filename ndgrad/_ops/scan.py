@@ -744,8 +744,8 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     """Mirrors `torch.unique_consecutive`: removes every element (or slice along `dim`) equal to the one before."""
     _check_tensor(input, "unique_consecutive")
     if input._data.dtype.kind == "c":
-        raise NotImplementedError(f"\"unique\" not implemented for "
-                                  f"'{'ComplexFloat' if input._data.dtype == np.complex64 else 'ComplexDouble'}'")
+        from ._registry import _TYPE_NAMES
+        raise NotImplementedError(f"\"unique\" not implemented for '{_TYPE_NAMES[input._data.dtype.name]}'")
     return_inverse, return_counts = bool(return_inverse), bool(return_counts)
     u, inv, cnt = unique_consecutive_op(input, None if dim is None else _wrap_dim(dim, input.ndim))
     return _unique_outputs(u, inv, cnt, return_inverse, return_counts)

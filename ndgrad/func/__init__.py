@@ -43,7 +43,8 @@ class _Level:
 # -- pytrees: tuples, lists, dicts (and namedtuples), and the types registered with
 # utils._pytree.register_pytree_node; anything else is a leaf -------------------------------------------------------
 _LEAF = None
-_NODES: dict = {}  # registered type -> (flatten_fn: obj -> (children, context), unflatten_fn: (children, context) -> obj)
+# registered type -> (flatten_fn: obj -> (children, context), unflatten_fn: (children, context) -> obj)
+_NODES: dict = {}
 
 
 def _flatten(tree: Any) -> tuple[list, Any]:

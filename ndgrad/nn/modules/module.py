@@ -591,10 +591,10 @@ class Module:
             return self
 
         def convert(t: Tensor) -> Tensor:
+            d = dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) else t.dtype
             if fmt is not None and t.dim() in (4, 5):  # (torch's test: 4-d and 5-d tensors take the format)
-                return t.to(dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) else t.dtype,
-                            memory_format=fmt)
-            return t.to(dtype) if dtype is not None and (t.is_floating_point() or t.is_complex()) else t
+                return t.to(d, memory_format=fmt)
+            return t.to(d)
 
         return self._apply(convert)
 
