@@ -132,6 +132,10 @@ class Op:
             self.has_vjp = True
         self._needed_cache.clear()
         self._plans.clear()
+        self.__dict__.pop("_gen_cls", None)  # generated from the old formulas (_fastcall.py): made again when next called
+        base = self.__class__.__dict__.get("_base_cls")
+        if base is not None:
+            self.__class__ = base
         cls = self.__dict__.get("node_cls")
         if cls is not None and "apply_grads" in cls.__dict__:  # (a node class made before: its unrolled apply too)
             fast = _gen_apply(self)
@@ -232,6 +236,8 @@ class _Op1(Op):
     """Fast path of one-input ops called on a Tensor (the common case)."""
 
     def __call__(self, *args: Any) -> Any:
+        if self.__class__ is _Op1 and _GENERATE and _Op1.__dict__["__call__"] is _OP1_CALL:
+            return _specialized(self, args)  # (the op's first call: its own code from now on, _fastcall.py)
         x = args[0]
         if not isinstance(x, Tensor):
             if x.__class__ is _ndarray:  # inside a formula during backward: just the forward
@@ -344,6 +350,8 @@ class _Op2(Op):
     a Python int/float); everything else takes the general path."""
 
     def __call__(self, *args: Any) -> Any:
+        if self.__class__ is _Op2 and _GENERATE and _Op2.__dict__["__call__"] is _OP2_CALL and not self.view:
+            return _specialized(self, args)  # (the op's first call: its own code from now on, _fastcall.py)
         a = args[0]
         if not isinstance(a, Tensor):
             if a.__class__ is _ndarray and not isinstance(args[1], Tensor):
@@ -382,6 +390,19 @@ class _Op2(Op):
         if req and self.has_vjp and _mode.enabled and out.dtype.kind in "fcV":
             return _record2(self, a, b, args, out, vc, da, db)
         return _wrap(out, vc)
+
+
+_OP1_CALL = _Op1.__dict__["__call__"]
+_OP2_CALL = _Op2.__dict__["__call__"]
+_GENERATE = True  # False while anomaly mode or saved-tensor hooks instrument node creation (_fastcall.enable)
+
+
+def _specialized(op: Op, args: tuple) -> Any:
+    """Give `op` its generated class (not while forward mode or the profiler wrap the Op classes' calls: the test
+    above), then make the call through it."""
+    from . import _fastcall
+    _fastcall.specialize(op)
+    return op.__class__.__call__(op, *args)
 
 
 def _record2(op: Op, a: Tensor, b: Any, args: tuple, out, vc, da, db) -> Tensor:

@@ -124,6 +124,9 @@ def refresh() -> None:
     """Install the wrappers when anomaly mode or a saved-tensor hook is on; remove them otherwise."""
     from .._ops import _registry as R
     on = state.anomaly or bool(state.hooks)
+    if on == R._GENERATE:  # the ops' generated calls do not call the record functions: generic calls meanwhile
+        from .._ops import _fastcall
+        _fastcall.enable(not on)
     if on and not _ORIG:
         _ORIG.update({"_record1": R._record1, "_record2": R._record2, "Node.__init__": _graph.Node.__init__})
         R._record1 = _wrap_record(_ORIG["_record1"])
