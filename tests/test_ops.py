@@ -497,3 +497,36 @@ def test_type_promotion_grid(op):
                     bad.append(f"{case}: values differ: {m}")
     assert n > 100
     assert not bad, f"{len(bad)} mismatches:\n" + "\n".join(bad[:60])
+
+
+def test_mm_takes_matmuls_bits_for_every_layout():
+    """mm's np.dot path (contiguous real matrices) gives what `@` gives, bit for bit, forward and backward, for
+    C- and F-ordered, broadcast and strided operands."""
+    rng = np.random.default_rng(7)
+    for trial in range(400):
+        m, k, n = (int(v) for v in rng.integers(1, 70, 3))
+        m, k = max(m, 2), max(k, 2)  # (a first dimension of 1 takes torch's row order: _row_mm)
+        dt = (np.float32, np.float64)[trial % 2]
+        a = rng.standard_normal((m, k)).astype(dt)
+        b = rng.standard_normal((k, n)).astype(dt)
+        ta, tb = ndgrad.tensor(a, requires_grad=True), ndgrad.tensor(b, requires_grad=True)
+        va, vb = ta, tb
+        if trial % 3 == 1:
+            va = ta.t().contiguous().t()  # F-ordered
+        if trial % 5 == 2:
+            vb = tb.t().contiguous().t()
+        if trial % 7 == 3:
+            vb = tb[:1].expand(k, n)  # a zero stride
+        if trial % 4 == 3:
+            va = ta.repeat_interleave(2, 1)[:, ::2]  # neither C- nor F-contiguous
+        r = ndgrad.mm(va, vb)
+        assert np.array_equal(r.detach().numpy(), va._data @ vb._data)
+        g = np.cos(r.detach().numpy())
+        r.backward(ndgrad.tensor(g))
+        ga = g @ vb._data.T
+        gb = va._data.T @ g
+        if trial % 4 == 3:
+            ga = ga.reshape(m, k, 1).repeat(2, 2).reshape(m, 2 * k)[:, ::2] * 1  # (the strided view's gradient)
+        if trial % 7 == 3:
+            gb = gb.sum(0, keepdims=True) * np.eye(1, k, dtype=dt).T
+        assert np.array_equal(ta.grad.numpy(), ga) and np.array_equal(tb.grad.numpy(), gb)

@@ -92,6 +92,10 @@ def _gen1(op: R.Op) -> Callable:
              "            return fwd(*args)  # (inside a formula during backward: just the forward)",
              "        return op_call(self, *args)",
              "    data = x._data"]
+    prelude = getattr(type(op), "_prelude", ())  # an op class's own first test (reshape: a copy, not a view)
+    if prelude:
+        lines += list(prelude)
+        env.update(type(op)._prelude_env())
     if op.rule == R.FLOAT:
         lines += ["    if data.dtype.kind not in 'fcV':",
                   "        data = data.astype(D._DEFAULT[0].np)"]
@@ -245,6 +249,77 @@ def _gen2(op: R.Op) -> Callable:
     return _compile(op, lines, env)
 
 
+def _genN(op: R.Op) -> Callable:
+    """`Op.__call__` + `_record`/`_make_node` for one op of up to three inputs and one output (addmm, where,
+    addcmul...): the fast path when every input is a Tensor and no input needs a cast; all else goes to
+    `Op.__call__` (numbers, arrays inside a formula, other dtypes, errors)."""
+    env = _env(op)
+    n, nargs = op.n_in, op.nargs
+    a = [f"a{i}" for i in range(n)]
+    d = [f"d{i}" for i in range(n)]
+    lines = ["def __call__(self, *args):",
+             f"    if len(args) < {n}:",
+             "        return op_call(self, *args)",
+             f"    {', '.join(a)}, = args[:{n}]",
+             f"    if not ({' and '.join(f'isinstance({x}, Tensor)' for x in a)}):",
+             "        return op_call(self, *args)",
+             f"    {', '.join(d)}, = {', '.join(x + '._data' for x in a)},"]
+    if op.rule not in (R.NONE, R.SAME):  # no cast needed: the promoted inputs share one dtype (a float one, for
+        pos = list(op.promote)           # the rules that make integers float)
+        if pos:
+            first = d[pos[0]]
+            tests = [f"{d[i]}.dtype is not {first}.dtype" for i in pos[1:]]
+            if op.rule in (R.PROMOTE_FLOAT, R.FLOAT):
+                tests.append(f"{first}.dtype.kind not in 'fcV'")
+            if tests:
+                lines += [f"    if {' or '.join(tests)}:", "        return op_call(self, *args)"]
+    call = ", ".join(d)
+    lines += ["    try:",
+              f"        out = fwd({call}) if len(args) == {n} else fwd({call}, *args[{n}:])",
+              "    except (ValueError, OverflowError):",
+              "        return op_call(self, *args)  # (torch's error, or integers wrapped, from the generic call)",
+              "    if out.__class__ is not ndarray:",
+              "        out = np.asarray(out)  # (looked up at the call: compile's tracer replaces it)",
+              "    res = new(Tensor)",
+              "    res._data = out",
+              "    res._vc = rvc = " + ("a0._vc" if op.view else "[0]"),
+              "    res._output_nr = 0",
+              "    res._grad = None"]
+    reqs = " or ".join(f"{x}._requires_grad" for x in a)
+    if op.has_vjp:
+        env["node_cls"] = op.node_cls
+        diff = [i for i in range(n) if op.vjps[i] is not None]
+        edge_pos = op.edge_inputs if op.edge_inputs is not None else tuple(range(n))
+        values = {**{i: d[i] for i in range(n)}, **{j: f"args[{j}]" for j in range(n, nargs)}}
+        versions = {i: f"({i}, {a[i]}._vc, {a[i]}._vc[0], {a[i]})" for i in range(n)}
+
+        def leaf(mask: int, pad: str) -> list:
+            edges = [f"e{i}" if mask >> i & 1 else "NO_EDGE" for i in range(n)]
+            meta = [f"({d[i]}.shape, {d[i]}.dtype)" if mask >> i & 1 else "None" for i in range(n)]
+            nf = ", ".join(edges[i] for i in edge_pos)
+            body = [f"{pad}node = new(node_cls)",
+                    f"{pad}node.next_functions = ({nf}{',' if len(edge_pos) == 1 else ''})",
+                    f"{pad}node._meta = ({', '.join(meta)}{',' if n == 1 else ''})"]
+            return body + _saved_lines(op, mask, pad, values, versions)
+
+        def tree(k: int, mask: int, pad: str) -> list:
+            if k == len(diff):
+                return leaf(mask, pad)
+            i = diff[k]
+            return [f"{pad}if {a[i]}._requires_grad:",
+                    f"{pad}    fn = {a[i]}.grad_fn",
+                    f"{pad}    e{i} = (fn, {a[i]}._output_nr) if fn is not None else edge({a[i]})"] + \
+                tree(k + 1, mask | 1 << i, pad + "    ") + [f"{pad}else:"] + tree(k + 1, mask, pad + "    ")
+
+        lines += [f"    if ({reqs}) and mode.enabled and out.dtype.kind in 'fcV':"] + tree(0, 0, "        ") + \
+                 ["        node._seq = next_seq()",
+                  "        res._requires_grad = True",
+                  "        res.grad_fn = node",
+                  "        return res"]
+    lines += ["    res._requires_grad = False", "    res.grad_fn = None", "    return res"]
+    return _compile(op, lines, env)
+
+
 def _compile(op: R.Op, lines: list, env: dict) -> Callable:
     src = "\n".join(lines) + "\n"
     # a file name inside the package (tracebacks and warnings treat the frame as ndgrad's own), whose lines
@@ -261,16 +336,19 @@ SPECIALIZED: list = []  # the ops given a class of their own (enable(False) puts
 
 
 def specialize(op: Any) -> None:
-    """Give `op` (whose class is exactly `_Op1` or `_Op2`) a class of its own with its generated `__call__` (made
+    """Give `op` (whose class is exactly `_Op1` or `_Op2`, or an `_Op1` class with a `_prelude`) a class of its own with its generated `__call__` (made
     once per op and kept, until `Op.defvjp` changes its formulas)."""
     base = type(op)
     cls = op.__dict__.get("_gen_cls")
     if cls is None:
-        if base is R._Op1:
+        if base is R._Op1 or base.__dict__.get("_prelude"):
             fn = _gen1(op)
         elif base is R._Op2 and not op.view:
             fn = _gen2(op)
+        elif base is R.Op and not (op.variadic or op.multi) and 1 <= op.n_in <= 3:
+            fn = _genN(op)
         else:
+            op.__class__ = R._OpGeneric  # (nothing generated: the generic call, without the test for a first call)
             return
         cls = op._gen_cls = type(base.__name__, (base,), {"__call__": fn, "_base_cls": base})
         SPECIALIZED.append(op)

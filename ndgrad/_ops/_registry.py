@@ -191,6 +191,8 @@ class Op:
 
     # -- running ---------------------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
+        if self.__class__ is Op and _GENERATE and Op.__dict__["__call__"] is _OP_CALL:
+            return _specialized(self, args)  # (the op's first call: its own code from now on, _fastcall.py)
         n = self.n_in
         if self.variadic:
             return _apply_variadic(self, args)
@@ -392,6 +394,11 @@ class _Op2(Op):
         return _wrap(out, vc)
 
 
+class _OpGeneric(Op):
+    """The class of an op whose call is not generated (several outputs, a sequence of inputs, more than three)."""
+
+
+_OP_CALL = Op.__dict__["__call__"]
 _OP1_CALL = _Op1.__dict__["__call__"]
 _OP2_CALL = _Op2.__dict__["__call__"]
 _GENERATE = True  # False while anomaly mode or saved-tensor hooks instrument node creation (_fastcall.enable)

@@ -465,7 +465,20 @@ tanh = Op("tanh", np.tanh, ("self",), dtype=FLOAT)
 tanh.defvjp(self=lambda grad, result: grad * _cj(1 - result * result))  # d/dx tanh x = 1 - tanh² x
 
 
+_ONES = {"f": np.ones((), np.float32), "d": np.ones((), np.float64)}
+for _a in _ONES.values():
+    _a.flags.writeable = False
+
+
 def _sigmoid(x):
+    one = _ONES.get(x.dtype.char)
+    if one is not None:  # float32/float64 (the common case; what the general code below does with them)
+        with quiet():
+            e = np.exp(np.negative(x))
+        if e.size <= 1:
+            return np.reciprocal(np.add(e, one))
+        e += one
+        return np.reciprocal(e, out=e)
     if x.dtype.kind == "c":
         return 1 / (1 + np.exp(-x))
     if x.dtype == np.float16:  # computed in float32 and rounded once, as torch's half kernels do

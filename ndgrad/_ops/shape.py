@@ -9,6 +9,7 @@ import numpy as np
 
 from ._addat import add_at
 from .._tensor import Tensor
+from . import _registry as R
 from ._registry import NONE, SAME, Op, _Op1
 from .pointwise import zeros_like
 
@@ -63,11 +64,24 @@ def _needs_copy(a, shape) -> bool:
 class _Reshape(_Op1):
     """reshape is a view (ViewBackward0) when the strides allow one, else a copy (UnsafeViewBackward0)."""
 
+    # the same test at the head of the generated call (_fastcall.py), after `data = x._data`
+    _prelude = ("    if not data.flags.c_contiguous and needs_copy(data, args[1]):",
+                "        return unsafe_view(*args)")
+
+    @staticmethod
+    def _prelude_env() -> dict:
+        return {"needs_copy": _needs_copy, "unsafe_view": unsafe_view}
+
     def __call__(self, *args):
+        if self.__class__ is _Reshape and R._GENERATE and _Reshape.__dict__["__call__"] is _RESHAPE_CALL:
+            return R._specialized(self, args)  # (its first call: its own code from now on)
         x = args[0]
         if isinstance(x, Tensor) and not x._data.flags.c_contiguous and _needs_copy(x._data, args[1]):
             return unsafe_view(*args)
         return _Op1.__call__(self, *args)
+
+
+_RESHAPE_CALL = _Reshape.__dict__["__call__"]
 
 
 reshape = _Reshape("reshape", _reshape, ("self",), ("shape",), node="ViewBackward0", dtype=SAME, view=True)
