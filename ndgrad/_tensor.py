@@ -490,7 +490,10 @@ class Tensor:
             return self._set_inplace_through_view(result, base)
         if fn is not None and _mode.enabled and fn._versions:
             _snapshot_self(fn, self)
-        np.copyto(dst, src, casting="unsafe")
+        if src.dtype is dst.dtype and src.shape == dst.shape:
+            dst[...] = src  # (what copyto does here, at a quarter of its cost)
+        else:
+            np.copyto(dst, src, casting="unsafe")
         self._vc[0] += 1
         if fn is not None and _mode.enabled:
             # saved outputs of the new node now live in self's buffer: point them there

@@ -1,12 +1,16 @@
-"""Each one- and two-input op's forward call, written out for that op (code generation from the op table).
+"""Each op's forward call, written out for that op (code generation from the op table).
 
-`_Op1.__call__` and `_Op2.__call__` in `_registry.py` are the definition of what calling such an op does: dispatch,
-dtype fast paths, the forward, and the node (`_record1`/`_record2`). They serve every op, so at each call they read
-the op's attributes, look up what to save for the inputs that require grad (`Op._plan`) and loop over it. On the
-first call of an op, `specialize` gives the op a class of its own whose `__call__` is that same code with the op's
+`_Op1.__call__` and `_Op2.__call__` in `_registry.py` are the definition of what calling a one- or two-input op does:
+dispatch, dtype fast paths, the forward, and the node (`_record1`/`_record2`); `Op.__call__` with `_record` and
+`_make_node` for other ops (here: up to three inputs, one output, every input a Tensor, no cast). They serve every
+op, so at each call they read
+the op's attributes, look up what to save for the inputs that require grad (`Op._plan`) and loop over it. Once an op
+is called often, `specialize` gives the op a class of its own whose `__call__` is that same code with the op's
 facts filled in: its forward function, its node class, and for every combination of inputs that require grad the
-literal list of values to save and version checks to make. What the op computes and records is unchanged; only
-the lookups go. Calls the generated code does not cover (other dtypes, other operand kinds, several outputs,
+literal list of values to save and version checks to make (an op class may put its own first test in front: its
+`_prelude`, as reshape's test for a copy). What the op computes and records is unchanged; only
+the lookups go. (Not at the first call: at the GENERATE_AFTER-th, since generating and compiling costs about half a
+millisecond per op.) Calls the generated code does not cover (other dtypes, other operand kinds, several outputs,
 views of two inputs) go to `Op.__call__`, as they did before.
 
 The op keeps its class's name and base (`isinstance(op, _Op2)` holds). Forward mode and the profiler wrap the

@@ -52,6 +52,7 @@ def _scalar_key(a):
 class Op:
     """One primitive: forward, dtype rule, derivative formulas. See the module docstring."""
 
+    _calls = 0  # calls before its code is generated (_fastcall.py: from the GENERATE_AFTER-th call)
     checks_ints = False  # an integer op's out-of-range number operand: wrapped as torch does (pow: refused, by fwd)
     # a ufunc that is the forward when the op's one parameter is the int 1 and both operands are arrays of one float
     # or complex dtype (sub with alpha 1: np.subtract), called without the forward function's checks
@@ -192,7 +193,9 @@ class Op:
     # -- running ---------------------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
         if self.__class__ is Op and _GENERATE and Op.__dict__["__call__"] is _OP_CALL:
-            return _specialized(self, args)  # (the op's first call: its own code from now on, _fastcall.py)
+            n = self._calls = self._calls + 1
+            if n >= GENERATE_AFTER:
+                return _specialized(self, args)  # (a hot op: its own code from now on, _fastcall.py)
         n = self.n_in
         if self.variadic:
             return _apply_variadic(self, args)
@@ -239,7 +242,9 @@ class _Op1(Op):
 
     def __call__(self, *args: Any) -> Any:
         if self.__class__ is _Op1 and _GENERATE and _Op1.__dict__["__call__"] is _OP1_CALL:
-            return _specialized(self, args)  # (the op's first call: its own code from now on, _fastcall.py)
+            n = self._calls = self._calls + 1
+            if n >= GENERATE_AFTER:
+                return _specialized(self, args)  # (a hot op: its own code from now on, _fastcall.py)
         x = args[0]
         if not isinstance(x, Tensor):
             if x.__class__ is _ndarray:  # inside a formula during backward: just the forward
@@ -353,7 +358,9 @@ class _Op2(Op):
 
     def __call__(self, *args: Any) -> Any:
         if self.__class__ is _Op2 and _GENERATE and _Op2.__dict__["__call__"] is _OP2_CALL and not self.view:
-            return _specialized(self, args)  # (the op's first call: its own code from now on, _fastcall.py)
+            n = self._calls = self._calls + 1
+            if n >= GENERATE_AFTER:
+                return _specialized(self, args)  # (a hot op: its own code from now on, _fastcall.py)
         a = args[0]
         if not isinstance(a, Tensor):
             if a.__class__ is _ndarray and not isinstance(args[1], Tensor):
@@ -401,6 +408,7 @@ class _OpGeneric(Op):
 _OP_CALL = Op.__dict__["__call__"]
 _OP1_CALL = _Op1.__dict__["__call__"]
 _OP2_CALL = _Op2.__dict__["__call__"]
+GENERATE_AFTER = 8  # an op's call is generated at its 8th call: an op called a few times never pays ~0.5 ms for it
 _GENERATE = True  # False while anomaly mode or saved-tensor hooks instrument node creation (_fastcall.enable)
 
 

@@ -113,7 +113,7 @@ def mean_of(a, axis=None, keepdims=False):
             if axis is None:
                 r = np.true_divide(full_sum(a), a.dtype.type(n))
                 return r.reshape((1,) * a.ndim) if keepdims else r
-            return np.true_divide(np.add.reduce(a, axis, None, None, keepdims), a.dtype.type(n))
+            return np.true_divide(np.add.reduce(a, axis, None, None, keepdims), R.scalar_array(n, a.dtype))
     return np.mean(a, axis=axis, keepdims=keepdims)
 
 
@@ -245,7 +245,8 @@ mean_all.defvjp(self=lambda grad, self_shape: expand_to(grad / max(int(np.prod(s
 def _mean_dim(self, dim, keepdim):
     if self.size == 0:
         return np.full(np.sum(self, axis=dim, keepdims=keepdim).shape, np.nan, self.dtype)
-    return mean_of(self, dim, keepdim).astype(self.dtype, copy=False)
+    r = mean_of(self, dim, keepdim)
+    return r if r.dtype is self.dtype else r.astype(self.dtype, copy=False)
 
 
 def _count(shape, dims):

@@ -74,7 +74,9 @@ class _Reshape(_Op1):
 
     def __call__(self, *args):
         if self.__class__ is _Reshape and R._GENERATE and _Reshape.__dict__["__call__"] is _RESHAPE_CALL:
-            return R._specialized(self, args)  # (its first call: its own code from now on)
+            n = self._calls = self._calls + 1
+            if n >= R.GENERATE_AFTER:
+                return R._specialized(self, args)  # (a hot op: its own code from now on)
         x = args[0]
         if isinstance(x, Tensor) and not x._data.flags.c_contiguous and _needs_copy(x._data, args[1]):
             return unsafe_view(*args)
