@@ -643,7 +643,13 @@ def _code(spec: Spec, pyname: str) -> str:
                          f"state.varok[{k}](args))")
         elif var.type != "Any":
             conds.append(f"(n <= {start} or state.varok[{k}](args))")
-        conds.append(f"(not kwargs or state.kwok[{k}](kwargs))")
+        flags = [p.name for p in alt if p.type == "bool" and not p.varargs]
+        if flags:  # one bool keyword (keepdim=True...), the common keyword call: tested inline, as kwok would
+            flag = "keepdim" if "keepdim" in flags else flags[0]
+            conds.append(f"(not kwargs or (len(kwargs) == 1 and kwargs.get({flag!r}).__class__ is bool) or "
+                         f"state.kwok[{k}](kwargs))")
+        else:
+            conds.append(f"(not kwargs or state.kwok[{k}](kwargs))")
         conds += _dtype_conds(spec, full)
         lines.append(f"        if {' and '.join(conds)}:")
         if var is not None and var.type in ("int[]", "int[1]") and spec.pack:

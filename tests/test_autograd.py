@@ -1937,3 +1937,50 @@ def test_cpp_warnings_carry_torchs_suffix():
         assert got == want
     else:
         assert [[m.split(TRIGGERED)[0] for m in g] for g in got] == [[m.split(TRIGGERED)[0] for m in w] for w in want]
+
+
+def test_prune_sweep_agrees_with_the_walk_from_the_targets():
+    """autograd.grad's pruning (engine._prune: one sweep in creation order) keeps exactly the nodes from which an
+    input is reached, as the walk up from the inputs does, with the same dependency counts; a graph whose order
+    is broken takes the walk."""
+    from ndgrad.autograd import engine as E
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        leaves = [ndgrad.tensor(rng.standard_normal(2), requires_grad=True) for _ in range(4)]
+        pool = list(leaves)
+        for _ in range(25):
+            a, b = (pool[int(i)] for i in rng.integers(0, len(pool), 2))
+            pool.append([a * b, a + b, a.sin(), b - 1.0][int(rng.integers(0, 4))])
+        out = sum(pool[-3:], pool[-4]).sum()
+        picked = [leaves[int(i)] for i in rng.choice(4, 2, replace=False)] + [pool[int(rng.integers(4, 12))]]
+        start, targets, deps, needed = E._discover([out], [np.ones(())], False, picked)
+        deps2 = dict.fromkeys(start, 0)
+        stack = list(start)
+        while stack:  # the counts _discover made, again, for the walk
+            node = stack.pop()
+            for child, _ in node.next_functions:
+                if child is not None:
+                    if child not in deps2:
+                        deps2[child] = 0
+                        stack.append(child)
+                    deps2[child] += 1
+        walked = E._prune_walk(set(deps2), targets, deps2)
+        assert needed == walked and deps == deps2
+        grads = ndgrad.autograd.grad(out, picked, allow_unused=True, retain_graph=True)
+        sweep, E._prune = E._prune, E._prune_walk
+        try:
+            again = ndgrad.autograd.grad(out, picked, allow_unused=True)
+        finally:
+            E._prune = sweep
+        for g1, g2 in zip(grads, again):
+            assert (g1 is None) == (g2 is None) and (g1 is None or np.array_equal(g1.numpy(), g2.numpy()))
+    # a node whose input was made after it: the sweep cannot decide, the walk does
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).sin()
+    inner = y.grad_fn.next_functions[0][0]
+    inner._seq, y.grad_fn._seq = y.grad_fn._seq, inner._seq
+    try:
+        g, = ndgrad.autograd.grad(y.sum(), x)
+        assert np.allclose(g.numpy(), 2 * np.cos(np.array([2.0, 4.0])))
+    finally:
+        inner._seq, y.grad_fn._seq = y.grad_fn._seq, inner._seq

@@ -312,6 +312,8 @@ def _norm_dims(dim: Any, ndim: int) -> tuple:
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Mirrors `torch.sum`."""
+    if dim.__class__ is int and dtype is None and input.__class__ is Tensor and 0 <= dim < input._data.ndim:
+        return Rd.sum_dim(input, (dim,), keepdim)  # (one axis: what the general steps below do with it)
     _t(input, "sum")
     if dtype is not None:
         input = input.to(dtype)
@@ -335,6 +337,9 @@ _PRETTY_NAME = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Mirrors `torch.mean`."""
+    if dim.__class__ is int and dtype is None and input.__class__ is Tensor and 0 <= dim < input._data.ndim and \
+            input._data.dtype.kind in "fcV":
+        return Rd.mean_dim(input, (dim,), keepdim)  # (one axis of a float tensor: what the steps below do with it)
     _t(input, "mean")
     if dtype is not None:
         input = input.to(dtype)

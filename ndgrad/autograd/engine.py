@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import operator
 import os
 import sys
 from typing import Any, Sequence
@@ -286,8 +287,43 @@ def _post_hooks(node: Node, out: list, buf: list, graph: bool) -> list:
     return out
 
 
+_by_seq = operator.attrgetter("_seq")
+
+
 def _prune(nodes: set, targets: dict, deps: dict) -> set:
-    """Nodes from which a target can be reached; dependency counts restricted to them."""
+    """Nodes from which a target can be reached; dependency counts restricted to them. One sweep in creation
+    order: a node's inputs were made before it (lower `_seq`), so whether they reach a target is known when it
+    comes; a leaf's AccumulateGrad (its `_seq` raised to run first) has no inputs. When every node reaches one,
+    the counts stand as they are."""
+    reach: dict = {}
+    for node in sorted(nodes, key=_by_seq):
+        r = node in targets
+        for child, _ in node.next_functions:
+            if child is not None:
+                c = reach.get(child)
+                if c is None:
+                    if child.next_functions:  # (an input made later than its user: the general walk below)
+                        return _prune_walk(nodes, targets, deps)
+                    c = child in targets
+                if c:
+                    r = True
+        reach[node] = r
+    needed = {n for n, r in reach.items() if r}
+    if len(needed) != len(nodes):
+        _recount(needed, deps)
+    return needed
+
+
+def _recount(needed: set, deps: dict) -> None:
+    deps.clear()
+    for node in needed:
+        for child, _ in node.next_functions:
+            if child is not None and child in needed:
+                deps[child] = deps.get(child, 0) + 1
+
+
+def _prune_walk(nodes: set, targets: dict, deps: dict) -> set:
+    """_prune by a walk up from the targets (for graphs whose nodes are not in creation order)."""
     parents: dict = {}
     for node in nodes:
         for child, _ in node.next_functions:
@@ -302,11 +338,7 @@ def _prune(nodes: set, targets: dict, deps: dict) -> set:
             if p not in needed:
                 needed.add(p)
                 stack.append(p)
-    deps.clear()
-    for node in needed:
-        for child, _ in node.next_functions:
-            if child is not None and child in needed:
-                deps[child] = deps.get(child, 0) + 1
+    _recount(needed, deps)
     return needed
 
 
