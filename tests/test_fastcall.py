@@ -89,6 +89,14 @@ def _two_input_cases():
     for op in ops:
         for a, b in pairs:
             yield op, (a, b)
+    for a, b in ((x, 2.0), (h, 3), (h, y), (c, x)):  # edges of one input only; formulas of one input only
+        yield P.rsub, (a, b, 1)
+        yield P.pow, (a, b)
+        yield P.remainder, (a, b)
+        yield Sp.xlogy_ts, (a, b)
+        yield Sp.copysign_ts, (a, b)
+    for a in (x, h, c):
+        yield P.pow_st, (_t(2.0, req=False), a)
     for alpha in (1, 2, 0.5, True):
         yield P.sub, (h, y, alpha)
         yield P.sub, (x, c, alpha)
