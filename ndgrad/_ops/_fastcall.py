@@ -43,6 +43,17 @@ def _env(op: R.Op) -> dict:
             "NONE_SAME": (None, _SAME), "op_call": R.Op.__call__, "D": D}
 
 
+def _result_lines(pad: str, vc: str = "[0]") -> list:
+    """The lines that make the output tensor `res` around `out` (what `_wrap` does), with version counter `vc`."""
+    return [f"{pad}res = new(Tensor)", f"{pad}res._data = out", f"{pad}res._vc = rvc = {vc}",
+            f"{pad}res._output_nr = 0", f"{pad}res._grad = None"]
+
+
+def _plain_end(pad: str) -> list:
+    """The lines that end a call that records no node."""
+    return [f"{pad}res._requires_grad = False", f"{pad}res.grad_fn = None", f"{pad}return res"]
+
+
 def _saved_lines(op: R.Op, mask: int, pad: str, values: dict, versions: dict) -> list:
     """The lines that set node._saved, _versions and _keep for the inputs in bitmask `mask`: `values[j]` is the
     expression of argument j's saved value, `versions[j]` its version entry (None: none; a pair (condition, entry)
@@ -105,12 +116,8 @@ def _gen1(op: R.Op) -> Callable:
                   "        data = data.astype(D._DEFAULT[0].np)"]
     lines += ["    out = fwd(data) if len(args) == 1 else fwd(data, *args[1:])",
               "    if out.__class__ is not ndarray:",
-              "        out = np.asarray(out)  # (looked up at the call: compile's tracer replaces it)",
-              "    res = new(Tensor)",
-              "    res._data = out",
-              "    res._vc = rvc = " + ("x._vc" if op.view else "[0]"),
-              "    res._output_nr = 0",
-              "    res._grad = None"]
+              "        out = np.asarray(out)  # (looked up at the call: compile's tracer replaces it)"]
+    lines += _result_lines("    ", "x._vc" if op.view else "[0]")
     if op.has_vjp:
         env["node_cls"] = op.node_cls
         lines += ["    if x._requires_grad and mode.enabled and out.dtype.kind in 'fcV':",
@@ -195,21 +202,15 @@ def _gen2(op: R.Op) -> Callable:
               "        raise",
               "    if out.__class__ is not ndarray:",
               "        out = np.asarray(out)  # (looked up at the call: compile's tracer replaces it)"]
+    lines += _result_lines("    ")
     if not op.has_vjp:
-        lines += ["    res = new(Tensor)", "    res._data = out", "    res._vc = [0]", "    res._output_nr = 0",
-                  "    res._grad = None", "    res._requires_grad = False", "    res.grad_fn = None", "    return res"]
-        return _compile(op, lines, env)
+        return _compile(op, lines + _plain_end("    "), env)
     env["node_cls"] = op.node_cls
     da_, db_ = op.vjps[0] is not None, op.vjps[1] is not None
     e2 = op.edge2
     lines += ["    ra = a._requires_grad",
-              "    if not (ra or rb) or not mode.enabled or out.dtype.kind not in 'fcV':",
-              "        res = new(Tensor)", "        res._data = out", "        res._vc = [0]",
-              "        res._output_nr = 0", "        res._grad = None", "        res._requires_grad = False",
-              "        res.grad_fn = None", "        return res",
-              "    res = new(Tensor)", "    res._data = out", "    res._vc = rvc = [0]", "    res._output_nr = 0",
-              "    res._grad = None",
-              "    if bt:",
+              "    if not (ra or rb) or not mode.enabled or out.dtype.kind not in 'fcV':"] + _plain_end("        ") + \
+             ["    if bt:",
               "        so = out.shape",
               "        same = da.shape == so and db.shape == so and da.dtype is out.dtype",
               "    else:",
@@ -283,12 +284,8 @@ def _genN(op: R.Op) -> Callable:
               "    except (ValueError, OverflowError):",
               "        return op_call(self, *args)  # (torch's error, or integers wrapped, from the generic call)",
               "    if out.__class__ is not ndarray:",
-              "        out = np.asarray(out)  # (looked up at the call: compile's tracer replaces it)",
-              "    res = new(Tensor)",
-              "    res._data = out",
-              "    res._vc = rvc = " + ("a0._vc" if op.view else "[0]"),
-              "    res._output_nr = 0",
-              "    res._grad = None"]
+              "        out = np.asarray(out)  # (looked up at the call: compile's tracer replaces it)"]
+    lines += _result_lines("    ", "a0._vc" if op.view else "[0]")
     reqs = " or ".join(f"{x}._requires_grad" for x in a)
     if op.has_vjp:
         env["node_cls"] = op.node_cls
@@ -320,8 +317,7 @@ def _genN(op: R.Op) -> Callable:
                   "        res._requires_grad = True",
                   "        res.grad_fn = node",
                   "        return res"]
-    lines += ["    res._requires_grad = False", "    res.grad_fn = None", "    return res"]
-    return _compile(op, lines, env)
+    return _compile(op, lines + _plain_end("    "), env)
 
 
 def _compile(op: R.Op, lines: list, env: dict) -> Callable:
