@@ -149,6 +149,9 @@ negative = neg
 
 def _unary(op: Op, name: str):
     def f(input: Tensor, *, out: Any = None) -> Tensor:
+        if out is not None:  # torch's out= (_out.py)
+            from .._out import call_with_out
+            return call_with_out(name, f, (input,), {}, out)
         return op(_t(input, name))
     f.__name__ = name
     f.__qualname__ = name
