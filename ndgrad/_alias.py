@@ -89,8 +89,9 @@ def run(argv: Sequence[str]) -> int:
             tb = tb.tb_next
         # (through sys.excepthook, as Python's own: on 3.10-3.11 only the interpreter's hook adds "Did you mean"
         # to a NameError or AttributeError, and a program's own hook is honoured)
-        if tb is not None:
-            e.__traceback__ = tb  # (the interpreter's hook prints the exception's own traceback)
+        # (the interpreter's hook prints the exception's own traceback; none at all when only the runner's frames
+        # were there, as for a SyntaxError in the script itself, which Python prints without a traceback)
+        e.__traceback__ = tb
         if os.environ.get("NDGRAD_FULL_TRACEBACK", "0") == "0":
             _drop_inner_frames(e)
         sys.excepthook(type(e), e, e.__traceback__)

@@ -721,3 +721,17 @@ def test_ndgrad_run_traceback_ends_at_the_programs_line(tmp_path, full):
     assert files[-1].endswith("ndgrad" + os.sep + "_ops" + os.sep + "_registry.py") if full else \
         files == [str(script), str(script)]
     assert "ValueError: again" in second
+
+
+def test_ndgrad_run_syntax_error_prints_as_python(tmp_path):
+    """A script that does not compile: Python's own report (file, line, caret, error), without the runner's frames."""
+    script = tmp_path / "bad.py"
+    script.write_text("x = 1\nfrom __future__ import print_function\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(os.path.dirname(ndgrad.__file__)),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    ours = subprocess.run([sys.executable, "-m", "ndgrad", "run", "bad.py"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120)
+    python = subprocess.run([sys.executable, "bad.py"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert ours.returncode == 1 and python.returncode == 1
+    assert "Traceback" not in ours.stderr and "runpy" not in ours.stderr
+    assert ours.stderr.replace(str(script), "bad.py") == python.stderr.replace(str(script), "bad.py")
