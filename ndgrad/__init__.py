@@ -70,6 +70,18 @@ _LAZY_MODULES = {"viz", "cli", "nn", "func", "utils", "cuda", "backends", "amp",
                  "functorch", "profiler", "jit", "hub", "onnx", "testing",
                  "special", "fft", "distributions", "distributed", "multiprocessing", "library",
                  "serialization", "array_api", "_C", "optim", "linalg", "random"}
+# torch's top-level functions that are its Tensor method of the same name applied to the first argument
+# (ndgrad/_toplevel.py makes them, on first use)
+_METHOD_FUNCTIONS = (
+    "ravel", "adjoint", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "conj_physical", "is_inference",
+    # in-place spellings
+    "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
+    "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_",
+    "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "i0_", "index_put_",
+    "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_",
+    "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_",
+    "zero_",
+)
 _LAZY_ATTRS = {
     **{n: "_env" for n in ("pi", "e", "inf", "nan", "newaxis", "set_default_device", "get_default_device",
                            "get_device_module", "set_float32_matmul_precision", "get_float32_matmul_precision",
@@ -85,15 +97,7 @@ _LAZY_ATTRS = {
     **{n: "_layouts" for n in ("layout", "memory_format", "strided", "sparse_coo", "sparse_csr", "sparse_csc",
                                "sparse_bsr", "sparse_bsc", "jagged", "contiguous_format", "channels_last",
                                "channels_last_3d", "preserve_format", "legacy_contiguous_format")},
-    **{n: "_toplevel" for n in ("ravel", "adjoint", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "conj_physical",
-                                "is_inference", "msort", "vmap", "abs_", "acos_", "acosh_", "addmv_", "arccos_",
-                                "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_", "asinh_", "atan_",
-                                "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
-                                "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
-                                "floor_", "frac_", "i0_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_",
-                                "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "round_", "rsqrt_",
-                                "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_",
-                                "xlogy_", "zero_")},
+    **{n: "_toplevel" for n in (*_METHOD_FUNCTIONS, "msort", "vmap")},
     "compile": "_compile",
     "save": "serialization", "load": "serialization",
     "from_dlpack": "utils.dlpack",

@@ -652,13 +652,12 @@ def _code(spec: Spec, pyname: str) -> str:
             conds.append(f"(not kwargs or state.kwok[{k}](kwargs))")
         conds += _dtype_conds(spec, full)
         lines.append(f"        if {' and '.join(conds)}:")
-        packs = bool(var is not None and var.type in ("int[]", "int[1]") and spec.pack)
-        if any(p.name == "out" for p in alt):  # torch's out=: written by _out.py, for every function that has it
-            lines.append(f"            if kwargs and kwargs.get('out') is not None: "
-                         f"return _with_out({pyname!r}, fn, args, kwargs, {packs}, {start})")
         if var is not None and var.type in ("int[]", "int[1]") and spec.pack:
             # several ints for the list: the function gets them as one tuple
-            lines.append(f"            if n > {start + 1}: return fn(*args[:{start}], args[{start}:], **kwargs)")
+            lines.append(f"            if n > {start + 1}: args = (*args[:{start}], args[{start}:])")
+        if any(p.name == "out" for p in alt):  # torch's out=: written by _out.py, for every function that has it
+            lines.append(f"            if kwargs and kwargs.get('out') is not None: "
+                         f"return _with_out({pyname!r}, fn, args, kwargs)")
         lines.append("            return fn(*args, **kwargs)")
     lines.append("        return state.fail(fn, args, kwargs)")
     lines.append(f"    return {pyname}")
@@ -693,13 +692,11 @@ _FORWARD = ("def _factory(fn, state):\n"
             "    return forward")
 
 
-def _with_out(name: str, fn: Callable, args: tuple, kwargs: dict, pack: bool, start: int) -> Any:
+def _with_out(name: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
     """An accepted call with `out=` (not None): the call without it, its result written into `out` (_out.py)."""
     from ._out import call_with_out
     kwargs = dict(kwargs)
     out = kwargs.pop("out")
-    if pack and len(args) > start + 1:  # (several ints for the list: the function gets them as one tuple)
-        args = (*args[:start], args[start:])
     return call_with_out(name, fn, args, kwargs, out)
 
 

@@ -5,19 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from . import _METHOD_FUNCTIONS as METHOD_FUNCTIONS  # (the names, listed where ndgrad.__getattr__ finds them)
 from ._tensor import Tensor
-
-# torch's top-level functions that are its Tensor method of the same name applied to the first argument
-METHOD_FUNCTIONS = (
-    "ravel", "adjoint", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "conj_physical", "is_inference",
-    # in-place spellings
-    "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
-    "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_",
-    "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "i0_", "index_put_",
-    "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_",
-    "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_",
-    "zero_",
-)
 
 
 def _function(name: str) -> Callable:

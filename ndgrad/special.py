@@ -57,7 +57,7 @@ def _poly_fn(name: str) -> Any:
 
     def f(input: Any, n: Any, *, out: Any = None) -> Tensor:
         _S._pair(f"special_{name}", input, n, ("x", "n"))
-        return _S._out(op(input, n), out, (input, n))
+        return op(input, n)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Mirrors `torch.special.{name}` (n is truncated to an integer; n < 0 gives 0)."
     return f
@@ -82,7 +82,7 @@ def _real(x: Tensor, kernel: str | None) -> Tensor:
 def _alias(fn: Any, name: str, kernel: str | None = None) -> Any:
     """torch.special's spelling of a main-namespace function; `kernel`: torch refuses complex input."""
     def f(input: Tensor, *, out: Any = None) -> Tensor:
-        return _S._out(fn(_real(_check(input, f"special_{name}"), kernel)), out, (input,))
+        return fn(_real(_check(input, f"special_{name}"), kernel))
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Mirrors `torch.special.{name}`."
     return f
@@ -103,7 +103,7 @@ sinc = _alias(_O.sinc, "sinc")
 
 def logit(input: Tensor, eps: float | None = None, *, out: Any = None) -> Tensor:
     """Mirrors `torch.special.logit`."""
-    return _S._out(_O.logit(_real(_check(input, "special_logit"), "logit_cpu"), eps), out, (input,))
+    return _O.logit(_real(_check(input, "special_logit"), "logit_cpu"), eps)
 
 
 def xlogy(input: Any, other: Any, *, out: Any = None) -> Tensor:
@@ -112,7 +112,7 @@ def xlogy(input: Any, other: Any, *, out: Any = None) -> Tensor:
     for a in (input, other):
         if isinstance(a, Tensor):
             _real(a, "xlogy_cpu")
-    return _S._out(_O.xlogy(input, other), out, (input, other))
+    return _O.xlogy(input, other)
 
 
 def polygamma(n: int, input: Tensor, *, out: Any = None) -> Tensor:
@@ -140,7 +140,7 @@ def round(input: Tensor, *, decimals: int = 0, out: Any = None) -> Tensor:
     _check(input, "special_round")
     if input._data.dtype.kind not in "f":
         _S._refuse("round_vml_cpu" if decimals == 0 else "round_cpu", input._data.dtype)
-    return _S._out(_O.round(input, decimals=decimals), out, (input,))
+    return _O.round(input, decimals=decimals)
 
 
 def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -155,7 +155,7 @@ def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *, out: Any = None) -> Tensor:
     """Mirrors `torch.special.logsumexp`."""
-    return _S._out(_O.logsumexp(_check(input, "special_logsumexp"), dim, keepdim), out, (input,))
+    return _O.logsumexp(_check(input, "special_logsumexp"), dim, keepdim)
 
 from . import _argcheck  # noqa: E402
 

@@ -3,15 +3,14 @@
 `_Op1.__call__` and `_Op2.__call__` in `_registry.py` are the definition of what calling a one- or two-input op does:
 dispatch, dtype fast paths, the forward, and the node (`_record1`/`_record2`); `Op.__call__` with `_record` and
 `_make_node` for other ops (here: up to three inputs, one output, every input a Tensor, no cast). They serve every
-op, so at each call they read
-the op's attributes, look up what to save for the inputs that require grad (`Op._plan`) and loop over it. Once an op
-is called often, `specialize` gives the op a class of its own whose `__call__` is that same code with the op's
-facts filled in: its forward function, its node class, and for every combination of inputs that require grad the
-literal list of values to save and version checks to make (an op class may put its own first test in front: its
-`_prelude`, as reshape's test for a copy). What the op computes and records is unchanged; only
-the lookups go. (Not at the first call: at the GENERATE_AFTER-th, since generating and compiling costs about half a
-millisecond per op.) Calls the generated code does not cover (other dtypes, other operand kinds, several outputs,
-views of two inputs) go to `Op.__call__`, as they did before.
+op, so at each call they read the op's attributes, look up what to save for the inputs that require grad
+(`Op._plan`) and loop over it. Once an op is called often, `specialize` gives the op a class of its own whose
+`__call__` is that same code with the op's facts filled in: its forward function, its node class, and for every
+combination of inputs that require grad the literal list of values to save and version checks to make (an op class
+may put its own first test in front: its `_prelude`, as reshape's test for a copy). What the op computes and
+records is unchanged; only the lookups go. (Not at the first call: at the GENERATE_AFTER-th, since generating and
+compiling costs about half a millisecond per op.) Calls the generated code does not cover (other dtypes, other
+operand kinds, several outputs, views of two inputs) go to `Op.__call__`, as they did before.
 
 The op keeps its class's name and base (`isinstance(op, _Op2)` holds). Forward mode and the profiler wrap the
 `__call__` of every Op class they find when they start, so a specialised class is wrapped like any other; while
@@ -58,10 +57,7 @@ def _saved_lines(op: R.Op, mask: int, pad: str, values: dict, versions: dict) ->
     """The lines that set node._saved, _versions and _keep for the inputs in bitmask `mask`: `values[j]` is the
     expression of argument j's saved value, `versions[j]` its version entry (None: none; a pair (condition, entry)
     for an entry made only when the condition holds)."""
-    plan = op._plans.get(mask)
-    if plan is None:
-        plan = op._plan(mask)
-    keep_pos, _tensor_pos, save_res, keep = plan
+    keep_pos, _tensor_pos, save_res, keep = op._plan(mask)
     nargs = op.nargs
     if not keep_pos and not save_res:
         return [f"{pad}node._saved = None", f"{pad}node._versions = ()"]
@@ -128,8 +124,7 @@ def _gen1(op: R.Op) -> Callable:
                   "        xd = x._data",
                   "        node._meta = SAME1 if xd.shape == out.shape and xd.dtype is out.dtype else "
                   "((xd.shape, xd.dtype),)"]
-        plan = op._plans.get(1) or op._plan(1)
-        keep_pos, tensor_pos, save_res, keep = plan
+        keep_pos, tensor_pos, save_res, keep = op._plan(1)
         if keep_pos or save_res:
             lines += [f"        saved = [*args, None] if len(args) == {nargs} else "
                       f"[*args, *[None] * ({nargs + 1} - len(args))]",
@@ -193,7 +188,8 @@ def _gen2(op: R.Op) -> Callable:
              "        if len(args) == 2:",
              "            out = fwd(da, db)"]
     if op.plain2 is not None:
-        lines += ["        elif len(args) == 3 and args[2].__class__ is int and args[2] == 1 and da.dtype.kind in 'fc':",
+        lines += ["        elif len(args) == 3 and args[2].__class__ is int and args[2] == 1 and "
+                  "da.dtype.kind in 'fc':",
                   "            out = plain2(da, db)"]
     lines += ["        else:",
               "            out = fwd(da, db, *args[2:])",
@@ -336,8 +332,8 @@ SPECIALIZED: list = []  # the ops given a class of their own (enable(False) puts
 
 
 def specialize(op: Any) -> None:
-    """Give `op` (whose class is exactly `_Op1` or `_Op2`, or an `_Op1` class with a `_prelude`) a class of its own with its generated `__call__` (made
-    once per op and kept, until `Op.defvjp` changes its formulas)."""
+    """Give `op` (whose class is exactly `Op`, `_Op1` or `_Op2`, or an `_Op1` class with a `_prelude`) a class of its
+    own with its generated `__call__` (made once per op and kept, until `Op.defvjp` changes its formulas)."""
     base = type(op)
     cls = op.__dict__.get("_gen_cls")
     if cls is None:

@@ -133,7 +133,7 @@ class Op:
             self.has_vjp = True
         self._needed_cache.clear()
         self._plans.clear()
-        self.__dict__.pop("_gen_cls", None)  # generated from the old formulas (_fastcall.py): made again when next called
+        self.__dict__.pop("_gen_cls", None)  # (generated from the old formulas, _fastcall.py: made again when hot)
         base = self.__class__.__dict__.get("_base_cls")
         if base is not None:
             self.__class__ = base
@@ -192,10 +192,8 @@ class Op:
 
     # -- running ---------------------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
-        if self.__class__ is Op and _GENERATE and Op.__dict__["__call__"] is _OP_CALL:
-            n = self._calls = self._calls + 1
-            if n >= GENERATE_AFTER:
-                return _specialized(self, args)  # (a hot op: its own code from now on, _fastcall.py)
+        if self.__class__ is Op and _hot(self):
+            return _specialized(self, args)  # (its own code from now on, _fastcall.py)
         n = self.n_in
         if self.variadic:
             return _apply_variadic(self, args)
@@ -241,10 +239,8 @@ class _Op1(Op):
     """Fast path of one-input ops called on a Tensor (the common case)."""
 
     def __call__(self, *args: Any) -> Any:
-        if self.__class__ is _Op1 and _GENERATE and _Op1.__dict__["__call__"] is _OP1_CALL:
-            n = self._calls = self._calls + 1
-            if n >= GENERATE_AFTER:
-                return _specialized(self, args)  # (a hot op: its own code from now on, _fastcall.py)
+        if self.__class__ is _Op1 and _hot(self):
+            return _specialized(self, args)  # (its own code from now on, _fastcall.py)
         x = args[0]
         if not isinstance(x, Tensor):
             if x.__class__ is _ndarray:  # inside a formula during backward: just the forward
@@ -357,10 +353,8 @@ class _Op2(Op):
     a Python int/float); everything else takes the general path."""
 
     def __call__(self, *args: Any) -> Any:
-        if self.__class__ is _Op2 and _GENERATE and _Op2.__dict__["__call__"] is _OP2_CALL and not self.view:
-            n = self._calls = self._calls + 1
-            if n >= GENERATE_AFTER:
-                return _specialized(self, args)  # (a hot op: its own code from now on, _fastcall.py)
+        if self.__class__ is _Op2 and not self.view and _hot(self):
+            return _specialized(self, args)  # (its own code from now on, _fastcall.py)
         a = args[0]
         if not isinstance(a, Tensor):
             if a.__class__ is _ndarray and not isinstance(args[1], Tensor):
@@ -405,16 +399,24 @@ class _OpGeneric(Op):
     """The class of an op whose call is not generated (several outputs, a sequence of inputs, more than three)."""
 
 
-_OP_CALL = Op.__dict__["__call__"]
-_OP1_CALL = _Op1.__dict__["__call__"]
-_OP2_CALL = _Op2.__dict__["__call__"]
 GENERATE_AFTER = 8  # an op's call is generated at its 8th call: an op called a few times never pays ~0.5 ms for it
 _GENERATE = True  # False while anomaly mode or saved-tensor hooks instrument node creation (_fastcall.enable)
+# each class whose ops get generated calls -> its own __call__ as defined (forward mode and the profiler replace it
+# with a wrapper while they run; no op is given a class of its own then, since that class would escape the wrapper)
+_CALLS: dict = {cls: cls.__dict__["__call__"] for cls in (Op, _Op1, _Op2)}
+
+
+def _hot(op: Op) -> bool:
+    """Whether `op` (of one of _CALLS's classes exactly) is to get its generated class now: counts its calls."""
+    cls = op.__class__
+    if not _GENERATE or cls.__dict__["__call__"] is not _CALLS[cls]:
+        return False
+    n = op._calls = op._calls + 1
+    return n >= GENERATE_AFTER
 
 
 def _specialized(op: Op, args: tuple) -> Any:
-    """Give `op` its generated class (not while forward mode or the profiler wrap the Op classes' calls: the test
-    above), then make the call through it."""
+    """Give `op` its generated class, then make the call through it."""
     from . import _fastcall
     _fastcall.specialize(op)
     return op.__class__.__call__(op, *args)

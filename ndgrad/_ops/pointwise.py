@@ -465,9 +465,7 @@ tanh = Op("tanh", np.tanh, ("self",), dtype=FLOAT)
 tanh.defvjp(self=lambda grad, result: grad * _cj(1 - result * result))  # d/dx tanh x = 1 - tanh² x
 
 
-_ONES = {"f": np.ones((), np.float32), "d": np.ones((), np.float64)}
-for _a in _ONES.values():
-    _a.flags.writeable = False
+_ONES = {c: R.scalar_array(1, np.dtype(c)) for c in "fd"}  # (scalar_array's constants, by dtype character)
 
 
 def _sigmoid(x):

@@ -73,17 +73,15 @@ class _Reshape(_Op1):
         return {"needs_copy": _needs_copy, "unsafe_view": unsafe_view}
 
     def __call__(self, *args):
-        if self.__class__ is _Reshape and R._GENERATE and _Reshape.__dict__["__call__"] is _RESHAPE_CALL:
-            n = self._calls = self._calls + 1
-            if n >= R.GENERATE_AFTER:
-                return R._specialized(self, args)  # (a hot op: its own code from now on)
+        if self.__class__ is _Reshape and R._hot(self):
+            return R._specialized(self, args)  # (its own code from now on)
         x = args[0]
         if isinstance(x, Tensor) and not x._data.flags.c_contiguous and _needs_copy(x._data, args[1]):
             return unsafe_view(*args)
         return _Op1.__call__(self, *args)
 
 
-_RESHAPE_CALL = _Reshape.__dict__["__call__"]
+R._CALLS[_Reshape] = _Reshape.__dict__["__call__"]
 
 
 reshape = _Reshape("reshape", _reshape, ("self",), ("shape",), node="ViewBackward0", dtype=SAME, view=True)

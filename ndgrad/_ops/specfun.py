@@ -20,7 +20,6 @@ import numpy as np
 
 from .._quiet import quiet
 from .._tensor import Tensor
-from ..autograd.grad_mode import state as _mode
 from . import _specfun_kernels as K
 from ._registry import FLOAT, PROMOTE, PROMOTE_FLOAT, Op
 from .pointwise import cast, exp, log, sign, where
@@ -244,27 +243,10 @@ def _int_arg(v: Any, fname: str, arg: str, pos: int) -> int:
     return int(v)
 
 
-def _out(res: Tensor, out: Any, inputs: tuple) -> Tensor:
-    """torch's `out=`: the result is written into `out` (no autograd through it)."""
-    if out is None:
-        return res
-    if not isinstance(out, Tensor):
-        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
-    if _mode.enabled and (out.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in inputs)):
-        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, but one of "
-                           "the arguments requires grad.")
-    if res._data.dtype.kind == "f" and out._data.dtype.kind in "biu":
-        raise RuntimeError(f"result type {res.dtype.__repr__().split('.')[-1].capitalize()} can't be cast to the "
-                           f"desired output type {out.dtype.__repr__().split('.')[-1].capitalize()}")
-    out._data = res._data.astype(out._data.dtype, copy=True)
-    out._vc[0] += 1
-    return out
-
-
-# -- public functions ----------------------------------------------------------------------------------------
+# -- public functions (their `out=` is written by the argument checker in front of each: ndgrad/_out.py) ------
 def _unary_fn(op: Op, name: str, fname: str):
     def f(input: Tensor, *, out: Any = None) -> Tensor:
-        return _out(op(_t(input, fname)), out, (input,))
+        return op(_t(input, fname))
     f.__name__ = name
     f.__qualname__ = name
     f.__doc__ = f"Mirrors `torch.special.{name}`."
@@ -284,7 +266,7 @@ special_i0 = _unary_fn(i0_op, "i0", "special_i0")
 
 def i0(input: Tensor, *, out: Any = None) -> Tensor:
     """Mirrors `torch.i0`: the modified Bessel function of the first kind, order 0."""
-    return _out(i0_op(_t(input, "i0")), out, (input,))
+    return i0_op(_t(input, "i0"))
 
 
 def polygamma(n: int, input: Tensor, *, out: Any = None, _fname: str = "polygamma", _op: Op = polygamma_pub) -> Tensor:
@@ -293,7 +275,7 @@ def polygamma(n: int, input: Tensor, *, out: Any = None, _fname: str = "polygamm
     _t(input, _fname, "input", 2)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return _out(_op(input, n), out, (input,))
+    return _op(input, n)
 
 
 def mvlgamma(input: Tensor, p: int, *, out: Any = None, _fname: str = "mvlgamma") -> Tensor:
@@ -306,17 +288,17 @@ def mvlgamma(input: Tensor, p: int, *, out: Any = None, _fname: str = "mvlgamma"
         raise RuntimeError("The input tensor may not be a boolean tensor.")
     if input._data.dtype.kind == "c":
         _refuse("arange_cpu", input._data.dtype)
-    return _out(mvlgamma_op(input, p), out, (input,))
+    return mvlgamma_op(input, p)
 
 
 def igamma(input: Tensor, other: Tensor, *, out: Any = None, _fname: str = "igamma") -> Tensor:
     """Mirrors `torch.igamma`: the regularized lower incomplete gamma function P(input, other)."""
-    return _out(igamma_op(_t(input, _fname), _t(other, _fname, "other", 2)), out, (input, other))
+    return igamma_op(_t(input, _fname), _t(other, _fname, "other", 2))
 
 
 def igammac(input: Tensor, other: Tensor, *, out: Any = None, _fname: str = "igammac") -> Tensor:
     """Mirrors `torch.igammac`: the regularized upper incomplete gamma function Q(input, other)."""
-    return _out(igammac_op(_t(input, _fname), _t(other, _fname, "other", 2)), out, (input, other))
+    return igammac_op(_t(input, _fname), _t(other, _fname, "other", 2))
 
 
 def special_xlog1py(input: Any, other: Any, *, out: Any = None) -> Tensor:
@@ -326,7 +308,7 @@ def special_xlog1py(input: Any, other: Any, *, out: Any = None) -> Tensor:
         r = xlog1py_op(input, other) if isinstance(other, Tensor) else xlog1py_ts(input, other)
     else:
         r = xlog1py_st(input, other)
-    return _out(r, out, (input, other))
+    return r
 
 
 def special_zeta(input: Any, other: Any, *, out: Any = None) -> Tensor:
@@ -336,7 +318,7 @@ def special_zeta(input: Any, other: Any, *, out: Any = None) -> Tensor:
         r = zeta_op(input, other) if isinstance(other, Tensor) else zeta_ts(input, other)
     else:
         r = zeta_st(input, other)
-    return _out(r, out, (input, other))
+    return r
 
 
 
